@@ -1,0 +1,114 @@
+//! The server's JSON API, called with gloo-net from the browser.
+//!
+//! Every call is same-origin, so the session cookie goes along. Mutations send the
+//! `x-dm-csrf` header, which a cross-site form or image cannot set; the server refuses
+//! cookie-authenticated mutations without it. Errors come back as [`UiError`] with the
+//! server's code, or `CLIENT_NETWORK` when the server could not be reached.
+
+use super::UiError;
+use crate::wire::{
+    Credentials, ErrorEnvelope, ProviderInfo, ProviderInput, SyncPull, SyncPush, SyncPushResult,
+    UserInfo,
+};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::{de::DeserializeOwned, Serialize};
+use uuid::Uuid;
+
+/// Name and value of the header that marks a request as coming from the app itself.
+pub const CSRF_HEADER: (&str, &str) = ("x-dm-csrf", "1");
+
+fn network(e: gloo_net::Error) -> UiError {
+    UiError::new(
+        "CLIENT_NETWORK",
+        format!("the server could not be reached ({e}): your work is kept in this browser, try again when online"),
+    )
+}
+
+/// Turns a non-2xx response into the server's error, or a generic one if the body is not an
+/// error envelope (a proxy's HTML page, say).
+pub async fn error_from(response: Response) -> UiError {
+    let status = response.status();
+    match response.json::<ErrorEnvelope>().await {
+        Ok(envelope) => UiError::new(envelope.error.code, envelope.error.message),
+        Err(_) => UiError::new("CLIENT_HTTP", format!("the server answered with status {status}")),
+    }
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, UiError> {
+    if !response.ok() {
+        return Err(error_from(response).await);
+    }
+    response
+        .json::<T>()
+        .await
+        .map_err(|e| UiError::new("CLIENT_DECODE", format!("the server's answer was unreadable: {e}")))
+}
+
+fn mutation(builder: RequestBuilder) -> RequestBuilder {
+    builder.header(CSRF_HEADER.0, CSRF_HEADER.1)
+}
+
+async fn send_json<B: Serialize, T: DeserializeOwned>(
+    builder: RequestBuilder,
+    body: &B,
+) -> Result<T, UiError> {
+    let request = mutation(builder)
+        .json(body)
+        .map_err(|e| UiError::new("CLIENT_ENCODE", format!("could not encode the request: {e}")))?;
+    read(request.send().await.map_err(network)?).await
+}
+
+/// The signed-in user, or `None` when there is no valid session.
+pub async fn me() -> Result<Option<UserInfo>, UiError> {
+    let response = Request::get("/api/v1/auth/me").send().await.map_err(network)?;
+    if response.status() == 401 {
+        return Ok(None);
+    }
+    read(response).await.map(Some)
+}
+
+pub async fn register(credentials: &Credentials) -> Result<UserInfo, UiError> {
+    send_json(Request::post("/api/v1/auth/register"), credentials).await
+}
+
+pub async fn login(credentials: &Credentials) -> Result<UserInfo, UiError> {
+    send_json(Request::post("/api/v1/auth/login"), credentials).await
+}
+
+pub async fn logout() -> Result<(), UiError> {
+    let response =
+        mutation(Request::post("/api/v1/auth/logout")).send().await.map_err(network)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_from(response).await)
+    }
+}
+
+pub async fn providers() -> Result<Vec<ProviderInfo>, UiError> {
+    read(Request::get("/api/v1/providers").send().await.map_err(network)?).await
+}
+
+pub async fn add_provider(input: &ProviderInput) -> Result<ProviderInfo, UiError> {
+    send_json(Request::post("/api/v1/providers"), input).await
+}
+
+pub async fn delete_provider(id: Uuid) -> Result<(), UiError> {
+    let response = mutation(Request::delete(&format!("/api/v1/providers/{id}")))
+        .send()
+        .await
+        .map_err(network)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_from(response).await)
+    }
+}
+
+pub async fn push(batch: &SyncPush) -> Result<SyncPushResult, UiError> {
+    send_json(Request::post("/api/v1/sync/push"), batch).await
+}
+
+pub async fn pull() -> Result<SyncPull, UiError> {
+    read(Request::get("/api/v1/sync/pull").send().await.map_err(network)?).await
+}

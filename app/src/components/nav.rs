@@ -1,0 +1,61 @@
+//! The top bar: product name, who is signed in, sync status and sign-out.
+
+use crate::browser::api;
+use crate::state::Workspace;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn Nav(workspace: Workspace) -> impl IntoView {
+    let navigate = use_navigate();
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::logout().await {
+                Ok(()) => {
+                    workspace.signed_out();
+                    navigate("/login", Default::default());
+                }
+                Err(e) => workspace.sync.update(|s| s.last_error = Some(e)),
+            }
+        });
+    };
+    let sync_label = move || {
+        let s = workspace.sync.get();
+        if s.running {
+            "syncing…".to_string()
+        } else if s.last_error.is_some() {
+            format!("offline · {} not synced", s.pending)
+        } else if s.pending > 0 {
+            format!("{} not synced", s.pending)
+        } else {
+            "all synced".to_string()
+        }
+    };
+    let sync_class = move || {
+        let s = workspace.sync.get();
+        if s.last_error.is_some() || s.pending > 0 { "sync sync-pending" } else { "sync" }
+    };
+    view! {
+        <header class="topbar">
+            <A href="/" attr:class="brand">"Data Modeller"</A>
+            <nav class="topbar-right">
+                {move || match workspace.user.get() {
+                    Some(user) => view! {
+                        <button class=sync_class title="Sync now" data-testid="sync-status"
+                            on:click=move |_| workspace.sync_now()>{sync_label}</button>
+                        <A href="/settings">"Providers"</A>
+                        <span class="who" data-testid="who">{user.username}</span>
+                        <button class="link" on:click=sign_out.clone()>"Sign out"</button>
+                    }.into_any(),
+                    None => view! {
+                        <A href="/login">"Sign in"</A>
+                        <A href="/register">"Create account"</A>
+                    }.into_any(),
+                }}
+            </nav>
+        </header>
+    }
+}

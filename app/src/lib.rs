@@ -1,0 +1,76 @@
+//! Data Modeller's app crate: the Leptos UI and the model core.
+//!
+//! - [`model`] and [`wire`] are the *model core*: pure Rust, no Leptos, browser or database
+//!   types. They compile for wasm32 and natively and are what most tests exercise.
+//! - [`browser`] talks to the browser: IndexedDB (rexie), the server's API (gloo-net) and the
+//!   streamed LLM call. Its code compiles natively too, but runs only after hydration.
+//! - [`state`], [`pages`] and [`components`] are the UI.
+//!
+//! The server renders [`shell`] with [`App`] (feature `ssr`); the `frontend` crate hydrates it
+//! in the browser (feature `hydrate`). The two features are never enabled together.
+
+pub mod browser;
+pub mod components;
+pub mod model;
+pub mod pages;
+pub mod state;
+pub mod wire;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes, A},
+    path,
+};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: navigation and the routed pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let workspace = state::Workspace::provide();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/data-modeller.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Meta name="description" content="Data Modeller: draft, review and export data models with an LLM"/>
+        <Title formatter=|text: String| {
+            if text.is_empty() { "Data Modeller".to_string() } else { format!("{text} · Data Modeller") }
+        }/>
+        <Router>
+            <components::nav::Nav workspace/>
+            <main class="page">
+                <Routes fallback=|| view! { <pages::NotFound/> }>
+                    <Route path=path!("/") view=pages::home::HomePage/>
+                    <Route path=path!("/login") view=pages::auth::LoginPage/>
+                    <Route path=path!("/register") view=pages::auth::RegisterPage/>
+                    <Route path=path!("/settings") view=pages::settings::SettingsPage/>
+                    <Route path=path!("/domains/:id") view=pages::domain::DomainPage/>
+                </Routes>
+            </main>
+            <footer class="footer">
+                <A href="/">"Domains"</A>
+                <span>" · "</span>
+                <A href="/settings">"Providers"</A>
+            </footer>
+        </Router>
+    }
+}

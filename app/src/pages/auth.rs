@@ -1,0 +1,87 @@
+//! Sign-in and registration.
+
+use crate::browser::{api, UiError};
+use crate::components::ErrorBanner;
+use crate::state::Workspace;
+use crate::wire::Credentials;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Login,
+    Register,
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    view! { <AuthForm mode=Mode::Login/> }
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    view! { <AuthForm mode=Mode::Register/> }
+}
+
+#[component]
+fn AuthForm(mode: Mode) -> impl IntoView {
+    let workspace = Workspace::expect();
+    let navigate = use_navigate();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<UiError>);
+    let busy = RwSignal::new(false);
+    let (title, button) = match mode {
+        Mode::Login => ("Sign in", "Sign in"),
+        Mode::Register => ("Create account", "Create account"),
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let credentials = Credentials { username: username.get(), password: password.get() };
+        let navigate = navigate.clone();
+        busy.set(true);
+        spawn_local(async move {
+            let result = match mode {
+                Mode::Login => api::login(&credentials).await,
+                Mode::Register => api::register(&credentials).await,
+            };
+            busy.set(false);
+            match result {
+                Ok(user) => {
+                    error.set(None);
+                    workspace.signed_in(user).await;
+                    navigate("/", Default::default());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <Title text=title/>
+        <div class="card narrow">
+            <h1>{title}</h1>
+            <form on:submit=submit class="form">
+                <label>"Username"
+                    <input name="username" autocomplete="username" required bind:value=username/>
+                </label>
+                <label>"Password"
+                    <input name="password" type="password" required
+                        autocomplete=if mode == Mode::Login { "current-password" } else { "new-password" }
+                        bind:value=password/>
+                </label>
+                {(mode == Mode::Register).then(|| view! {
+                    <p class="hint">"At least 10 characters. The first account becomes the administrator."</p>
+                })}
+                <ErrorBanner error=error/>
+                <button type="submit" class="primary" disabled=move || busy.get()>{button}</button>
+            </form>
+            {match mode {
+                Mode::Login => view! { <p class="muted">"New here? "<A href="/register">"Create an account"</A></p> }.into_any(),
+                Mode::Register => view! { <p class="muted">"Have an account? "<A href="/login">"Sign in"</A></p> }.into_any(),
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,346 @@
+//! A domain's workbench: generate drafts with the LLM, read a draft as a data dictionary, and
+//! review the semantic diff between two drafts.
+//!
+//! Generation runs entirely in the browser except the provider call: the prompt is assembled
+//! here from the domain and its latest draft, the answer streams in through the server's
+//! gateway, and is parsed, validated and saved to IndexedDB as the next draft (then synced).
+//! An answer that does not parse or validate is shown with its problems and saved nowhere.
+
+use crate::browser::{self, api, llm, storage, UiError};
+use crate::components::diff_view::DiffView;
+use crate::components::dictionary::Dictionary;
+use crate::components::ErrorBanner;
+use crate::model::prompt::{build_messages, prompt_hash, PromptInput};
+use crate::model::{parse_model, validate, Conventions, Problem};
+use crate::pages::SignedIn;
+use crate::state::Workspace;
+use crate::wire::{ChatRequest, DomainRecord, DraftRecord, ProviderInfo, Provenance};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use uuid::Uuid;
+
+/// Where the current generation stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+enum Generation {
+    #[default]
+    Idle,
+    Running { received: usize, tail: String },
+    /// The call or the parse failed; the raw answer (if any) stays visible.
+    Failed { error: UiError, raw: String },
+    /// The answer parsed but the model has problems; nothing was saved.
+    Invalid { problems: Vec<Problem>, raw: String },
+    Saved { number: u32 },
+}
+
+#[component]
+pub fn DomainPage() -> impl IntoView {
+    view! {
+        <SignedIn>
+            <Workbench/>
+        </SignedIn>
+    }
+}
+
+#[component]
+fn Workbench() -> impl IntoView {
+    let workspace = Workspace::expect();
+    let params = use_params_map();
+    let domain_id = move || params.read().get("id").and_then(|s| Uuid::parse_str(&s).ok());
+
+    let domain = RwSignal::new(None::<DomainRecord>);
+    let loaded = RwSignal::new(false);
+    let drafts = RwSignal::new(Vec::<DraftRecord>::new());
+    let providers = RwSignal::new(Vec::<ProviderInfo>::new());
+    let provider = RwSignal::new(String::new());
+    let instruction = RwSignal::new(String::new());
+    let generation = RwSignal::new(Generation::Idle);
+    let error = RwSignal::new(None::<UiError>);
+    let selected = RwSignal::new(None::<Uuid>);
+    let compare_from = RwSignal::new(None::<Uuid>);
+    let compare_to = RwSignal::new(None::<Uuid>);
+    let abort = StoredValue::new_local(None::<web_sys::AbortController>);
+
+    // Point the dictionary at the newest draft and the review at newest vs its parent.
+    let focus_latest = move |list: &[DraftRecord]| {
+        let latest = list.last();
+        selected.set(latest.map(|d| d.id));
+        compare_to.set(latest.map(|d| d.id));
+        compare_from.set(latest.and_then(|d| d.parent_id).or_else(|| list.first().map(|d| d.id)));
+    };
+
+    // Load the domain and its drafts from IndexedDB; again after every sync round.
+    Effect::new(move |_| {
+        let rounds = workspace.sync.get().rounds;
+        let (Some(user), Some(id)) = (workspace.user.get(), domain_id()) else { return };
+        let _ = rounds;
+        spawn_local(async move {
+            let result = async {
+                let d = storage::domain(user.id, id).await?;
+                let list = storage::drafts(user.id, id).await?;
+                Ok::<_, UiError>((d, list))
+            }
+            .await;
+            match result {
+                Ok((d, list)) => {
+                    domain.set(d);
+                    if list.len() != drafts.with_untracked(Vec::len) {
+                        focus_latest(&list);
+                    }
+                    drafts.set(list);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            loaded.set(true);
+        });
+    });
+    Effect::new(move |_| {
+        spawn_local(async move {
+            match api::providers().await {
+                Ok(list) => {
+                    if provider.get_untracked().is_empty() {
+                        if let Some(first) = list.first() {
+                            provider.set(first.id.to_string());
+                        }
+                    }
+                    providers.set(list);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+
+    let generate = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(user) = workspace.require_user() else { return };
+        let Some(dom) = domain.get_untracked() else { return };
+        let Some(chosen) = providers
+            .get_untracked()
+            .into_iter()
+            .find(|p| p.id.to_string() == provider.get_untracked())
+        else {
+            error.set(Some(UiError::new("VAL_NO_PROVIDER", "add a provider under Providers first")));
+            return;
+        };
+        let parent = drafts.get_untracked().last().cloned();
+        let text = instruction.get_untracked();
+        let messages = build_messages(&PromptInput {
+            domain_name: &dom.name,
+            domain_description: &dom.description,
+            latest: parent.as_ref().map(|d| &d.model),
+            instruction: &text,
+        });
+        let hash = prompt_hash(&messages);
+        let request = ChatRequest {
+            model: None,
+            messages,
+            stream: true,
+            temperature: Some(0.2),
+            response_format: Some(serde_json::json!({ "type": "json_object" })),
+        };
+        let controller = web_sys::AbortController::new().ok();
+        let signal = controller.as_ref().map(|c| c.signal());
+        abort.set_value(controller);
+        error.set(None);
+        generation.set(Generation::Running { received: 0, tail: String::new() });
+        spawn_local(async move {
+            let streamed = llm::stream_chat(chosen.id, &request, signal.as_ref(), |so_far| {
+                let start = so_far.char_indices().rev().nth(599).map_or(0, |(i, _)| i);
+                generation.set(Generation::Running {
+                    received: so_far.chars().count(),
+                    tail: so_far[start..].to_string(),
+                });
+            })
+            .await;
+            abort.set_value(None);
+            let completion = match streamed {
+                Ok(c) => c,
+                Err(error) => return generation.set(Generation::Failed { error, raw: String::new() }),
+            };
+            let model = match parse_model(&completion.text) {
+                Ok(m) => m,
+                Err(e) => {
+                    let error = UiError::new(e.code(), e.to_string());
+                    return generation.set(Generation::Failed { error, raw: completion.text });
+                }
+            };
+            let problems = validate(&model, &Conventions::default());
+            if !problems.is_empty() {
+                return generation.set(Generation::Invalid { problems, raw: completion.text });
+            }
+            let draft = DraftRecord {
+                id: browser::new_id(),
+                domain_id: dom.id,
+                number: parent.as_ref().map_or(1, |p| p.number + 1),
+                parent_id: parent.as_ref().map(|p| p.id),
+                created_at: browser::now_ms(),
+                provenance: Provenance {
+                    source: "llm".into(),
+                    provider: chosen.name.clone(),
+                    model: chosen.model.clone(),
+                    instruction: text,
+                    prompt_hash: hash,
+                    usage: completion.usage,
+                },
+                model,
+            };
+            if let Err(error) = storage::save_draft(user.id, &draft).await {
+                return generation.set(Generation::Failed { error, raw: completion.text });
+            }
+            match storage::drafts(user.id, dom.id).await {
+                Ok(list) => {
+                    focus_latest(&list);
+                    drafts.set(list);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            instruction.set(String::new());
+            generation.set(Generation::Saved { number: draft.number });
+            workspace.sync_now();
+        });
+    };
+    let cancel = move |_| {
+        abort.with_value(|c| {
+            if let Some(c) = c {
+                c.abort();
+            }
+        })
+    };
+    let running = move || matches!(generation.get(), Generation::Running { .. });
+    let draft_by_id = move |id: Option<Uuid>| drafts.with(|l| l.iter().find(|d| Some(d.id) == id).cloned());
+
+    view! {
+        <Title text=move || domain.get().map(|d| d.name).unwrap_or_else(|| "Domain".into())/>
+        {move || match (loaded.get(), domain.get()) {
+            (false, _) => view! { <p class="muted">"Loading…"</p> }.into_any(),
+            (true, None) => view! {
+                <div class="card">
+                    <h1>"Domain not found"</h1>
+                    <p>"It is not in this browser and the server has not sent it (yet). "<A href="/">"Back to your domains"</A></p>
+                </div>
+            }.into_any(),
+            (true, Some(d)) => view! {
+                <header class="domain-head">
+                    <p class="crumbs"><A href="/">"Domains"</A>" / "</p>
+                    <h1 data-testid="domain-name">{d.name.clone()}</h1>
+                    <p class="muted">{d.description.clone()}</p>
+                </header>
+            }.into_any(),
+        }}
+        <ErrorBanner error=error/>
+        <div class="columns">
+            <section class="card side">
+                <h2>"Generate a draft"</h2>
+                <form class="form" on:submit=generate>
+                    <label>"Provider"
+                        <select name="provider" prop:value=move || provider.get()
+                            on:change=move |ev| provider.set(event_target_value(&ev))>
+                            {move || providers.get().into_iter().map(|p| view! {
+                                <option value=p.id.to_string()>{format!("{} · {}", p.name, p.model)}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>"Instruction"
+                        <textarea name="instruction" rows="4" bind:value=instruction
+                            placeholder="What to add or change, e.g. \"add an audit log\". Leave empty for a first draft."></textarea>
+                    </label>
+                    <div class="row">
+                        <button type="submit" class="primary" disabled=running>
+                            {move || if drafts.with(Vec::is_empty) { "Generate first draft" } else { "Generate next draft" }}
+                        </button>
+                        <button type="button" on:click=cancel disabled=move || !running()>"Cancel"</button>
+                    </div>
+                </form>
+                <GenerationStatus generation/>
+            </section>
+            <section class="card grow">
+                <h2>"Drafts"</h2>
+                {move || drafts.with(Vec::is_empty).then(|| view! { <p class="muted">"No draft yet: generate the first one."</p> })}
+                <div class="draft-tabs" data-testid="draft-tabs">
+                    {move || drafts.get().into_iter().map(|d| {
+                        let id = d.id;
+                        let class = move || if selected.get() == Some(id) { "tab tab-active" } else { "tab" };
+                        let title = if d.provenance.instruction.is_empty() {
+                            format!("{} · {}", d.provenance.provider, d.provenance.model)
+                        } else {
+                            format!("{} · {} · “{}”", d.provenance.provider, d.provenance.model, d.provenance.instruction)
+                        };
+                        view! {
+                            <button class=class title=title on:click=move |_| selected.set(Some(id))>
+                                {format!("Draft {}", d.number)}
+                            </button>
+                        }
+                    }).collect_view()}
+                </div>
+                {move || draft_by_id(selected.get()).map(|d| view! {
+                    <p class="muted provenance">{format!(
+                        "Draft {} · {} entities · {} attributes · from {} ({}){}",
+                        d.number, d.model.entities.len(), d.model.attribute_count(),
+                        d.provenance.provider, d.provenance.model,
+                        d.provenance.usage.map(|u| format!(" · {} tokens", u.total_tokens)).unwrap_or_default(),
+                    )}</p>
+                    <Dictionary model=d.model/>
+                })}
+            </section>
+        </div>
+        {move || (drafts.with(Vec::len) >= 2).then(|| {
+            let options = move || drafts.get().into_iter().map(|d| view! {
+                <option value=d.id.to_string()>{format!("Draft {}", d.number)}</option>
+            }).collect_view();
+            view! {
+                <section class="card" data-testid="review">
+                    <h2>"Review"</h2>
+                    <div class="row">
+                        <label>"From "
+                            <select name="compare-from" prop:value=move || compare_from.get().map(|u| u.to_string()).unwrap_or_default()
+                                on:change=move |ev| compare_from.set(Uuid::parse_str(&event_target_value(&ev)).ok())>
+                                {options}
+                            </select>
+                        </label>
+                        <label>" to "
+                            <select name="compare-to" prop:value=move || compare_to.get().map(|u| u.to_string()).unwrap_or_default()
+                                on:change=move |ev| compare_to.set(Uuid::parse_str(&event_target_value(&ev)).ok())>
+                                {options}
+                            </select>
+                        </label>
+                    </div>
+                    {move || match (draft_by_id(compare_from.get()), draft_by_id(compare_to.get())) {
+                        (Some(a), Some(b)) => view! { <DiffView old=a.model new=b.model/> }.into_any(),
+                        _ => view! { <p class="muted">"Pick two drafts."</p> }.into_any(),
+                    }}
+                </section>
+            }
+        })}
+    }
+}
+
+#[component]
+fn GenerationStatus(generation: RwSignal<Generation>) -> impl IntoView {
+    move || match generation.get() {
+        Generation::Idle => ().into_any(),
+        Generation::Running { received, tail } => view! {
+            <div class="progress" data-testid="progress">
+                <p><span class="spinner"></span>{format!("Receiving… {received} characters")}</p>
+                <pre class="stream-tail">{tail}</pre>
+            </div>
+        }.into_any(),
+        Generation::Saved { number } => view! {
+            <p class="ok" data-testid="generation-done">{format!("Saved as draft {number}.")}</p>
+        }.into_any(),
+        Generation::Failed { error, raw } => view! {
+            <div data-testid="generation-failed">
+                <ErrorBanner error=Signal::derive(move || Some(error.clone()))/>
+                {(!raw.is_empty()).then(|| view! { <details><summary>"Raw answer"</summary><pre class="stream-tail">{raw}</pre></details> })}
+            </div>
+        }.into_any(),
+        Generation::Invalid { problems, raw } => view! {
+            <div class="error" data-testid="generation-invalid">
+                <p>{format!("The model has {} problems; nothing was saved. Generate again, or refine the instruction.", problems.len())}</p>
+                <ul>{problems.into_iter().map(|p| view! { <li><code>{p.path}</code>": "{p.reason}</li> }).collect_view()}</ul>
+                <details><summary>"Raw answer"</summary><pre class="stream-tail">{raw}</pre></details>
+            </div>
+        }.into_any(),
+    }
+}

@@ -1,0 +1,139 @@
+//! Client state shared by all pages: who is signed in, the user's domains, and sync status.
+//!
+//! [`Workspace`] is a bundle of signals provided as context by [`crate::App`]. On the server it
+//! only renders its initial state ("checking your session"); in the browser an effect asks the
+//! server who is signed in, opens that user's IndexedDB and syncs.
+
+use crate::browser::{self, api, storage, sync, UiError};
+use crate::wire::{DomainRecord, UserInfo};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// Sync status as the navigation bar shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncState {
+    /// Changes saved locally but not yet acknowledged by the server.
+    pub pending: usize,
+    pub running: bool,
+    pub last_error: Option<UiError>,
+    /// Completed sync rounds since the page loaded; pages reload their data when it moves.
+    pub rounds: u32,
+}
+
+/// The signals every page shares.
+#[derive(Clone, Copy)]
+pub struct Workspace {
+    pub user: RwSignal<Option<UserInfo>>,
+    /// False until the browser has asked the server about the session.
+    pub checked: RwSignal<bool>,
+    pub domains: RwSignal<Vec<DomainRecord>>,
+    pub sync: RwSignal<SyncState>,
+}
+
+impl Workspace {
+    /// Creates the workspace, provides it as context and, in the browser, starts the session.
+    pub fn provide() -> Self {
+        let workspace = Workspace {
+            user: RwSignal::new(None),
+            checked: RwSignal::new(false),
+            domains: RwSignal::new(Vec::new()),
+            sync: RwSignal::new(SyncState::default()),
+        };
+        provide_context(workspace);
+        // Effects run only in the browser, once hydration is done.
+        Effect::new(move |_| {
+            spawn_local(async move {
+                match api::me().await {
+                    Ok(Some(user)) => workspace.signed_in(user).await,
+                    Ok(None) => {}
+                    Err(e) => workspace.sync.update(|s| s.last_error = Some(e)),
+                }
+                workspace.checked.set(true);
+            });
+        });
+        workspace
+    }
+
+    /// The workspace provided by [`crate::App`].
+    pub fn expect() -> Self {
+        expect_context::<Workspace>()
+    }
+
+    /// Sets the user, shows their local domains at once, then syncs.
+    pub async fn signed_in(self, user: UserInfo) {
+        self.user.set(Some(user));
+        self.checked.set(true);
+        if let Err(e) = self.reload_domains().await {
+            self.sync.update(|s| s.last_error = Some(e));
+        }
+        self.sync_now();
+    }
+
+    /// Forgets the user in this tab (their IndexedDB stays for the next sign-in).
+    pub fn signed_out(self) {
+        self.user.set(None);
+        self.domains.set(Vec::new());
+        self.sync.set(SyncState::default());
+    }
+
+    /// Reloads the domain list from IndexedDB.
+    pub async fn reload_domains(self) -> Result<(), UiError> {
+        let Some(user) = self.user.get_untracked() else { return Ok(()) };
+        let domains = storage::domains(user.id).await?;
+        self.domains.set(domains);
+        let pending = sync::pending(user.id).await?;
+        self.sync.update(|s| s.pending = pending);
+        Ok(())
+    }
+
+    /// Saves a new domain locally, then syncs in the background.
+    pub async fn create_domain(self, name: String, description: String) -> Result<DomainRecord, UiError> {
+        let user = self.require_user()?;
+        let now = browser::now_ms();
+        let domain = DomainRecord {
+            id: browser::new_id(),
+            name,
+            description,
+            created_at: now,
+            updated_at: now,
+        };
+        storage::save_domain(user.id, &domain).await?;
+        self.reload_domains().await?;
+        self.sync_now();
+        Ok(domain)
+    }
+
+    /// The signed-in user, or an error that says to sign in.
+    pub fn require_user(self) -> Result<UserInfo, UiError> {
+        self.user
+            .get_untracked()
+            .ok_or_else(|| UiError::new("AUTH_REQUIRED", "sign in to continue"))
+    }
+
+    /// Starts a sync round in the background unless one is running.
+    pub fn sync_now(self) {
+        let Some(user) = self.user.get_untracked() else { return };
+        if self.sync.get_untracked().running {
+            return;
+        }
+        self.sync.update(|s| s.running = true);
+        spawn_local(async move {
+            let result = sync::sync_now(user.id).await;
+            let pending = sync::pending(user.id).await.unwrap_or_default();
+            if result.is_ok() {
+                let _ = self.reload_domains().await;
+            }
+            self.sync.update(|s| {
+                s.running = false;
+                s.pending = pending;
+                match result {
+                    Ok(_) => {
+                        s.last_error = None;
+                        s.rounds += 1;
+                    }
+                    Err(e) => s.last_error = Some(e),
+                }
+            });
+        });
+    }
+}

@@ -1,0 +1,49 @@
+//! The fake OpenAI-compatible provider as a program, for demos and browser tests.
+//!
+//! `fake-provider --addr 127.0.0.1:3199` serves the demo script; point a provider at
+//! `http://127.0.0.1:3199/v1` with any model name.
+
+use clap::Parser;
+use server::fake::{router, FakeOptions, Script};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+#[derive(Parser)]
+#[command(about = "A fake OpenAI-compatible provider that answers from a script")]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "FAKE_PROVIDER_ADDR", default_value = "127.0.0.1:3199")]
+    addr: SocketAddr,
+    /// JSON script (`{"rules": [{"when_contains": "...", "reply": "..."}]}`); the demo script if unset.
+    #[arg(long)]
+    script: Option<PathBuf>,
+    /// Characters per streamed chunk.
+    #[arg(long, default_value_t = 48)]
+    chunk_chars: usize,
+    /// Milliseconds between streamed chunks.
+    #[arg(long, default_value_t = 15)]
+    chunk_delay_ms: u64,
+    /// Refuse requests that do not carry this bearer key.
+    #[arg(long, env = "FAKE_PROVIDER_KEY")]
+    expect_key: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let script = match &cli.script {
+        Some(path) => serde_json::from_str::<Script>(&std::fs::read_to_string(path)?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        None => Script::demo(),
+    };
+    let options = FakeOptions {
+        script,
+        chunk_chars: cli.chunk_chars,
+        chunk_delay: Duration::from_millis(cli.chunk_delay_ms),
+        expect_key: cli.expect_key,
+    };
+    let (app, _) = router(options);
+    let listener = tokio::net::TcpListener::bind(cli.addr).await?;
+    eprintln!("fake provider on http://{}/v1", listener.local_addr()?);
+    axum::serve(listener, app).with_graceful_shutdown(server::shutdown_signal()).await?;
+    Ok(())
+}

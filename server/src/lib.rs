@@ -1,0 +1,157 @@
+//! Data Modeller's server: the SSR shell, the `/api/v1` JSON API, the key vault, the LLM
+//! gateway and the sync store, over one SQLite database.
+//!
+//! [`AppState::start`] opens everything the server holds for its lifetime (database pool,
+//! vault, HTTP client, rate limiter); [`app`] builds the router from it; [`launch`] serves it
+//! on a listener until a shutdown signal. `main.rs` only parses the command line.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod fake;
+pub mod llm;
+pub mod routes;
+pub mod vault;
+
+use app::{shell, App};
+use axum::{extract::DefaultBodyLimit, extract::FromRef, http::HeaderValue, routing::get, serve::ListenerExt, Router};
+use config::Config;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use llm::limiter::LlmLimiter;
+use sqlx::SqlitePool;
+use std::{future::Future, sync::Arc, time::Duration};
+use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use vault::Vault;
+
+/// Everything a request handler may need, built once at start-up.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: SqlitePool,
+    pub http: reqwest::Client,
+    pub vault: Arc<Vault>,
+    pub limiter: Arc<LlmLimiter>,
+    pub config: Arc<Config>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot run the database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Vault(#[from] vault::VaultError),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+}
+
+impl AppState {
+    /// Creates the data directory (owner-only) if needed, opens and migrates the database,
+    /// loads or creates the master key, and builds the HTTP client and the rate limiter.
+    pub async fn start(config: Config) -> Result<Self, StartError> {
+        let dir_error = |source| StartError::DataDir { path: config.data_dir.display().to_string(), source };
+        if !config.data_dir.exists() {
+            std::fs::create_dir_all(&config.data_dir).map_err(dir_error)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700)).map_err(dir_error)?;
+            }
+        }
+        let pool = db::connect(&config.database_url()).await?;
+        let vault = Vault::load_or_create(config.master_key.as_ref().map(|s| s.0.as_str()), &config.data_dir)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("data-modeller")
+            .site_root(config.site_root.to_string_lossy().as_ref())
+            .site_pkg_dir("pkg")
+            .site_addr(config.addr)
+            .build();
+        Ok(AppState {
+            leptos_options,
+            pool,
+            http,
+            vault: Arc::new(vault),
+            limiter: Arc::new(LlmLimiter::per_minute(config.llm_requests_per_minute)),
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// The whole router: probes, the API, the server-rendered app and its static files.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .nest("/api/v1", routes::api())
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then drains open requests.
+pub async fn launch(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limiter = state.limiter.clone();
+    let pruner = tokio::spawn(async move {
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every_minute.tick().await;
+            limiter.prune();
+        }
+    });
+    let listener = listener.tap_io(|tcp| {
+        // Streamed LLM chunks go out as soon as they arrive.
+        let _ = tcp.set_nodelay(true);
+    });
+    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+    pruner.abort();
+    result
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,109 @@
+//! Register, log in, log out, and who am I.
+
+use super::ApiJson;
+use crate::auth::{self, CurrentUser};
+use crate::{db::now_ms, error::ApiError, AppState};
+use app::wire::{Credentials, UserInfo};
+use axum::{
+    extract::State,
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use uuid::Uuid;
+
+/// A real Argon2id hash to verify against when the user does not exist, so that a login for a
+/// missing user costs as much as one with a wrong password.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| auth::hash_password("no such user here").unwrap_or_default());
+
+fn check_credentials(c: &Credentials) -> Result<(), ApiError> {
+    let name_ok = (3..=64).contains(&c.username.chars().count())
+        && c.username.chars().all(|ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch));
+    if !name_ok {
+        return Err(ApiError::invalid(
+            "VAL_USERNAME",
+            "the username needs 3 to 64 characters: letters, digits, `_`, `.` or `-`",
+        ));
+    }
+    if !(10..=1024).contains(&c.password.chars().count()) {
+        return Err(ApiError::invalid("VAL_PASSWORD", "the password needs 10 to 1024 characters"));
+    }
+    Ok(())
+}
+
+fn signed_in(user: UserInfo, cookie: String, status: StatusCode) -> Response {
+    (status, [(header::SET_COOKIE, cookie)], Json(user)).into_response()
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(credentials): ApiJson<Credentials>,
+) -> Result<Response, ApiError> {
+    check_credentials(&credentials)?;
+    let password = credentials.password.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(ApiError::internal)??;
+    let id = Uuid::now_v7();
+    let mut tx = state.pool.begin().await?;
+    // The first account becomes the administrator; the transaction keeps that decision exact.
+    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (username) DO NOTHING",
+    )
+    .bind(id.to_string())
+    .bind(&credentials.username)
+    .bind(&hash)
+    .bind(users == 0)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(ApiError::Conflict {
+            code: "VAL_USERNAME_TAKEN",
+            message: "that username is taken: pick another".into(),
+        });
+    }
+    tx.commit().await?;
+    tracing::info!(user = %id, admin = users == 0, "account created");
+    let cookie = auth::start_session(&state, id).await?;
+    let user = UserInfo { id, username: credentials.username, is_admin: users == 0 };
+    Ok(signed_in(user, cookie, StatusCode::CREATED))
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(credentials): ApiJson<Credentials>,
+) -> Result<Response, ApiError> {
+    let row: Option<(String, String, String, bool)> = sqlx::query_as(
+        "SELECT id, username, password_hash, is_admin FROM users WHERE username = ?",
+    )
+    .bind(&credentials.username)
+    .fetch_optional(&state.pool)
+    .await?;
+    let hash = row.as_ref().map_or_else(|| DUMMY_HASH.clone(), |r| r.2.clone());
+    let password = credentials.password;
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    let Some((id, username, _, is_admin)) = row.filter(|_| ok) else {
+        return Err(ApiError::BadCredentials);
+    };
+    let id = Uuid::parse_str(&id).map_err(ApiError::internal)?;
+    let cookie = auth::start_session(&state, id).await?;
+    Ok(signed_in(UserInfo { id, username, is_admin }, cookie, StatusCode::OK))
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = auth::session_token(&headers) {
+        auth::end_session(&state.pool, &token).await?;
+    }
+    let clear = auth::cookie("", 0, state.config.cookie_secure);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+pub async fn me(user: CurrentUser) -> Json<UserInfo> {
+    Json(UserInfo { id: user.id, username: user.username, is_admin: user.is_admin })
+}

@@ -1,0 +1,70 @@
+//! The versioned JSON API under `/api/v1`, and the extractors its handlers share.
+//!
+//! Handlers take [`ApiJson`] and [`ApiPath`] instead of axum's `Json` and `Path` so that a
+//! malformed body or URL becomes an [`ApiError`] envelope with a `VAL_*` code, never axum's
+//! plain-text rejection. Unknown routes and methods under `/api` answer with the envelope too.
+
+pub mod auth;
+pub mod health;
+pub mod llm;
+pub mod providers;
+pub mod sync;
+
+use crate::{auth::require_csrf_header, error::ApiError, AppState};
+use axum::{
+    extract::{FromRequest, FromRequestParts, Path, Request},
+    http::request::Parts,
+    middleware,
+    routing::{delete, get, post},
+    Json, Router,
+};
+use serde::de::DeserializeOwned;
+
+/// A JSON body whose rejection is an [`ApiError`].
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Json::<T>::from_request(req, state).await.map(|Json(v)| ApiJson(v)).map_err(ApiError::from)
+    }
+}
+
+/// Path parameters whose rejection is an [`ApiError`].
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state).await.map(|Path(v)| ApiPath(v)).map_err(ApiError::from)
+    }
+}
+
+/// The `/api/v1` router.
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .route("/auth/register", post(auth::register))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/providers", get(providers::list).post(providers::create))
+        .route("/providers/{id}", delete(providers::remove))
+        .route("/llm/{provider}/chat/completions", post(llm::chat_completions))
+        .route("/sync/push", post(sync::push))
+        .route("/sync/pull", get(sync::pull))
+        .fallback(|| async { ApiError::NotFound { what: "API route" } })
+        .method_not_allowed_fallback(|| async {
+            ApiError::invalid("VAL_METHOD", "this route does not take that HTTP method")
+        })
+        .layer(middleware::from_fn(require_csrf_header))
+}
