@@ -9,6 +9,8 @@
 //! The server renders [`shell`] with [`App`] (feature `ssr`); the `frontend` crate hydrates it
 //! in the browser (feature `hydrate`). The two features are never enabled together.
 
+#![recursion_limit = "512"]
+
 pub mod browser;
 pub mod components;
 pub mod model;
