@@ -143,10 +143,16 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn system(content: impl Into<String>) -> Self {
-        ChatMessage { role: "system".into(), content: content.into() }
+        ChatMessage {
+            role: "system".into(),
+            content: content.into(),
+        }
     }
     pub fn user(content: impl Into<String>) -> Self {
-        ChatMessage { role: "user".into(), content: content.into() }
+        ChatMessage {
+            role: "user".into(),
+            content: content.into(),
+        }
     }
 }
 
@@ -180,7 +186,10 @@ pub struct Usage {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StreamEvent {
     /// Text to append (possibly empty), and usage if this chunk carries it.
-    Delta { content: String, usage: Option<Usage> },
+    Delta {
+        content: String,
+        usage: Option<Usage>,
+    },
     /// The `[DONE]` sentinel: the stream ended normally.
     Done,
 }
@@ -218,15 +227,23 @@ pub fn parse_stream_event(data: &str) -> Result<StreamEvent, String> {
     let chunk: Chunk = serde_json::from_str(data)
         .map_err(|e| format!("the provider sent an unreadable stream event: {e}"))?;
     if let Some(error) = chunk.error {
-        let message = error.get("message").and_then(|m| m.as_str()).unwrap_or("unknown error");
-        return Err(format!("the provider reported an error mid-stream: {message}"));
+        let message = error
+            .get("message")
+            .and_then(|m| m.as_str())
+            .unwrap_or("unknown error");
+        return Err(format!(
+            "the provider reported an error mid-stream: {message}"
+        ));
     }
     let content = chunk
         .choices
         .into_iter()
         .filter_map(|c| c.delta.or(c.message).and_then(|d| d.content))
         .collect::<String>();
-    Ok(StreamEvent::Delta { content, usage: chunk.usage })
+    Ok(StreamEvent::Delta {
+        content,
+        usage: chunk.usage,
+    })
 }
 
 /// Reads the text of a non-streamed chat completion.
@@ -254,13 +271,22 @@ mod tests {
         assert_eq!(parse_stream_event("[DONE]"), Ok(StreamEvent::Done));
         assert_eq!(
             parse_stream_event(r#"{"choices":[{"index":0,"delta":{"content":"{\"ent"}}]}"#),
-            Ok(StreamEvent::Delta { content: "{\"ent".into(), usage: None })
+            Ok(StreamEvent::Delta {
+                content: "{\"ent".into(),
+                usage: None
+            })
         );
         assert_eq!(
-            parse_stream_event(r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#),
+            parse_stream_event(
+                r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#
+            ),
             Ok(StreamEvent::Delta {
                 content: String::new(),
-                usage: Some(Usage { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 })
+                usage: Some(Usage {
+                    prompt_tokens: 3,
+                    completion_tokens: 4,
+                    total_tokens: 7
+                })
             })
         );
         assert!(parse_stream_event("{oops").is_err());

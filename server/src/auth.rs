@@ -44,8 +44,11 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
 
 /// Checks a password against a stored hash (blocking: call off the async runtime).
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 fn token_hash(token: &str) -> Vec<u8> {
@@ -59,13 +62,15 @@ pub async fn start_session(state: &AppState, user: Uuid) -> Result<String, ApiEr
     let token = URL_SAFE_NO_PAD.encode(raw);
     let now = now_ms();
     let max_age_secs = i64::from(state.config.session_days) * 24 * 3600;
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
-        .bind(token_hash(&token))
-        .bind(user.to_string())
-        .bind(now)
-        .bind(now + max_age_secs * 1000)
-        .execute(&state.pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(token_hash(&token))
+    .bind(user.to_string())
+    .bind(now)
+    .bind(now + max_age_secs * 1000)
+    .execute(&state.pool)
+    .await?;
     Ok(cookie(&token, max_age_secs, state.config.cookie_secure))
 }
 
@@ -91,7 +96,10 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 
 /// Deletes the session behind `token`.
 pub async fn end_session(pool: &SqlitePool, token: &str) -> Result<(), ApiError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash(token)).execute(pool).await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+        .bind(token_hash(token))
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -110,7 +118,11 @@ impl FromRequestParts<AppState> for CurrentUser {
         .await?;
         let (id, username, is_admin) = row.ok_or(ApiError::Unauthenticated)?;
         let id = Uuid::parse_str(&id).map_err(ApiError::internal)?;
-        Ok(CurrentUser { id, username, is_admin })
+        Ok(CurrentUser {
+            id,
+            username,
+            is_admin,
+        })
     }
 }
 
@@ -118,7 +130,10 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// browser send a form POST with the user's cookie, but cannot add a custom header without a
 /// CORS preflight, which this server never grants.
 pub async fn require_csrf_header(request: Request, next: Next) -> Result<Response, ApiError> {
-    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !safe && !request.headers().contains_key(CSRF_HEADER) {
         return Err(ApiError::CsrfHeaderMissing);
     }
@@ -141,7 +156,10 @@ mod tests {
     #[test]
     fn finds_the_session_cookie_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, "a=1; dm_session=tok-en; b=2".parse().expect("header"));
+        headers.insert(
+            header::COOKIE,
+            "a=1; dm_session=tok-en; b=2".parse().expect("header"),
+        );
         assert_eq!(session_token(&headers).as_deref(), Some("tok-en"));
         headers.insert(header::COOKIE, "dm_sessionx=1".parse().expect("header"));
         assert_eq!(session_token(&headers), None);
@@ -150,6 +168,9 @@ mod tests {
     #[test]
     fn cookie_attributes() {
         let c = cookie("t", 60, true);
-        assert_eq!(c, "dm_session=t; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure");
+        assert_eq!(
+            c,
+            "dm_session=t; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure"
+        );
     }
 }

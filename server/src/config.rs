@@ -55,7 +55,10 @@ impl Config {
     /// The SQLite URL to connect to.
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir.join("data-modeller.db").display())
+            format!(
+                "sqlite://{}",
+                self.data_dir.join("data-modeller.db").display()
+            )
         })
     }
 

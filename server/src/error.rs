@@ -21,10 +21,16 @@ pub enum ApiError {
     Unauthenticated,
     #[error("wrong username or password")]
     BadCredentials,
-    #[error("this request needs the x-dm-csrf header: send it from the app, not a cross-site form")]
+    #[error(
+        "this request needs the x-dm-csrf header: send it from the app, not a cross-site form"
+    )]
     CsrfHeaderMissing,
     #[error("{message}")]
-    Invalid { code: &'static str, message: String, details: Value },
+    Invalid {
+        code: &'static str,
+        message: String,
+        details: Value,
+    },
     #[error("{what} not found: check the id")]
     NotFound { what: &'static str },
     #[error("{message}")]
@@ -35,7 +41,12 @@ pub enum ApiError {
     RateLimited { limit: u32, retry_after: Duration },
     /// The LLM provider failed; `status` is what we answer with.
     #[error("{message}")]
-    Upstream { code: &'static str, status: StatusCode, message: String, retry_after: Option<u64> },
+    Upstream {
+        code: &'static str,
+        status: StatusCode,
+        message: String,
+        retry_after: Option<u64>,
+    },
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("internal error")]
@@ -44,7 +55,11 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Invalid { code, message: message.into(), details: Value::Null }
+        ApiError::Invalid {
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
@@ -60,20 +75,30 @@ impl IntoResponse for ApiError {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "AUTH_REQUIRED"),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "AUTH_INVALID_CREDENTIALS"),
             ApiError::CsrfHeaderMissing => (StatusCode::FORBIDDEN, "AUTH_CSRF"),
-            ApiError::Invalid { code, details: d, .. } => {
+            ApiError::Invalid {
+                code, details: d, ..
+            } => {
                 details = d.clone();
                 (StatusCode::BAD_REQUEST, *code)
             }
             ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, "RES_NOT_FOUND"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code),
             ApiError::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "VAL_BODY_TOO_LARGE"),
-            ApiError::RateLimited { limit, retry_after: wait } => {
+            ApiError::RateLimited {
+                limit,
+                retry_after: wait,
+            } => {
                 let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                 retry_after = Some(secs.max(1));
                 details = serde_json::json!({ "limit_per_minute": limit });
                 (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
             }
-            ApiError::Upstream { code, status, retry_after: wait, .. } => {
+            ApiError::Upstream {
+                code,
+                status,
+                retry_after: wait,
+                ..
+            } => {
                 retry_after = *wait;
                 (*status, *code)
             }
@@ -92,10 +117,18 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        let body = ErrorEnvelope { error: ErrorBody { code: code.to_string(), message, details } };
+        let body = ErrorEnvelope {
+            error: ErrorBody {
+                code: code.to_string(),
+                message,
+                details,
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         if let Some(secs) = retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -109,16 +142,26 @@ impl From<JsonRejection> for ApiError {
                 "VAL_CONTENT_TYPE",
                 "send the body as JSON with content-type: application/json",
             ),
-            StatusCode::UNPROCESSABLE_ENTITY => {
-                ApiError::invalid("VAL_FIELDS", format!("the JSON has wrong or missing fields: {}", rejection.body_text()))
-            }
-            _ => ApiError::invalid("VAL_JSON", format!("the body is not valid JSON: {}", rejection.body_text())),
+            StatusCode::UNPROCESSABLE_ENTITY => ApiError::invalid(
+                "VAL_FIELDS",
+                format!(
+                    "the JSON has wrong or missing fields: {}",
+                    rejection.body_text()
+                ),
+            ),
+            _ => ApiError::invalid(
+                "VAL_JSON",
+                format!("the body is not valid JSON: {}", rejection.body_text()),
+            ),
         }
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
-        ApiError::invalid("VAL_PATH", format!("the URL is malformed: {}", rejection.body_text()))
+        ApiError::invalid(
+            "VAL_PATH",
+            format!("the URL is malformed: {}", rejection.body_text()),
+        )
     }
 }

@@ -15,7 +15,10 @@ pub mod routes;
 pub mod vault;
 
 use app::{shell, App};
-use axum::{extract::DefaultBodyLimit, extract::FromRef, http::HeaderValue, routing::get, serve::ListenerExt, Router};
+use axum::{
+    extract::DefaultBodyLimit, extract::FromRef, http::HeaderValue, routing::get,
+    serve::ListenerExt, Router,
+};
 use config::Config;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -40,7 +43,10 @@ pub struct AppState {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("cannot run the database migrations: {0}")]
@@ -55,17 +61,24 @@ impl AppState {
     /// Creates the data directory (owner-only) if needed, opens and migrates the database,
     /// loads or creates the master key, and builds the HTTP client and the rate limiter.
     pub async fn start(config: Config) -> Result<Self, StartError> {
-        let dir_error = |source| StartError::DataDir { path: config.data_dir.display().to_string(), source };
+        let dir_error = |source| StartError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        };
         if !config.data_dir.exists() {
             std::fs::create_dir_all(&config.data_dir).map_err(dir_error)?;
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700)).map_err(dir_error)?;
+                std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))
+                    .map_err(dir_error)?;
             }
         }
         let pool = db::connect(&config.database_url()).await?;
-        let vault = Vault::load_or_create(config.master_key.as_ref().map(|s| s.0.as_str()), &config.data_dir)?;
+        let vault = Vault::load_or_create(
+            config.master_key.as_ref().map(|s| s.0.as_str()),
+            &config.data_dir,
+        )?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .tcp_nodelay(true)
@@ -129,7 +142,9 @@ pub async fn launch(
         // Streamed LLM chunks go out as soon as they arrive.
         let _ = tcp.set_nodelay(true);
     });
-    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
     pruner.abort();
     result
 }

@@ -17,7 +17,11 @@ use std::time::Duration;
 const KEY: &str = "sk-test-SECRET-4321";
 
 fn fake_options() -> FakeOptions {
-    FakeOptions { chunk_delay: Duration::ZERO, expect_key: Some(KEY.into()), ..FakeOptions::default() }
+    FakeOptions {
+        chunk_delay: Duration::ZERO,
+        expect_key: Some(KEY.into()),
+        ..FakeOptions::default()
+    }
 }
 
 fn messages(instruction: &str) -> Value {
@@ -31,23 +35,64 @@ async fn accounts_first_user_is_admin_and_sessions_work() {
     assert_eq!(alice.register("alice").await["is_admin"], true);
     let mut bob = Client::new(&server.base);
     assert_eq!(bob.register("bob").await["is_admin"], false);
-    assert_eq!(alice.get("/api/v1/auth/me").await.json()["username"], "alice");
+    assert_eq!(
+        alice.get("/api/v1/auth/me").await.json()["username"],
+        "alice"
+    );
 
     let mut again = Client::new(&server.base);
-    let taken = again.post("/api/v1/auth/register", json!({ "username": "ALICE", "password": "another long one" })).await;
-    assert_eq!((taken.status, taken.code().as_str()), (StatusCode::CONFLICT, "VAL_USERNAME_TAKEN"));
-    let wrong = again.post("/api/v1/auth/login", json!({ "username": "alice", "password": "not her password" })).await;
-    assert_eq!((wrong.status, wrong.code().as_str()), (StatusCode::UNAUTHORIZED, "AUTH_INVALID_CREDENTIALS"));
-    let missing = again.post("/api/v1/auth/login", json!({ "username": "nobody", "password": "not her password" })).await;
+    let taken = again
+        .post(
+            "/api/v1/auth/register",
+            json!({ "username": "ALICE", "password": "another long one" }),
+        )
+        .await;
+    assert_eq!(
+        (taken.status, taken.code().as_str()),
+        (StatusCode::CONFLICT, "VAL_USERNAME_TAKEN")
+    );
+    let wrong = again
+        .post(
+            "/api/v1/auth/login",
+            json!({ "username": "alice", "password": "not her password" }),
+        )
+        .await;
+    assert_eq!(
+        (wrong.status, wrong.code().as_str()),
+        (StatusCode::UNAUTHORIZED, "AUTH_INVALID_CREDENTIALS")
+    );
+    let missing = again
+        .post(
+            "/api/v1/auth/login",
+            json!({ "username": "nobody", "password": "not her password" }),
+        )
+        .await;
     assert_eq!(missing.code(), "AUTH_INVALID_CREDENTIALS");
-    let ok = again.post("/api/v1/auth/login", json!({ "username": "alice", "password": "correct horse battery" })).await;
+    let ok = again
+        .post(
+            "/api/v1/auth/login",
+            json!({ "username": "alice", "password": "correct horse battery" }),
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
-    let cookie = ok.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let cookie = ok
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
 
     let out = again.call(Method::POST, "/api/v1/auth/logout", None).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
-    assert_eq!(again.get("/api/v1/auth/me").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        again.get("/api/v1/auth/me").await.status,
+        StatusCode::UNAUTHORIZED
+    );
     // Alice's other session is still valid.
     assert_eq!(alice.get("/api/v1/auth/me").await.status, StatusCode::OK);
 }
@@ -57,32 +102,61 @@ async fn providers_are_masked_owned_and_stored_encrypted() {
     let server = start_server(|_| {}).await;
     let mut alice = Client::new(&server.base);
     alice.register("alice").await;
-    let id = alice.add_provider("fake", "http://127.0.0.1:9/v1/", KEY).await;
+    let id = alice
+        .add_provider("fake", "http://127.0.0.1:9/v1/", KEY)
+        .await;
     let list = alice.get("/api/v1/providers").await.json();
     assert_eq!(list[0]["key_masked"], "••••4321");
     assert_eq!(list[0]["base_url"], "http://127.0.0.1:9/v1");
 
-    let bad = alice.post("/api/v1/providers", json!({ "name": "x", "base_url": "ftp://h", "model": "m", "api_key": "k" })).await;
+    let bad = alice
+        .post(
+            "/api/v1/providers",
+            json!({ "name": "x", "base_url": "ftp://h", "model": "m", "api_key": "k" }),
+        )
+        .await;
     assert_eq!(bad.code(), "VAL_BASE_URL");
-    let dup = alice.post("/api/v1/providers", json!({ "name": "fake", "base_url": "http://h/v1", "model": "m", "api_key": "k" })).await;
+    let dup = alice
+        .post(
+            "/api/v1/providers",
+            json!({ "name": "fake", "base_url": "http://h/v1", "model": "m", "api_key": "k" }),
+        )
+        .await;
     assert_eq!(dup.code(), "VAL_PROVIDER_EXISTS");
 
     // Bob can neither see, use nor delete Alice's provider.
     let mut bob = Client::new(&server.base);
     bob.register("bob").await;
     assert_eq!(bob.get("/api/v1/providers").await.json(), json!([]));
-    let use_it = bob.post(&format!("/api/v1/llm/{id}/chat/completions"), json!({ "messages": messages("hi") })).await;
-    assert_eq!((use_it.status, use_it.code().as_str()), (StatusCode::NOT_FOUND, "RES_NOT_FOUND"));
-    let del = bob.call(Method::DELETE, &format!("/api/v1/providers/{id}"), None).await;
+    let use_it = bob
+        .post(
+            &format!("/api/v1/llm/{id}/chat/completions"),
+            json!({ "messages": messages("hi") }),
+        )
+        .await;
+    assert_eq!(
+        (use_it.status, use_it.code().as_str()),
+        (StatusCode::NOT_FOUND, "RES_NOT_FOUND")
+    );
+    let del = bob
+        .call(Method::DELETE, &format!("/api/v1/providers/{id}"), None)
+        .await;
     assert_eq!(del.status, StatusCode::NOT_FOUND);
 
     // The key is not in the database file in the clear.
     let db = std::fs::read(server.dir.path().join("data/data-modeller.db")).unwrap();
-    let wal = std::fs::read(server.dir.path().join("data/data-modeller.db-wal")).unwrap_or_default();
+    let wal =
+        std::fs::read(server.dir.path().join("data/data-modeller.db-wal")).unwrap_or_default();
     for bytes in [db, wal] {
         assert!(!bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()));
     }
-    assert_eq!(alice.call(Method::DELETE, &format!("/api/v1/providers/{id}"), None).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        alice
+            .call(Method::DELETE, &format!("/api/v1/providers/{id}"), None)
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(alice.get("/api/v1/providers").await.json(), json!([]));
 }
 
@@ -96,7 +170,10 @@ async fn llm_gateway_streams_and_forwards_the_key() {
     let id = alice.add_provider("fake", &fake_url, KEY).await;
 
     let reply = alice
-        .post(&format!("/api/v1/llm/{id}/chat/completions"), json!({ "messages": messages("a library"), "stream": true }))
+        .post(
+            &format!("/api/v1/llm/{id}/chat/completions"),
+            json!({ "messages": messages("a library"), "stream": true }),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert_eq!(reply.headers["content-type"], "text/event-stream");
@@ -114,14 +191,20 @@ async fn llm_gateway_streams_and_forwards_the_key() {
         }
     }
     assert!(done);
-    assert!(usage.is_some_and(|u| u.total_tokens > 0), "usage is asked for and passed through");
+    assert!(
+        usage.is_some_and(|u| u.total_tokens > 0),
+        "usage is asked for and passed through"
+    );
     let model = parse_model(&text).unwrap();
     assert_eq!(validate(&model, &Conventions::default()), vec![]);
     assert_eq!(model.entities.len(), 4);
 
     // Non-streamed, with the instruction that the demo script answers with draft 2.
     let reply = alice
-        .post(&format!("/api/v1/llm/{id}/chat/completions"), json!({ "messages": messages("add an audit log") }))
+        .post(
+            &format!("/api/v1/llm/{id}/chat/completions"),
+            json!({ "messages": messages("add an audit log") }),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let (text, _) = app::wire::completion_text(&reply.text).unwrap();
@@ -129,8 +212,14 @@ async fn llm_gateway_streams_and_forwards_the_key() {
 
     let seen = fake.requests.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);
-    assert_eq!(seen[0].authorization.as_deref(), Some(&*format!("Bearer {KEY}")));
-    assert_eq!(seen[0].body["model"], "fake-model", "the provider's model is filled in");
+    assert_eq!(
+        seen[0].authorization.as_deref(),
+        Some(&*format!("Bearer {KEY}"))
+    );
+    assert_eq!(
+        seen[0].body["model"], "fake-model",
+        "the provider's model is filled in"
+    );
     assert_eq!(seen[0].body["stream_options"]["include_usage"], true);
     assert!(seen[1].body.get("stream_options").is_none());
 
@@ -139,7 +228,10 @@ async fn llm_gateway_streams_and_forwards_the_key() {
 
 fn assert_no_key(client: &Client) {
     for text in client.seen.lock().unwrap().iter() {
-        assert!(!text.contains(KEY) && !text.contains("SECRET"), "the key leaked: {text}");
+        assert!(
+            !text.contains(KEY) && !text.contains("SECRET"),
+            "the key leaked: {text}"
+        );
     }
 }
 
@@ -149,17 +241,42 @@ async fn upstream_failures_become_ai_errors() {
     let server = start_server(|_| {}).await;
     let mut alice = Client::new(&server.base);
     alice.register("alice").await;
-    let wrong_key = alice.add_provider("wrong-key", &fake_url, "sk-wrong-key-9999").await;
+    let wrong_key = alice
+        .add_provider("wrong-key", &fake_url, "sk-wrong-key-9999")
+        .await;
     // Port 9 (discard) is closed on loopback: the connection is refused.
-    let unreachable = alice.add_provider("down", "http://127.0.0.1:9/v1", KEY).await;
+    let unreachable = alice
+        .add_provider("down", "http://127.0.0.1:9/v1", KEY)
+        .await;
 
     let body = json!({ "messages": messages("x"), "stream": true });
-    let reply = alice.post(&format!("/api/v1/llm/{wrong_key}/chat/completions"), body.clone()).await;
-    assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_GATEWAY, "AI_PROVIDER_AUTH"));
-    assert!(reply.json()["error"]["message"].as_str().unwrap().contains("Incorrect API key"));
-    let reply = alice.post(&format!("/api/v1/llm/{unreachable}/chat/completions"), body).await;
-    assert_eq!((reply.status, reply.code().as_str()), (StatusCode::BAD_GATEWAY, "AI_UPSTREAM_UNREACHABLE"));
-    let reply = alice.post(&format!("/api/v1/llm/{wrong_key}/chat/completions"), json!({ "stream": true })).await;
+    let reply = alice
+        .post(
+            &format!("/api/v1/llm/{wrong_key}/chat/completions"),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.code().as_str()),
+        (StatusCode::BAD_GATEWAY, "AI_PROVIDER_AUTH")
+    );
+    assert!(reply.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Incorrect API key"));
+    let reply = alice
+        .post(&format!("/api/v1/llm/{unreachable}/chat/completions"), body)
+        .await;
+    assert_eq!(
+        (reply.status, reply.code().as_str()),
+        (StatusCode::BAD_GATEWAY, "AI_UPSTREAM_UNREACHABLE")
+    );
+    let reply = alice
+        .post(
+            &format!("/api/v1/llm/{wrong_key}/chat/completions"),
+            json!({ "stream": true }),
+        )
+        .await;
     assert_eq!(reply.code(), "VAL_CHAT_REQUEST");
     assert_no_key(&alice);
     assert_eq!(alice.get("/healthz").await.status, StatusCode::OK);
@@ -174,20 +291,36 @@ async fn llm_calls_are_rate_limited_per_user() {
     let id = alice.add_provider("fake", &fake_url, KEY).await;
     let path = format!("/api/v1/llm/{id}/chat/completions");
     for remaining in ["1", "0"] {
-        let ok = alice.post(&path, json!({ "messages": messages("x") })).await;
+        let ok = alice
+            .post(&path, json!({ "messages": messages("x") }))
+            .await;
         assert_eq!(ok.status, StatusCode::OK);
         assert_eq!(ok.headers["x-ratelimit-remaining-requests"], remaining);
     }
-    let limited = alice.post(&path, json!({ "messages": messages("x") })).await;
-    assert_eq!((limited.status, limited.code().as_str()), (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED"));
-    let retry: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let limited = alice
+        .post(&path, json!({ "messages": messages("x") }))
+        .await;
+    assert_eq!(
+        (limited.status, limited.code().as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+    );
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=30).contains(&retry), "{retry}");
 
     // Another user has an allowance of their own.
     let mut bob = Client::new(&server.base);
     bob.register("bob").await;
     let bobs = bob.add_provider("fake", &fake_url, KEY).await;
-    let ok = bob.post(&format!("/api/v1/llm/{bobs}/chat/completions"), json!({ "messages": messages("x") })).await;
+    let ok = bob
+        .post(
+            &format!("/api/v1/llm/{bobs}/chat/completions"),
+            json!({ "messages": messages("x") }),
+        )
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
 }
 
@@ -212,33 +345,74 @@ async fn sync_push_pull_is_idempotent_immutable_and_private() {
     let push = json!({ "domains": [domain], "drafts": [draft(draft_id, domain_id, 1, v1)] });
 
     let first = alice.post("/api/v1/sync/push", push.clone()).await;
-    assert_eq!(first.json(), json!({ "domains_applied": 1, "domains_stale": 0, "drafts_created": 1, "drafts_existing": 0 }));
+    assert_eq!(
+        first.json(),
+        json!({ "domains_applied": 1, "domains_stale": 0, "drafts_created": 1, "drafts_existing": 0 })
+    );
     let retry = alice.post("/api/v1/sync/push", push).await;
-    assert_eq!(retry.json(), json!({ "domains_applied": 0, "domains_stale": 1, "drafts_created": 0, "drafts_existing": 1 }));
+    assert_eq!(
+        retry.json(),
+        json!({ "domains_applied": 0, "domains_stale": 1, "drafts_created": 0, "drafts_existing": 1 })
+    );
 
-    let changed = alice.post("/api/v1/sync/push", json!({ "domains": [], "drafts": [draft(draft_id, domain_id, 1, v2)] })).await;
-    assert_eq!((changed.status, changed.code().as_str()), (StatusCode::CONFLICT, "RES_DRAFT_IMMUTABLE"));
+    let changed = alice
+        .post(
+            "/api/v1/sync/push",
+            json!({ "domains": [], "drafts": [draft(draft_id, domain_id, 1, v2)] }),
+        )
+        .await;
+    assert_eq!(
+        (changed.status, changed.code().as_str()),
+        (StatusCode::CONFLICT, "RES_DRAFT_IMMUTABLE")
+    );
 
     let renamed = json!({ "id": domain_id, "name": "lending library", "description": "books", "created_at": 1, "updated_at": 5 });
-    let applied = alice.post("/api/v1/sync/push", json!({ "domains": [renamed], "drafts": [] })).await;
+    let applied = alice
+        .post(
+            "/api/v1/sync/push",
+            json!({ "domains": [renamed], "drafts": [] }),
+        )
+        .await;
     assert_eq!(applied.json()["domains_applied"], 1);
 
     // A second device of the same user sees everything.
     let mut laptop = Client::new(&server.base);
-    let login = laptop.post("/api/v1/auth/login", json!({ "username": "alice", "password": "correct horse battery" })).await;
+    let login = laptop
+        .post(
+            "/api/v1/auth/login",
+            json!({ "username": "alice", "password": "correct horse battery" }),
+        )
+        .await;
     assert_eq!(login.status, StatusCode::OK);
     let pulled = laptop.get("/api/v1/sync/pull").await.json();
     assert_eq!(pulled["domains"][0]["name"], "lending library");
     assert_eq!(pulled["drafts"][0]["id"], draft_id);
-    assert_eq!(pulled["drafts"][0]["model"]["entities"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        pulled["drafts"][0]["model"]["entities"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
 
     // Another user sees nothing and cannot write into Alice's ids.
     let mut bob = Client::new(&server.base);
     bob.register("bob").await;
-    assert_eq!(bob.get("/api/v1/sync/pull").await.json(), json!({ "domains": [], "drafts": [] }));
+    assert_eq!(
+        bob.get("/api/v1/sync/pull").await.json(),
+        json!({ "domains": [], "drafts": [] })
+    );
     let steal = json!({ "id": domain_id, "name": "mine", "description": "", "created_at": 1, "updated_at": 99 });
-    let reply = bob.post("/api/v1/sync/push", json!({ "domains": [steal], "drafts": [] })).await;
-    assert_eq!((reply.status, reply.code().as_str()), (StatusCode::CONFLICT, "RES_ID_TAKEN"));
+    let reply = bob
+        .post(
+            "/api/v1/sync/push",
+            json!({ "domains": [steal], "drafts": [] }),
+        )
+        .await;
+    assert_eq!(
+        (reply.status, reply.code().as_str()),
+        (StatusCode::CONFLICT, "RES_ID_TAKEN")
+    );
     let orphan = bob
         .post("/api/v1/sync/push", json!({ "domains": [], "drafts": [draft("0190aaaa-0000-7000-8000-000000000003", domain_id, 2, v2)] }))
         .await;
@@ -250,7 +424,13 @@ async fn sync_push_pull_is_idempotent_immutable_and_private() {
         .post("/api/v1/sync/push", json!({ "domains": [], "drafts": [draft("0190aaaa-0000-7000-8000-000000000004", domain_id, 2, bad)] }))
         .await;
     assert_eq!(reply.code(), "VAL_MODEL");
-    assert_eq!(reply.json()["error"]["details"]["problems"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        reply.json()["error"]["details"]["problems"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 /// Data survives a restart of the server on the same data directory and master key file.
@@ -268,8 +448,23 @@ async fn data_and_keys_survive_a_restart() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let server = start_server(|c| c.data_dir = data.clone()).await;
     let mut alice = Client::new(&server.base);
-    let login = alice.post("/api/v1/auth/login", json!({ "username": "alice", "password": "correct horse battery" })).await;
+    let login = alice
+        .post(
+            "/api/v1/auth/login",
+            json!({ "username": "alice", "password": "correct horse battery" }),
+        )
+        .await;
     assert_eq!(login.status, StatusCode::OK);
-    let reply = alice.post(&format!("/api/v1/llm/{provider}/chat/completions"), json!({ "messages": messages("x") })).await;
-    assert_eq!(reply.status, StatusCode::OK, "the key still opens after a restart: {}", reply.text);
+    let reply = alice
+        .post(
+            &format!("/api/v1/llm/{provider}/chat/completions"),
+            json!({ "messages": messages("x") }),
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "the key still opens after a restart: {}",
+        reply.text
+    );
 }

@@ -40,7 +40,11 @@ pub async fn start_server(configure: impl FnOnce(&mut Config)) -> TestServer {
     tokio::spawn(server::launch(listener, state, async move {
         let _ = stopped.await;
     }));
-    TestServer { base: format!("http://{addr}"), dir, stop: Some(stop) }
+    TestServer {
+        base: format!("http://{addr}"),
+        dir,
+        stop: Some(stop),
+    }
 }
 
 /// Starts the fake provider; returns its `/v1` base URL and its state.
@@ -74,17 +78,27 @@ impl Reply {
 
     /// The error code of an error envelope.
     pub fn code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_default().to_string()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
 impl Client {
     pub fn new(base: &str) -> Self {
-        Client { base: base.to_string(), http: reqwest::Client::new(), cookie: None, seen: Default::default() }
+        Client {
+            base: base.to_string(),
+            http: reqwest::Client::new(),
+            cookie: None,
+            seen: Default::default(),
+        }
     }
 
     pub async fn call(&mut self, method: Method, path: &str, body: Option<&Value>) -> Reply {
-        let mut request = self.http.request(method.clone(), format!("{}{path}", self.base));
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
         if method != Method::GET {
             request = request.header("x-dm-csrf", "1");
         }
@@ -99,14 +113,25 @@ impl Client {
         let headers = response.headers().clone();
         if let Some(set) = headers.get(header::SET_COOKIE) {
             let pair = set.to_str().unwrap().split(';').next().unwrap().to_string();
-            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
+            self.cookie = if pair.ends_with('=') {
+                None
+            } else {
+                Some(pair)
+            };
         }
         for (name, value) in &headers {
-            self.seen.lock().unwrap().push(format!("{name}: {}", value.to_str().unwrap_or_default()));
+            self.seen
+                .lock()
+                .unwrap()
+                .push(format!("{name}: {}", value.to_str().unwrap_or_default()));
         }
         let text = response.text().await.unwrap();
         self.seen.lock().unwrap().push(text.clone());
-        Reply { status, headers, text }
+        Reply {
+            status,
+            headers,
+            text,
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Reply {
@@ -120,7 +145,10 @@ impl Client {
     /// Registers and signs in `username`.
     pub async fn register(&mut self, username: &str) -> Value {
         let reply = self
-            .post("/api/v1/auth/register", serde_json::json!({ "username": username, "password": "correct horse battery" }))
+            .post(
+                "/api/v1/auth/register",
+                serde_json::json!({ "username": username, "password": "correct horse battery" }),
+            )
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         reply.json()

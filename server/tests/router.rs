@@ -24,7 +24,8 @@ async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Value) {
     let response = router.clone().oneshot(request).await.unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
     (status, body)
 }
 
@@ -41,10 +42,24 @@ fn post(uri: &str, body: &str) -> Request<Body> {
 #[tokio::test]
 async fn healthz_and_readyz() {
     let (router, _dir) = router(|_| {}).await;
-    let (status, body) = send(&router, Request::get("/healthz").body(Body::empty()).unwrap()).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
-    let (status, body) = send(&router, Request::get("/readyz").body(Body::empty()).unwrap()).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ready")));
+    let (status, body) = send(
+        &router,
+        Request::get("/healthz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
+    let (status, body) = send(
+        &router,
+        Request::get("/readyz").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
 }
 
 /// Every bad request gets the envelope with a code, never a plain-text rejection or a 500.
@@ -52,40 +67,78 @@ async fn healthz_and_readyz() {
 async fn bad_requests_get_the_error_envelope() {
     let (router, _dir) = router(|c| c.body_limit = 1024).await;
     let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
-        (Request::get("/api/v1/nope").body(Body::empty()).unwrap(), StatusCode::NOT_FOUND, "RES_NOT_FOUND"),
-        (Request::get("/api/v1/auth/me").body(Body::empty()).unwrap(), StatusCode::UNAUTHORIZED, "AUTH_REQUIRED"),
-        (post("/api/v1/auth/register", "{not json"), StatusCode::BAD_REQUEST, "VAL_JSON"),
-        (post("/api/v1/auth/register", r#"{"username": 3}"#), StatusCode::BAD_REQUEST, "VAL_FIELDS"),
         (
-            post("/api/v1/auth/register", r#"{"username": "a", "password": "long enough password"}"#),
+            Request::get("/api/v1/nope").body(Body::empty()).unwrap(),
+            StatusCode::NOT_FOUND,
+            "RES_NOT_FOUND",
+        ),
+        (
+            Request::get("/api/v1/auth/me").body(Body::empty()).unwrap(),
+            StatusCode::UNAUTHORIZED,
+            "AUTH_REQUIRED",
+        ),
+        (
+            post("/api/v1/auth/register", "{not json"),
+            StatusCode::BAD_REQUEST,
+            "VAL_JSON",
+        ),
+        (
+            post("/api/v1/auth/register", r#"{"username": 3}"#),
+            StatusCode::BAD_REQUEST,
+            "VAL_FIELDS",
+        ),
+        (
+            post(
+                "/api/v1/auth/register",
+                r#"{"username": "a", "password": "long enough password"}"#,
+            ),
             StatusCode::BAD_REQUEST,
             "VAL_USERNAME",
         ),
         (
-            post("/api/v1/auth/register", r#"{"username": "alice", "password": "short"}"#),
+            post(
+                "/api/v1/auth/register",
+                r#"{"username": "alice", "password": "short"}"#,
+            ),
             StatusCode::BAD_REQUEST,
             "VAL_PASSWORD",
         ),
         (
-            post("/api/v1/auth/register", &format!(r#"{{"username": "{}", "password": "x"}}"#, "a".repeat(2000))),
+            post(
+                "/api/v1/auth/register",
+                &format!(r#"{{"username": "{}", "password": "x"}}"#, "a".repeat(2000)),
+            ),
             StatusCode::PAYLOAD_TOO_LARGE,
             "VAL_BODY_TOO_LARGE",
         ),
         (
-            Request::builder().method(Method::POST).uri("/api/v1/auth/login").header("x-dm-csrf", "1")
-                .body(Body::from("{}")).unwrap(),
+            Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/auth/login")
+                .header("x-dm-csrf", "1")
+                .body(Body::from("{}"))
+                .unwrap(),
             StatusCode::BAD_REQUEST,
             "VAL_CONTENT_TYPE",
         ),
         (
-            Request::builder().method(Method::DELETE).uri("/api/v1/auth/me").header("x-dm-csrf", "1")
-                .body(Body::empty()).unwrap(),
+            Request::builder()
+                .method(Method::DELETE)
+                .uri("/api/v1/auth/me")
+                .header("x-dm-csrf", "1")
+                .body(Body::empty())
+                .unwrap(),
             StatusCode::BAD_REQUEST,
             "VAL_METHOD",
         ),
         (
-            Request::builder().method(Method::DELETE).uri("/api/v1/providers/not-a-uuid").header("x-dm-csrf", "1")
-                .header(header::COOKIE, "dm_session=whatever").body(Body::empty()).unwrap(),
+            Request::builder()
+                .method(Method::DELETE)
+                .uri("/api/v1/providers/not-a-uuid")
+                .header("x-dm-csrf", "1")
+                .header(header::COOKIE, "dm_session=whatever")
+                .body(Body::empty())
+                .unwrap(),
             StatusCode::UNAUTHORIZED,
             "AUTH_REQUIRED",
         ),
@@ -96,7 +149,10 @@ async fn bad_requests_get_the_error_envelope() {
         assert_eq!(got_status, status, "{what}: {body}");
         assert_eq!(body["error"]["code"].as_str(), Some(code), "{what}: {body}");
         let message = body["error"]["message"].as_str().unwrap();
-        assert!(!message.is_empty() && !message.ends_with('.'), "{what}: {message:?}");
+        assert!(
+            !message.is_empty() && !message.ends_with('.'),
+            "{what}: {message:?}"
+        );
     }
 }
 
@@ -108,7 +164,9 @@ async fn mutations_without_the_csrf_header_are_refused() {
         .method(Method::POST)
         .uri("/api/v1/auth/register")
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(r#"{"username": "mallory", "password": "long enough password"}"#))
+        .body(Body::from(
+            r#"{"username": "mallory", "password": "long enough password"}"#,
+        ))
         .unwrap();
     let (status, body) = send(&router, request).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -119,9 +177,22 @@ async fn mutations_without_the_csrf_header_are_refused() {
 #[tokio::test]
 async fn renders_the_app_shell() {
     let (router, _dir) = router(|_| {}).await;
-    let response = router.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    let response = router
+        .clone()
+        .oneshot(Request::get("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let html = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let html = String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
     assert!(html.contains("/pkg/data-modeller.js"), "{html}");
     assert!(html.contains("/pkg/data-modeller.css"), "{html}");
     assert!(html.contains("Checking your session"), "{html}");

@@ -30,7 +30,10 @@ pub async fn error_from(response: Response) -> UiError {
     let status = response.status();
     match response.json::<ErrorEnvelope>().await {
         Ok(envelope) => UiError::new(envelope.error.code, envelope.error.message),
-        Err(_) => UiError::new("CLIENT_HTTP", format!("the server answered with status {status}")),
+        Err(_) => UiError::new(
+            "CLIENT_HTTP",
+            format!("the server answered with status {status}"),
+        ),
     }
 }
 
@@ -38,10 +41,12 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, UiError> {
     if !response.ok() {
         return Err(error_from(response).await);
     }
-    response
-        .json::<T>()
-        .await
-        .map_err(|e| UiError::new("CLIENT_DECODE", format!("the server's answer was unreadable: {e}")))
+    response.json::<T>().await.map_err(|e| {
+        UiError::new(
+            "CLIENT_DECODE",
+            format!("the server's answer was unreadable: {e}"),
+        )
+    })
 }
 
 fn mutation(builder: RequestBuilder) -> RequestBuilder {
@@ -52,15 +57,21 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
     builder: RequestBuilder,
     body: &B,
 ) -> Result<T, UiError> {
-    let request = mutation(builder)
-        .json(body)
-        .map_err(|e| UiError::new("CLIENT_ENCODE", format!("could not encode the request: {e}")))?;
+    let request = mutation(builder).json(body).map_err(|e| {
+        UiError::new(
+            "CLIENT_ENCODE",
+            format!("could not encode the request: {e}"),
+        )
+    })?;
     read(request.send().await.map_err(network)?).await
 }
 
 /// The signed-in user, or `None` when there is no valid session.
 pub async fn me() -> Result<Option<UserInfo>, UiError> {
-    let response = Request::get("/api/v1/auth/me").send().await.map_err(network)?;
+    let response = Request::get("/api/v1/auth/me")
+        .send()
+        .await
+        .map_err(network)?;
     if response.status() == 401 {
         return Ok(None);
     }
@@ -76,8 +87,10 @@ pub async fn login(credentials: &Credentials) -> Result<UserInfo, UiError> {
 }
 
 pub async fn logout() -> Result<(), UiError> {
-    let response =
-        mutation(Request::post("/api/v1/auth/logout")).send().await.map_err(network)?;
+    let response = mutation(Request::post("/api/v1/auth/logout"))
+        .send()
+        .await
+        .map_err(network)?;
     if response.ok() {
         Ok(())
     } else {
@@ -86,7 +99,13 @@ pub async fn logout() -> Result<(), UiError> {
 }
 
 pub async fn providers() -> Result<Vec<ProviderInfo>, UiError> {
-    read(Request::get("/api/v1/providers").send().await.map_err(network)?).await
+    read(
+        Request::get("/api/v1/providers")
+            .send()
+            .await
+            .map_err(network)?,
+    )
+    .await
 }
 
 pub async fn add_provider(input: &ProviderInput) -> Result<ProviderInfo, UiError> {
@@ -110,5 +129,11 @@ pub async fn push(batch: &SyncPush) -> Result<SyncPushResult, UiError> {
 }
 
 pub async fn pull() -> Result<SyncPull, UiError> {
-    read(Request::get("/api/v1/sync/pull").send().await.map_err(network)?).await
+    read(
+        Request::get("/api/v1/sync/pull")
+            .send()
+            .await
+            .map_err(network)?,
+    )
+    .await
 }

@@ -31,7 +31,12 @@ pub async fn stream_chat(
         .header(api::CSRF_HEADER.0, api::CSRF_HEADER.1)
         .abort_signal(abort)
         .json(request)
-        .map_err(|e| UiError::new("CLIENT_ENCODE", format!("could not encode the request: {e}")))?
+        .map_err(|e| {
+            UiError::new(
+                "CLIENT_ENCODE",
+                format!("could not encode the request: {e}"),
+            )
+        })?
         .send()
         .await
         .map_err(|e| aborted_or(abort, e))?;
@@ -39,11 +44,14 @@ pub async fn stream_chat(
         return Err(api::error_from(response).await);
     }
     let body = response.body().ok_or_else(|| {
-        UiError::new("AI_EMPTY_RESPONSE", "the provider sent an empty answer: try again")
+        UiError::new(
+            "AI_EMPTY_RESPONSE",
+            "the provider sent an empty answer: try again",
+        )
     })?;
-    let chunks = wasm_streams::ReadableStream::from_raw(body).into_stream().map(|chunk| {
-        chunk.map(|value| js_sys::Uint8Array::new(&value).to_vec())
-    });
+    let chunks = wasm_streams::ReadableStream::from_raw(body)
+        .into_stream()
+        .map(|chunk| chunk.map(|value| js_sys::Uint8Array::new(&value).to_vec()));
     let mut events = chunks.eventsource();
     let mut completion = Completion::default();
     while let Some(event) = events.next().await {
@@ -72,7 +80,10 @@ pub async fn stream_chat(
 }
 
 fn cancelled() -> UiError {
-    UiError::new("CLIENT_CANCELLED", "generation cancelled: nothing was saved")
+    UiError::new(
+        "CLIENT_CANCELLED",
+        "generation cancelled: nothing was saved",
+    )
 }
 
 fn aborted_or(abort: Option<&web_sys::AbortSignal>, e: gloo_net::Error) -> UiError {

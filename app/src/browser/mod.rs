@@ -21,13 +21,19 @@ pub struct UiError {
 
 impl UiError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        UiError { code: code.into(), message: message.into() }
+        UiError {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 
     /// An error from the browser's own machinery (IndexedDB, streams) that the user can't fix
     /// by changing input.
     pub fn browser(what: &str, detail: impl std::fmt::Debug) -> Self {
-        UiError::new("CLIENT_BROWSER", format!("{what} failed in this browser: {detail:?}"))
+        UiError::new(
+            "CLIENT_BROWSER",
+            format!("{what} failed in this browser: {detail:?}"),
+        )
     }
 }
 

@@ -56,14 +56,21 @@ fn key(id: Uuid) -> JsValue {
 
 /// Opens (creating or upgrading as needed) the database of `user`, reusing an open one.
 pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
-    if let Some(db) = OPEN.with(|o| o.borrow().as_ref().filter(|(u, _)| *u == user).map(|(_, db)| db.clone())) {
+    if let Some(db) = OPEN.with(|o| {
+        o.borrow()
+            .as_ref()
+            .filter(|(u, _)| *u == user)
+            .map(|(_, db)| db.clone())
+    }) {
         return Ok(db);
     }
     let db = Rexie::builder(&format!("data-modeller-{user}"))
         .version(VERSION)
         .add_object_store(ObjectStore::new(DOMAINS).key_path("id"))
         .add_object_store(
-            ObjectStore::new(DRAFTS).key_path("id").add_index(Index::new("domain_id", "domain_id")),
+            ObjectStore::new(DRAFTS)
+                .key_path("id")
+                .add_index(Index::new("domain_id", "domain_id")),
         )
         .add_object_store(ObjectStore::new(OUTBOX).auto_increment(true))
         .build()
@@ -77,12 +84,23 @@ pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
 /// Saves a new or edited domain and queues it for sync, in one transaction.
 pub async fn save_domain(user: Uuid, domain: &DomainRecord) -> Result<(), UiError> {
     let db = open(user).await?;
-    let tx = db.transaction(&[DOMAINS, OUTBOX], TransactionMode::ReadWrite).map_err(idb("saving a domain"))?;
+    let tx = db
+        .transaction(&[DOMAINS, OUTBOX], TransactionMode::ReadWrite)
+        .map_err(idb("saving a domain"))?;
     let store = tx.store(DOMAINS).map_err(idb("saving a domain"))?;
-    store.put(&to_js(domain)?, None).await.map_err(idb("saving a domain"))?;
+    store
+        .put(&to_js(domain)?, None)
+        .await
+        .map_err(idb("saving a domain"))?;
     let outbox = tx.store(OUTBOX).map_err(idb("queueing a domain"))?;
-    let entry = OutboxEntry { kind: "domain".into(), id: domain.id };
-    outbox.add(&to_js(&entry)?, None).await.map_err(idb("queueing a domain"))?;
+    let entry = OutboxEntry {
+        kind: "domain".into(),
+        id: domain.id,
+    };
+    outbox
+        .add(&to_js(&entry)?, None)
+        .await
+        .map_err(idb("queueing a domain"))?;
     tx.done().await.map_err(idb("saving a domain"))?;
     Ok(())
 }
@@ -91,12 +109,23 @@ pub async fn save_domain(user: Uuid, domain: &DomainRecord) -> Result<(), UiErro
 /// exists fails: drafts are immutable.
 pub async fn save_draft(user: Uuid, draft: &DraftRecord) -> Result<(), UiError> {
     let db = open(user).await?;
-    let tx = db.transaction(&[DRAFTS, OUTBOX], TransactionMode::ReadWrite).map_err(idb("saving a draft"))?;
+    let tx = db
+        .transaction(&[DRAFTS, OUTBOX], TransactionMode::ReadWrite)
+        .map_err(idb("saving a draft"))?;
     let store = tx.store(DRAFTS).map_err(idb("saving a draft"))?;
-    store.add(&to_js(draft)?, None).await.map_err(idb("saving a draft"))?;
+    store
+        .add(&to_js(draft)?, None)
+        .await
+        .map_err(idb("saving a draft"))?;
     let outbox = tx.store(OUTBOX).map_err(idb("queueing a draft"))?;
-    let entry = OutboxEntry { kind: "draft".into(), id: draft.id };
-    outbox.add(&to_js(&entry)?, None).await.map_err(idb("queueing a draft"))?;
+    let entry = OutboxEntry {
+        kind: "draft".into(),
+        id: draft.id,
+    };
+    outbox
+        .add(&to_js(&entry)?, None)
+        .await
+        .map_err(idb("queueing a draft"))?;
     tx.done().await.map_err(idb("saving a draft"))?;
     Ok(())
 }
@@ -104,7 +133,9 @@ pub async fn save_draft(user: Uuid, draft: &DraftRecord) -> Result<(), UiError> 
 /// All domains of the user, newest first.
 pub async fn domains(user: Uuid) -> Result<Vec<DomainRecord>, UiError> {
     let db = open(user).await?;
-    let tx = db.transaction(&[DOMAINS], TransactionMode::ReadOnly).map_err(idb("reading domains"))?;
+    let tx = db
+        .transaction(&[DOMAINS], TransactionMode::ReadOnly)
+        .map_err(idb("reading domains"))?;
     let store = tx.store(DOMAINS).map_err(idb("reading domains"))?;
     let mut out = store
         .get_all(None, None)
@@ -120,15 +151,24 @@ pub async fn domains(user: Uuid) -> Result<Vec<DomainRecord>, UiError> {
 /// One domain by id.
 pub async fn domain(user: Uuid, id: Uuid) -> Result<Option<DomainRecord>, UiError> {
     let db = open(user).await?;
-    let tx = db.transaction(&[DOMAINS], TransactionMode::ReadOnly).map_err(idb("reading a domain"))?;
+    let tx = db
+        .transaction(&[DOMAINS], TransactionMode::ReadOnly)
+        .map_err(idb("reading a domain"))?;
     let store = tx.store(DOMAINS).map_err(idb("reading a domain"))?;
-    store.get(key(id)).await.map_err(idb("reading a domain"))?.map(from_js).transpose()
+    store
+        .get(key(id))
+        .await
+        .map_err(idb("reading a domain"))?
+        .map(from_js)
+        .transpose()
 }
 
 /// The drafts of one domain, by number.
 pub async fn drafts(user: Uuid, domain_id: Uuid) -> Result<Vec<DraftRecord>, UiError> {
     let db = open(user).await?;
-    let tx = db.transaction(&[DRAFTS], TransactionMode::ReadOnly).map_err(idb("reading drafts"))?;
+    let tx = db
+        .transaction(&[DRAFTS], TransactionMode::ReadOnly)
+        .map_err(idb("reading drafts"))?;
     let store = tx.store(DRAFTS).map_err(idb("reading drafts"))?;
     let index = store.index("domain_id").map_err(idb("reading drafts"))?;
     let range = KeyRange::only(&key(domain_id)).map_err(idb("reading drafts"))?;
@@ -146,7 +186,9 @@ pub async fn drafts(user: Uuid, domain_id: Uuid) -> Result<Vec<DraftRecord>, UiE
 /// The outbox in order: each entry with its IndexedDB key.
 pub async fn outbox(user: Uuid) -> Result<Vec<(JsValue, OutboxEntry)>, UiError> {
     let db = open(user).await?;
-    let tx = db.transaction(&[OUTBOX], TransactionMode::ReadOnly).map_err(idb("reading the outbox"))?;
+    let tx = db
+        .transaction(&[OUTBOX], TransactionMode::ReadOnly)
+        .map_err(idb("reading the outbox"))?;
     let store = tx.store(OUTBOX).map_err(idb("reading the outbox"))?;
     store
         .scan(None, None, None, None)
@@ -163,13 +205,23 @@ pub async fn records_for(
     entries: &[OutboxEntry],
 ) -> Result<(Vec<DomainRecord>, Vec<DraftRecord>), UiError> {
     let db = open(user).await?;
-    let tx = db.transaction(&[DOMAINS, DRAFTS], TransactionMode::ReadOnly).map_err(idb("reading the outbox"))?;
+    let tx = db
+        .transaction(&[DOMAINS, DRAFTS], TransactionMode::ReadOnly)
+        .map_err(idb("reading the outbox"))?;
     let domains_store = tx.store(DOMAINS).map_err(idb("reading the outbox"))?;
     let drafts_store = tx.store(DRAFTS).map_err(idb("reading the outbox"))?;
     let (mut domains, mut drafts) = (Vec::new(), Vec::new());
     for entry in entries {
-        let store = if entry.kind == "domain" { &domains_store } else { &drafts_store };
-        let Some(value) = store.get(key(entry.id)).await.map_err(idb("reading the outbox"))? else {
+        let store = if entry.kind == "domain" {
+            &domains_store
+        } else {
+            &drafts_store
+        };
+        let Some(value) = store
+            .get(key(entry.id))
+            .await
+            .map_err(idb("reading the outbox"))?
+        else {
             continue;
         };
         if entry.kind == "domain" {
@@ -188,7 +240,9 @@ pub async fn records_for(
 /// Removes pushed entries from the outbox.
 pub async fn remove_outbox(user: Uuid, keys: Vec<JsValue>) -> Result<(), UiError> {
     let db = open(user).await?;
-    let tx = db.transaction(&[OUTBOX], TransactionMode::ReadWrite).map_err(idb("clearing the outbox"))?;
+    let tx = db
+        .transaction(&[OUTBOX], TransactionMode::ReadWrite)
+        .map_err(idb("clearing the outbox"))?;
     let store = tx.store(OUTBOX).map_err(idb("clearing the outbox"))?;
     for k in keys {
         store.delete(k).await.map_err(idb("clearing the outbox"))?;
@@ -201,21 +255,36 @@ pub async fn remove_outbox(user: Uuid, keys: Vec<JsValue>) -> Result<(), UiError
 /// Nothing local is lost: a local domain newer than the server's copy stays.
 pub async fn merge_pulled(user: Uuid, pulled: &SyncPull) -> Result<usize, UiError> {
     let db = open(user).await?;
-    let tx = db.transaction(&[DOMAINS, DRAFTS], TransactionMode::ReadWrite).map_err(idb("merging synced data"))?;
+    let tx = db
+        .transaction(&[DOMAINS, DRAFTS], TransactionMode::ReadWrite)
+        .map_err(idb("merging synced data"))?;
     let domains_store = tx.store(DOMAINS).map_err(idb("merging synced data"))?;
     let drafts_store = tx.store(DRAFTS).map_err(idb("merging synced data"))?;
     let mut merged = 0;
     for domain in &pulled.domains {
-        let local = domains_store.get(key(domain.id)).await.map_err(idb("merging synced data"))?;
+        let local = domains_store
+            .get(key(domain.id))
+            .await
+            .map_err(idb("merging synced data"))?;
         let local: Option<DomainRecord> = local.map(from_js).transpose()?;
         if local.is_none_or(|l| l.updated_at < domain.updated_at) {
-            domains_store.put(&to_js(domain)?, None).await.map_err(idb("merging synced data"))?;
+            domains_store
+                .put(&to_js(domain)?, None)
+                .await
+                .map_err(idb("merging synced data"))?;
             merged += 1;
         }
     }
     for draft in &pulled.drafts {
-        if !drafts_store.key_exists(key(draft.id)).await.map_err(idb("merging synced data"))? {
-            drafts_store.add(&to_js(draft)?, None).await.map_err(idb("merging synced data"))?;
+        if !drafts_store
+            .key_exists(key(draft.id))
+            .await
+            .map_err(idb("merging synced data"))?
+        {
+            drafts_store
+                .add(&to_js(draft)?, None)
+                .await
+                .map_err(idb("merging synced data"))?;
             merged += 1;
         }
     }

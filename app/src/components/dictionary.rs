@@ -10,13 +10,25 @@ fn key_markers(model: &Model, entity: &Entity, attribute: &str) -> Vec<String> {
     if entity.is_key(attribute) {
         out.push("PK".to_string());
     }
-    if entity.unique.iter().any(|u| u.iter().any(|c| c.eq_ignore_ascii_case(attribute))) {
+    if entity
+        .unique
+        .iter()
+        .any(|u| u.iter().any(|c| c.eq_ignore_ascii_case(attribute)))
+    {
         out.push("UQ".to_string());
     }
     for rel in &model.relationships {
         if rel.from_entity.eq_ignore_ascii_case(&entity.name) {
-            if let Some(pos) = rel.from_attributes.iter().position(|a| a.eq_ignore_ascii_case(attribute)) {
-                let target = rel.to_attributes.get(pos).map(String::as_str).unwrap_or("?");
+            if let Some(pos) = rel
+                .from_attributes
+                .iter()
+                .position(|a| a.eq_ignore_ascii_case(attribute))
+            {
+                let target = rel
+                    .to_attributes
+                    .get(pos)
+                    .map(String::as_str)
+                    .unwrap_or("?");
                 out.push(format!("FK → {}.{}", rel.to_entity, target));
             }
         }

@@ -8,8 +8,11 @@ use leptos::prelude::*;
 pub fn DiffView(old: Model, new: Model) -> impl IntoView {
     let diff = diff_models(&old, &new);
     let count = |class: ChangeClass| diff.changes.iter().filter(|c| c.class() == class).count();
-    let (added, removed, changed) =
-        (count(ChangeClass::Added), count(ChangeClass::Removed), count(ChangeClass::Changed));
+    let (added, removed, changed) = (
+        count(ChangeClass::Added),
+        count(ChangeClass::Removed),
+        count(ChangeClass::Changed),
+    );
     let empty = diff.changes.is_empty();
     view! {
         <div class="diff" data-testid="diff">

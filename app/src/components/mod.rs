@@ -1,7 +1,7 @@
 //! Reusable view pieces: navigation, error banners, the data dictionary and the diff view.
 
-pub mod diff_view;
 pub mod dictionary;
+pub mod diff_view;
 pub mod nav;
 
 use crate::browser::UiError;

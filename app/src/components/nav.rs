@@ -36,7 +36,11 @@ pub fn Nav(workspace: Workspace) -> impl IntoView {
     };
     let sync_class = move || {
         let s = workspace.sync.get();
-        if s.last_error.is_some() || s.pending > 0 { "sync sync-pending" } else { "sync" }
+        if s.last_error.is_some() || s.pending > 0 {
+            "sync sync-pending"
+        } else {
+            "sync"
+        }
     };
     view! {
         <header class="topbar">

@@ -26,11 +26,30 @@ pub enum AttributeField {
 pub enum Change {
     SummaryChanged,
     NarrativeChanged,
-    EntityAdded { entity: String, attributes: usize },
-    EntityRemoved { entity: String, attributes: usize },
-    EntityDescriptionChanged { entity: String, from: String, to: String },
-    AttributeAdded { entity: String, attribute: String, data_type: String, nullable: bool },
-    AttributeRemoved { entity: String, attribute: String, data_type: String },
+    EntityAdded {
+        entity: String,
+        attributes: usize,
+    },
+    EntityRemoved {
+        entity: String,
+        attributes: usize,
+    },
+    EntityDescriptionChanged {
+        entity: String,
+        from: String,
+        to: String,
+    },
+    AttributeAdded {
+        entity: String,
+        attribute: String,
+        data_type: String,
+        nullable: bool,
+    },
+    AttributeRemoved {
+        entity: String,
+        attribute: String,
+        data_type: String,
+    },
     AttributeChanged {
         entity: String,
         attribute: String,
@@ -38,11 +57,31 @@ pub enum Change {
         from: String,
         to: String,
     },
-    PrimaryKeyChanged { entity: String, from: Vec<String>, to: Vec<String> },
-    UniqueChanged { entity: String, from: Vec<Vec<String>>, to: Vec<Vec<String>> },
-    IndexesChanged { entity: String, from: Vec<String>, to: Vec<String> },
-    RelationshipAdded { name: String, from_entity: String, to_entity: String },
-    RelationshipRemoved { name: String, from_entity: String, to_entity: String },
+    PrimaryKeyChanged {
+        entity: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    UniqueChanged {
+        entity: String,
+        from: Vec<Vec<String>>,
+        to: Vec<Vec<String>>,
+    },
+    IndexesChanged {
+        entity: String,
+        from: Vec<String>,
+        to: Vec<String>,
+    },
+    RelationshipAdded {
+        name: String,
+        from_entity: String,
+        to_entity: String,
+    },
+    RelationshipRemoved {
+        name: String,
+        from_entity: String,
+        to_entity: String,
+    },
 }
 
 /// The list of changes from one model to another.
@@ -106,14 +145,33 @@ impl Change {
             Change::EntityDescriptionChanged { entity, .. } => {
                 format!("description of entity `{entity}` changed")
             }
-            Change::AttributeAdded { entity, attribute, data_type, nullable } => format!(
+            Change::AttributeAdded {
+                entity,
+                attribute,
+                data_type,
+                nullable,
+            } => format!(
                 "attribute `{entity}.{attribute}` added: {data_type}{}",
-                if *nullable { ", nullable" } else { ", not null" }
+                if *nullable {
+                    ", nullable"
+                } else {
+                    ", not null"
+                }
             ),
-            Change::AttributeRemoved { entity, attribute, data_type } => {
+            Change::AttributeRemoved {
+                entity,
+                attribute,
+                data_type,
+            } => {
                 format!("attribute `{entity}.{attribute}` removed (was {data_type})")
             }
-            Change::AttributeChanged { entity, attribute, field, from, to } => {
+            Change::AttributeChanged {
+                entity,
+                attribute,
+                field,
+                from,
+                to,
+            } => {
                 let what = match field {
                     AttributeField::Type => "type",
                     AttributeField::Nullable => "nullable",
@@ -121,7 +179,11 @@ impl Change {
                     AttributeField::Description => "description",
                     AttributeField::Tags => "tags",
                 };
-                format!("{what} of `{entity}.{attribute}` changed from {} to {}", show(from), show(to))
+                format!(
+                    "{what} of `{entity}.{attribute}` changed from {} to {}",
+                    show(from),
+                    show(to)
+                )
             }
             Change::PrimaryKeyChanged { entity, from, to } => format!(
                 "primary key of `{entity}` changed from ({}) to ({})",
@@ -136,10 +198,18 @@ impl Change {
                 from.join(", "),
                 to.join(", ")
             ),
-            Change::RelationshipAdded { name, from_entity, to_entity } => {
+            Change::RelationshipAdded {
+                name,
+                from_entity,
+                to_entity,
+            } => {
                 format!("relationship `{name}` added: {from_entity} → {to_entity}")
             }
-            Change::RelationshipRemoved { name, from_entity, to_entity } => {
+            Change::RelationshipRemoved {
+                name,
+                from_entity,
+                to_entity,
+            } => {
                 format!("relationship `{name}` removed: {from_entity} → {to_entity}")
             }
         }
@@ -183,9 +253,15 @@ pub fn diff_models(old: &Model, new: &Model) -> ModelDiff {
     let key = |r: &Relationship| {
         (
             r.from_entity.to_ascii_lowercase(),
-            r.from_attributes.iter().map(|a| a.to_ascii_lowercase()).collect::<Vec<_>>(),
+            r.from_attributes
+                .iter()
+                .map(|a| a.to_ascii_lowercase())
+                .collect::<Vec<_>>(),
             r.to_entity.to_ascii_lowercase(),
-            r.to_attributes.iter().map(|a| a.to_ascii_lowercase()).collect::<Vec<_>>(),
+            r.to_attributes
+                .iter()
+                .map(|a| a.to_ascii_lowercase())
+                .collect::<Vec<_>>(),
         )
     };
     for rel in &old.relationships {
@@ -238,7 +314,12 @@ fn diff_entity(old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
             Some(old_attr) => diff_attribute(&entity, old_attr, new_attr, changes),
         }
     }
-    let lower = |names: &[String]| names.iter().map(|n| n.to_ascii_lowercase()).collect::<Vec<_>>();
+    let lower = |names: &[String]| {
+        names
+            .iter()
+            .map(|n| n.to_ascii_lowercase())
+            .collect::<Vec<_>>()
+    };
     if lower(&old.primary_key) != lower(&new.primary_key) {
         changes.push(Change::PrimaryKeyChanged {
             entity: entity.clone(),
@@ -255,7 +336,11 @@ fn diff_entity(old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
     }
     if old.indexes != new.indexes {
         let names = |e: &Entity| e.indexes.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
-        changes.push(Change::IndexesChanged { entity, from: names(old), to: names(new) });
+        changes.push(Change::IndexesChanged {
+            entity,
+            from: names(old),
+            to: names(new),
+        });
     }
 }
 
@@ -271,15 +356,31 @@ fn diff_attribute(entity: &str, old: &Attribute, new: &Attribute, changes: &mut 
             });
         }
     };
-    field(AttributeField::Type, old.data_type.to_string(), new.data_type.to_string());
-    field(AttributeField::Nullable, old.nullable.to_string(), new.nullable.to_string());
+    field(
+        AttributeField::Type,
+        old.data_type.to_string(),
+        new.data_type.to_string(),
+    );
+    field(
+        AttributeField::Nullable,
+        old.nullable.to_string(),
+        new.nullable.to_string(),
+    );
     field(
         AttributeField::Default,
         old.default.clone().unwrap_or_default(),
         new.default.clone().unwrap_or_default(),
     );
-    field(AttributeField::Description, old.description.clone(), new.description.clone());
-    field(AttributeField::Tags, old.tags.join(", "), new.tags.join(", "));
+    field(
+        AttributeField::Description,
+        old.description.clone(),
+        new.description.clone(),
+    );
+    field(
+        AttributeField::Tags,
+        old.tags.join(", "),
+        new.tags.join(", "),
+    );
 }
 
 #[cfg(test)]
@@ -298,8 +399,11 @@ mod tests {
 
     #[test]
     fn library_v1_to_v2() {
-        let described: Vec<String> =
-            diff_models(&sample(), &v2()).changes.iter().map(Change::describe).collect();
+        let described: Vec<String> = diff_models(&sample(), &v2())
+            .changes
+            .iter()
+            .map(Change::describe)
+            .collect();
         assert_eq!(
             described,
             vec![

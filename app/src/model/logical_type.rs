@@ -17,7 +17,10 @@ pub enum LogicalType {
     Text,
     Integer,
     BigInt,
-    Decimal { precision: u32, scale: u32 },
+    Decimal {
+        precision: u32,
+        scale: u32,
+    },
     Float,
     Boolean,
     Date,
@@ -38,15 +41,18 @@ impl LogicalType {
         let trimmed = raw.trim();
         let lower = trimmed.to_ascii_lowercase();
         let (head, args) = match lower.find('(') {
-            Some(open) if lower.ends_with(')') => {
-                (lower[..open].trim(), Some(&trimmed[open + 1..trimmed.len() - 1]))
-            }
+            Some(open) if lower.ends_with(')') => (
+                lower[..open].trim(),
+                Some(&trimmed[open + 1..trimmed.len() - 1]),
+            ),
             Some(_) => return LogicalType::Unknown(trimmed.to_string()),
             None => (lower.as_str(), None),
         };
         let unknown = || LogicalType::Unknown(trimmed.to_string());
         let numbers = |args: &str| -> Option<Vec<u32>> {
-            args.split(',').map(|part| part.trim().parse::<u32>().ok()).collect()
+            args.split(',')
+                .map(|part| part.trim().parse::<u32>().ok())
+                .collect()
         };
         match (head, args) {
             ("string" | "varchar" | "character varying", None) => LogicalType::String(None),
@@ -60,8 +66,14 @@ impl LogicalType {
             ("integer" | "int" | "int4" | "smallint", None) => LogicalType::Integer,
             ("bigint" | "int8" | "long", None) => LogicalType::BigInt,
             ("decimal" | "numeric", Some(args)) => match numbers(args).as_deref() {
-                Some([p]) => LogicalType::Decimal { precision: *p, scale: 0 },
-                Some([p, s]) => LogicalType::Decimal { precision: *p, scale: *s },
+                Some([p]) => LogicalType::Decimal {
+                    precision: *p,
+                    scale: 0,
+                },
+                Some([p, s]) => LogicalType::Decimal {
+                    precision: *p,
+                    scale: *s,
+                },
                 _ => unknown(),
             },
             ("float" | "double" | "real" | "double precision", None) => LogicalType::Float,
@@ -136,7 +148,11 @@ mod tests {
         let parsed = LogicalType::parse(input);
         assert_eq!(parsed, expected, "parsing {input:?}");
         assert_eq!(parsed.to_string(), canonical, "printing {input:?}");
-        assert_eq!(LogicalType::parse(canonical), expected, "round trip of {canonical:?}");
+        assert_eq!(
+            LogicalType::parse(canonical),
+            expected,
+            "round trip of {canonical:?}"
+        );
     }
 
     #[test]
@@ -148,10 +164,20 @@ mod tests {
         check("bigint", LogicalType::BigInt, "bigint");
         check(
             "numeric(12, 2)",
-            LogicalType::Decimal { precision: 12, scale: 2 },
+            LogicalType::Decimal {
+                precision: 12,
+                scale: 2,
+            },
             "decimal(12,2)",
         );
-        check("decimal(8)", LogicalType::Decimal { precision: 8, scale: 0 }, "decimal(8,0)");
+        check(
+            "decimal(8)",
+            LogicalType::Decimal {
+                precision: 8,
+                scale: 0,
+            },
+            "decimal(8,0)",
+        );
         check("datetime", LogicalType::Timestamp, "timestamp");
         check("timestamptz", LogicalType::TimestampTz, "timestamptz");
         check("jsonb", LogicalType::Json, "json");
@@ -164,8 +190,17 @@ mod tests {
 
     #[test]
     fn unknown_types_are_kept_verbatim() {
-        for raw in ["money", "string(abc)", "decimal(1,2,3)", "varchar(10", "geometry"] {
-            assert_eq!(LogicalType::parse(raw), LogicalType::Unknown(raw.to_string()));
+        for raw in [
+            "money",
+            "string(abc)",
+            "decimal(1,2,3)",
+            "varchar(10",
+            "geometry",
+        ] {
+            assert_eq!(
+                LogicalType::parse(raw),
+                LogicalType::Unknown(raw.to_string())
+            );
             assert!(!LogicalType::parse(raw).is_known());
         }
     }

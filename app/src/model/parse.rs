@@ -17,9 +17,17 @@ pub enum ParseError {
     #[error("the JSON object is not closed: the answer was probably cut short (raise max tokens or retry)")]
     Unterminated,
     #[error("invalid JSON at line {line}, column {column}: {message}")]
-    InvalidJson { line: usize, column: usize, message: String },
+    InvalidJson {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("the JSON is not a data model (line {line}, column {column}): {message}")]
-    NotAModel { line: usize, column: usize, message: String },
+    NotAModel {
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 impl ParseError {
@@ -90,9 +98,17 @@ pub fn parse_model(text: &str) -> Result<Model, ParseError> {
     serde_json::from_str::<Model>(json).map_err(|e| {
         let (line, column, message) = (e.line(), e.column(), e.to_string());
         match e.classify() {
-            serde_json::error::Category::Data => ParseError::NotAModel { line, column, message },
+            serde_json::error::Category::Data => ParseError::NotAModel {
+                line,
+                column,
+                message,
+            },
             serde_json::error::Category::Eof => ParseError::Unterminated,
-            _ => ParseError::InvalidJson { line, column, message },
+            _ => ParseError::InvalidJson {
+                line,
+                column,
+                message,
+            },
         }
     })
 }
@@ -126,9 +142,16 @@ mod tests {
     #[test]
     fn precise_errors() {
         assert_eq!(parse_model("no json here"), Err(ParseError::NoJson));
-        assert_eq!(parse_model(r#"{"entities": [ {"name": "a""#), Err(ParseError::Unterminated));
+        assert_eq!(
+            parse_model(r#"{"entities": [ {"name": "a""#),
+            Err(ParseError::Unterminated)
+        );
         match parse_model("{\"entities\": 3}") {
-            Err(ParseError::NotAModel { line: 1, column, message }) => {
+            Err(ParseError::NotAModel {
+                line: 1,
+                column,
+                message,
+            }) => {
                 assert!(column > 0);
                 assert!(message.contains("expected a sequence"), "{message}");
             }

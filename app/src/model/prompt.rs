@@ -77,7 +77,11 @@ pub fn prompt_hash(messages: &[ChatMessage]) -> String {
         hasher.update(message.content.as_bytes());
         hasher.update([0]);
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -116,8 +120,13 @@ mod tests {
         assert_eq!(prompt_hash(&a), prompt_hash(&b));
         assert_eq!(prompt_hash(&a).len(), 64);
         assert!(a[1].content.contains("\"name\":\"loan_member_open\""));
-        assert!(a[1].content.ends_with("## Instructions\nadd an audit log\n"));
-        let other = build_messages(&PromptInput { instruction: "add tags", ..input });
+        assert!(a[1]
+            .content
+            .ends_with("## Instructions\nadd an audit log\n"));
+        let other = build_messages(&PromptInput {
+            instruction: "add tags",
+            ..input
+        });
         assert_ne!(prompt_hash(&a), prompt_hash(&other));
     }
 }

@@ -118,7 +118,9 @@ pub enum OnDelete {
 impl Model {
     /// Looks an entity up by name, ignoring ASCII case as SQL identifiers usually do.
     pub fn entity(&self, name: &str) -> Option<&Entity> {
-        self.entities.iter().find(|e| e.name.eq_ignore_ascii_case(name))
+        self.entities
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
     }
 
     /// Total number of attributes over all entities.
@@ -130,12 +132,16 @@ impl Model {
 impl Entity {
     /// Looks an attribute up by name, ignoring ASCII case.
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
-        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        self.attributes
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 
     /// True when `name` is part of the primary key.
     pub fn is_key(&self, name: &str) -> bool {
-        self.primary_key.iter().any(|k| k.eq_ignore_ascii_case(name))
+        self.primary_key
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(name))
     }
 }
 
@@ -180,7 +186,10 @@ pub(crate) mod tests {
                     },
                     Attribute {
                         name: "price".into(),
-                        data_type: LogicalType::Decimal { precision: 10, scale: 2 },
+                        data_type: LogicalType::Decimal {
+                            precision: 10,
+                            scale: 2,
+                        },
                         nullable: true,
                         default: Some("0".into()),
                         description: "list price".into(),

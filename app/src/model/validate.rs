@@ -40,12 +40,20 @@ pub fn validate(model: &Model, conventions: &Conventions) -> Vec<Problem> {
     let mut push = |path: String, reason: String| out.push(Problem { path, reason });
 
     if model.entities.is_empty() {
-        push("entities".into(), "the model has no entities: add at least one".into());
+        push(
+            "entities".into(),
+            "the model has no entities: add at least one".into(),
+        );
     }
     let mut entity_names = HashSet::new();
     for (ei, entity) in model.entities.iter().enumerate() {
         let path = format!("entities[{ei}]");
-        check_name(&entity.name, &format!("{path}.name"), conventions, &mut push);
+        check_name(
+            &entity.name,
+            &format!("{path}.name"),
+            conventions,
+            &mut push,
+        );
         if !entity_names.insert(entity.name.to_ascii_lowercase()) {
             push(
                 format!("{path}.name"),
@@ -81,7 +89,10 @@ pub fn validate(model: &Model, conventions: &Conventions) -> Vec<Problem> {
             }
         }
         if rel.from_attributes.is_empty() {
-            push(format!("{path}.from_attributes"), "relationship lists no attributes".into());
+            push(
+                format!("{path}.from_attributes"),
+                "relationship lists no attributes".into(),
+            );
         }
         if rel.from_attributes.len() != rel.to_attributes.len() {
             push(
@@ -99,7 +110,10 @@ pub fn validate(model: &Model, conventions: &Conventions) -> Vec<Problem> {
                     if from.attribute(attr).is_some_and(|a| !a.nullable) {
                         push(
                             format!("{path}.on_delete"),
-                            format!("on delete set null needs `{}.{attr}` to be nullable", from.name),
+                            format!(
+                                "on delete set null needs `{}.{attr}` to be nullable",
+                                from.name
+                            ),
                         );
                     }
                 }
@@ -122,14 +136,20 @@ fn check_entity(
     push: &mut impl FnMut(String, String),
 ) {
     if entity.attributes.is_empty() {
-        push(format!("{path}.attributes"), format!("entity `{}` has no attributes", entity.name));
+        push(
+            format!("{path}.attributes"),
+            format!("entity `{}` has no attributes", entity.name),
+        );
     }
     let mut names = HashSet::new();
     for (ai, attr) in entity.attributes.iter().enumerate() {
         let apath = format!("{path}.attributes[{ai}]");
         check_name(&attr.name, &format!("{apath}.name"), conventions, push);
         if !names.insert(attr.name.to_ascii_lowercase()) {
-            push(format!("{apath}.name"), format!("duplicate attribute name `{}`", attr.name));
+            push(
+                format!("{apath}.name"),
+                format!("duplicate attribute name `{}`", attr.name),
+            );
         }
         match &attr.data_type {
             LogicalType::Unknown(raw) => push(
@@ -156,7 +176,10 @@ fn check_entity(
         }
     }
     if entity.primary_key.is_empty() {
-        push(format!("{path}.primary_key"), format!("entity `{}` has no primary key", entity.name));
+        push(
+            format!("{path}.primary_key"),
+            format!("entity `{}` has no primary key", entity.name),
+        );
     }
     for (ki, key) in entity.primary_key.iter().enumerate() {
         match entity.attribute(key) {
@@ -183,7 +206,10 @@ fn check_entity(
     }
     for (ii, index) in entity.indexes.iter().enumerate() {
         if index.attributes.is_empty() {
-            push(format!("{path}.indexes[{ii}]"), format!("index `{}` lists no attributes", index.name));
+            push(
+                format!("{path}.indexes[{ii}]"),
+                format!("index `{}` lists no attributes", index.name),
+            );
         }
         for (ci, column) in index.attributes.iter().enumerate() {
             if entity.attribute(column).is_none() {
@@ -229,12 +255,17 @@ mod tests {
 
     fn problems(json: &str, conventions: &Conventions) -> Vec<(String, String)> {
         let model: Model = serde_json::from_str(json).expect("test model parses");
-        validate(&model, conventions).into_iter().map(|p| (p.path, p.reason)).collect()
+        validate(&model, conventions)
+            .into_iter()
+            .map(|p| (p.path, p.reason))
+            .collect()
     }
 
     #[test]
     fn sample_is_valid() {
-        let conventions = Conventions { naming: NamingConvention::SnakeCase };
+        let conventions = Conventions {
+            naming: NamingConvention::SnakeCase,
+        };
         assert_eq!(validate(&sample(), &conventions), vec![]);
     }
 
@@ -251,7 +282,9 @@ mod tests {
             ],"relationships":[
                 {"from_entity":"Order","from_attributes":["id"],"to_entity":"ghost","to_attributes":["id"],"cardinality":"N:1"}
             ]}"#,
-            &Conventions { naming: NamingConvention::SnakeCase },
+            &Conventions {
+                naming: NamingConvention::SnakeCase,
+            },
         );
         let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(
@@ -270,11 +303,27 @@ mod tests {
             ]
         );
         assert!(found[0].1.contains("lower_snake_case"), "{:?}", found[0]);
-        assert!(found[2].1.contains("duplicate attribute name `ID`"), "{:?}", found[2]);
-        assert!(found[3].1.starts_with("unknown type `money`"), "{:?}", found[3]);
-        assert!(found[7].1.contains("duplicate entity name"), "{:?}", found[7]);
+        assert!(
+            found[2].1.contains("duplicate attribute name `ID`"),
+            "{:?}",
+            found[2]
+        );
+        assert!(
+            found[3].1.starts_with("unknown type `money`"),
+            "{:?}",
+            found[3]
+        );
+        assert!(
+            found[7].1.contains("duplicate entity name"),
+            "{:?}",
+            found[7]
+        );
         assert!(found[8].1.contains("is nullable"), "{:?}", found[8]);
-        assert!(found[9].1.contains("missing entity `ghost`"), "{:?}", found[9]);
+        assert!(
+            found[9].1.contains("missing entity `ghost`"),
+            "{:?}",
+            found[9]
+        );
     }
 
     #[test]

@@ -40,22 +40,27 @@ fn AuthForm(mode: Mode) -> impl IntoView {
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let credentials = Credentials { username: username.get(), password: password.get() };
+        let credentials = Credentials {
+            username: username.get(),
+            password: password.get(),
+        };
         let navigate = navigate.clone();
-        busy.set(true);
+        busy.try_set(true);
         spawn_local(async move {
             let result = match mode {
                 Mode::Login => api::login(&credentials).await,
                 Mode::Register => api::register(&credentials).await,
             };
-            busy.set(false);
+            busy.try_set(false);
             match result {
                 Ok(user) => {
-                    error.set(None);
+                    error.try_set(None);
                     workspace.signed_in(user).await;
                     navigate("/", Default::default());
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
             }
         });
     };

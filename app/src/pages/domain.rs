@@ -7,14 +7,14 @@
 //! An answer that does not parse or validate is shown with its problems and saved nowhere.
 
 use crate::browser::{self, api, llm, storage, UiError};
-use crate::components::diff_view::DiffView;
 use crate::components::dictionary::Dictionary;
+use crate::components::diff_view::DiffView;
 use crate::components::ErrorBanner;
 use crate::model::prompt::{build_messages, prompt_hash, PromptInput};
 use crate::model::{parse_model, validate, Conventions, Problem};
 use crate::pages::SignedIn;
 use crate::state::Workspace;
-use crate::wire::{ChatRequest, DomainRecord, DraftRecord, ProviderInfo, Provenance};
+use crate::wire::{ChatRequest, DomainRecord, DraftRecord, Provenance, ProviderInfo};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -27,12 +27,23 @@ use uuid::Uuid;
 enum Generation {
     #[default]
     Idle,
-    Running { received: usize, tail: String },
+    Running {
+        received: usize,
+        tail: String,
+    },
     /// The call or the parse failed; the raw answer (if any) stays visible.
-    Failed { error: UiError, raw: String },
+    Failed {
+        error: UiError,
+        raw: String,
+    },
     /// The answer parsed but the model has problems; nothing was saved.
-    Invalid { problems: Vec<Problem>, raw: String },
-    Saved { number: u32 },
+    Invalid {
+        problems: Vec<Problem>,
+        raw: String,
+    },
+    Saved {
+        number: u32,
+    },
 }
 
 #[component]
@@ -48,7 +59,12 @@ pub fn DomainPage() -> impl IntoView {
 fn Workbench() -> impl IntoView {
     let workspace = Workspace::expect();
     let params = use_params_map();
-    let domain_id = move || params.read().get("id").and_then(|s| Uuid::parse_str(&s).ok());
+    let domain_id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| Uuid::parse_str(&s).ok())
+    };
 
     let domain = RwSignal::new(None::<DomainRecord>);
     let loaded = RwSignal::new(false);
@@ -66,15 +82,21 @@ fn Workbench() -> impl IntoView {
     // Point the dictionary at the newest draft and the review at newest vs its parent.
     let focus_latest = move |list: &[DraftRecord]| {
         let latest = list.last();
-        selected.set(latest.map(|d| d.id));
-        compare_to.set(latest.map(|d| d.id));
-        compare_from.set(latest.and_then(|d| d.parent_id).or_else(|| list.first().map(|d| d.id)));
+        selected.try_set(latest.map(|d| d.id));
+        compare_to.try_set(latest.map(|d| d.id));
+        compare_from.try_set(
+            latest
+                .and_then(|d| d.parent_id)
+                .or_else(|| list.first().map(|d| d.id)),
+        );
     };
 
     // Load the domain and its drafts from IndexedDB; again after every sync round.
     Effect::new(move |_| {
         let rounds = workspace.sync.get().rounds;
-        let (Some(user), Some(id)) = (workspace.user.get(), domain_id()) else { return };
+        let (Some(user), Some(id)) = (workspace.user.get(), domain_id()) else {
+            return;
+        };
         let _ = rounds;
         spawn_local(async move {
             let result = async {
@@ -85,43 +107,54 @@ fn Workbench() -> impl IntoView {
             .await;
             match result {
                 Ok((d, list)) => {
-                    domain.set(d);
-                    if list.len() != drafts.with_untracked(Vec::len) {
+                    domain.try_set(d);
+                    if list.len() != drafts.try_with_untracked(Vec::len).unwrap_or_default() {
                         focus_latest(&list);
                     }
-                    drafts.set(list);
+                    drafts.try_set(list);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
             }
-            loaded.set(true);
+            loaded.try_set(true);
         });
     });
     Effect::new(move |_| {
         spawn_local(async move {
             match api::providers().await {
                 Ok(list) => {
-                    if provider.get_untracked().is_empty() {
+                    if provider.try_get_untracked().is_some_and(|p| p.is_empty()) {
                         if let Some(first) = list.first() {
-                            provider.set(first.id.to_string());
+                            provider.try_set(first.id.to_string());
                         }
                     }
-                    providers.set(list);
+                    providers.try_set(list);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
             }
         });
     });
 
     let generate = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Ok(user) = workspace.require_user() else { return };
-        let Some(dom) = domain.get_untracked() else { return };
+        let Ok(user) = workspace.require_user() else {
+            return;
+        };
+        let Some(dom) = domain.get_untracked() else {
+            return;
+        };
         let Some(chosen) = providers
             .get_untracked()
             .into_iter()
             .find(|p| p.id.to_string() == provider.get_untracked())
         else {
-            error.set(Some(UiError::new("VAL_NO_PROVIDER", "add a provider under Providers first")));
+            error.try_set(Some(UiError::new(
+                "VAL_NO_PROVIDER",
+                "add a provider under Providers first",
+            )));
             return;
         };
         let parent = drafts.get_untracked().last().cloned();
@@ -143,32 +176,49 @@ fn Workbench() -> impl IntoView {
         let controller = web_sys::AbortController::new().ok();
         let signal = controller.as_ref().map(|c| c.signal());
         abort.set_value(controller);
-        error.set(None);
-        generation.set(Generation::Running { received: 0, tail: String::new() });
+        error.try_set(None);
+        generation.try_set(Generation::Running {
+            received: 0,
+            tail: String::new(),
+        });
         spawn_local(async move {
             let streamed = llm::stream_chat(chosen.id, &request, signal.as_ref(), |so_far| {
                 let start = so_far.char_indices().rev().nth(599).map_or(0, |(i, _)| i);
-                generation.set(Generation::Running {
+                generation.try_set(Generation::Running {
                     received: so_far.chars().count(),
                     tail: so_far[start..].to_string(),
                 });
             })
             .await;
-            abort.set_value(None);
+            abort.try_set_value(None);
             let completion = match streamed {
                 Ok(c) => c,
-                Err(error) => return generation.set(Generation::Failed { error, raw: String::new() }),
+                Err(error) => {
+                    generation.try_set(Generation::Failed {
+                        error,
+                        raw: String::new(),
+                    });
+                    return;
+                }
             };
             let model = match parse_model(&completion.text) {
                 Ok(m) => m,
                 Err(e) => {
                     let error = UiError::new(e.code(), e.to_string());
-                    return generation.set(Generation::Failed { error, raw: completion.text });
+                    generation.try_set(Generation::Failed {
+                        error,
+                        raw: completion.text,
+                    });
+                    return;
                 }
             };
             let problems = validate(&model, &Conventions::default());
             if !problems.is_empty() {
-                return generation.set(Generation::Invalid { problems, raw: completion.text });
+                generation.try_set(Generation::Invalid {
+                    problems,
+                    raw: completion.text,
+                });
+                return;
             }
             let draft = DraftRecord {
                 id: browser::new_id(),
@@ -187,17 +237,25 @@ fn Workbench() -> impl IntoView {
                 model,
             };
             if let Err(error) = storage::save_draft(user.id, &draft).await {
-                return generation.set(Generation::Failed { error, raw: completion.text });
+                generation.try_set(Generation::Failed {
+                    error,
+                    raw: completion.text,
+                });
+                return;
             }
             match storage::drafts(user.id, dom.id).await {
                 Ok(list) => {
                     focus_latest(&list);
-                    drafts.set(list);
+                    drafts.try_set(list);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
             }
-            instruction.set(String::new());
-            generation.set(Generation::Saved { number: draft.number });
+            instruction.try_set(String::new());
+            generation.try_set(Generation::Saved {
+                number: draft.number,
+            });
             workspace.sync_now();
         });
     };
@@ -209,7 +267,8 @@ fn Workbench() -> impl IntoView {
         })
     };
     let running = move || matches!(generation.get(), Generation::Running { .. });
-    let draft_by_id = move |id: Option<Uuid>| drafts.with(|l| l.iter().find(|d| Some(d.id) == id).cloned());
+    let draft_by_id =
+        move |id: Option<Uuid>| drafts.with(|l| l.iter().find(|d| Some(d.id) == id).cloned());
 
     view! {
         <Title text=move || domain.get().map(|d| d.name).unwrap_or_else(|| "Domain".into())/>
@@ -318,7 +377,8 @@ fn Workbench() -> impl IntoView {
 
 #[component]
 fn GenerationStatus(generation: RwSignal<Generation>) -> impl IntoView {
-    move || match generation.get() {
+    move || {
+        match generation.get() {
         Generation::Idle => ().into_any(),
         Generation::Running { received, tail } => view! {
             <div class="progress" data-testid="progress">
@@ -342,5 +402,6 @@ fn GenerationStatus(generation: RwSignal<Generation>) -> impl IntoView {
                 <details><summary>"Raw answer"</summary><pre class="stream-tail">{raw}</pre></details>
             </div>
         }.into_any(),
+    }
     }
 }

@@ -29,21 +29,26 @@ fn Domains() -> impl IntoView {
     let error = RwSignal::new(None::<UiError>);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (n, d) = (name.get().trim().to_string(), description.get().trim().to_string());
+        let (n, d) = (
+            name.get().trim().to_string(),
+            description.get().trim().to_string(),
+        );
         if n.is_empty() {
-            error.set(Some(UiError::new("VAL_REQUIRED", "give the domain a name")));
+            error.try_set(Some(UiError::new("VAL_REQUIRED", "give the domain a name")));
             return;
         }
         let navigate = navigate.clone();
         spawn_local(async move {
             match workspace.create_domain(n, d).await {
                 Ok(domain) => {
-                    name.set(String::new());
-                    description.set(String::new());
-                    error.set(None);
+                    name.try_set(String::new());
+                    description.try_set(String::new());
+                    error.try_set(None);
                     navigate(&format!("/domains/{}", domain.id), Default::default());
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
             }
         });
     };

@@ -24,10 +24,14 @@ pub fn NotFound() -> impl IntoView {
 #[component]
 pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
     let workspace = Workspace::expect();
+    // Re-render the children only when who is signed in really changes, not on every write to
+    // the session signals (a re-render disposes the page's signals mid-flight).
+    let session = Memo::new(move |_| (workspace.checked.get(), workspace.user.get().map(|u| u.id)));
     move || {
-        if !workspace.checked.get() {
+        let (checked, user) = session.get();
+        if !checked {
             view! { <p class="muted" data-testid="loading">"Checking your session…"</p> }.into_any()
-        } else if workspace.user.get().is_none() {
+        } else if user.is_none() {
             view! {
                 <div class="card">
                     <h1>"Data Modeller"</h1>

@@ -32,8 +32,12 @@ fn Providers() -> impl IntoView {
     let reload = move || {
         spawn_local(async move {
             match api::providers().await {
-                Ok(list) => providers.set(list),
-                Err(e) => error.set(Some(e)),
+                Ok(list) => {
+                    providers.try_set(list);
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
             }
         })
     };
@@ -47,19 +51,21 @@ fn Providers() -> impl IntoView {
             model: model.get(),
             api_key: api_key.get(),
         };
-        busy.set(true);
+        busy.try_set(true);
         spawn_local(async move {
             let result = api::add_provider(&input).await;
-            busy.set(false);
+            busy.try_set(false);
             match result {
                 Ok(_) => {
-                    error.set(None);
+                    error.try_set(None);
                     for field in [name, base_url, model, api_key] {
-                        field.set(String::new());
+                        field.try_set(String::new());
                     }
                     reload();
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
             }
         });
     };
@@ -67,7 +73,9 @@ fn Providers() -> impl IntoView {
         spawn_local(async move {
             match api::delete_provider(id).await {
                 Ok(()) => reload(),
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
             }
         })
     };

@@ -78,7 +78,9 @@ impl Workspace {
 
     /// Reloads the domain list from IndexedDB.
     pub async fn reload_domains(self) -> Result<(), UiError> {
-        let Some(user) = self.user.get_untracked() else { return Ok(()) };
+        let Some(user) = self.user.get_untracked() else {
+            return Ok(());
+        };
         let domains = storage::domains(user.id).await?;
         self.domains.set(domains);
         let pending = sync::pending(user.id).await?;
@@ -87,7 +89,11 @@ impl Workspace {
     }
 
     /// Saves a new domain locally, then syncs in the background.
-    pub async fn create_domain(self, name: String, description: String) -> Result<DomainRecord, UiError> {
+    pub async fn create_domain(
+        self,
+        name: String,
+        description: String,
+    ) -> Result<DomainRecord, UiError> {
         let user = self.require_user()?;
         let now = browser::now_ms();
         let domain = DomainRecord {
@@ -112,7 +118,9 @@ impl Workspace {
 
     /// Starts a sync round in the background unless one is running.
     pub fn sync_now(self) {
-        let Some(user) = self.user.get_untracked() else { return };
+        let Some(user) = self.user.get_untracked() else {
+            return;
+        };
         if self.sync.get_untracked().running {
             return;
         }

@@ -44,6 +44,8 @@ async fn main() -> anyhow::Result<()> {
     let (app, _) = router(options);
     let listener = tokio::net::TcpListener::bind(cli.addr).await?;
     eprintln!("fake provider on http://{}/v1", listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(server::shutdown_signal()).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(server::shutdown_signal())
+        .await?;
     Ok(())
 }

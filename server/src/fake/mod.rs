@@ -46,7 +46,9 @@ impl Script {
             rules: vec![
                 Rule {
                     when_contains: "audit log".into(),
-                    reply: format!("Here is the revised model with an audit log.\n\n```json\n{v2}\n```\n"),
+                    reply: format!(
+                        "Here is the revised model with an audit log.\n\n```json\n{v2}\n```\n"
+                    ),
                 },
                 Rule {
                     when_contains: String::new(),
@@ -60,7 +62,9 @@ impl Script {
         let prompt = prompt.to_lowercase();
         self.rules
             .iter()
-            .find(|r| r.when_contains.is_empty() || prompt.contains(&r.when_contains.to_lowercase()))
+            .find(|r| {
+                r.when_contains.is_empty() || prompt.contains(&r.when_contains.to_lowercase())
+            })
             .map(|r| r.reply.as_str())
     }
 }
@@ -76,7 +80,12 @@ pub struct FakeOptions {
 
 impl Default for FakeOptions {
     fn default() -> Self {
-        FakeOptions { script: Script::demo(), chunk_chars: 48, chunk_delay: Duration::from_millis(15), expect_key: None }
+        FakeOptions {
+            script: Script::demo(),
+            chunk_chars: 48,
+            chunk_delay: Duration::from_millis(15),
+            expect_key: None,
+        }
     }
 }
 
@@ -96,7 +105,10 @@ pub struct Fake {
 
 /// The fake's router.
 pub fn router(options: FakeOptions) -> (Router, Arc<Fake>) {
-    let fake = Arc::new(Fake { options, requests: Mutex::new(Vec::new()) });
+    let fake = Arc::new(Fake {
+        options,
+        requests: Mutex::new(Vec::new()),
+    });
     let router = Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/models", get(models))
@@ -105,20 +117,32 @@ pub fn router(options: FakeOptions) -> (Router, Arc<Fake>) {
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": { "message": message, "type": "invalid_request_error" } }))).into_response()
+    (
+        status,
+        Json(json!({ "error": { "message": message, "type": "invalid_request_error" } })),
+    )
+        .into_response()
 }
 
 async fn models() -> Json<Value> {
-    Json(json!({ "object": "list", "data": [{ "id": "fake-model", "object": "model", "owned_by": "data-modeller" }] }))
+    Json(
+        json!({ "object": "list", "data": [{ "id": "fake-model", "object": "model", "owned_by": "data-modeller" }] }),
+    )
 }
 
 async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -> Response {
-    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let Ok(body) = serde_json::from_str::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "the body is not JSON");
     };
     if let Ok(mut requests) = fake.requests.lock() {
-        requests.push(Recorded { authorization: authorization.clone(), body: body.clone() });
+        requests.push(Recorded {
+            authorization: authorization.clone(),
+            body: body.clone(),
+        });
     }
     if let Some(expected) = &fake.options.expect_key {
         if authorization.as_deref() != Some(&format!("Bearer {expected}")) {
@@ -135,10 +159,21 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
         .and_then(|m| m.get("content").and_then(Value::as_str))
         .unwrap_or_default();
     let Some(reply) = fake.options.script.reply_for(prompt).map(str::to_string) else {
-        return error(StatusCode::BAD_REQUEST, "the fake provider's script has no reply for this prompt");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "the fake provider's script has no reply for this prompt",
+        );
     };
-    let model = body.get("model").and_then(Value::as_str).unwrap_or("fake-model").to_string();
-    let prompt_chars: usize = messages.iter().filter_map(|m| m.get("content")?.as_str()).map(str::len).sum();
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("fake-model")
+        .to_string();
+    let prompt_chars: usize = messages
+        .iter()
+        .filter_map(|m| m.get("content")?.as_str())
+        .map(str::len)
+        .sum();
     let usage = json!({
         "prompt_tokens": prompt_chars / 4,
         "completion_tokens": reply.len() / 4,
@@ -155,14 +190,28 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
         }))
         .into_response();
     }
-    let include_usage = body.pointer("/stream_options/include_usage").and_then(Value::as_bool).unwrap_or(false);
+    let include_usage = body
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let (chunk_chars, delay) = (fake.options.chunk_chars.max(1), fake.options.chunk_delay);
-    let events = async_stream(reply, model, chunk_chars, delay, include_usage.then_some(usage));
+    let events = async_stream(
+        reply,
+        model,
+        chunk_chars,
+        delay,
+        include_usage.then_some(usage),
+    );
     Response::builder()
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
         .body(Body::from_stream(events))
-        .unwrap_or_else(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "could not build the stream"))
+        .unwrap_or_else(|_| {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not build the stream",
+            )
+        })
 }
 
 /// The SSE events of a streamed answer, sent `delay` apart.
@@ -181,9 +230,15 @@ fn async_stream(
         format!("data: {event}\n\n")
     };
     let chars: Vec<char> = reply.chars().collect();
-    let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), Value::Null)];
+    let mut events = vec![chunk(
+        json!({ "role": "assistant", "content": "" }),
+        Value::Null,
+    )];
     events.extend(chars.chunks(chunk_chars).map(|piece| {
-        chunk(json!({ "content": piece.iter().collect::<String>() }), Value::Null)
+        chunk(
+            json!({ "content": piece.iter().collect::<String>() }),
+            Value::Null,
+        )
     }));
     events.push(chunk(json!({}), json!("stop")));
     if let Some(usage) = usage {

@@ -12,7 +12,8 @@ use governor::{
 use std::{num::NonZeroU32, time::Duration};
 use uuid::Uuid;
 
-type Keyed = RateLimiter<Uuid, DefaultKeyedStateStore<Uuid>, DefaultClock, StateInformationMiddleware>;
+type Keyed =
+    RateLimiter<Uuid, DefaultKeyedStateStore<Uuid>, DefaultClock, StateInformationMiddleware>;
 
 pub struct LlmLimiter {
     per_minute: u32,
@@ -41,7 +42,10 @@ impl LlmLimiter {
     /// Takes one request from `user`'s allowance.
     pub fn check(&self, user: Uuid) -> Decision {
         match self.limiter.check_key(&user) {
-            Ok(snapshot) => Decision::Allowed { limit: self.per_minute, remaining: snapshot.remaining_burst_capacity() },
+            Ok(snapshot) => Decision::Allowed {
+                limit: self.per_minute,
+                remaining: snapshot.remaining_burst_capacity(),
+            },
             Err(not_until) => Decision::Limited {
                 limit: self.per_minute,
                 retry_after: not_until.wait_time_from(self.clock.now()),
@@ -70,11 +74,23 @@ mod tests {
         let limiter = LlmLimiter::per_minute(3);
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
         for expected in [2, 1, 0] {
-            assert_eq!(limiter.check(a), Decision::Allowed { limit: 3, remaining: expected });
+            assert_eq!(
+                limiter.check(a),
+                Decision::Allowed {
+                    limit: 3,
+                    remaining: expected
+                }
+            );
         }
         match limiter.check(a) {
-            Decision::Limited { limit: 3, retry_after } => {
-                assert!(retry_after > Duration::from_secs(10) && retry_after <= Duration::from_secs(20), "{retry_after:?}")
+            Decision::Limited {
+                limit: 3,
+                retry_after,
+            } => {
+                assert!(
+                    retry_after > Duration::from_secs(10) && retry_after <= Duration::from_secs(20),
+                    "{retry_after:?}"
+                )
             }
             other => panic!("expected a limit, got {other:?}"),
         }

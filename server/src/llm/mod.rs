@@ -38,17 +38,33 @@ pub async fn forward(
         .as_object_mut()
         .ok_or_else(|| ApiError::invalid("VAL_CHAT_REQUEST", "the body must be a JSON object"))?;
     if !object.get("messages").is_some_and(Value::is_array) {
-        return Err(ApiError::invalid("VAL_CHAT_REQUEST", "the body needs a `messages` array"));
+        return Err(ApiError::invalid(
+            "VAL_CHAT_REQUEST",
+            "the body needs a `messages` array",
+        ));
     }
-    if object.get("model").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if object
+        .get("model")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         object.insert("model".into(), Value::String(provider.model.clone()));
     }
-    let stream = object.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let stream = object
+        .get("stream")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     if stream {
         // Ask for usage in the stream's last chunk, for token accounting.
-        object.insert("stream_options".into(), serde_json::json!({ "include_usage": true }));
+        object.insert(
+            "stream_options".into(),
+            serde_json::json!({ "include_usage": true }),
+        );
     }
-    let url = format!("{}/chat/completions", provider.base_url.trim_end_matches('/'));
+    let url = format!(
+        "{}/chat/completions",
+        provider.base_url.trim_end_matches('/')
+    );
     let mut request = http.post(&url).json(&body);
     if !key.expose().is_empty() {
         request = request.bearer_auth(key.expose());
@@ -59,7 +75,10 @@ pub async fn forward(
             return Err(upstream_error(
                 "AI_UPSTREAM_TIMEOUT",
                 StatusCode::GATEWAY_TIMEOUT,
-                format!("the provider did not answer within {} s: try again later", first_byte_timeout.as_secs()),
+                format!(
+                    "the provider did not answer within {} s: try again later",
+                    first_byte_timeout.as_secs()
+                ),
             ))
         }
         Ok(Err(e)) => return Err(transport_error(&e)),
@@ -74,7 +93,13 @@ pub async fn forward(
         .headers()
         .get(header::CONTENT_TYPE)
         .cloned()
-        .unwrap_or_else(|| HeaderValue::from_static(if stream { "text/event-stream" } else { "application/json" }));
+        .unwrap_or_else(|| {
+            HeaderValue::from_static(if stream {
+                "text/event-stream"
+            } else {
+                "application/json"
+            })
+        });
     let mut tap = UsageTap::new(user, provider.id);
     let chunks = upstream.bytes_stream().map(move |chunk| {
         if let Ok(bytes) = &chunk {
@@ -92,12 +117,21 @@ pub async fn forward(
 }
 
 fn upstream_error(code: &'static str, status: StatusCode, message: String) -> ApiError {
-    ApiError::Upstream { code, status, message, retry_after: None }
+    ApiError::Upstream {
+        code,
+        status,
+        message,
+        retry_after: None,
+    }
 }
 
 fn transport_error(e: &reqwest::Error) -> ApiError {
     if e.is_timeout() {
-        upstream_error("AI_UPSTREAM_TIMEOUT", StatusCode::GATEWAY_TIMEOUT, "the provider timed out: try again later".into())
+        upstream_error(
+            "AI_UPSTREAM_TIMEOUT",
+            StatusCode::GATEWAY_TIMEOUT,
+            "the provider timed out: try again later".into(),
+        )
     } else if e.is_connect() {
         upstream_error(
             "AI_UPSTREAM_UNREACHABLE",
@@ -106,7 +140,11 @@ fn transport_error(e: &reqwest::Error) -> ApiError {
         )
     } else {
         tracing::warn!(error = %e, "provider request failed");
-        upstream_error("AI_UPSTREAM_FAILED", StatusCode::BAD_GATEWAY, "the call to the provider failed: try again".into())
+        upstream_error(
+            "AI_UPSTREAM_FAILED",
+            StatusCode::BAD_GATEWAY,
+            "the call to the provider failed: try again".into(),
+        )
     }
 }
 
@@ -130,23 +168,60 @@ async fn status_error(upstream: reqwest::Response, key: &PlainKey) -> ApiError {
     let text = String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]).into_owned();
     let said = serde_json::from_str::<Value>(&text)
         .ok()
-        .and_then(|v| v.pointer("/error/message").and_then(Value::as_str).map(str::to_string))
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| text.chars().take(300).collect());
-    let said = if key.expose().len() >= 8 { said.replace(key.expose(), "[redacted]") } else { said };
-    let (code, ours, what) = match status.as_u16() {
-        401 | 403 => ("AI_PROVIDER_AUTH", StatusCode::BAD_GATEWAY, "the provider rejected the API key: update it under Providers"),
-        404 => ("AI_PROVIDER_NOT_FOUND", StatusCode::BAD_GATEWAY, "the provider does not know this model or URL: check the provider settings"),
-        429 => ("AI_PROVIDER_RATE_LIMITED", StatusCode::TOO_MANY_REQUESTS, "the provider is rate-limiting you: wait and try again"),
-        400..=499 => ("AI_PROVIDER_REJECTED", StatusCode::BAD_GATEWAY, "the provider refused the request"),
-        _ => ("AI_PROVIDER_UNAVAILABLE", StatusCode::BAD_GATEWAY, "the provider failed: try again later"),
+    let said = if key.expose().len() >= 8 {
+        said.replace(key.expose(), "[redacted]")
+    } else {
+        said
     };
-    tracing::warn!(upstream_status = status.as_u16(), code, "provider returned an error");
+    let (code, ours, what) = match status.as_u16() {
+        401 | 403 => (
+            "AI_PROVIDER_AUTH",
+            StatusCode::BAD_GATEWAY,
+            "the provider rejected the API key: update it under Providers",
+        ),
+        404 => (
+            "AI_PROVIDER_NOT_FOUND",
+            StatusCode::BAD_GATEWAY,
+            "the provider does not know this model or URL: check the provider settings",
+        ),
+        429 => (
+            "AI_PROVIDER_RATE_LIMITED",
+            StatusCode::TOO_MANY_REQUESTS,
+            "the provider is rate-limiting you: wait and try again",
+        ),
+        400..=499 => (
+            "AI_PROVIDER_REJECTED",
+            StatusCode::BAD_GATEWAY,
+            "the provider refused the request",
+        ),
+        _ => (
+            "AI_PROVIDER_UNAVAILABLE",
+            StatusCode::BAD_GATEWAY,
+            "the provider failed: try again later",
+        ),
+    };
+    tracing::warn!(
+        upstream_status = status.as_u16(),
+        code,
+        "provider returned an error"
+    );
     let message = if said.trim().is_empty() {
         format!("{what} (status {})", status.as_u16())
     } else {
         format!("{what} (status {}: {})", status.as_u16(), said.trim())
     };
-    ApiError::Upstream { code, status: ours, message, retry_after }
+    ApiError::Upstream {
+        code,
+        status: ours,
+        message,
+        retry_after,
+    }
 }
 
 /// Reads `usage` from the SSE lines (or JSON body) passing through, and logs it when the
@@ -161,7 +236,13 @@ struct UsageTap {
 
 impl UsageTap {
     fn new(user: Uuid, provider: Uuid) -> Self {
-        UsageTap { user, provider, line: Vec::new(), whole: Vec::new(), usage: None }
+        UsageTap {
+            user,
+            provider,
+            line: Vec::new(),
+            whole: Vec::new(),
+            usage: None,
+        }
     }
 
     fn feed(&mut self, bytes: &[u8]) {
@@ -179,12 +260,15 @@ impl UsageTap {
 
     fn line_done(&mut self) {
         let line = std::mem::take(&mut self.line);
-        let Some(data) = line.strip_prefix(b"data:") else { return };
+        let Some(data) = line.strip_prefix(b"data:") else {
+            return;
+        };
         if !data.windows(7).any(|w| w == b"\"usage\"") {
             return;
         }
-        if let Ok(StreamEvent::Delta { usage: Some(usage), .. }) =
-            parse_stream_event(&String::from_utf8_lossy(data))
+        if let Ok(StreamEvent::Delta {
+            usage: Some(usage), ..
+        }) = parse_stream_event(&String::from_utf8_lossy(data))
         {
             self.usage = Some(usage);
         }
@@ -195,7 +279,9 @@ impl Drop for UsageTap {
     fn drop(&mut self) {
         if self.usage.is_none() {
             // A non-streamed answer is one JSON document with `usage` at the top level.
-            if let Ok(StreamEvent::Delta { usage, .. }) = parse_stream_event(&String::from_utf8_lossy(&self.whole)) {
+            if let Ok(StreamEvent::Delta { usage, .. }) =
+                parse_stream_event(&String::from_utf8_lossy(&self.whole))
+            {
                 self.usage = usage;
             }
         }

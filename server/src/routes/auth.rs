@@ -19,7 +19,9 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
 
 fn check_credentials(c: &Credentials) -> Result<(), ApiError> {
     let name_ok = (3..=64).contains(&c.username.chars().count())
-        && c.username.chars().all(|ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch));
+        && c.username
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "_.-".contains(ch));
     if !name_ok {
         return Err(ApiError::invalid(
             "VAL_USERNAME",
@@ -27,7 +29,10 @@ fn check_credentials(c: &Credentials) -> Result<(), ApiError> {
         ));
     }
     if !(10..=1024).contains(&c.password.chars().count()) {
-        return Err(ApiError::invalid("VAL_PASSWORD", "the password needs 10 to 1024 characters"));
+        return Err(ApiError::invalid(
+            "VAL_PASSWORD",
+            "the password needs 10 to 1024 characters",
+        ));
     }
     Ok(())
 }
@@ -48,7 +53,9 @@ pub async fn register(
     let id = Uuid::now_v7();
     let mut tx = state.pool.begin().await?;
     // The first account becomes the administrator; the transaction keeps that decision exact.
-    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&mut *tx).await?;
+    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(&mut *tx)
+        .await?;
     let inserted = sqlx::query(
         "INSERT INTO users (id, username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?) \
          ON CONFLICT (username) DO NOTHING",
@@ -69,7 +76,11 @@ pub async fn register(
     tx.commit().await?;
     tracing::info!(user = %id, admin = users == 0, "account created");
     let cookie = auth::start_session(&state, id).await?;
-    let user = UserInfo { id, username: credentials.username, is_admin: users == 0 };
+    let user = UserInfo {
+        id,
+        username: credentials.username,
+        is_admin: users == 0,
+    };
     Ok(signed_in(user, cookie, StatusCode::CREATED))
 }
 
@@ -83,7 +94,9 @@ pub async fn login(
     .bind(&credentials.username)
     .fetch_optional(&state.pool)
     .await?;
-    let hash = row.as_ref().map_or_else(|| DUMMY_HASH.clone(), |r| r.2.clone());
+    let hash = row
+        .as_ref()
+        .map_or_else(|| DUMMY_HASH.clone(), |r| r.2.clone());
     let password = credentials.password;
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
@@ -93,10 +106,21 @@ pub async fn login(
     };
     let id = Uuid::parse_str(&id).map_err(ApiError::internal)?;
     let cookie = auth::start_session(&state, id).await?;
-    Ok(signed_in(UserInfo { id, username, is_admin }, cookie, StatusCode::OK))
+    Ok(signed_in(
+        UserInfo {
+            id,
+            username,
+            is_admin,
+        },
+        cookie,
+        StatusCode::OK,
+    ))
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(token) = auth::session_token(&headers) {
         auth::end_session(&state.pool, &token).await?;
     }
@@ -105,5 +129,9 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
 }
 
 pub async fn me(user: CurrentUser) -> Json<UserInfo> {
-    Json(UserInfo { id: user.id, username: user.username, is_admin: user.is_admin })
+    Json(UserInfo {
+        id: user.id,
+        username: user.username,
+        is_admin: user.is_admin,
+    })
 }

@@ -22,13 +22,24 @@ pub async fn chat_completions(
         }
     };
     let provider = providers::load(&state, user.id, provider_id).await?;
-    let key = state.vault.open(user.id, provider.id, &provider.key).map_err(|e| {
-        ApiError::invalid("AI_KEY_UNREADABLE", e.to_string())
-    })?;
-    let mut response =
-        llm::forward(&state.http, user.id, &provider, &key, body, state.config.first_byte_timeout()).await?;
+    let key = state
+        .vault
+        .open(user.id, provider.id, &provider.key)
+        .map_err(|e| ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()))?;
+    let mut response = llm::forward(
+        &state.http,
+        user.id,
+        &provider,
+        &key,
+        body,
+        state.config.first_byte_timeout(),
+    )
+    .await?;
     let headers = response.headers_mut();
     headers.insert("x-ratelimit-limit-requests", HeaderValue::from(limit));
-    headers.insert("x-ratelimit-remaining-requests", HeaderValue::from(remaining));
+    headers.insert(
+        "x-ratelimit-remaining-requests",
+        HeaderValue::from(remaining),
+    );
     Ok(response)
 }

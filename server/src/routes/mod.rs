@@ -31,7 +31,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        Json::<T>::from_request(req, state).await.map(|Json(v)| ApiJson(v)).map_err(ApiError::from)
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| ApiJson(v))
+            .map_err(ApiError::from)
     }
 }
 
@@ -46,7 +49,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Path::<T>::from_request_parts(parts, state).await.map(|Path(v)| ApiPath(v)).map_err(ApiError::from)
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| ApiPath(v))
+            .map_err(ApiError::from)
     }
 }
 
@@ -59,7 +65,10 @@ pub fn api() -> Router<AppState> {
         .route("/auth/me", get(auth::me))
         .route("/providers", get(providers::list).post(providers::create))
         .route("/providers/{id}", delete(providers::remove))
-        .route("/llm/{provider}/chat/completions", post(llm::chat_completions))
+        .route(
+            "/llm/{provider}/chat/completions",
+            post(llm::chat_completions),
+        )
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
         .fallback(|| async { ApiError::NotFound { what: "API route" } })

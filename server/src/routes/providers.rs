@@ -17,7 +17,16 @@ pub struct StoredProvider {
     pub key: SealedKey,
 }
 
-type Row = (String, String, String, String, Vec<u8>, Vec<u8>, String, i64);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    i64,
+);
 
 const COLUMNS: &str = "id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at";
 
@@ -27,53 +36,83 @@ fn info(row: &Row) -> Result<ProviderInfo, ApiError> {
         name: row.1.clone(),
         base_url: row.2.clone(),
         model: row.3.clone(),
-        key_masked: if row.6.is_empty() { "(no key)".into() } else { format!("••••{}", row.6) },
+        key_masked: if row.6.is_empty() {
+            "(no key)".into()
+        } else {
+            format!("••••{}", row.6)
+        },
         created_at: row.7,
     })
 }
 
 /// Loads one of the user's providers; another user's provider is "not found".
 pub async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<StoredProvider, ApiError> {
-    let row: Option<Row> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM providers WHERE id = ? AND user_id = ?"))
-            .bind(id.to_string())
-            .bind(user.to_string())
-            .fetch_optional(&state.pool)
-            .await?;
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM providers WHERE id = ? AND user_id = ?"
+    ))
+    .bind(id.to_string())
+    .bind(user.to_string())
+    .fetch_optional(&state.pool)
+    .await?;
     let row = row.ok_or(ApiError::NotFound { what: "provider" })?;
     Ok(StoredProvider {
         id,
         name: row.1,
         base_url: row.2,
         model: row.3,
-        key: SealedKey { nonce: row.4, ciphertext: row.5 },
+        key: SealedKey {
+            nonce: row.4,
+            ciphertext: row.5,
+        },
     })
 }
 
-pub async fn list(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Vec<ProviderInfo>>, ApiError> {
-    let rows: Vec<Row> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM providers WHERE user_id = ? ORDER BY created_at, id"))
-            .bind(user.id.to_string())
-            .fetch_all(&state.pool)
-            .await?;
-    rows.iter().map(info).collect::<Result<Vec<_>, _>>().map(Json)
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<ProviderInfo>>, ApiError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM providers WHERE user_id = ? ORDER BY created_at, id"
+    ))
+    .bind(user.id.to_string())
+    .fetch_all(&state.pool)
+    .await?;
+    rows.iter()
+        .map(info)
+        .collect::<Result<Vec<_>, _>>()
+        .map(Json)
 }
 
 fn check(input: &ProviderInput) -> Result<(), ApiError> {
     if input.name.trim().is_empty() || input.name.chars().count() > 64 {
-        return Err(ApiError::invalid("VAL_PROVIDER_NAME", "the provider name needs 1 to 64 characters"));
+        return Err(ApiError::invalid(
+            "VAL_PROVIDER_NAME",
+            "the provider name needs 1 to 64 characters",
+        ));
     }
     let url = reqwest::Url::parse(input.base_url.trim()).map_err(|e| {
-        ApiError::invalid("VAL_BASE_URL", format!("the base URL is not a URL ({e}): use e.g. https://api.openai.com/v1"))
+        ApiError::invalid(
+            "VAL_BASE_URL",
+            format!("the base URL is not a URL ({e}): use e.g. https://api.openai.com/v1"),
+        )
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ApiError::invalid("VAL_BASE_URL", "the base URL must be http:// or https:// with a host"));
+        return Err(ApiError::invalid(
+            "VAL_BASE_URL",
+            "the base URL must be http:// or https:// with a host",
+        ));
     }
     if input.model.trim().is_empty() || input.model.len() > 200 {
-        return Err(ApiError::invalid("VAL_MODEL", "name the model to use, e.g. gpt-4o-mini"));
+        return Err(ApiError::invalid(
+            "VAL_MODEL",
+            "name the model to use, e.g. gpt-4o-mini",
+        ));
     }
     if input.api_key.len() > 4096 || input.api_key.chars().any(char::is_control) {
-        return Err(ApiError::invalid("VAL_API_KEY", "the API key is malformed: paste it again"));
+        return Err(ApiError::invalid(
+            "VAL_API_KEY",
+            "the API key is malformed: paste it again",
+        ));
     }
     Ok(())
 }
@@ -86,9 +125,16 @@ pub async fn create(
     check(&input)?;
     let id = Uuid::now_v7();
     let key = PlainKey::new(input.api_key.trim().to_string());
-    let sealed = state.vault.seal(user.id, id, &key).map_err(ApiError::internal)?;
+    let sealed = state
+        .vault
+        .seal(user.id, id, &key)
+        .map_err(ApiError::internal)?;
     let masked = mask_key(key.expose());
-    let hint = if key.expose().is_empty() { String::new() } else { masked.trim_start_matches('•').to_string() };
+    let hint = if key.expose().is_empty() {
+        String::new()
+    } else {
+        masked.trim_start_matches('•').to_string()
+    };
     let now = now_ms();
     let inserted = sqlx::query(
         "INSERT INTO providers (id, user_id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at) \
@@ -108,7 +154,9 @@ pub async fn create(
     if inserted.rows_affected() == 0 {
         return Err(ApiError::Conflict {
             code: "VAL_PROVIDER_EXISTS",
-            message: "you already have a provider with this name: pick another or delete the old one".into(),
+            message:
+                "you already have a provider with this name: pick another or delete the old one"
+                    .into(),
         });
     }
     tracing::info!(user = %user.id, provider = %id, "provider added");

@@ -33,7 +33,10 @@ pub async fn push(
         if !problems.is_empty() {
             return Err(ApiError::Invalid {
                 code: "VAL_MODEL",
-                message: format!("draft {} holds an invalid model: fix it before syncing", draft.id),
+                message: format!(
+                    "draft {} holds an invalid model: fix it before syncing",
+                    draft.id
+                ),
                 details: serde_json::json!({ "draft": draft.id, "problems": problems }),
             });
         }
@@ -50,7 +53,9 @@ pub async fn push(
                 .await?;
         match existing {
             Some((other, _, _)) if other != owner => return Err(taken("domain")),
-            Some((_, _, updated_at)) if updated_at >= domain.updated_at => result.domains_stale += 1,
+            Some((_, _, updated_at)) if updated_at >= domain.updated_at => {
+                result.domains_stale += 1
+            }
             Some((_, body, updated_at)) => {
                 sqlx::query(
                     "INSERT INTO domain_versions (domain_id, user_id, body, updated_at, replaced_at) VALUES (?, ?, ?, ?, ?)",
@@ -71,23 +76,26 @@ pub async fn push(
                 result.domains_applied += 1;
             }
             None => {
-                sqlx::query("INSERT INTO domains (id, user_id, body, updated_at) VALUES (?, ?, ?, ?)")
-                    .bind(&id)
-                    .bind(&owner)
-                    .bind(encode(domain)?)
-                    .bind(domain.updated_at)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO domains (id, user_id, body, updated_at) VALUES (?, ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(&owner)
+                .bind(encode(domain)?)
+                .bind(domain.updated_at)
+                .execute(&mut *tx)
+                .await?;
                 result.domains_applied += 1;
             }
         }
     }
     for draft in &batch.drafts {
         let body = encode(draft)?;
-        let existing: Option<(String, String)> = sqlx::query_as("SELECT user_id, body FROM drafts WHERE id = ?")
-            .bind(draft.id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing: Option<(String, String)> =
+            sqlx::query_as("SELECT user_id, body FROM drafts WHERE id = ?")
+                .bind(draft.id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
         match existing {
             Some((other, _)) if other != owner => return Err(taken("draft")),
             Some((_, stored)) if stored == body => result.drafts_existing += 1,
@@ -128,21 +136,32 @@ pub async fn push(
     Ok(Json(result))
 }
 
-pub async fn pull(State(state): State<AppState>, user: CurrentUser) -> Result<Json<SyncPull>, ApiError> {
+pub async fn pull(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<SyncPull>, ApiError> {
     let owner = user.id.to_string();
-    let domains: Vec<(String,)> = sqlx::query_as("SELECT body FROM domains WHERE user_id = ? ORDER BY id")
-        .bind(&owner)
-        .fetch_all(&state.pool)
-        .await?;
-    let drafts: Vec<(String,)> =
-        sqlx::query_as("SELECT body FROM drafts WHERE user_id = ? ORDER BY domain_id, created_at, id")
+    let domains: Vec<(String,)> =
+        sqlx::query_as("SELECT body FROM domains WHERE user_id = ? ORDER BY id")
             .bind(&owner)
             .fetch_all(&state.pool)
             .await?;
-    let decode_domain = |(body,): &(String,)| serde_json::from_str::<DomainRecord>(body).map_err(ApiError::internal);
-    let decode_draft = |(body,): &(String,)| serde_json::from_str::<DraftRecord>(body).map_err(ApiError::internal);
+    let drafts: Vec<(String,)> = sqlx::query_as(
+        "SELECT body FROM drafts WHERE user_id = ? ORDER BY domain_id, created_at, id",
+    )
+    .bind(&owner)
+    .fetch_all(&state.pool)
+    .await?;
+    let decode_domain = |(body,): &(String,)| {
+        serde_json::from_str::<DomainRecord>(body).map_err(ApiError::internal)
+    };
+    let decode_draft =
+        |(body,): &(String,)| serde_json::from_str::<DraftRecord>(body).map_err(ApiError::internal);
     Ok(Json(SyncPull {
-        domains: domains.iter().map(decode_domain).collect::<Result<_, _>>()?,
+        domains: domains
+            .iter()
+            .map(decode_domain)
+            .collect::<Result<_, _>>()?,
         drafts: drafts.iter().map(decode_draft).collect::<Result<_, _>>()?,
     }))
 }

@@ -46,10 +46,15 @@ pub struct SealedKey {
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
-    #[error("DM_MASTER_KEY is not 32 bytes of base64: generate one with `openssl rand -base64 32`")]
+    #[error(
+        "DM_MASTER_KEY is not 32 bytes of base64: generate one with `openssl rand -base64 32`"
+    )]
     BadMasterKey,
     #[error("cannot read or create the master key file {path}: {source}")]
-    KeyFile { path: String, source: std::io::Error },
+    KeyFile {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("a stored provider key does not open with this master key: re-enter the key")]
     Open,
     #[error("sealing failed")]
@@ -73,7 +78,9 @@ fn associated_data(user: Uuid, provider: Uuid) -> Vec<u8> {
 
 impl Vault {
     pub fn from_key(key: [u8; 32]) -> Self {
-        Vault { cipher: XChaCha20Poly1305::new(&key.into()) }
+        Vault {
+            cipher: XChaCha20Poly1305::new(&key.into()),
+        }
     }
 
     /// Loads the master key from `env_key` (base64) if given, else from `<data_dir>/master.key`,
@@ -83,7 +90,10 @@ impl Vault {
             return Self::decode(encoded).map(Self::from_key);
         }
         let path = data_dir.join("master.key");
-        let file_error = |source| VaultError::KeyFile { path: path.display().to_string(), source };
+        let file_error = |source| VaultError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        };
         match std::fs::read_to_string(&path) {
             Ok(encoded) => Self::decode(&encoded).map(Self::from_key),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -94,7 +104,8 @@ impl Vault {
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
                 let mut file = options.open(&path).map_err(file_error)?;
-                file.write_all(STANDARD.encode(key).as_bytes()).map_err(file_error)?;
+                file.write_all(STANDARD.encode(key).as_bytes())
+                    .map_err(file_error)?;
                 file.sync_all().map_err(file_error)?;
                 Ok(Self::from_key(key))
             }
@@ -110,27 +121,54 @@ impl Vault {
             .ok_or(VaultError::BadMasterKey)
     }
 
-    pub fn seal(&self, user: Uuid, provider: Uuid, key: &PlainKey) -> Result<SealedKey, VaultError> {
+    pub fn seal(
+        &self,
+        user: Uuid,
+        provider: Uuid,
+        key: &PlainKey,
+    ) -> Result<SealedKey, VaultError> {
         let mut nonce = [0u8; 24];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let aad = associated_data(user, provider);
         let ciphertext = self
             .cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: key.0.as_bytes(), aad: &aad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: key.0.as_bytes(),
+                    aad: &aad,
+                },
+            )
             .map_err(|_| VaultError::Seal)?;
-        Ok(SealedKey { nonce: nonce.to_vec(), ciphertext })
+        Ok(SealedKey {
+            nonce: nonce.to_vec(),
+            ciphertext,
+        })
     }
 
-    pub fn open(&self, user: Uuid, provider: Uuid, sealed: &SealedKey) -> Result<PlainKey, VaultError> {
+    pub fn open(
+        &self,
+        user: Uuid,
+        provider: Uuid,
+        sealed: &SealedKey,
+    ) -> Result<PlainKey, VaultError> {
         if sealed.nonce.len() != 24 {
             return Err(VaultError::Open);
         }
         let aad = associated_data(user, provider);
         let plain = self
             .cipher
-            .decrypt(XNonce::from_slice(&sealed.nonce), Payload { msg: &sealed.ciphertext, aad: &aad })
+            .decrypt(
+                XNonce::from_slice(&sealed.nonce),
+                Payload {
+                    msg: &sealed.ciphertext,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| VaultError::Open)?;
-        String::from_utf8(plain).map(PlainKey).map_err(|_| VaultError::Open)
+        String::from_utf8(plain)
+            .map(PlainKey)
+            .map_err(|_| VaultError::Open)
     }
 }
 
@@ -142,14 +180,28 @@ mod tests {
     fn seal_open_round_trip_and_binding() {
         let vault = Vault::from_key([7; 32]);
         let (user, provider) = (Uuid::now_v7(), Uuid::now_v7());
-        let sealed = vault.seal(user, provider, &PlainKey::new("sk-test-1234".into())).expect("seals");
+        let sealed = vault
+            .seal(user, provider, &PlainKey::new("sk-test-1234".into()))
+            .expect("seals");
         assert!(!String::from_utf8_lossy(&sealed.ciphertext).contains("sk-test"));
-        assert_eq!(vault.open(user, provider, &sealed).expect("opens").expose(), "sk-test-1234");
+        assert_eq!(
+            vault.open(user, provider, &sealed).expect("opens").expose(),
+            "sk-test-1234"
+        );
         // Bound to its row: another user or provider cannot open it.
-        assert!(matches!(vault.open(Uuid::now_v7(), provider, &sealed), Err(VaultError::Open)));
-        assert!(matches!(vault.open(user, Uuid::now_v7(), &sealed), Err(VaultError::Open)));
+        assert!(matches!(
+            vault.open(Uuid::now_v7(), provider, &sealed),
+            Err(VaultError::Open)
+        ));
+        assert!(matches!(
+            vault.open(user, Uuid::now_v7(), &sealed),
+            Err(VaultError::Open)
+        ));
         // Bound to the master key.
-        assert!(matches!(Vault::from_key([8; 32]).open(user, provider, &sealed), Err(VaultError::Open)));
+        assert!(matches!(
+            Vault::from_key([8; 32]).open(user, provider, &sealed),
+            Err(VaultError::Open)
+        ));
     }
 
     #[test]
@@ -157,21 +209,35 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let (user, provider) = (Uuid::now_v7(), Uuid::now_v7());
         let first = Vault::load_or_create(None, dir.path()).expect("creates");
-        let sealed = first.seal(user, provider, &PlainKey::new("k".into())).expect("seals");
+        let sealed = first
+            .seal(user, provider, &PlainKey::new("k".into()))
+            .expect("seals");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("master.key")).expect("exists").permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("master.key"))
+                .expect("exists")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let second = Vault::load_or_create(None, dir.path()).expect("loads");
-        assert_eq!(second.open(user, provider, &sealed).expect("opens").expose(), "k");
+        assert_eq!(
+            second
+                .open(user, provider, &sealed)
+                .expect("opens")
+                .expose(),
+            "k"
+        );
     }
 
     #[test]
     fn bad_env_key_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        assert!(matches!(Vault::load_or_create(Some("short"), dir.path()), Err(VaultError::BadMasterKey)));
+        assert!(matches!(
+            Vault::load_or_create(Some("short"), dir.path()),
+            Err(VaultError::BadMasterKey)
+        ));
         assert!(format!("{:?}", PlainKey::new("sk-secret".into())) == "PlainKey([redacted])");
     }
 }
