@@ -86,16 +86,18 @@ pub async fn login(credentials: &Credentials) -> Result<UserInfo, UiError> {
     send_json(Request::post("/api/v1/auth/login"), credentials).await
 }
 
-pub async fn logout() -> Result<(), UiError> {
-    let response = mutation(Request::post("/api/v1/auth/logout"))
-        .send()
-        .await
-        .map_err(network)?;
+/// Sends a bodiless mutation whose success has no body either.
+async fn send_empty(builder: RequestBuilder) -> Result<(), UiError> {
+    let response = mutation(builder).send().await.map_err(network)?;
     if response.ok() {
         Ok(())
     } else {
         Err(error_from(response).await)
     }
+}
+
+pub async fn logout() -> Result<(), UiError> {
+    send_empty(Request::post("/api/v1/auth/logout")).await
 }
 
 pub async fn providers() -> Result<Vec<ProviderInfo>, UiError> {
@@ -113,15 +115,7 @@ pub async fn add_provider(input: &ProviderInput) -> Result<ProviderInfo, UiError
 }
 
 pub async fn delete_provider(id: Uuid) -> Result<(), UiError> {
-    let response = mutation(Request::delete(&format!("/api/v1/providers/{id}")))
-        .send()
-        .await
-        .map_err(network)?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(error_from(response).await)
-    }
+    send_empty(Request::delete(&format!("/api/v1/providers/{id}"))).await
 }
 
 pub async fn push(batch: &SyncPush) -> Result<SyncPushResult, UiError> {

@@ -81,53 +81,54 @@ pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
     Ok(db)
 }
 
-/// Saves a new or edited domain and queues it for sync, in one transaction.
-pub async fn save_domain(user: Uuid, domain: &DomainRecord) -> Result<(), UiError> {
+/// Writes a record to `store` and its outbox entry, in one transaction: both or neither.
+/// `add` refuses an existing key (immutable drafts); otherwise the record is put.
+async fn save_queued<T: Serialize>(
+    user: Uuid,
+    store_name: &str,
+    record: &T,
+    entry: OutboxEntry,
+    add: bool,
+) -> Result<(), UiError> {
+    let what = format!("saving a {}", entry.kind);
+    let fail = idb(&what);
     let db = open(user).await?;
     let tx = db
-        .transaction(&[DOMAINS, OUTBOX], TransactionMode::ReadWrite)
-        .map_err(idb("saving a domain"))?;
-    let store = tx.store(DOMAINS).map_err(idb("saving a domain"))?;
-    store
-        .put(&to_js(domain)?, None)
+        .transaction(&[store_name, OUTBOX], TransactionMode::ReadWrite)
+        .map_err(&fail)?;
+    let store = tx.store(store_name).map_err(&fail)?;
+    let value = to_js(record)?;
+    if add {
+        store.add(&value, None).await.map_err(&fail)?;
+    } else {
+        store.put(&value, None).await.map_err(&fail)?;
+    }
+    tx.store(OUTBOX)
+        .map_err(&fail)?
+        .add(&to_js(&entry)?, None)
         .await
-        .map_err(idb("saving a domain"))?;
-    let outbox = tx.store(OUTBOX).map_err(idb("queueing a domain"))?;
+        .map_err(&fail)?;
+    tx.done().await.map_err(&fail)?;
+    Ok(())
+}
+
+/// Saves a new or edited domain and queues it for sync.
+pub async fn save_domain(user: Uuid, domain: &DomainRecord) -> Result<(), UiError> {
     let entry = OutboxEntry {
         kind: "domain".into(),
         id: domain.id,
     };
-    outbox
-        .add(&to_js(&entry)?, None)
-        .await
-        .map_err(idb("queueing a domain"))?;
-    tx.done().await.map_err(idb("saving a domain"))?;
-    Ok(())
+    save_queued(user, DOMAINS, domain, entry, false).await
 }
 
-/// Saves a new draft and queues it for sync, in one transaction. Adding a draft whose id
-/// exists fails: drafts are immutable.
+/// Saves a new draft and queues it for sync. Adding a draft whose id exists fails: drafts
+/// are immutable.
 pub async fn save_draft(user: Uuid, draft: &DraftRecord) -> Result<(), UiError> {
-    let db = open(user).await?;
-    let tx = db
-        .transaction(&[DRAFTS, OUTBOX], TransactionMode::ReadWrite)
-        .map_err(idb("saving a draft"))?;
-    let store = tx.store(DRAFTS).map_err(idb("saving a draft"))?;
-    store
-        .add(&to_js(draft)?, None)
-        .await
-        .map_err(idb("saving a draft"))?;
-    let outbox = tx.store(OUTBOX).map_err(idb("queueing a draft"))?;
     let entry = OutboxEntry {
         kind: "draft".into(),
         id: draft.id,
     };
-    outbox
-        .add(&to_js(&entry)?, None)
-        .await
-        .map_err(idb("queueing a draft"))?;
-    tx.done().await.map_err(idb("saving a draft"))?;
-    Ok(())
+    save_queued(user, DRAFTS, draft, entry, true).await
 }
 
 /// All domains of the user, newest first.

@@ -41,9 +41,12 @@ pub fn Dictionary(model: Model) -> impl IntoView {
     let entities = model.entities.clone();
     let relationships = model.relationships.clone();
     let summary = model.summary.clone();
+    // The narrative is Markdown; until it is rendered as such it is shown as written.
+    let narrative = model.narrative.trim().to_string();
     view! {
         <div class="dictionary" data-testid="dictionary">
             <p class="summary">{summary}</p>
+            {(!narrative.is_empty()).then(|| view! { <div class="narrative">{narrative}</div> })}
             {entities.into_iter().map(|entity| {
                 let rows = entity.attributes.iter().map(|attr| {
                     let keys = key_markers(&model, &entity, &attr.name);
