@@ -118,6 +118,14 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await expect(diff).toContainText('attribute `member.email` added: string(320), nullable');
   await shot(page, '07-draft-2-and-diff');
 
+  // Cancel a generation midway: nothing is saved.
+  await page.locator('textarea[name=instruction]').fill('add an audit log');
+  await page.getByRole('button', { name: 'Generate next draft' }).click();
+  await expect(page.getByTestId('progress')).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByTestId('generation-failed')).toContainText('generation cancelled: nothing was saved');
+  await expect(page.getByTestId('draft-tabs').getByRole('button')).toHaveCount(2);
+
   // Both drafts survive a reload, and sync settles.
   await page.reload();
   await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
@@ -144,6 +152,23 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await other.locator('select[name=compare-from]').selectOption({ label: 'Draft 2' });
   await other.locator('select[name=compare-to]').selectOption({ label: 'Draft 1' });
   await expect(other.getByTestId('diff')).toContainText('entity `audit_log` removed with its 8 attributes');
+
+  // Offline, work is saved locally and waits in the outbox; back online, it syncs.
+  await second.setOffline(true);
+  await other.getByRole('link', { name: 'Data Modeller' }).click();
+  await other.locator('input[name=domain-name]').fill('inventory');
+  await other.locator('textarea[name=domain-description]').fill('Stock levels per warehouse.');
+  await other.getByRole('button', { name: 'Create domain' }).click();
+  await expect(other.getByTestId('domain-name')).toHaveText('inventory');
+  await expect(other.getByTestId('sync-status')).toHaveText('offline · 1 not synced');
+  await shot(other, '10-offline-not-synced');
+  await second.setOffline(false);
+  await other.getByTestId('sync-status').click();
+  await expect(other.getByTestId('sync-status')).toHaveText('all synced');
+  // The first browser gets it on its next sync.
+  await page.getByTestId('sync-status').click();
+  await page.getByRole('link', { name: 'Data Modeller' }).click();
+  await expect(page.getByTestId('domain-list')).toContainText('inventory');
 
   expect(errors).toEqual([]);
   await second.close();

@@ -468,3 +468,20 @@ async fn data_and_keys_survive_a_restart() {
         reply.text
     );
 }
+
+/// Regression: the first-admin decision and the insert are one statement, so a burst of first
+/// registrations yields exactly one administrator.
+#[tokio::test]
+async fn concurrent_first_registrations_make_one_admin() {
+    let server = start_server(|_| {}).await;
+    let registrations = (0..6).map(|i| {
+        let base = server.base.clone();
+        tokio::spawn(async move { Client::new(&base).register(&format!("user{i}")).await })
+    });
+    let users = futures::future::join_all(registrations).await;
+    let admins = users
+        .into_iter()
+        .filter(|u| u.as_ref().unwrap()["is_admin"] == true)
+        .count();
+    assert_eq!(admins, 1);
+}

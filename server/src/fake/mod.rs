@@ -15,6 +15,7 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
+use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::{
@@ -253,5 +254,3 @@ fn async_stream(
         Ok(event)
     })
 }
-
-use futures::StreamExt;

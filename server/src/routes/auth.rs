@@ -51,35 +51,31 @@ pub async fn register(
         .await
         .map_err(ApiError::internal)??;
     let id = Uuid::now_v7();
-    let mut tx = state.pool.begin().await?;
-    // The first account becomes the administrator; the transaction keeps that decision exact.
-    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-        .fetch_one(&mut *tx)
-        .await?;
-    let inserted = sqlx::query(
-        "INSERT INTO users (id, username, password_hash, is_admin, created_at) VALUES (?, ?, ?, ?, ?) \
-         ON CONFLICT (username) DO NOTHING",
+    // The first account becomes the administrator. One statement decides and inserts, so two
+    // concurrent first registrations cannot both become administrators.
+    let inserted: Option<(bool,)> = sqlx::query_as(
+        "INSERT INTO users (id, username, password_hash, is_admin, created_at) \
+         VALUES (?, ?, ?, (SELECT COUNT(*) = 0 FROM users), ?) \
+         ON CONFLICT (username) DO NOTHING RETURNING is_admin",
     )
     .bind(id.to_string())
     .bind(&credentials.username)
     .bind(&hash)
-    .bind(users == 0)
     .bind(now_ms())
-    .execute(&mut *tx)
+    .fetch_optional(&state.pool)
     .await?;
-    if inserted.rows_affected() == 0 {
+    let Some((is_admin,)) = inserted else {
         return Err(ApiError::Conflict {
             code: "VAL_USERNAME_TAKEN",
             message: "that username is taken: pick another".into(),
         });
-    }
-    tx.commit().await?;
-    tracing::info!(user = %id, admin = users == 0, "account created");
+    };
+    tracing::info!(user = %id, admin = is_admin, "account created");
     let cookie = auth::start_session(&state, id).await?;
     let user = UserInfo {
         id,
         username: credentials.username,
-        is_admin: users == 0,
+        is_admin,
     };
     Ok(signed_in(user, cookie, StatusCode::CREATED))
 }
