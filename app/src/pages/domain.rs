@@ -91,13 +91,14 @@ fn Workbench() -> impl IntoView {
         );
     };
 
-    // Load the domain and its drafts from IndexedDB; again after every sync round.
+    // Load the domain and its drafts from IndexedDB; again after every completed sync round
+    // (which may have brought drafts from another device), not on every sync status change.
+    let sync_rounds = Memo::new(move |_| workspace.sync.with(|s| s.rounds));
     Effect::new(move |_| {
-        let rounds = workspace.sync.get().rounds;
+        sync_rounds.track();
         let (Some(user), Some(id)) = (workspace.user.get(), domain_id()) else {
             return;
         };
-        let _ = rounds;
         spawn_local(async move {
             let result = async {
                 let d = storage::domain(user.id, id).await?;
