@@ -100,7 +100,7 @@ pub async fn forward(
                 "application/json"
             })
         });
-    let mut tap = UsageTap::new(user, provider.id);
+    let mut tap = UsageTap::new(user, provider.id, stream);
     let chunks = upstream.bytes_stream().map(move |chunk| {
         if let Ok(bytes) = &chunk {
             tap.feed(bytes);
@@ -230,24 +230,28 @@ struct UsageTap {
     user: Uuid,
     provider: Uuid,
     line: Vec<u8>,
-    whole: Vec<u8>,
+    /// The start of a non-streamed body (one JSON document); unused for streams.
+    whole: Option<Vec<u8>>,
     usage: Option<Usage>,
 }
 
 impl UsageTap {
-    fn new(user: Uuid, provider: Uuid) -> Self {
+    fn new(user: Uuid, provider: Uuid, stream: bool) -> Self {
         UsageTap {
             user,
             provider,
             line: Vec::new(),
-            whole: Vec::new(),
+            whole: (!stream).then(Vec::new),
             usage: None,
         }
     }
 
     fn feed(&mut self, bytes: &[u8]) {
-        if self.whole.len() < MAX_ERROR_BODY {
-            self.whole.extend_from_slice(bytes);
+        if let Some(whole) = self.whole.as_mut() {
+            if whole.len() < MAX_ERROR_BODY {
+                whole.extend_from_slice(bytes);
+            }
+            return;
         }
         for &b in bytes {
             if b == b'\n' {
@@ -277,10 +281,10 @@ impl UsageTap {
 
 impl Drop for UsageTap {
     fn drop(&mut self) {
-        if self.usage.is_none() {
+        if let Some(whole) = &self.whole {
             // A non-streamed answer is one JSON document with `usage` at the top level.
             if let Ok(StreamEvent::Delta { usage, .. }) =
-                parse_stream_event(&String::from_utf8_lossy(&self.whole))
+                parse_stream_event(&String::from_utf8_lossy(whole))
             {
                 self.usage = usage;
             }
