@@ -27,7 +27,7 @@ pub fn DiffView(old: Model, new: Model) -> impl IntoView {
                     let (class, sign) = match change.class() {
                         ChangeClass::Added => ("change change-added", "+"),
                         ChangeClass::Removed => ("change change-removed", "−"),
-                        ChangeClass::Changed => ("change change-changed", "~"),
+                        ChangeClass::Changed | ChangeClass::Renamed => ("change change-changed", "~"),
                     };
                     view! { <li class=class><span class="sign">{sign}</span>{change.describe()}</li> }
                 }).collect_view()}

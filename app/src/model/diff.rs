@@ -20,11 +20,28 @@ pub enum AttributeField {
     Tags,
 }
 
+/// Which property of a relationship changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RelationshipField {
+    Name,
+    Cardinality,
+    OnDelete,
+}
+
 /// One semantic change from the older model to the newer one.
+///
+/// Names: a change names things as the *newer* model calls them, except for removed things
+/// (and the `from` side of a rename), which carry the older model's names. Renames carry a
+/// `confidence` in percent; a pair that looks less than certain is still reported as a rename
+/// only when the evidence is strong, and otherwise stays a removal plus an addition.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    SummaryChanged,
+    SummaryChanged {
+        from: String,
+        to: String,
+    },
     NarrativeChanged,
     EntityAdded {
         entity: String,
@@ -34,21 +51,39 @@ pub enum Change {
         entity: String,
         attributes: usize,
     },
+    EntityRenamed {
+        from: String,
+        to: String,
+        /// How sure the rename detection is, in percent.
+        confidence: u8,
+    },
     EntityDescriptionChanged {
         entity: String,
         from: String,
         to: String,
+    },
+    EntityTagsChanged {
+        entity: String,
+        from: Vec<String>,
+        to: Vec<String>,
     },
     AttributeAdded {
         entity: String,
         attribute: String,
         data_type: String,
         nullable: bool,
+        default: Option<String>,
     },
     AttributeRemoved {
         entity: String,
         attribute: String,
         data_type: String,
+    },
+    AttributeRenamed {
+        entity: String,
+        from: String,
+        to: String,
+        confidence: u8,
     },
     AttributeChanged {
         entity: String,
@@ -62,25 +97,48 @@ pub enum Change {
         from: Vec<String>,
         to: Vec<String>,
     },
-    UniqueChanged {
+    UniqueAdded {
         entity: String,
-        from: Vec<Vec<String>>,
-        to: Vec<Vec<String>>,
+        attributes: Vec<String>,
     },
-    IndexesChanged {
+    UniqueRemoved {
         entity: String,
-        from: Vec<String>,
-        to: Vec<String>,
+        attributes: Vec<String>,
+    },
+    /// An index that is new, or whose definition changed (then it is also in `IndexRemoved`).
+    IndexAdded {
+        entity: String,
+        index: String,
+        attributes: Vec<String>,
+        unique: bool,
+    },
+    IndexRemoved {
+        entity: String,
+        index: String,
+        attributes: Vec<String>,
+        unique: bool,
     },
     RelationshipAdded {
         name: String,
         from_entity: String,
+        from_attributes: Vec<String>,
         to_entity: String,
+        to_attributes: Vec<String>,
     },
     RelationshipRemoved {
         name: String,
         from_entity: String,
+        from_attributes: Vec<String>,
         to_entity: String,
+        to_attributes: Vec<String>,
+    },
+    RelationshipChanged {
+        name: String,
+        from_entity: String,
+        to_entity: String,
+        field: RelationshipField,
+        from: String,
+        to: String,
     },
 }
 
@@ -91,50 +149,62 @@ pub struct ModelDiff {
 }
 
 /// What kind of change, for grouping and colouring in the UI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChangeClass {
     Added,
     Removed,
+    Renamed,
     Changed,
 }
 
 impl Change {
-    /// Whether the change adds, removes or alters something.
+    /// Whether the change adds, removes, renames or alters something.
     pub fn class(&self) -> ChangeClass {
         match self {
             Change::EntityAdded { .. }
             | Change::AttributeAdded { .. }
+            | Change::UniqueAdded { .. }
+            | Change::IndexAdded { .. }
             | Change::RelationshipAdded { .. } => ChangeClass::Added,
             Change::EntityRemoved { .. }
             | Change::AttributeRemoved { .. }
+            | Change::UniqueRemoved { .. }
+            | Change::IndexRemoved { .. }
             | Change::RelationshipRemoved { .. } => ChangeClass::Removed,
+            Change::EntityRenamed { .. } | Change::AttributeRenamed { .. } => ChangeClass::Renamed,
             _ => ChangeClass::Changed,
         }
     }
 
-    /// The entity the change belongs to, if any.
+    /// The entity the change belongs to, if any (for relationships, the referencing entity).
     pub fn entity(&self) -> Option<&str> {
         match self {
-            Change::SummaryChanged
-            | Change::NarrativeChanged
-            | Change::RelationshipAdded { .. }
-            | Change::RelationshipRemoved { .. } => None,
+            Change::SummaryChanged { .. } | Change::NarrativeChanged => None,
+            Change::EntityRenamed { to, .. } => Some(to),
+            Change::RelationshipAdded { from_entity, .. }
+            | Change::RelationshipRemoved { from_entity, .. }
+            | Change::RelationshipChanged { from_entity, .. } => Some(from_entity),
             Change::EntityAdded { entity, .. }
             | Change::EntityRemoved { entity, .. }
             | Change::EntityDescriptionChanged { entity, .. }
+            | Change::EntityTagsChanged { entity, .. }
             | Change::AttributeAdded { entity, .. }
             | Change::AttributeRemoved { entity, .. }
+            | Change::AttributeRenamed { entity, .. }
             | Change::AttributeChanged { entity, .. }
             | Change::PrimaryKeyChanged { entity, .. }
-            | Change::UniqueChanged { entity, .. }
-            | Change::IndexesChanged { entity, .. } => Some(entity),
+            | Change::UniqueAdded { entity, .. }
+            | Change::UniqueRemoved { entity, .. }
+            | Change::IndexAdded { entity, .. }
+            | Change::IndexRemoved { entity, .. } => Some(entity),
         }
     }
 
     /// One sentence that says what changed.
     pub fn describe(&self) -> String {
         match self {
-            Change::SummaryChanged => "summary changed".into(),
+            Change::SummaryChanged { .. } => "summary changed".into(),
             Change::NarrativeChanged => "narrative changed".into(),
             Change::EntityAdded { entity, attributes } => {
                 format!("entity `{entity}` added with {attributes} attributes")
@@ -142,21 +212,36 @@ impl Change {
             Change::EntityRemoved { entity, attributes } => {
                 format!("entity `{entity}` removed with its {attributes} attributes")
             }
+            Change::EntityRenamed {
+                from,
+                to,
+                confidence,
+            } => format!("entity `{from}` renamed to `{to}` ({confidence}% sure)"),
             Change::EntityDescriptionChanged { entity, .. } => {
                 format!("description of entity `{entity}` changed")
             }
+            Change::EntityTagsChanged { entity, from, to } => format!(
+                "tags of entity `{entity}` changed from [{}] to [{}]",
+                from.join(", "),
+                to.join(", ")
+            ),
             Change::AttributeAdded {
                 entity,
                 attribute,
                 data_type,
                 nullable,
+                default,
             } => format!(
-                "attribute `{entity}.{attribute}` added: {data_type}{}",
+                "attribute `{entity}.{attribute}` added: {data_type}{}{}",
                 if *nullable {
                     ", nullable"
                 } else {
                     ", not null"
-                }
+                },
+                default
+                    .as_deref()
+                    .map(|d| format!(", default {d}"))
+                    .unwrap_or_default()
             ),
             Change::AttributeRemoved {
                 entity,
@@ -165,6 +250,14 @@ impl Change {
             } => {
                 format!("attribute `{entity}.{attribute}` removed (was {data_type})")
             }
+            Change::AttributeRenamed {
+                entity,
+                from,
+                to,
+                confidence,
+            } => format!(
+                "attribute `{entity}.{from}` renamed to `{entity}.{to}` ({confidence}% sure)"
+            ),
             Change::AttributeChanged {
                 entity,
                 attribute,
@@ -190,18 +283,41 @@ impl Change {
                 from.join(", "),
                 to.join(", ")
             ),
-            Change::UniqueChanged { entity, .. } => {
-                format!("unique constraints of `{entity}` changed")
+            Change::UniqueAdded { entity, attributes } => {
+                format!(
+                    "unique constraint ({}) added to `{entity}`",
+                    attributes.join(", ")
+                )
             }
-            Change::IndexesChanged { entity, from, to } => format!(
-                "indexes of `{entity}` changed from [{}] to [{}]",
-                from.join(", "),
-                to.join(", ")
+            Change::UniqueRemoved { entity, attributes } => format!(
+                "unique constraint ({}) removed from `{entity}`",
+                attributes.join(", ")
+            ),
+            Change::IndexAdded {
+                entity,
+                index,
+                attributes,
+                unique,
+            } => format!(
+                "{}index `{index}` on `{entity}` ({}) added",
+                if *unique { "unique " } else { "" },
+                attributes.join(", ")
+            ),
+            Change::IndexRemoved {
+                entity,
+                index,
+                attributes,
+                unique,
+            } => format!(
+                "{}index `{index}` on `{entity}` ({}) removed",
+                if *unique { "unique " } else { "" },
+                attributes.join(", ")
             ),
             Change::RelationshipAdded {
                 name,
                 from_entity,
                 to_entity,
+                ..
             } => {
                 format!("relationship `{name}` added: {from_entity} → {to_entity}")
             }
@@ -209,8 +325,27 @@ impl Change {
                 name,
                 from_entity,
                 to_entity,
+                ..
             } => {
                 format!("relationship `{name}` removed: {from_entity} → {to_entity}")
+            }
+            Change::RelationshipChanged {
+                name,
+                field,
+                from,
+                to,
+                ..
+            } => {
+                let what = match field {
+                    RelationshipField::Name => "name",
+                    RelationshipField::Cardinality => "cardinality",
+                    RelationshipField::OnDelete => "on delete",
+                };
+                format!(
+                    "{what} of relationship `{name}` changed from {} to {}",
+                    show(from),
+                    show(to)
+                )
             }
         }
     }
@@ -228,7 +363,10 @@ fn show(value: &str) -> String {
 pub fn diff_models(old: &Model, new: &Model) -> ModelDiff {
     let mut changes = Vec::new();
     if old.summary != new.summary {
-        changes.push(Change::SummaryChanged);
+        changes.push(Change::SummaryChanged {
+            from: old.summary.clone(),
+            to: new.summary.clone(),
+        });
     }
     if old.narrative != new.narrative {
         changes.push(Change::NarrativeChanged);
@@ -269,7 +407,9 @@ pub fn diff_models(old: &Model, new: &Model) -> ModelDiff {
             changes.push(Change::RelationshipRemoved {
                 name: rel.name.clone(),
                 from_entity: rel.from_entity.clone(),
+                from_attributes: rel.from_attributes.clone(),
                 to_entity: rel.to_entity.clone(),
+                to_attributes: rel.to_attributes.clone(),
             });
         }
     }
@@ -278,7 +418,9 @@ pub fn diff_models(old: &Model, new: &Model) -> ModelDiff {
             changes.push(Change::RelationshipAdded {
                 name: rel.name.clone(),
                 from_entity: rel.from_entity.clone(),
+                from_attributes: rel.from_attributes.clone(),
                 to_entity: rel.to_entity.clone(),
+                to_attributes: rel.to_attributes.clone(),
             });
         }
     }
@@ -310,6 +452,7 @@ fn diff_entity(old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
                 attribute: new_attr.name.clone(),
                 data_type: new_attr.data_type.to_string(),
                 nullable: new_attr.nullable,
+                default: new_attr.default.clone(),
             }),
             Some(old_attr) => diff_attribute(&entity, old_attr, new_attr, changes),
         }
@@ -327,20 +470,41 @@ fn diff_entity(old: &Entity, new: &Entity, changes: &mut Vec<Change>) {
             to: new.primary_key.clone(),
         });
     }
-    if old.unique != new.unique {
-        changes.push(Change::UniqueChanged {
-            entity: entity.clone(),
-            from: old.unique.clone(),
-            to: new.unique.clone(),
-        });
+    for u in &old.unique {
+        if !new.unique.iter().any(|n| lower(n) == lower(u)) {
+            changes.push(Change::UniqueRemoved {
+                entity: entity.clone(),
+                attributes: u.clone(),
+            });
+        }
     }
-    if old.indexes != new.indexes {
-        let names = |e: &Entity| e.indexes.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
-        changes.push(Change::IndexesChanged {
-            entity,
-            from: names(old),
-            to: names(new),
-        });
+    for u in &new.unique {
+        if !old.unique.iter().any(|o| lower(o) == lower(u)) {
+            changes.push(Change::UniqueAdded {
+                entity: entity.clone(),
+                attributes: u.clone(),
+            });
+        }
+    }
+    for i in &old.indexes {
+        if !new.indexes.contains(i) {
+            changes.push(Change::IndexRemoved {
+                entity: entity.clone(),
+                index: i.name.clone(),
+                attributes: i.attributes.clone(),
+                unique: i.unique,
+            });
+        }
+    }
+    for i in &new.indexes {
+        if !old.indexes.contains(i) {
+            changes.push(Change::IndexAdded {
+                entity: entity.clone(),
+                index: i.name.clone(),
+                attributes: i.attributes.clone(),
+                unique: i.unique,
+            });
+        }
     }
 }
 
@@ -447,7 +611,7 @@ mod tests {
             changes.iter().map(Change::describe).collect::<Vec<_>>(),
             vec![
                 "primary key of `loan` changed from (id) to (book_id, member_id)",
-                "indexes of `loan` changed from [loan_member_open] to []",
+                "index `loan_member_open` on `loan` (member_id, returned_at) removed",
                 "relationship `book_author` removed: book → author",
             ]
         );
