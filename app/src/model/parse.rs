@@ -28,6 +28,14 @@ pub enum ParseError {
         column: usize,
         message: String,
     },
+    #[error(
+        "the JSON is not a list of change operations (line {line}, column {column}): {message}"
+    )]
+    NotAChangeSet {
+        line: usize,
+        column: usize,
+        message: String,
+    },
 }
 
 impl ParseError {
@@ -38,24 +46,30 @@ impl ParseError {
             ParseError::Unterminated => "VAL_LLM_TRUNCATED",
             ParseError::InvalidJson { .. } => "VAL_LLM_INVALID_JSON",
             ParseError::NotAModel { .. } => "VAL_LLM_NOT_A_MODEL",
+            ParseError::NotAChangeSet { .. } => "VAL_LLM_NOT_A_CHANGE_SET",
         }
     }
+}
+
+/// The trimmed bodies of the Markdown fenced blocks (```lang ... ```) in `text`, in order.
+pub(crate) fn fenced_blocks(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = rest.find("```")?;
+        let after = &rest[start + 3..];
+        let body_start = after.find('\n').map_or(after.len(), |i| i + 1);
+        let body = &after[body_start..];
+        let end = body.find("```")?;
+        rest = &body[end + 3..];
+        Some(body[..end].trim())
+    })
 }
 
 /// Finds the JSON object in an LLM answer.
 pub fn extract_json(text: &str) -> Result<&str, ParseError> {
     // A fenced block (```json ... ``` or ``` ... ```) whose body starts with `{` wins.
-    let mut rest = text;
-    while let Some(start) = rest.find("```") {
-        let after = &rest[start + 3..];
-        let body_start = after.find('\n').map_or(after.len(), |i| i + 1);
-        let body = &after[body_start..];
-        let Some(end) = body.find("```") else { break };
-        let candidate = body[..end].trim();
-        if candidate.starts_with('{') {
-            return Ok(candidate);
-        }
-        rest = &body[end + 3..];
+    if let Some(block) = fenced_blocks(text).find(|b| b.starts_with('{')) {
+        return Ok(block);
     }
     let start = text.find('{').ok_or(ParseError::NoJson)?;
     let end = balanced_end(&text[start..]).ok_or(ParseError::Unterminated)?;
@@ -63,7 +77,7 @@ pub fn extract_json(text: &str) -> Result<&str, ParseError> {
 }
 
 /// Length of the balanced `{...}` at the start of `text`, if it closes.
-fn balanced_end(text: &str) -> Option<usize> {
+pub(crate) fn balanced_end(text: &str) -> Option<usize> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
@@ -94,15 +108,24 @@ fn balanced_end(text: &str) -> Option<usize> {
 
 /// Parses an LLM answer (bare JSON, fenced, or with prose around it) into a model.
 pub fn parse_model(text: &str) -> Result<Model, ParseError> {
-    let json = extract_json(text)?;
-    serde_json::from_str::<Model>(json).map_err(|e| {
+    parse_json_as(extract_json(text)?, |line, column, message| {
+        ParseError::NotAModel {
+            line,
+            column,
+            message,
+        }
+    })
+}
+
+/// Reads extracted JSON as a `T`; `shape` builds the error for JSON of the wrong shape.
+pub(crate) fn parse_json_as<T: serde::de::DeserializeOwned>(
+    json: &str,
+    shape: fn(usize, usize, String) -> ParseError,
+) -> Result<T, ParseError> {
+    serde_json::from_str::<T>(json).map_err(|e| {
         let (line, column, message) = (e.line(), e.column(), e.to_string());
         match e.classify() {
-            serde_json::error::Category::Data => ParseError::NotAModel {
-                line,
-                column,
-                message,
-            },
+            serde_json::error::Category::Data => shape(line, column, message),
             serde_json::error::Category::Eof => ParseError::Unterminated,
             _ => ParseError::InvalidJson {
                 line,
