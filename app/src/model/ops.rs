@@ -1094,3 +1094,22 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod library_tests {
+    use super::*;
+    use crate::model::types::tests::sample;
+
+    /// The demo change set (what the fake provider answers to "add an audit log") turns
+    /// library v1 into exactly library v2.
+    #[test]
+    fn the_demo_change_set_turns_v1_into_v2() {
+        let set = parse_change_set(include_str!("../../tests/data/library-v2-changes.json"))
+            .expect("the demo change set parses");
+        let applied = apply(&sample(), &set.changes, None);
+        assert!(applied.outcomes.iter().all(|o| o.applied), "{:?}", applied.outcomes);
+        let v2: Model = serde_json::from_str(include_str!("../../tests/data/library-v2.json"))
+            .expect("v2 parses");
+        assert_eq!(applied.model, v2);
+    }
+}

@@ -10,7 +10,7 @@ use crate::browser::{self, api, llm, storage, UiError};
 use crate::components::dictionary::Dictionary;
 use crate::components::diff_view::DiffView;
 use crate::components::ErrorBanner;
-use crate::model::prompt::{build_messages, prompt_hash, PromptInput};
+use crate::model::prompt::{build_messages, prompt_hash, PromptInput, DEFAULT_BUDGET_TOKENS};
 use crate::model::{parse_model, validate, Conventions, Problem};
 use crate::pages::SignedIn;
 use crate::state::Workspace;
@@ -163,8 +163,12 @@ fn Workbench() -> impl IntoView {
         let messages = build_messages(&PromptInput {
             domain_name: &dom.name,
             domain_description: &dom.description,
+            conventions: &Conventions::default(),
             latest: parent.as_ref().map(|d| &d.model),
+            notes: &[],
             instruction: &text,
+            template: None,
+            budget_tokens: DEFAULT_BUDGET_TOKENS,
         });
         let hash = prompt_hash(&messages);
         let request = ChatRequest {
