@@ -86,7 +86,7 @@ pub struct DomainRecord {
 /// Where a draft came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
-    /// `llm` for now; imports and hand edits come later.
+    /// `llm` for a draft from the LLM (whole, or accepted from a change set); `import` later.
     pub source: String,
     pub provider: String,
     pub model: String,
@@ -94,6 +94,17 @@ pub struct Provenance {
     pub prompt_hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
+    /// For a draft made from a proposed change set: the accepted changes, each as
+    /// "what it does — why", in the order they were applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<String>,
+    /// How many changes the proposal had (accepted or not); 0 when not from a change set.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub proposed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One immutable draft of a domain's model.
@@ -352,6 +363,8 @@ mod tests {
                 instruction: "".into(),
                 prompt_hash: "h".into(),
                 usage: None,
+                accepted: vec![],
+                proposed: 0,
             },
             model,
         };

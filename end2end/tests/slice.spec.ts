@@ -1,5 +1,6 @@
 // The walking skeleton's whole slice, as a new user does it: sign up, save a provider, create a
-// domain, generate draft 1 (streamed), generate draft 2 with an instruction, review the diff,
+// domain, generate draft 1 (streamed), draft 2 as a change set accepted change by change, review
+// the impact, migration SQL and exports,
 // survive reloads, and see the synced drafts from a second browser of the same user.
 import { test, expect, Page, BrowserContext } from '@playwright/test';
 import { FAKE_BASE_URL, FAKE_KEY } from '../env';
@@ -105,18 +106,57 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await expect(dictionary.locator('[data-entity="book"]')).toContainText('string(13)');
   await shot(page, '06-draft-1');
 
-  // Draft 2 with an instruction, and the diff between them.
+  // Draft 2 with an instruction: the LLM proposes a change set, reviewed change by change.
   await page.locator('textarea[name=instruction]').fill('add an audit log');
   await page.getByRole('button', { name: 'Generate next draft' }).click();
+  await expect(page.getByTestId('generation-proposed')).toHaveText('6 changes proposed: review them below.');
+  const proposal = page.getByTestId('proposal');
+  await expect(proposal.getByTestId('op')).toHaveCount(6);
+  await expect(proposal.getByTestId('op').nth(3)).toContainText('drop attribute `book.edition`');
+  await expect(proposal.getByTestId('op').nth(3)).toContainText('Editions are not tracked');
+  await expect(proposal.locator('.diff-counts')).toHaveText('1 breaking0 risky5 safe');
+  await shot(page, '07-proposal');
+  // Leave the breaking change out: the impact follows the selection.
+  await proposal.locator('input[name=op-3]').uncheck();
+  await expect(proposal.getByTestId('op').nth(3)).toContainText('not selected');
+  await expect(proposal.locator('.diff-counts')).toHaveText('0 breaking0 risky5 safe');
+  await expect(proposal.getByTestId('accept')).toHaveText('Accept 5 of 6 as draft 2');
+  // The proposal survives a reload (it cost an LLM call), selection back to all.
+  await page.reload();
+  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+  await expect(proposal.getByTestId('op')).toHaveCount(6);
+  await expect(proposal.getByTestId('accept')).toHaveText('Accept 6 of 6 as draft 2');
+  await proposal.locator('input[name=op-3]').uncheck();
+  await proposal.getByTestId('accept').click();
   await expect(page.getByTestId('generation-done')).toHaveText('Saved as draft 2.');
+  await expect(page.getByTestId('proposal')).toHaveCount(0);
   await expect(dictionary.locator('[data-entity="audit_log"]')).toBeVisible();
+  await expect(dictionary.locator('[data-entity="book"]')).toContainText('edition');
   const diff = page.getByTestId('diff');
-  await expect(diff.locator('.diff-counts')).toHaveText('2 added1 removed3 changed');
+  await expect(diff.locator('.diff-counts')).toHaveText('0 breaking0 risky5 safe');
   await expect(diff).toContainText('entity `audit_log` added with 8 attributes');
-  await expect(diff).toContainText('attribute `book.edition` removed (was integer)');
   await expect(diff).toContainText('type of `member.name` changed from `string(100)` to `string(200)`');
   await expect(diff).toContainText('attribute `member.email` added: string(320), nullable');
-  await shot(page, '07-draft-2-and-diff');
+  await expect(diff).toContainText('adding a nullable column is safe');
+  await expect(diff).not.toContainText('book.edition');
+
+  // Migration SQL between the drafts, generated in the browser.
+  await diff.getByTestId('migration').locator('summary').click();
+  await expect(diff.getByTestId('migration').locator('pre')).toContainText(/audit_log/);
+  await shot(page, '08-draft-2-review');
+
+  // Exports of the draft, in the browser, downloadable.
+  const exports = page.getByTestId('exports');
+  await exports.locator('summary').click();
+  await expect(page.getByTestId('export-preview')).toContainText('# ');
+  await exports.locator('select[name=export-format]').selectOption({ label: 'PlantUML diagram' });
+  await expect(page.getByTestId('export-preview')).toContainText('@startuml');
+  const download = page.waitForEvent('download');
+  await exports.getByTestId('download').click();
+  expect((await download).suggestedFilename()).toBe('draft-2.puml');
+  await exports.locator('select[name=export-format]').selectOption({ label: 'SQL DDL · PostgreSQL' });
+  await expect(page.getByTestId('export-preview')).toContainText(/create table/i);
+  await shot(page, '09-export');
 
   // Cancel a generation midway: nothing is saved.
   await page.locator('textarea[name=instruction]').fill('add an audit log');
@@ -141,12 +181,12 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await other.locator('input[name=password]').fill(password);
   await other.getByRole('button', { name: 'Sign in' }).click();
   await expect(other.getByTestId('domain-list')).toContainText('library');
-  await shot(other, '08-second-browser-home');
+  await shot(other, '10-second-browser-home');
   await other.getByRole('link', { name: 'library' }).click();
   await expect(other.getByTestId('draft-tabs').getByRole('button')).toHaveText(['Draft 1', 'Draft 2']);
   await expect(other.getByTestId('diff')).toContainText('entity `audit_log` added with 8 attributes');
   expect(other.url()).toBe(domainUrl);
-  await shot(other, '09-second-browser-domain');
+  await shot(other, '11-second-browser-domain');
 
   // Switching the review to compare draft 2 back to draft 1 reverses it.
   await other.locator('select[name=compare-from]').selectOption({ label: 'Draft 2' });
@@ -161,7 +201,7 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await other.getByRole('button', { name: 'Create domain' }).click();
   await expect(other.getByTestId('domain-name')).toHaveText('inventory');
   await expect(other.getByTestId('sync-status')).toHaveText('offline · 1 not synced');
-  await shot(other, '10-offline-not-synced');
+  await shot(other, '12-offline-not-synced');
   await second.setOffline(false);
   await other.getByTestId('sync-status').click();
   await expect(other.getByTestId('sync-status')).toHaveText('all synced');

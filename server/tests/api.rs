@@ -199,7 +199,7 @@ async fn llm_gateway_streams_and_forwards_the_key() {
     assert_eq!(validate(&model, &Conventions::default()), vec![]);
     assert_eq!(model.entities.len(), 4);
 
-    // Non-streamed, with the instruction that the demo script answers with draft 2.
+    // Non-streamed, with the instruction that the demo script answers with draft 2's changes.
     let reply = alice
         .post(
             &format!("/api/v1/llm/{id}/chat/completions"),
@@ -208,7 +208,9 @@ async fn llm_gateway_streams_and_forwards_the_key() {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let (text, _) = app::wire::completion_text(&reply.text).unwrap();
-    assert!(parse_model(&text).unwrap().entity("audit_log").is_some());
+    let set = app::model::parse_change_set(&text).unwrap();
+    let applied = app::model::apply(&model, &set.changes, None);
+    assert!(applied.model.entity("audit_log").is_some());
 
     let seen = fake.requests.lock().unwrap().clone();
     assert_eq!(seen.len(), 2);

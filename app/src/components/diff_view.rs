@@ -1,37 +1,96 @@
-//! The semantic diff between two drafts: counts by kind, then one row per change.
+//! The review of two drafts: every change of the semantic diff with its impact (breaking, risky,
+//! safe; the reason; what else it touches), the narrative's line diff, and the migration SQL and
+//! Markdown changelog between them, all computed in the browser by the model core.
 
-use crate::model::diff::ChangeClass;
-use crate::model::{diff_models, Model};
+use crate::components::exports::DownloadLink;
+use crate::model::impact::{analyze, LineTag};
+use crate::model::{changelog::changelog, migrate::migration_sql, Model, Severity, SqlDialect};
 use leptos::prelude::*;
 
+/// CSS class and label of a severity.
+pub fn severity_badge(severity: Severity) -> (&'static str, &'static str) {
+    match severity {
+        Severity::Breaking => ("sev sev-breaking", "breaking"),
+        Severity::Risky => ("sev sev-risky", "risky"),
+        Severity::Safe => ("sev sev-safe", "safe"),
+    }
+}
+
 #[component]
-pub fn DiffView(old: Model, new: Model) -> impl IntoView {
-    let diff = diff_models(&old, &new);
-    let count = |class: ChangeClass| diff.changes.iter().filter(|c| c.class() == class).count();
-    let (added, removed, changed) = (
-        count(ChangeClass::Added),
-        count(ChangeClass::Removed),
-        count(ChangeClass::Changed),
-    );
-    let empty = diff.changes.is_empty();
+pub fn DiffView(old: Model, new: Model, #[prop(optional)] tools: bool) -> impl IntoView {
+    let report = analyze(&old, &new);
+    let empty = report.changes.is_empty();
+    let narrative = report.narrative.clone();
+    let dialect = RwSignal::new(SqlDialect::Postgres);
+    let (old_m, new_m) = (old.clone(), new.clone());
+    let migration = move || migration_sql(&old_m, &new_m, dialect.get());
+    let log = changelog(&old, &new);
     view! {
         <div class="diff" data-testid="diff">
             <p class="diff-counts">
-                <span class="chip chip-added">{format!("{added} added")}</span>
-                <span class="chip chip-removed">{format!("{removed} removed")}</span>
-                <span class="chip chip-changed">{format!("{changed} changed")}</span>
+                <span class="chip chip-removed">{format!("{} breaking", report.breaking)}</span>
+                <span class="chip chip-changed">{format!("{} risky", report.risky)}</span>
+                <span class="chip chip-added">{format!("{} safe", report.safe)}</span>
             </p>
             {empty.then(|| view! { <p class="muted">"The two drafts describe the same model."</p> })}
             <ul class="changes">
-                {diff.changes.into_iter().map(|change| {
-                    let (class, sign) = match change.class() {
-                        ChangeClass::Added => ("change change-added", "+"),
-                        ChangeClass::Removed => ("change change-removed", "−"),
-                        ChangeClass::Changed | ChangeClass::Renamed => ("change change-changed", "~"),
-                    };
-                    view! { <li class=class><span class="sign">{sign}</span>{change.describe()}</li> }
+                {report.changes.into_iter().map(|c| {
+                    let (class, label) = severity_badge(c.impact.severity);
+                    let affected = c.impact.affected.clone();
+                    view! {
+                        <li class=format!("change change-{label}")>
+                            <span class=class>{label}</span>
+                            <span class="change-text">{c.change.describe()}</span>
+                            <span class="change-reason">{c.impact.reason}</span>
+                            {(!affected.is_empty()).then(|| view! {
+                                <span class="change-affected">{format!("affects {}", affected.join("; "))}</span>
+                            })}
+                        </li>
+                    }
                 }).collect_view()}
             </ul>
+            {(!narrative.is_empty()).then(|| view! {
+                <details class="narrative-diff">
+                    <summary>"Narrative changes"</summary>
+                    <pre>{narrative.into_iter().map(|l| {
+                        let (class, sign) = match l.tag {
+                            LineTag::Equal => ("line", "  "),
+                            LineTag::Delete => ("line line-del", "- "),
+                            LineTag::Insert => ("line line-ins", "+ "),
+                        };
+                        view! { <span class=class>{format!("{sign}{}\n", l.text)}</span> }
+                    }).collect_view()}</pre>
+                </details>
+            })}
+            {tools.then(|| view! {
+                <div class="review-tools">
+                    <details data-testid="migration">
+                        <summary>"Migration SQL"</summary>
+                        <div class="row">
+                            <select name="migration-dialect"
+                                on:change=move |ev| {
+                                    if let Ok(d) = event_target_value(&ev).parse() { dialect.set(d) }
+                                }>
+                                {SqlDialect::ALL.into_iter().map(|d| view! {
+                                    <option value=d.id() selected=move || dialect.get() == d>{d.label()}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        {move || match migration() {
+                            Ok(sql) => view! {
+                                <DownloadLink text=sql.clone() file=format!("migration.{}.sql", dialect.get().id()) label="Download"/>
+                                <pre class="export-preview">{sql}</pre>
+                            }.into_any(),
+                            Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        }}
+                    </details>
+                    <details>
+                        <summary>"Changelog"</summary>
+                        <DownloadLink text=log.clone() file="CHANGELOG.md".to_string() label="Download"/>
+                        <pre class="export-preview">{log}</pre>
+                    </details>
+                </div>
+            })}
         </div>
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod dictionary;
 pub mod diff_view;
+pub mod exports;
+pub mod proposal;
 pub mod nav;
 
 use crate::browser::UiError;

@@ -3,15 +3,19 @@
 //!
 //! Generation runs entirely in the browser except the provider call: the prompt is assembled
 //! here from the domain and its latest draft, the answer streams in through the server's
-//! gateway, and is parsed, validated and saved to IndexedDB as the next draft (then synced).
-//! An answer that does not parse or validate is shown with its problems and saved nowhere.
+//! gateway, and is parsed by the model core. The first draft is a whole model, validated and
+//! saved to IndexedDB (then synced); later drafts are change sets, reviewed operation by
+//! operation (see `components::proposal`) and saved when accepted. An answer that does not parse
+//! or validate is shown with its problems and saved nowhere.
 
 use crate::browser::{self, api, llm, storage, UiError};
 use crate::components::dictionary::Dictionary;
 use crate::components::diff_view::DiffView;
+use crate::components::exports::Exports;
+use crate::components::proposal::{self, Acceptance, Proposal, ProposalReview};
 use crate::components::ErrorBanner;
 use crate::model::prompt::{build_messages, prompt_hash, PromptInput, DEFAULT_BUDGET_TOKENS};
-use crate::model::{parse_model, validate, Conventions, Problem};
+use crate::model::{parse_change_set, parse_model, validate, Conventions, Problem};
 use crate::pages::SignedIn;
 use crate::state::Workspace;
 use crate::wire::{ChatRequest, DomainRecord, DraftRecord, Provenance, ProviderInfo};
@@ -43,6 +47,10 @@ enum Generation {
     },
     Saved {
         number: u32,
+    },
+    /// A change set arrived and waits for review below.
+    Proposed {
+        changes: usize,
     },
 }
 
@@ -78,6 +86,7 @@ fn Workbench() -> impl IntoView {
     let compare_from = RwSignal::new(None::<Uuid>);
     let compare_to = RwSignal::new(None::<Uuid>);
     let abort = StoredValue::new_local(None::<web_sys::AbortController>);
+    let proposal = RwSignal::new(None::<Proposal>);
 
     // Point the dictionary at the newest draft and the review at newest vs its parent.
     let focus_latest = move |list: &[DraftRecord]| {
@@ -108,6 +117,17 @@ fn Workbench() -> impl IntoView {
             .await;
             match result {
                 Ok((d, list)) => {
+                    // A proposal kept from before a reload comes back while its parent exists.
+                    if proposal
+                        .try_with_untracked(Option::is_none)
+                        .unwrap_or(false)
+                    {
+                        if let Some(kept) = proposal::recall(id) {
+                            if list.iter().any(|d| d.id == kept.parent.id) {
+                                proposal.try_set(Some(kept));
+                            }
+                        }
+                    }
                     domain.try_set(d);
                     if list.len() != drafts.try_with_untracked(Vec::len).unwrap_or_default() {
                         focus_latest(&list);
@@ -206,6 +226,40 @@ fn Workbench() -> impl IntoView {
                     return;
                 }
             };
+            let provenance = Provenance {
+                source: "llm".into(),
+                provider: chosen.name.clone(),
+                model: chosen.model.clone(),
+                instruction: text,
+                prompt_hash: hash,
+                usage: completion.usage,
+                accepted: vec![],
+                proposed: 0,
+            };
+            // A later draft comes as a change set, reviewed below before it becomes a draft.
+            if let Some(parent) = parent {
+                match parse_change_set(&completion.text) {
+                    Ok(set) => {
+                        let kept = Proposal {
+                            parent,
+                            changes: set.changes,
+                            provenance,
+                        };
+                        proposal::remember(dom.id, Some(&kept));
+                        let changes = kept.changes.len();
+                        proposal.try_set(Some(kept));
+                        instruction.try_set(String::new());
+                        generation.try_set(Generation::Proposed { changes });
+                    }
+                    Err(e) => {
+                        generation.try_set(Generation::Failed {
+                            error: UiError::new(e.code(), e.to_string()),
+                            raw: completion.text,
+                        });
+                    }
+                }
+                return;
+            }
             let model = match parse_model(&completion.text) {
                 Ok(m) => m,
                 Err(e) => {
@@ -228,42 +282,73 @@ fn Workbench() -> impl IntoView {
             let draft = DraftRecord {
                 id: browser::new_id(),
                 domain_id: dom.id,
-                number: parent.as_ref().map_or(1, |p| p.number + 1),
-                parent_id: parent.as_ref().map(|p| p.id),
+                number: 1,
+                parent_id: None,
                 created_at: browser::now_ms(),
-                provenance: Provenance {
-                    source: "llm".into(),
-                    provider: chosen.name.clone(),
-                    model: chosen.model.clone(),
-                    instruction: text,
-                    prompt_hash: hash,
-                    usage: completion.usage,
-                },
+                provenance,
                 model,
             };
-            if let Err(error) = storage::save_draft(user.id, &draft).await {
-                generation.try_set(Generation::Failed {
-                    error,
-                    raw: completion.text,
-                });
-                return;
-            }
-            match storage::drafts(user.id, dom.id).await {
+            match save_and_reload(user.id, &draft).await {
                 Ok(list) => {
                     focus_latest(&list);
                     drafts.try_set(list);
+                    instruction.try_set(String::new());
+                    generation.try_set(Generation::Saved {
+                        number: draft.number,
+                    });
+                    workspace.sync_now();
                 }
+                Err(error) => {
+                    generation.try_set(Generation::Failed {
+                        error,
+                        raw: completion.text,
+                    });
+                }
+            }
+        });
+    };
+    let on_accept = Callback::new(move |accepted: Acceptance| {
+        let Ok(user) = workspace.require_user() else {
+            return;
+        };
+        let Some(kept) = proposal.get_untracked() else {
+            return;
+        };
+        let draft = DraftRecord {
+            id: browser::new_id(),
+            domain_id: kept.parent.domain_id,
+            number: kept.parent.number + 1,
+            parent_id: Some(kept.parent.id),
+            created_at: browser::now_ms(),
+            provenance: accepted.provenance,
+            model: accepted.model,
+        };
+        spawn_local(async move {
+            match save_and_reload(user.id, &draft).await {
+                Ok(list) => {
+                    proposal::remember(draft.domain_id, None);
+                    proposal.try_set(None);
+                    focus_latest(&list);
+                    drafts.try_set(list);
+                    generation.try_set(Generation::Saved {
+                        number: draft.number,
+                    });
+                    workspace.sync_now();
+                }
+                // The proposal stays on screen and in local storage: nothing is lost.
                 Err(e) => {
                     error.try_set(Some(e));
                 }
             }
-            instruction.try_set(String::new());
-            generation.try_set(Generation::Saved {
-                number: draft.number,
-            });
-            workspace.sync_now();
         });
-    };
+    });
+    let on_discard = Callback::new(move |()| {
+        if let Some(kept) = proposal.get_untracked() {
+            proposal::remember(kept.parent.domain_id, None);
+        }
+        proposal.set(None);
+        generation.set(Generation::Idle);
+    });
     let cancel = move |_| {
         abort.with_value(|c| {
             if let Some(c) = c {
@@ -345,10 +430,12 @@ fn Workbench() -> impl IntoView {
                         d.provenance.provider, d.provenance.model,
                         d.provenance.usage.map(|u| format!(" · {} tokens", u.total_tokens)).unwrap_or_default(),
                     )}</p>
+                    <Exports model=d.model.clone() stem=format!("draft-{}", d.number)/>
                     <Dictionary model=d.model/>
                 })}
             </section>
         </div>
+        {move || proposal.get().map(|p| view! { <ProposalReview proposal=p on_accept on_discard/> })}
         {move || (drafts.with(Vec::len) >= 2).then(|| {
             let options = move || drafts.get().into_iter().map(|d| view! {
                 <option value=d.id.to_string()>{format!("Draft {}", d.number)}</option>
@@ -371,13 +458,19 @@ fn Workbench() -> impl IntoView {
                         </label>
                     </div>
                     {move || match (draft_by_id(compare_from.get()), draft_by_id(compare_to.get())) {
-                        (Some(a), Some(b)) => view! { <DiffView old=a.model new=b.model/> }.into_any(),
+                        (Some(a), Some(b)) => view! { <DiffView old=a.model new=b.model tools=true/> }.into_any(),
                         _ => view! { <p class="muted">"Pick two drafts."</p> }.into_any(),
                     }}
                 </section>
             }
         })}
     }
+}
+
+/// Saves a draft to IndexedDB (with its outbox entry) and reads the domain's drafts back.
+async fn save_and_reload(user: Uuid, draft: &DraftRecord) -> Result<Vec<DraftRecord>, UiError> {
+    storage::save_draft(user, draft).await?;
+    storage::drafts(user, draft.domain_id).await
 }
 
 #[component]
@@ -390,6 +483,9 @@ fn GenerationStatus(generation: RwSignal<Generation>) -> impl IntoView {
                 <p><span class="spinner"></span>{format!("Receiving… {received} characters")}</p>
                 <pre class="stream-tail">{tail}</pre>
             </div>
+        }.into_any(),
+        Generation::Proposed { changes } => view! {
+            <p class="ok" data-testid="generation-proposed">{format!("{changes} changes proposed: review them below.")}</p>
         }.into_any(),
         Generation::Saved { number } => view! {
             <p class="ok" data-testid="generation-done">{format!("Saved as draft {number}.")}</p>

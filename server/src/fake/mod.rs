@@ -38,17 +38,17 @@ pub struct Script {
 }
 
 impl Script {
-    /// The demo script: a lending-library model first, and the same model with an audit log
-    /// (and a few other changes) when the instruction asks for "audit log".
+    /// The demo script: a lending-library model first, and the change set that adds an audit
+    /// log (and a few other changes) when the instruction asks for "audit log".
     pub fn demo() -> Self {
         let v1 = include_str!("../../../app/tests/data/library-v1.json");
-        let v2 = include_str!("../../../app/tests/data/library-v2.json");
+        let v2 = include_str!("../../../app/tests/data/library-v2-changes.json");
         Script {
             rules: vec![
                 Rule {
                     when_contains: "audit log".into(),
                     reply: format!(
-                        "Here is the revised model with an audit log.\n\n```json\n{v2}\n```\n"
+                        "Here are the changes for an audit log.\n\n```json\n{v2}\n```\n"
                     ),
                 },
                 Rule {

@@ -1,0 +1,162 @@
+//! Review of a proposed change set: the LLM's operations against the latest draft, accepted one
+//! by one.
+//!
+//! A *proposal* is what the LLM answered for a later draft, parsed but not yet a draft. Each
+//! operation shows what it does, why (the rationale and the change notes it cites) and, for
+//! the current selection, whether it applies and what it brings along. The impact of the
+//! selection is shown live; accepting saves the selection, applied to the parent, as the next
+//! draft. The proposal is kept in the browser's local storage until it is accepted or
+//! discarded, so a reload does not lose an answer that cost an LLM call.
+
+use crate::components::diff_view::DiffView;
+use crate::model::ops::{apply, Applied};
+use crate::model::{validate, Conventions, Model, ProposedChange};
+use crate::wire::{DraftRecord, Provenance};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A parsed change set waiting for review.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// The draft the changes apply to.
+    pub parent: DraftRecord,
+    pub changes: Vec<ProposedChange>,
+    /// Provenance of the LLM call; `accepted`/`proposed` are filled in on acceptance.
+    pub provenance: Provenance,
+}
+
+fn storage_key(domain: Uuid) -> String {
+    format!("dm-proposal-{domain}")
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Keeps `proposal` for `domain` in local storage (or forgets it with `None`).
+pub fn remember(domain: Uuid, proposal: Option<&Proposal>) {
+    let Some(store) = local_storage() else { return };
+    let key = storage_key(domain);
+    let _ = match proposal.and_then(|p| serde_json::to_string(p).ok()) {
+        Some(json) => store.set_item(&key, &json),
+        None => store.remove_item(&key),
+    };
+}
+
+/// The proposal kept for `domain`, if any and if it still reads.
+pub fn recall(domain: Uuid) -> Option<Proposal> {
+    let json = local_storage()?.get_item(&storage_key(domain)).ok()??;
+    serde_json::from_str(&json).ok()
+}
+
+/// What the user accepted: the resulting model and the provenance to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Acceptance {
+    pub model: Model,
+    pub provenance: Provenance,
+}
+
+#[component]
+pub fn ProposalReview(
+    proposal: Proposal,
+    on_accept: Callback<Acceptance>,
+    on_discard: Callback<()>,
+) -> impl IntoView {
+    let total = proposal.changes.len();
+    let chosen = RwSignal::new(vec![true; total]);
+    let parent = proposal.parent.model.clone();
+    let changes = proposal.changes.clone();
+    let applied: Memo<Applied> = Memo::new(move |_| {
+        let picked: Vec<usize> = chosen.with(|c| (0..c.len()).filter(|&i| c[i]).collect());
+        apply(&parent, &changes, Some(&picked))
+    });
+    let applied_count = move || applied.with(|a| a.outcomes.iter().filter(|o| o.applied).count());
+    let problems =
+        Memo::new(move |_| applied.with(|a| validate(&a.model, &Conventions::default())));
+    let parent_model = proposal.parent.model.clone();
+    let accept = {
+        let proposal = proposal.clone();
+        move |_| {
+            let result = applied.get_untracked();
+            let mut provenance = proposal.provenance.clone();
+            provenance.proposed = proposal.changes.len();
+            provenance.accepted = result
+                .outcomes
+                .iter()
+                .filter(|o| o.applied)
+                .filter_map(|o| proposal.changes.get(o.index))
+                .map(|c| {
+                    if c.rationale.is_empty() {
+                        c.operation.describe()
+                    } else {
+                        format!("{} — {}", c.operation.describe(), c.rationale)
+                    }
+                })
+                .collect();
+            on_accept.run(Acceptance {
+                model: result.model,
+                provenance,
+            });
+        }
+    };
+    view! {
+        <section class="card proposal" data-testid="proposal">
+            <h2>{format!("Proposed changes to draft {}", proposal.parent.number)}</h2>
+            <p class="muted">{format!(
+                "{total} changes proposed by {} ({}). Untick what you do not want; the impact below follows your selection.",
+                proposal.provenance.provider, proposal.provenance.model
+            )}</p>
+            <div class="row">
+                <button type="button" on:click=move |_| chosen.set(vec![true; total])>"Select all"</button>
+                <button type="button" on:click=move |_| chosen.set(vec![false; total])>"Select none"</button>
+            </div>
+            <ol class="ops">
+                {proposal.changes.iter().enumerate().map(|(i, c)| {
+                    let outcome = move || applied.with(|a| a.outcomes.get(i).cloned());
+                    let notes = c.notes.clone();
+                    view! {
+                        <li class="op" data-testid="op">
+                            <label class="op-head">
+                                <input type="checkbox" name=format!("op-{i}")
+                                    prop:checked=move || chosen.with(|c| c[i])
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        chosen.update(|c| c[i] = on);
+                                    }/>
+                                <span class="op-text">{c.operation.describe()}</span>
+                            </label>
+                            {(!c.rationale.is_empty()).then(|| view! { <p class="op-why">{c.rationale.clone()}</p> })}
+                            {(!notes.is_empty()).then(|| view! { <p class="op-notes muted">{format!("answers notes: {}", notes.join(", "))}</p> })}
+                            {move || outcome().map(|o| match (o.applied, o.reason) {
+                                (true, _) if !o.notes.is_empty() => view! { <p class="op-status ok">{format!("applies; also {}", o.notes.join("; "))}</p> }.into_any(),
+                                (true, _) => view! { <p class="op-status ok">"applies"</p> }.into_any(),
+                                (false, Some(r)) if r == "not selected" => view! { <p class="op-status muted">"not selected"</p> }.into_any(),
+                                (false, r) => view! { <p class="op-status bad" data-testid="op-refused">{format!("does not apply: {}", r.unwrap_or_default())}</p> }.into_any(),
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+            {move || {
+                let problems = problems.get();
+                (!problems.is_empty()).then(|| view! {
+                    <div class="error">
+                        <p>{format!("With this selection the model has {} problems; accept is disabled until they are gone.", problems.len())}</p>
+                        <ul>{problems.into_iter().map(|p| view! { <li><code>{p.path}</code>": "{p.reason}</li> }).collect_view()}</ul>
+                    </div>
+                })
+            }}
+            <h3>"Impact of the selection"</h3>
+            {move || view! { <DiffView old=parent_model.clone() new=applied.get().model/> }}
+            <div class="row">
+                <button type="button" class="primary" data-testid="accept"
+                    disabled=move || applied_count() == 0 || !problems.with(Vec::is_empty)
+                    on:click=accept>
+                    {move || format!("Accept {} of {total} as draft {}", applied_count(), proposal.parent.number + 1)}
+                </button>
+                <button type="button" on:click=move |_| on_discard.run(())>"Discard"</button>
+            </div>
+        </section>
+    }
+}
