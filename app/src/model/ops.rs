@@ -1113,3 +1113,44 @@ mod library_tests {
         assert_eq!(applied.model, v2);
     }
 }
+
+#[cfg(test)]
+mod frozen {
+    use super::*;
+
+    /// The change-set layout is a contract with the LLM (the prompt and the JSON Schema describe
+    /// it) and with local storage (kept proposals): this pins it.
+    #[test]
+    fn frozen_serialization() {
+        let set = ChangeSet {
+            changes: vec![
+                ProposedChange {
+                    operation: Operation::RenameAttribute {
+                        entity: "loan".into(),
+                        from: "member_id".into(),
+                        to: "patron_id".into(),
+                    },
+                    rationale: "r".into(),
+                    notes: vec!["n1".into()],
+                },
+                ProposedChange {
+                    operation: Operation::AlterAttribute {
+                        entity: "book".into(),
+                        attribute: "title".into(),
+                        data_type: Some(LogicalType::String(Some(500))),
+                        nullable: None,
+                        default: Some(None),
+                        description: None,
+                        tags: None,
+                    },
+                    rationale: String::new(),
+                    notes: vec![],
+                },
+            ],
+        };
+        assert_eq!(
+            serde_json::to_string(&set).expect("serializes"),
+            r#"{"changes":[{"op":"rename_attribute","entity":"loan","from":"member_id","to":"patron_id","rationale":"r","notes":["n1"]},{"op":"alter_attribute","entity":"book","attribute":"title","type":"string(500)","default":null,"rationale":""}]}"#
+        );
+    }
+}

@@ -125,8 +125,131 @@ pub fn validate(model: &Model, conventions: &Conventions) -> Vec<Problem> {
                 "a many-to-many relationship needs a join entity between two entities".into(),
             );
         }
+        if let (Some(from), Some(to)) = (from, to) {
+            for (ai, (fa, ta)) in rel
+                .from_attributes
+                .iter()
+                .zip(&rel.to_attributes)
+                .enumerate()
+            {
+                if let (Some(fa), Some(ta)) = (from.attribute(fa), to.attribute(ta)) {
+                    if !same_family(&fa.data_type, &ta.data_type) {
+                        push(
+                            format!("{path}.from_attributes[{ai}]"),
+                            format!(
+                                "`{}.{}` is {} but it references `{}.{}`, which is {}: give both the same type",
+                                from.name, fa.name, fa.data_type, to.name, ta.name, ta.data_type
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for (ri, cycle) in required_cycles(model) {
+        push(
+            format!("relationships[{ri}]"),
+            format!(
+                "the required references {} form a cycle: no row can be inserted first; make one of the referencing attributes nullable",
+                cycle.join(" → ")
+            ),
+        );
     }
     out
+}
+
+/// Whether two types can be joined on: the same type, up to length, precision or width.
+fn same_family(a: &LogicalType, b: &LogicalType) -> bool {
+    use LogicalType as T;
+    let family = |t: &LogicalType| match t {
+        T::String(_) | T::Text => 0,
+        T::Integer | T::BigInt => 1,
+        T::Decimal { .. } => 2,
+        T::Enum(_) => 3,
+        T::Unknown(_) => 4,
+        _ => 5,
+    };
+    match (family(a), family(b)) {
+        // Unknown types are reported on their own; do not pile a second problem on them.
+        (4, _) | (_, 4) => true,
+        (5, 5) => std::mem::discriminant(a) == std::mem::discriminant(b),
+        (x, y) => x == y,
+    }
+}
+
+/// Cycles of *required* references (every referencing attribute NOT NULL), which no insert
+/// order can satisfy. Each cycle is reported once, at the relationship that closes it, as the
+/// entity names along it.
+fn required_cycles(model: &Model) -> Vec<(usize, Vec<String>)> {
+    let index: std::collections::HashMap<String, usize> = model
+        .entities
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.to_ascii_lowercase(), i))
+        .collect();
+    // Edges from referencing entity to referenced entity, with the relationship index.
+    let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); model.entities.len()];
+    for (ri, r) in model.relationships.iter().enumerate() {
+        let (Some(&f), Some(&t)) = (
+            index.get(&r.from_entity.to_ascii_lowercase()),
+            index.get(&r.to_entity.to_ascii_lowercase()),
+        ) else {
+            continue;
+        };
+        let required = !r.from_attributes.is_empty()
+            && r.from_attributes
+                .iter()
+                .all(|a| model.entities[f].attribute(a).is_some_and(|a| !a.nullable));
+        if required {
+            edges[f].push((t, ri));
+        }
+    }
+    // Depth-first search with colours; a back edge closes a cycle.
+    let mut colour = vec![0u8; model.entities.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    let mut found = Vec::new();
+    fn visit(
+        v: usize,
+        edges: &[Vec<(usize, usize)>],
+        colour: &mut [u8],
+        stack: &mut Vec<usize>,
+        found: &mut Vec<(usize, Vec<usize>)>,
+    ) {
+        colour[v] = 1;
+        stack.push(v);
+        for &(w, ri) in &edges[v] {
+            match colour[w] {
+                0 => visit(w, edges, colour, stack, found),
+                1 => {
+                    let start = stack.iter().rposition(|&x| x == w).unwrap_or(0);
+                    let mut cycle = stack[start..].to_vec();
+                    cycle.push(w);
+                    found.push((ri, cycle));
+                }
+                _ => {}
+            }
+        }
+        stack.pop();
+        colour[v] = 2;
+    }
+    for v in 0..model.entities.len() {
+        if colour[v] == 0 {
+            visit(v, &edges, &mut colour, &mut stack, &mut found);
+        }
+    }
+    found.sort();
+    found
+        .into_iter()
+        .map(|(ri, cycle)| {
+            (
+                ri,
+                cycle
+                    .into_iter()
+                    .map(|i| model.entities[i].name.clone())
+                    .collect(),
+            )
+        })
+        .collect()
 }
 
 fn check_entity(
@@ -340,5 +463,55 @@ mod tests {
             &Conventions::default(),
         );
         assert_eq!(found, vec![]);
+    }
+
+    #[test]
+    fn references_need_matching_types() {
+        let mut model = sample();
+        model.entities[1].attributes[3].data_type = LogicalType::Integer; // book.author_id
+        let found = validate(&model, &Conventions::default());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "relationships[0].from_attributes[0]");
+        assert_eq!(
+            found[0].reason,
+            "`book.author_id` is integer but it references `author.id`, which is uuid: give both the same type"
+        );
+    }
+
+    #[test]
+    fn cycles_of_required_references_are_reported_once() {
+        let mut model = sample();
+        // author.favourite_book_id NOT NULL → book, and book.author_id NOT NULL → author.
+        model.entities[0].attributes.push(crate::model::Attribute {
+            name: "favourite_book_id".into(),
+            data_type: LogicalType::Uuid,
+            nullable: false,
+            default: None,
+            description: String::new(),
+            tags: vec![],
+        });
+        model.relationships.push(crate::model::Relationship {
+            name: "author_favourite".into(),
+            from_entity: "author".into(),
+            from_attributes: vec!["favourite_book_id".into()],
+            to_entity: "book".into(),
+            to_attributes: vec!["id".into()],
+            cardinality: Cardinality::ManyToOne,
+            on_delete: OnDelete::NoAction,
+        });
+        let found = validate(&model, &Conventions::default());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .reason
+                .starts_with("the required references author → book → author form a cycle")
+                || found[0]
+                    .reason
+                    .starts_with("the required references book → author → book form a cycle"),
+            "{found:?}"
+        );
+        // Nullable on one side breaks the cycle.
+        model.entities[0].attributes[3].nullable = true;
+        assert_eq!(validate(&model, &Conventions::default()), vec![]);
     }
 }
