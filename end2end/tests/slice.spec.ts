@@ -210,6 +210,22 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await page.getByRole('link', { name: 'Data Modeller' }).click();
   await expect(page.getByTestId('domain-list')).toContainText('inventory');
 
+  // Import: the inventory domain's first draft from SQL DDL, read in the browser.
+  const importPanel = other.getByTestId('import');
+  await importPanel.locator('summary').click();
+  await importPanel.locator('textarea[name=import-text]').fill(
+    'CREATE TABLE warehouse (id integer PRIMARY KEY, name varchar(80) NOT NULL);\n' +
+    'CREATE TABLE stock (warehouse_id integer NOT NULL REFERENCES warehouse (id) ON DELETE CASCADE,\n' +
+    '  sku varchar(40) NOT NULL, quantity integer NOT NULL DEFAULT 0, PRIMARY KEY (warehouse_id, sku));\n' +
+    'CREATE VIEW low_stock AS SELECT * FROM stock WHERE quantity < 5;\n');
+  await importPanel.getByRole('button', { name: 'Read' }).click();
+  await expect(other.getByTestId('import-result')).toContainText('2 entities, 5 attributes, 1 relationships read.');
+  await expect(other.getByTestId('import-result')).toContainText('1 statements left out');
+  await shot(other, '13-import');
+  await importPanel.getByRole('button', { name: 'Save as the next draft' }).click();
+  await expect(other.getByTestId('generation-done')).toHaveText('Saved as draft 1.');
+  await expect(other.getByTestId('dictionary').locator('[data-entity="stock"]')).toContainText('FK → warehouse.id');
+
   expect(errors).toEqual([]);
   await second.close();
   await context.close();

@@ -3,6 +3,7 @@
 pub mod dictionary;
 pub mod diff_view;
 pub mod exports;
+pub mod import;
 pub mod proposal;
 pub mod nav;
 

@@ -12,6 +12,7 @@ use crate::browser::{self, api, llm, storage, UiError};
 use crate::components::dictionary::Dictionary;
 use crate::components::diff_view::DiffView;
 use crate::components::exports::Exports;
+use crate::components::import::{ImportPanel, ImportedDraft};
 use crate::components::proposal::{self, Acceptance, Proposal, ProposalReview};
 use crate::components::ErrorBanner;
 use crate::model::prompt::{build_messages, prompt_hash, PromptInput, DEFAULT_BUDGET_TOKENS};
@@ -342,6 +343,48 @@ fn Workbench() -> impl IntoView {
             }
         });
     });
+    let on_import = Callback::new(move |imported: ImportedDraft| {
+        let Ok(user) = workspace.require_user() else {
+            return;
+        };
+        let Some(dom) = domain.get_untracked() else {
+            return;
+        };
+        let parent = drafts.get_untracked().last().cloned();
+        let draft = DraftRecord {
+            id: browser::new_id(),
+            domain_id: dom.id,
+            number: parent.as_ref().map_or(1, |p| p.number + 1),
+            parent_id: parent.as_ref().map(|p| p.id),
+            created_at: browser::now_ms(),
+            provenance: Provenance {
+                source: "import".into(),
+                provider: String::new(),
+                model: String::new(),
+                instruction: imported.source,
+                prompt_hash: String::new(),
+                usage: None,
+                accepted: vec![],
+                proposed: 0,
+            },
+            model: imported.model,
+        };
+        spawn_local(async move {
+            match save_and_reload(user.id, &draft).await {
+                Ok(list) => {
+                    focus_latest(&list);
+                    drafts.try_set(list);
+                    generation.try_set(Generation::Saved {
+                        number: draft.number,
+                    });
+                    workspace.sync_now();
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    });
     let on_discard = Callback::new(move |()| {
         if let Some(kept) = proposal.get_untracked() {
             proposal::remember(kept.parent.domain_id, None);
@@ -403,6 +446,7 @@ fn Workbench() -> impl IntoView {
                     </div>
                 </form>
                 <GenerationStatus generation/>
+                <ImportPanel on_import/>
             </section>
             <section class="card grow">
                 <h2>"Drafts"</h2>
@@ -425,10 +469,9 @@ fn Workbench() -> impl IntoView {
                 </div>
                 {move || draft_by_id(selected.get()).map(|d| view! {
                     <p class="muted provenance">{format!(
-                        "Draft {} · {} entities · {} attributes · from {} ({}){}",
+                        "Draft {} · {} entities · {} attributes · {}",
                         d.number, d.model.entities.len(), d.model.attribute_count(),
-                        d.provenance.provider, d.provenance.model,
-                        d.provenance.usage.map(|u| format!(" · {} tokens", u.total_tokens)).unwrap_or_default(),
+                        origin(&d.provenance),
                     )}</p>
                     <Exports model=d.model.clone() stem=format!("draft-{}", d.number)/>
                     <Dictionary model=d.model/>
@@ -465,6 +508,26 @@ fn Workbench() -> impl IntoView {
             }
         })}
     }
+}
+
+/// Where a draft came from, in one line: the provider and model (with the accepted share of a
+/// change set and the tokens used), or the import's source.
+fn origin(p: &Provenance) -> String {
+    if p.source == "import" {
+        return p.instruction.clone();
+    }
+    let mut out = format!("from {} ({})", p.provider, p.model);
+    if p.proposed > 0 {
+        out.push_str(&format!(
+            " · {} of {} proposed changes accepted",
+            p.accepted.len(),
+            p.proposed
+        ));
+    }
+    if let Some(u) = &p.usage {
+        out.push_str(&format!(" · {} tokens", u.total_tokens));
+    }
+    out
 }
 
 /// Saves a draft to IndexedDB (with its outbox entry) and reads the domain's drafts back.
