@@ -6,6 +6,7 @@
 //! on a listener until a shutdown signal. `main.rs` only parses the command line.
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
