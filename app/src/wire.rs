@@ -301,7 +301,8 @@ mod tests {
             })
         );
         assert!(parse_stream_event("{oops").is_err());
-        let err = parse_stream_event(r#"{"error":{"message":"overloaded"}}"#).unwrap_err();
+        let err = parse_stream_event(r#"{"error":{"message":"overloaded"}}"#)
+            .expect_err("an error event");
         assert!(err.contains("overloaded"));
     }
 

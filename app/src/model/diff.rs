@@ -410,6 +410,17 @@ impl Matching {
             .entities
             .iter()
             .position(|e| e.name.eq_ignore_ascii_case(entity))?;
+        self.attribute_name_at(old, new, ei, attr)
+    }
+
+    /// [`Matching::attribute_name`] for the old entity at index `ei`.
+    fn attribute_name_at<'a>(
+        &self,
+        old: &Model,
+        new: &'a Model,
+        ei: usize,
+        attr: &str,
+    ) -> Option<&'a str> {
         let em = self.entities[ei]?;
         let ai = old.entities[ei]
             .attributes
@@ -788,42 +799,52 @@ fn diff_entity(old: &Entity, new: &Entity, attrs: &[Option<Matched>], changes: &
 }
 
 fn diff_attribute(entity: &str, old: &Attribute, new: &Attribute, changes: &mut Vec<Change>) {
+    // Compare first and render only what differs: most attributes of a big model are unchanged,
+    // and rendering every field of every attribute would dominate the diff's cost.
     let mut field = |field: AttributeField, from: String, to: String| {
-        if from != to {
-            changes.push(Change::AttributeChanged {
-                entity: entity.to_string(),
-                attribute: new.name.clone(),
-                field,
-                from,
-                to,
-            });
-        }
+        changes.push(Change::AttributeChanged {
+            entity: entity.to_string(),
+            attribute: new.name.clone(),
+            field,
+            from,
+            to,
+        });
     };
-    field(
-        AttributeField::Type,
-        old.data_type.to_string(),
-        new.data_type.to_string(),
-    );
-    field(
-        AttributeField::Nullable,
-        old.nullable.to_string(),
-        new.nullable.to_string(),
-    );
-    field(
-        AttributeField::Default,
-        old.default.clone().unwrap_or_default(),
-        new.default.clone().unwrap_or_default(),
-    );
-    field(
-        AttributeField::Description,
-        old.description.clone(),
-        new.description.clone(),
-    );
-    field(
-        AttributeField::Tags,
-        old.tags.join(", "),
-        new.tags.join(", "),
-    );
+    if old.data_type != new.data_type {
+        field(
+            AttributeField::Type,
+            old.data_type.to_string(),
+            new.data_type.to_string(),
+        );
+    }
+    if old.nullable != new.nullable {
+        field(
+            AttributeField::Nullable,
+            old.nullable.to_string(),
+            new.nullable.to_string(),
+        );
+    }
+    if old.default.as_deref().unwrap_or_default() != new.default.as_deref().unwrap_or_default() {
+        field(
+            AttributeField::Default,
+            old.default.clone().unwrap_or_default(),
+            new.default.clone().unwrap_or_default(),
+        );
+    }
+    if old.description != new.description {
+        field(
+            AttributeField::Description,
+            old.description.clone(),
+            new.description.clone(),
+        );
+    }
+    if old.tags != new.tags {
+        field(
+            AttributeField::Tags,
+            old.tags.join(", "),
+            new.tags.join(", "),
+        );
+    }
 }
 
 /// The identity of a relationship: both ends, in lower case.
@@ -839,20 +860,29 @@ fn rel_key(r: &Relationship) -> RelKey {
 }
 
 fn diff_relationships(old: &Model, new: &Model, matching: &Matching, changes: &mut Vec<Change>) {
-    // An old relationship's identity in the newer model's names, through renames.
+    // An old relationship's identity in the newer model's names, through renames. Old entities
+    // are looked up through one index, not a scan per relationship.
+    let old_index: HashMap<String, usize> = old
+        .entities
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, e)| (e.name.to_ascii_lowercase(), i))
+        .collect();
     let translate = |r: &Relationship| -> RelKey {
         let entity = |e: &str| {
-            matching
-                .entity_name(old, new, e)
-                .unwrap_or(e)
+            old_index
+                .get(&e.to_ascii_lowercase())
+                .and_then(|&i| matching.entities[i])
+                .map_or(e, |m| new.entities[m.index].name.as_str())
                 .to_ascii_lowercase()
         };
         let attrs = |e: &str, names: &[String]| {
+            let ei = old_index.get(&e.to_ascii_lowercase()).copied();
             names
                 .iter()
                 .map(|a| {
-                    matching
-                        .attribute_name(old, new, e, a)
+                    ei.and_then(|ei| matching.attribute_name_at(old, new, ei, a))
                         .unwrap_or(a)
                         .to_ascii_lowercase()
                 })

@@ -5,7 +5,7 @@
 //! rows), and *safe* otherwise. Each judgement carries its reason and the other parts of the
 //! model the change touches (keys, constraints, indexes, relationships), so a reviewer sees why.
 
-use super::diff::{diff_models, match_models, AttributeField, Change, RelationshipField};
+use super::diff::{diff_with, match_models, AttributeField, Change, Matching, RelationshipField};
 use super::logical_type::LogicalType;
 use super::types::{Model, Relationship};
 use serde::{Deserialize, Serialize};
@@ -69,12 +69,13 @@ pub struct ImpactReport {
 
 /// Diffs `old` and `new` and assesses every change.
 pub fn analyze(old: &Model, new: &Model) -> ImpactReport {
-    let diff = diff_models(old, new);
+    let matching = match_models(old, new);
+    let diff = diff_with(old, new, &matching);
     let changes: Vec<AssessedChange> = diff
         .changes
         .into_iter()
         .map(|change| {
-            let impact = assess(old, new, &change);
+            let impact = assess_with(old, new, &matching, &change);
             AssessedChange { change, impact }
         })
         .collect();
@@ -116,6 +117,11 @@ fn impact(severity: Severity, reason: impl Into<String>, affected: Vec<String>) 
 
 /// Judges one change of the diff from `old` to `new`.
 pub fn assess(old: &Model, new: &Model, change: &Change) -> Impact {
+    assess_with(old, new, &match_models(old, new), change)
+}
+
+/// [`assess`] with the matching of the two models already made.
+pub fn assess_with(old: &Model, new: &Model, matching: &Matching, change: &Change) -> Impact {
     use Severity::{Breaking, Risky, Safe};
     match change {
         Change::SummaryChanged { .. } | Change::NarrativeChanged => {
@@ -174,7 +180,7 @@ pub fn assess(old: &Model, new: &Model, change: &Change) -> Impact {
         Change::AttributeRemoved {
             entity, attribute, ..
         } => {
-            let entity = old_entity_name(old, new, entity);
+            let entity = old_entity_name(old, new, matching, entity);
             impact(
                 Breaking,
                 "dropping a column loses its data and breaks every reader of it",
@@ -187,7 +193,7 @@ pub fn assess(old: &Model, new: &Model, change: &Change) -> Impact {
             to,
             confidence,
         } => {
-            let old_entity = old_entity_name(old, new, entity);
+            let old_entity = old_entity_name(old, new, matching, entity);
             impact(
                 Breaking,
                 format!(
@@ -410,8 +416,7 @@ fn type_change(from: &LogicalType, to: &LogicalType) -> (Severity, &'static str)
 }
 
 /// The older model's name of an entity named `name` in the newer one.
-fn old_entity_name(old: &Model, new: &Model, name: &str) -> String {
-    let matching = match_models(old, new);
+fn old_entity_name(old: &Model, new: &Model, matching: &Matching, name: &str) -> String {
     new.entities
         .iter()
         .position(|e| e.name.eq_ignore_ascii_case(name))

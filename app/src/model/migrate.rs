@@ -41,8 +41,8 @@ use super::dialect::SqlDialect;
 use super::diff::{match_models, Matching};
 use super::export::sql::{
     add_foreign_key, column_definition, column_type, create_enum_type, create_index, create_table,
-    default_sql, derived_name, fk_ends, foreign_key_clause, pk_name, primary_key_clause,
-    quote_ident, string_literal, table_order, unique_clause, Naming,
+    default_sql, derived_name, fk_ends, fk_ends_all, foreign_key_clause, pk_name,
+    primary_key_clause, quote_ident, string_literal, table_order, unique_clause, Naming,
 };
 use super::logical_type::LogicalType;
 use super::types::{Attribute, Entity, Model};
@@ -1048,6 +1048,7 @@ fn mysql(plan: &Plan) -> String {
 fn sqlite(plan: &Plan) -> Result<String, MigrateError> {
     let dialect = SqlDialect::Sqlite;
     let (old, new) = (plan.old, plan.new);
+    let new_ends = fk_ends_all(new);
     let q = |n: &str| plan.q(n);
     if let Some(empty) = new.entities.iter().find(|e| e.attributes.is_empty()) {
         return Err(MigrateError(format!(
@@ -1190,11 +1191,10 @@ fn sqlite(plan: &Plan) -> Result<String, MigrateError> {
             continue;
         }
         let temp = format!("_dm_new_{}", entity.name);
-        let inline: Vec<usize> = new
-            .relationships
+        let inline: Vec<usize> = new_ends
             .iter()
             .enumerate()
-            .filter(|(_, rel)| fk_ends(new, rel).is_some_and(|(from, _)| from == ni))
+            .filter(|(_, end)| end.is_some_and(|(from, _)| from == ni))
             .map(|(ri, _)| ri)
             .collect();
         body.push_str(&create_table(
@@ -1247,11 +1247,10 @@ fn sqlite(plan: &Plan) -> Result<String, MigrateError> {
             continue;
         }
         let entity = &new.entities[ni];
-        let inline: Vec<usize> = new
-            .relationships
+        let inline: Vec<usize> = new_ends
             .iter()
             .enumerate()
-            .filter(|(_, rel)| fk_ends(new, rel).is_some_and(|(from, _)| from == ni))
+            .filter(|(_, end)| end.is_some_and(|(from, _)| from == ni))
             .map(|(ri, _)| ri)
             .collect();
         body.push_str(&create_table(

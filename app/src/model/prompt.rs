@@ -351,7 +351,7 @@ fn render_model(
     }
     // With entities listed by name only, only the relationships of the entities in focus stay.
     let in_focus =
-        |name: &str| detail < Detail::NamesOnly || model.entity(name).is_some_and(|e| mentioned(e));
+        |name: &str| detail < Detail::NamesOnly || model.entity(name).is_some_and(mentioned);
     let shown: Vec<_> = model
         .relationships
         .iter()

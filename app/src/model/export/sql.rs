@@ -50,13 +50,14 @@ pub fn ddl(model: &Model, dialect: SqlDialect) -> String {
     let names = Naming::new(model, dialect);
     let mut out = format!("-- {} schema written by Data Modeller\n", dialect.label());
     let order = table_order(model);
+    let ends = fk_ends_all(model);
     let mut created: HashSet<usize> = HashSet::new();
     let mut deferred: Vec<usize> = Vec::new();
     for &ei in &order {
         let entity = &model.entities[ei];
         let mut inline = Vec::new();
-        for (ri, rel) in model.relationships.iter().enumerate() {
-            let Some((from, to)) = fk_ends(model, rel) else {
+        for (ri, end) in ends.iter().enumerate() {
+            let Some((from, to)) = *end else {
                 continue;
             };
             if from != ei {
@@ -297,13 +298,38 @@ pub(crate) fn fk_ends(model: &Model, rel: &Relationship) -> Option<(usize, usize
     Some((find(&rel.from_entity)?, find(&rel.to_entity)?))
 }
 
+/// [`fk_ends`] of every relationship, in relationship order, with one name lookup table, so
+/// that callers looping over tables do not rescan the entities for every relationship.
+pub(crate) fn fk_ends_all(model: &Model) -> Vec<Option<(usize, usize)>> {
+    let index: std::collections::HashMap<String, usize> = model
+        .entities
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, e)| (e.name.to_ascii_lowercase(), i))
+        .collect();
+    model
+        .relationships
+        .iter()
+        .map(|rel| {
+            if rel.cardinality == Cardinality::ManyToMany || rel.from_attributes.is_empty() {
+                return None;
+            }
+            Some((
+                *index.get(&rel.from_entity.to_ascii_lowercase())?,
+                *index.get(&rel.to_entity.to_ascii_lowercase())?,
+            ))
+        })
+        .collect()
+}
+
 /// Entity indexes in creation order: each table after the tables it references, in model
 /// order otherwise; a cycle is broken at the first table of it in model order.
 pub(crate) fn table_order(model: &Model) -> Vec<usize> {
     let n = model.entities.len();
     let mut deps: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for rel in &model.relationships {
-        if let Some((from, to)) = fk_ends(model, rel) {
+    for (from, to) in fk_ends_all(model).into_iter().flatten() {
+        {
             if from != to {
                 deps[from].push(to);
             }
