@@ -4,8 +4,8 @@ pub mod dictionary;
 pub mod diff_view;
 pub mod exports;
 pub mod import;
-pub mod proposal;
 pub mod nav;
+pub mod proposal;
 
 use crate::browser::UiError;
 use leptos::prelude::*;

@@ -1107,7 +1107,11 @@ mod library_tests {
         let set = parse_change_set(include_str!("../../tests/data/library-v2-changes.json"))
             .expect("the demo change set parses");
         let applied = apply(&sample(), &set.changes, None);
-        assert!(applied.outcomes.iter().all(|o| o.applied), "{:?}", applied.outcomes);
+        assert!(
+            applied.outcomes.iter().all(|o| o.applied),
+            "{:?}",
+            applied.outcomes
+        );
         let v2: Model = serde_json::from_str(include_str!("../../tests/data/library-v2.json"))
             .expect("v2 parses");
         assert_eq!(applied.model, v2);
