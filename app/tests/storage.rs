@@ -41,6 +41,8 @@ fn draft(id: Uuid, domain_id: Uuid, number: u32) -> DraftRecord {
             instruction: String::new(),
             prompt_hash: "h".into(),
             usage: None,
+            accepted: vec![],
+            proposed: 0,
         },
         model,
     }
