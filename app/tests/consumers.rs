@@ -423,3 +423,33 @@ fn wrong_value(data_type: &LogicalType) -> Option<Value> {
         LogicalType::Enum(_) | LogicalType::Json | LogicalType::Unknown(_) => return None,
     })
 }
+
+/// The change-set schema sent to providers compiles under Ajv's strict 2020-12 build, accepts the
+/// demo change set and a serialized one, and rejects an unknown operation and a missing field.
+#[test]
+fn ajv_accepts_the_change_set_schema() {
+    let dir = folder();
+    let mut schema = app::model::ops::change_set_schema();
+    // The checker validates samples against `$defs` entries: name the root as one.
+    schema["$defs"]["change_set"] = json!({ "$ref": "#" });
+    let file = write(
+        dir.path(),
+        "change-set.schema.json",
+        &serde_json::to_string_pretty(&schema).expect("serializes"),
+    );
+    let demo: Value = serde_json::from_str(include_str!("data/library-v2-changes.json"))
+        .expect("the demo change set is JSON");
+    let parsed = app::model::parse_change_set(&demo.to_string()).expect("parses");
+    let samples = json!([
+        { "def": "change_set", "valid": true, "instance": demo },
+        { "def": "change_set", "valid": true, "instance": serde_json::to_value(&parsed).expect("serializes") },
+        { "def": "change_set", "valid": false, "instance": { "changes": [{ "op": "explode", "rationale": "" }] } },
+        { "def": "change_set", "valid": false, "instance": { "changes": [{ "op": "drop_entity", "rationale": "" }] } },
+        { "def": "change_set", "valid": false, "instance": { "changes": [{ "op": "add_attribute", "entity": "a", "rationale": "", "attribute": { "name": "x", "type": "money" } }] } },
+    ]);
+    std::fs::write(samples_path(&file), samples.to_string()).expect("writes the samples");
+    assert_passes(
+        &node("json_schema.mjs", std::slice::from_ref(&file)),
+        &[file],
+    );
+}
