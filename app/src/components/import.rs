@@ -136,7 +136,10 @@ pub fn ImportPanel(on_import: Callback<ImportedDraft>) -> impl IntoView {
                                 imported.model.relationships.len()
                             )}</p>
                             {(!imported.skipped.is_empty()).then(|| view! {
-                                <details><summary>{format!("{} statements left out", imported.skipped.len())}</summary>
+                                <details><summary>{match imported.skipped.len() {
+                                    1 => "1 statement left out".to_string(),
+                                    n => format!("{n} statements left out"),
+                                }}</summary>
                                     <ul class="skipped">{imported.skipped.into_iter().map(|s| view! {
                                         <li><code>{format!("line {}", s.line)}</code>" "{s.what}": "<span class="muted">{s.reason}</span></li>
                                     }).collect_view()}</ul>

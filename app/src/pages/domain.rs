@@ -142,10 +142,21 @@ fn Workbench() -> impl IntoView {
             loaded.try_set(true);
         });
     });
+    // Providers come from the server: load them now and again after every sync round, so that
+    // a page opened offline gets them (and drops its network error) once the server is back.
     Effect::new(move |_| {
+        sync_rounds.track();
         spawn_local(async move {
             match api::providers().await {
                 Ok(list) => {
+                    if error
+                        .try_with_untracked(|e| {
+                            e.as_ref().is_some_and(|e| e.code == "CLIENT_NETWORK")
+                        })
+                        .unwrap_or(false)
+                    {
+                        error.try_set(None);
+                    }
                     if provider.try_get_untracked().is_some_and(|p| p.is_empty()) {
                         if let Some(first) = list.first() {
                             provider.try_set(first.id.to_string());
