@@ -115,12 +115,7 @@ fn impact(severity: Severity, reason: impl Into<String>, affected: Vec<String>) 
     }
 }
 
-/// Judges one change of the diff from `old` to `new`.
-pub fn assess(old: &Model, new: &Model, change: &Change) -> Impact {
-    assess_with(old, new, &match_models(old, new), change)
-}
-
-/// [`assess`] with the matching of the two models already made.
+/// Judges one change of the diff from `old` to `new`, given the matching the diff was made from.
 pub fn assess_with(old: &Model, new: &Model, matching: &Matching, change: &Change) -> Impact {
     use Severity::{Breaking, Risky, Safe};
     match change {
@@ -129,16 +124,7 @@ pub fn assess_with(old: &Model, new: &Model, matching: &Matching, change: &Chang
         }
         Change::EntityDescriptionChanged { .. } => impact(Safe, "documentation only", vec![]),
         Change::EntityTagsChanged { from, to, .. } => {
-            let pii = |tags: &[String]| tags.iter().any(|t| t.eq_ignore_ascii_case("pii"));
-            if pii(from) != pii(to) {
-                impact(
-                    Risky,
-                    "the PII tag changed: data-protection handling (masking, retention, access) must follow",
-                    vec![],
-                )
-            } else {
-                impact(Safe, "labels only", vec![])
-            }
+            tags_impact(from.iter().map(String::as_str), to.iter().map(String::as_str))
         }
         Change::EntityAdded { .. } => impact(
             Safe,
@@ -257,20 +243,8 @@ pub fn assess_with(old: &Model, new: &Model, matching: &Matching, change: &Chang
                     }
                 }
                 AttributeField::Description => impact(Safe, "documentation only", vec![]),
-                AttributeField::Tags => {
-                    let pii = |tags: &str| {
-                        tags.split(", ").any(|t| t.eq_ignore_ascii_case("pii"))
-                    };
-                    if pii(from) != pii(to) {
-                        impact(
-                            Risky,
-                            "the PII tag changed: data-protection handling (masking, retention, access) must follow",
-                            vec![],
-                        )
-                    } else {
-                        impact(Safe, "labels only", vec![])
-                    }
-                }
+                // The change carries the tags joined with ", " (see `diff::diff_attribute`).
+                AttributeField::Tags => tags_impact(from.split(", "), to.split(", ")),
             }
         }
         Change::PrimaryKeyChanged { entity, .. } => impact(
@@ -335,6 +309,25 @@ pub fn assess_with(old: &Model, new: &Model, matching: &Matching, change: &Chang
                 vec![],
             ),
         },
+    }
+}
+
+/// A change of tags: risky when the PII tag comes or goes, labels only otherwise.
+fn tags_impact<'a>(
+    from: impl IntoIterator<Item = &'a str>,
+    to: impl IntoIterator<Item = &'a str>,
+) -> Impact {
+    fn pii<'a>(tags: impl IntoIterator<Item = &'a str>) -> bool {
+        tags.into_iter().any(|t| t.eq_ignore_ascii_case("pii"))
+    }
+    if pii(from) != pii(to) {
+        impact(
+            Severity::Risky,
+            "the PII tag changed: data-protection handling (masking, retention, access) must follow",
+            vec![],
+        )
+    } else {
+        impact(Severity::Safe, "labels only", vec![])
     }
 }
 
