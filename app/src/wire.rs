@@ -40,11 +40,72 @@ pub struct UserInfo {
     pub is_admin: bool,
 }
 
+/// The API a provider speaks. All but Anthropic take OpenAI's chat-completions requests as
+/// they are; Anthropic's Messages API is reached through a translation on the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    #[serde(rename = "openai")]
+    OpenAi,
+    #[serde(rename = "openrouter")]
+    OpenRouter,
+    Anthropic,
+    /// Any OpenAI-compatible base URL: a local Ollama, vLLM or llama.cpp server, a proxy.
+    #[default]
+    Compatible,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 4] = [
+        ProviderKind::OpenAi,
+        ProviderKind::OpenRouter,
+        ProviderKind::Anthropic,
+        ProviderKind::Compatible,
+    ];
+
+    /// The name in JSON, URLs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::OpenRouter => "openrouter",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Compatible => "compatible",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The name shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "OpenAI",
+            ProviderKind::OpenRouter => "OpenRouter",
+            ProviderKind::Anthropic => "Anthropic",
+            ProviderKind::Compatible => "OpenAI-compatible",
+        }
+    }
+
+    /// The base URL used when the user gives none; a compatible server has no default.
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            ProviderKind::OpenAi => Some("https://api.openai.com/v1"),
+            ProviderKind::OpenRouter => Some("https://openrouter.ai/api/v1"),
+            ProviderKind::Anthropic => Some("https://api.anthropic.com/v1"),
+            ProviderKind::Compatible => None,
+        }
+    }
+}
+
 /// A provider as the user enters it; the key travels once, over this request, to the vault.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct ProviderInput {
     pub name: String,
-    /// OpenAI-compatible base URL, such as `https://api.openai.com/v1`.
+    #[serde(default)]
+    pub kind: ProviderKind,
+    /// The API's base URL, such as `https://api.openai.com/v1`; empty for the kind's default.
+    #[serde(default)]
     pub base_url: String,
     pub model: String,
     pub api_key: String,
@@ -54,6 +115,7 @@ impl std::fmt::Debug for ProviderInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ProviderInput")
             .field("name", &self.name)
+            .field("kind", &self.kind)
             .field("base_url", &self.base_url)
             .field("model", &self.model)
             .field("api_key", &"[redacted]")
@@ -66,11 +128,87 @@ impl std::fmt::Debug for ProviderInput {
 pub struct ProviderInfo {
     pub id: Uuid,
     pub name: String,
+    pub kind: ProviderKind,
     pub base_url: String,
     pub model: String,
     /// `••••` followed by the key's last four characters.
     pub key_masked: String,
     pub created_at: i64,
+}
+
+/// A model a provider offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub id: String,
+    /// A display name, where the provider gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The result of testing a provider's connection: it answered with its model list (or not),
+/// how long it took, and whether the configured model is among the models.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderTest {
+    pub ok: bool,
+    pub latency_ms: u64,
+    /// The `AI_*` code when the test failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub message: String,
+    pub models: usize,
+    /// Whether the provider lists the configured model; `None` when it has no list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_listed: Option<bool>,
+}
+
+/// An API token for programs (the OpenAI SDK, scripts): sent as `Authorization: Bearer`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub name: String,
+    /// The token's first characters, to recognise it (`dm_abcd…`).
+    pub prefix: String,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+/// A token request: a name, and optionally a lifetime in days.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TokenInput {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u32>,
+}
+
+/// A new token: the secret is shown this once and never again.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenCreated {
+    pub token: String,
+    pub info: TokenInfo,
+}
+
+impl std::fmt::Debug for TokenCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCreated")
+            .field("token", &"[redacted]")
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+/// One of the user's signed-in sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: Uuid,
+    pub created_at: i64,
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The session of the request that asked.
+    pub current: bool,
 }
 
 /// A domain: a named area of modelling work.
@@ -321,9 +459,26 @@ mod tests {
     }
 
     #[test]
+    fn provider_kinds_round_trip_by_name() {
+        for kind in ProviderKind::ALL {
+            assert_eq!(ProviderKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(
+                serde_json::to_string(&kind).expect("serializes"),
+                format!("\"{}\"", kind.as_str())
+            );
+        }
+        // A provider saved before kinds existed reads as OpenAI-compatible.
+        let old: ProviderInput =
+            serde_json::from_str(r#"{"name":"n","base_url":"u","model":"m","api_key":""}"#)
+                .expect("reads");
+        assert_eq!(old.kind, ProviderKind::Compatible);
+    }
+
+    #[test]
     fn provider_input_debug_hides_the_key() {
         let input = ProviderInput {
             name: "n".into(),
+            kind: ProviderKind::OpenAi,
             base_url: "u".into(),
             model: "m".into(),
             api_key: "sk-secret-value".into(),

@@ -4,7 +4,7 @@
 //! under `./data` (SQLite database and master key file, both created on first start).
 
 use clap::Args;
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf};
 
 /// Settings of a running server.
 #[derive(Clone, Debug, Args)]
@@ -34,13 +34,64 @@ pub struct Config {
     #[arg(long, env = "DM_LLM_REQUESTS_PER_MINUTE", default_value_t = 30)]
     pub llm_requests_per_minute: u32,
 
+    /// LLM tokens (prompt and completion) allowed per user per minute. A call is charged an
+    /// estimate when it starts and corrected with the provider's reported usage when it ends.
+    #[arg(long, env = "DM_LLM_TOKENS_PER_MINUTE", default_value_t = 200_000)]
+    pub llm_tokens_per_minute: u64,
+
+    /// Completion tokens assumed for a call that sets no `max_tokens`, for the estimate.
+    #[arg(long, env = "DM_LLM_DEFAULT_COMPLETION_TOKENS", default_value_t = 1024)]
+    pub llm_default_completion_tokens: u64,
+
+    /// Register and login attempts allowed per client IP address per minute.
+    #[arg(long, env = "DM_AUTH_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
+    pub auth_attempts_per_minute: u32,
+
+    /// Take the client IP from the last `X-Forwarded-For` entry (only behind a trusted proxy).
+    #[arg(long, env = "DM_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+
+    /// Most users or IP addresses the rate limiter keeps state for; beyond it, the oldest
+    /// idle entries are dropped first, so memory stays bounded.
+    #[arg(long, env = "DM_RATE_LIMIT_MAX_KEYS", default_value_t = 100_000)]
+    pub rate_limit_max_keys: usize,
+
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "DM_BODY_LIMIT", default_value_t = 2 * 1024 * 1024)]
     pub body_limit: usize,
 
-    /// Seconds to wait for the provider's first byte before giving up.
-    #[arg(long, env = "DM_UPSTREAM_FIRST_BYTE_TIMEOUT", default_value_t = 60)]
-    pub upstream_first_byte_timeout_secs: u64,
+    /// Milliseconds to wait for a TCP/TLS connection to the provider.
+    #[arg(long, env = "DM_UPSTREAM_CONNECT_TIMEOUT_MS", default_value_t = 10_000)]
+    pub upstream_connect_timeout_ms: u64,
+
+    /// Milliseconds to wait for the provider's first byte (response headers and first chunk).
+    #[arg(
+        long,
+        env = "DM_UPSTREAM_FIRST_BYTE_TIMEOUT_MS",
+        default_value_t = 60_000
+    )]
+    pub upstream_first_byte_timeout_ms: u64,
+
+    /// Milliseconds a stream may stay silent between two chunks.
+    #[arg(long, env = "DM_UPSTREAM_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
+    pub upstream_idle_timeout_ms: u64,
+
+    /// Milliseconds a whole call may take, stream included.
+    #[arg(long, env = "DM_UPSTREAM_TOTAL_TIMEOUT_MS", default_value_t = 600_000)]
+    pub upstream_total_timeout_ms: u64,
+
+    /// Retries of a call that failed before its first byte (429, 5xx, connect error).
+    #[arg(long, env = "DM_UPSTREAM_RETRIES", default_value_t = 2)]
+    pub upstream_retries: u32,
+
+    /// Base of the jittered exponential backoff between retries, in milliseconds.
+    #[arg(long, env = "DM_UPSTREAM_RETRY_BASE_MS", default_value_t = 250)]
+    pub upstream_retry_base_ms: u64,
+
+    /// Longest wait before a retry, in milliseconds; a `Retry-After` beyond it is not waited
+    /// for: the provider's 429 goes to the client instead.
+    #[arg(long, env = "DM_UPSTREAM_RETRY_MAX_WAIT_MS", default_value_t = 10_000)]
+    pub upstream_retry_max_wait_ms: u64,
 
     /// Mark the session cookie `Secure` (set this when serving over HTTPS).
     #[arg(long, env = "DM_COOKIE_SECURE", default_value_t = false)]
@@ -62,10 +113,6 @@ impl Config {
         })
     }
 
-    pub fn first_byte_timeout(&self) -> Duration {
-        Duration::from_secs(self.upstream_first_byte_timeout_secs)
-    }
-
     /// A configuration for tests: everything under `data_dir`, defaults otherwise.
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
         Config {
@@ -75,8 +122,19 @@ impl Config {
             master_key: None,
             site_root: PathBuf::from("target/site"),
             llm_requests_per_minute: 30,
+            llm_tokens_per_minute: 200_000,
+            llm_default_completion_tokens: 1024,
+            auth_attempts_per_minute: 10,
+            trust_forwarded_for: false,
+            rate_limit_max_keys: 100_000,
             body_limit: 2 * 1024 * 1024,
-            upstream_first_byte_timeout_secs: 60,
+            upstream_connect_timeout_ms: 10_000,
+            upstream_first_byte_timeout_ms: 60_000,
+            upstream_idle_timeout_ms: 60_000,
+            upstream_total_timeout_ms: 600_000,
+            upstream_retries: 2,
+            upstream_retry_base_ms: 250,
+            upstream_retry_max_wait_ms: 10_000,
             cookie_secure: false,
             session_days: 30,
         }

@@ -5,6 +5,7 @@
 //! `{"error": {"code", "message", "details"}}`. 4xx messages say what was wrong and how to fix
 //! it; 5xx messages say nothing internal, and the cause goes to the log.
 
+use crate::ratelimit::{LimitKind, Limited};
 use app::wire::{ErrorBody, ErrorEnvelope};
 use axum::{
     extract::rejection::{JsonRejection, PathRejection},
@@ -37,8 +38,8 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("the request body is too large: send less (the server's limit is DM_BODY_LIMIT)")]
     BodyTooLarge,
-    #[error("too many requests: wait {} seconds", retry_after.as_secs().max(1))]
-    RateLimited { limit: u32, retry_after: Duration },
+    #[error("{}", rate_message(.0))]
+    RateLimited(Limited),
     /// The LLM provider failed; `status` is what we answer with.
     #[error("{message}")]
     Upstream {
@@ -84,14 +85,18 @@ impl IntoResponse for ApiError {
             ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, "RES_NOT_FOUND"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code),
             ApiError::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "VAL_BODY_TOO_LARGE"),
-            ApiError::RateLimited {
-                limit,
-                retry_after: wait,
-            } => {
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                retry_after = Some(secs.max(1));
-                details = serde_json::json!({ "limit_per_minute": limit });
-                (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMITED")
+            ApiError::RateLimited(limited) => {
+                retry_after = Some(whole_seconds(limited.retry_after));
+                details = serde_json::json!({
+                    "limit_per_minute": limited.limit,
+                    "retry_after_ms": limited.retry_after.as_millis() as u64,
+                });
+                let code = match limited.kind {
+                    LimitKind::Requests => "RATE_LLM_REQUESTS",
+                    LimitKind::Tokens => "RATE_LLM_TOKENS",
+                    LimitKind::AuthAttempts => "RATE_AUTH_ATTEMPTS",
+                };
+                (StatusCode::TOO_MANY_REQUESTS, code)
             }
             ApiError::Upstream {
                 code,
@@ -132,6 +137,24 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// A wait rounded up to whole seconds, at least one (the unit of `Retry-After`).
+pub fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+fn rate_message(limited: &Limited) -> String {
+    let what = match limited.kind {
+        LimitKind::Requests => "LLM calls per minute",
+        LimitKind::Tokens => "LLM tokens per minute",
+        LimitKind::AuthAttempts => "sign-in attempts per minute from your address",
+    };
+    format!(
+        "too many requests: the limit is {} {what}; wait {} seconds and try again",
+        limited.limit,
+        whole_seconds(limited.retry_after)
+    )
 }
 
 impl From<JsonRejection> for ApiError {

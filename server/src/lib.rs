@@ -12,6 +12,8 @@ pub mod db;
 pub mod error;
 pub mod fake;
 pub mod llm;
+pub mod metrics;
+pub mod ratelimit;
 pub mod routes;
 pub mod vault;
 
@@ -23,7 +25,8 @@ use axum::{
 use config::Config;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use llm::limiter::LlmLimiter;
+use metrics::Metrics;
+use ratelimit::{Limits, RateLimiter};
 use sqlx::SqlitePool;
 use std::{future::Future, sync::Arc, time::Duration};
 use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
@@ -36,7 +39,8 @@ pub struct AppState {
     pub pool: SqlitePool,
     pub http: reqwest::Client,
     pub vault: Arc<Vault>,
-    pub limiter: Arc<LlmLimiter>,
+    pub limiter: Arc<RateLimiter>,
+    pub metrics: Arc<Metrics>,
     pub config: Arc<Config>,
 }
 
@@ -81,7 +85,7 @@ impl AppState {
             &config.data_dir,
         )?;
         let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_millis(config.upstream_connect_timeout_ms))
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
             .build()?;
@@ -96,7 +100,8 @@ impl AppState {
             pool,
             http,
             vault: Arc::new(vault),
-            limiter: Arc::new(LlmLimiter::per_minute(config.llm_requests_per_minute)),
+            limiter: Arc::new(RateLimiter::new(Limits::from_config(&config))),
+            metrics: Arc::new(Metrics::new()),
             config: Arc::new(config),
         })
     }
@@ -109,6 +114,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(metrics::endpoint))
         .nest("/api/v1", routes::api())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -122,6 +128,10 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
 }
 
@@ -143,7 +153,9 @@ pub async fn launch(
         // Streamed LLM chunks go out as soon as they arrive.
         let _ = tcp.set_nodelay(true);
     });
-    let result = axum::serve(listener, app(state))
+    // The peer address feeds the per-IP limits of register and login.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;
     pruner.abort();

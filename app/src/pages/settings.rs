@@ -47,6 +47,7 @@ fn Providers() -> impl IntoView {
         ev.prevent_default();
         let input = ProviderInput {
             name: name.get(),
+            kind: crate::wire::ProviderKind::Compatible,
             base_url: base_url.get(),
             model: model.get(),
             api_key: api_key.get(),

@@ -7,6 +7,8 @@
 //! progress is visible. With `expect_key` set, a request without that bearer key gets the 401
 //! a real provider would send. Every request is recorded for tests to inspect.
 
+pub mod anthropic;
+
 use axum::{
     body::Body,
     extract::State,
@@ -113,6 +115,7 @@ pub fn router(options: FakeOptions) -> (Router, Arc<Fake>) {
     let router = Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/models", get(models))
+        .merge(anthropic::routes())
         .with_state(fake.clone());
     (router, fake)
 }

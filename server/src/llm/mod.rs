@@ -6,12 +6,15 @@
 //! failure becomes an `AI_*` error that says what to do. The gateway does not build prompts or
 //! parse models: that happens in the browser.
 
-pub mod limiter;
+pub mod anthropic;
+pub mod stream;
 
 use crate::error::ApiError;
+use crate::ratelimit::LlmGrant;
 use crate::routes::providers::StoredProvider;
 use crate::vault::PlainKey;
-use app::wire::{parse_stream_event, StreamEvent, Usage};
+use crate::AppState;
+use app::wire::{parse_stream_event, ModelInfo, StreamEvent, Usage};
 use axum::{
     body::Body,
     http::{header, HeaderValue, StatusCode},
@@ -25,15 +28,85 @@ use uuid::Uuid;
 /// The largest error body read from a provider.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// Forwards `body` to the provider and returns the response to send to the client.
-pub async fn forward(
-    http: &reqwest::Client,
-    user: Uuid,
-    provider: &StoredProvider,
-    key: &PlainKey,
-    mut body: Value,
-    first_byte_timeout: Duration,
-) -> Result<Response, ApiError> {
+/// When to give up on a provider and how to retry it, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct Policy {
+    pub connect: Duration,
+    pub first_byte: Duration,
+    pub idle: Duration,
+    pub total: Duration,
+    pub retries: u32,
+    pub retry_base: Duration,
+    pub retry_max_wait: Duration,
+}
+
+impl Policy {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        let ms = Duration::from_millis;
+        Policy {
+            connect: ms(config.upstream_connect_timeout_ms),
+            first_byte: ms(config.upstream_first_byte_timeout_ms),
+            idle: ms(config.upstream_idle_timeout_ms),
+            total: ms(config.upstream_total_timeout_ms),
+            retries: config.upstream_retries,
+            retry_base: ms(config.upstream_retry_base_ms),
+            retry_max_wait: ms(config.upstream_retry_max_wait_ms),
+        }
+    }
+}
+
+/// One call to forward: whose, to which provider, with which key and body.
+pub struct Call {
+    pub user: Uuid,
+    pub provider: StoredProvider,
+    pub key: PlainKey,
+    pub body: Value,
+}
+
+/// The tokens a call is charged before it runs: its messages' characters / 4, plus
+/// `max_completion_tokens` or `max_tokens`, or `default_completion` when it sets neither.
+pub fn estimate_tokens(body: &Value, default_completion: u64) -> u64 {
+    let prompt_chars: usize = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .map(|messages| {
+            messages
+                .iter()
+                .map(|m| match m.get("content") {
+                    Some(Value::String(text)) => text.len(),
+                    Some(other) => other.to_string().len(),
+                    None => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0);
+    let completion = ["max_completion_tokens", "max_tokens"]
+        .iter()
+        .find_map(|k| body.get(*k).and_then(Value::as_u64))
+        .unwrap_or(default_completion);
+    (prompt_chars as u64).div_ceil(4) + completion
+}
+
+/// Lists the models the provider offers.
+pub async fn list_models(
+    _state: &AppState,
+    _provider: &StoredProvider,
+    _key: &PlainKey,
+) -> Result<Vec<ModelInfo>, ApiError> {
+    Err(ApiError::internal("listing models is not written yet"))
+}
+
+/// Forwards the call to the provider and returns the response to send to the client. The
+/// grant's token charge is corrected with the reported usage when the call ends.
+pub async fn forward(state: &AppState, call: Call, _grant: LlmGrant) -> Result<Response, ApiError> {
+    let Call {
+        user,
+        provider,
+        key,
+        mut body,
+    } = call;
+    let (http, provider, key) = (&state.http, &provider, &key);
+    let first_byte_timeout = Policy::from_config(&state.config).first_byte;
     let object = body
         .as_object_mut()
         .ok_or_else(|| ApiError::invalid("VAL_CHAT_REQUEST", "the body must be a JSON object"))?;
@@ -76,8 +149,8 @@ pub async fn forward(
                 "AI_UPSTREAM_TIMEOUT",
                 StatusCode::GATEWAY_TIMEOUT,
                 format!(
-                    "the provider did not answer within {} s: try again later",
-                    first_byte_timeout.as_secs()
+                    "the provider did not answer within {} ms: try again later",
+                    first_byte_timeout.as_millis()
                 ),
             ))
         }

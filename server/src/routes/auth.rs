@@ -5,12 +5,56 @@ use crate::auth::{self, CurrentUser};
 use crate::{db::now_ms, error::ApiError, AppState};
 use app::wire::{Credentials, UserInfo};
 use axum::{
-    extract::State,
+    extract::{ConnectInfo, FromRequestParts, State},
+    http::request::Parts,
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use uuid::Uuid;
+
+/// The connection's peer address, when the server runs on a socket (in-process tests have
+/// none).
+pub struct Peer(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| *addr),
+        ))
+    }
+}
+
+/// The client's IP address: the peer of the connection, or the last `X-Forwarded-For` entry
+/// when the server is configured to trust its proxy. In-process tests have no peer.
+fn client_ip(state: &AppState, peer: Peer, headers: &HeaderMap) -> IpAddr {
+    let forwarded = state
+        .config
+        .trust_forwarded_for
+        .then(|| headers.get("x-forwarded-for")?.to_str().ok())
+        .flatten()
+        .and_then(|list| list.rsplit(',').next())
+        .and_then(|last| last.trim().parse::<IpAddr>().ok());
+    forwarded
+        .or(peer.0.map(|addr| addr.ip()))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// Takes one attempt from the client address's register/login allowance.
+fn check_attempts(state: &AppState, peer: Peer, headers: &HeaderMap) -> Result<(), ApiError> {
+    let ip = client_ip(state, peer, headers);
+    state.limiter.check_auth(ip).map_err(|limited| {
+        tracing::info!(%ip, "sign-in attempts rate-limited");
+        state.metrics.rate_limited(limited.kind);
+        ApiError::RateLimited(limited)
+    })
+}
 
 /// A real Argon2id hash to verify against when the user does not exist, so that a login for a
 /// missing user costs as much as one with a wrong password.
@@ -43,8 +87,11 @@ fn signed_in(user: UserInfo, cookie: String, status: StatusCode) -> Response {
 
 pub async fn register(
     State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
+    check_attempts(&state, peer, &headers)?;
     check_credentials(&credentials)?;
     let password = credentials.password.clone();
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
@@ -82,8 +129,11 @@ pub async fn register(
 
 pub async fn login(
     State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
+    check_attempts(&state, peer, &headers)?;
     let row: Option<(String, String, String, bool)> = sqlx::query_as(
         "SELECT id, username, password_hash, is_admin FROM users WHERE username = ?",
     )

@@ -2,9 +2,9 @@
 
 use super::{providers, ApiJson, ApiPath};
 use crate::auth::CurrentUser;
-use crate::llm::{self, limiter::Decision};
+use crate::llm::{self, Call};
 use crate::{error::ApiError, AppState};
-use axum::{extract::State, http::HeaderValue, response::Response};
+use axum::{extract::State, response::Response};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -14,32 +14,30 @@ pub async fn chat_completions(
     ApiPath(provider_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
-    let (limit, remaining) = match state.limiter.check(user.id) {
-        Decision::Allowed { limit, remaining } => (limit, remaining),
-        Decision::Limited { limit, retry_after } => {
-            tracing::info!(user = %user.id, "llm call rate-limited");
-            return Err(ApiError::RateLimited { limit, retry_after });
+    let provider = providers::load(&state, user.id, provider_id).await?;
+    let estimate = llm::estimate_tokens(&body, state.config.llm_default_completion_tokens);
+    let grant = state
+        .limiter
+        .check_llm(user.id, estimate)
+        .map_err(|limited| {
+            tracing::info!(user = %user.id, kind = ?limited.kind, "llm call rate-limited");
+            state.metrics.rate_limited(limited.kind);
+            ApiError::RateLimited(limited)
+        })?;
+    let key = match state.vault.open(user.id, provider.id, &provider.key) {
+        Ok(key) => key,
+        Err(e) => {
+            state.limiter.settle(user.id, grant.charged, 0);
+            return Err(ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()));
         }
     };
-    let provider = providers::load(&state, user.id, provider_id).await?;
-    let key = state
-        .vault
-        .open(user.id, provider.id, &provider.key)
-        .map_err(|e| ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()))?;
-    let mut response = llm::forward(
-        &state.http,
-        user.id,
-        &provider,
-        &key,
+    let call = Call {
+        user: user.id,
+        provider,
+        key,
         body,
-        state.config.first_byte_timeout(),
-    )
-    .await?;
-    let headers = response.headers_mut();
-    headers.insert("x-ratelimit-limit-requests", HeaderValue::from(limit));
-    headers.insert(
-        "x-ratelimit-remaining-requests",
-        HeaderValue::from(remaining),
-    );
+    };
+    let mut response = llm::forward(&state, call, grant).await?;
+    grant.write_headers(response.headers_mut());
     Ok(response)
 }

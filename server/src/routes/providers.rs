@@ -4,7 +4,7 @@ use super::{ApiJson, ApiPath};
 use crate::auth::CurrentUser;
 use crate::vault::{PlainKey, SealedKey};
 use crate::{db::now_ms, error::ApiError, AppState};
-use app::wire::{mask_key, ProviderInfo, ProviderInput};
+use app::wire::{mask_key, ProviderInfo, ProviderInput, ProviderKind};
 use axum::{extract::State, http::StatusCode, Json};
 use uuid::Uuid;
 
@@ -12,6 +12,7 @@ use uuid::Uuid;
 pub struct StoredProvider {
     pub id: Uuid,
     pub name: String,
+    pub kind: ProviderKind,
     pub base_url: String,
     pub model: String,
     pub key: SealedKey,
@@ -26,14 +27,22 @@ type Row = (
     Vec<u8>,
     String,
     i64,
+    String,
 );
 
-const COLUMNS: &str = "id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at";
+const COLUMNS: &str =
+    "id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at, kind";
+
+/// The stored kind; an unknown one (a newer server's) reads as OpenAI-compatible.
+fn kind(stored: &str) -> ProviderKind {
+    ProviderKind::parse(stored).unwrap_or_default()
+}
 
 fn info(row: &Row) -> Result<ProviderInfo, ApiError> {
     Ok(ProviderInfo {
         id: Uuid::parse_str(&row.0).map_err(ApiError::internal)?,
         name: row.1.clone(),
+        kind: kind(&row.8),
         base_url: row.2.clone(),
         model: row.3.clone(),
         key_masked: if row.6.is_empty() {
@@ -57,6 +66,7 @@ pub async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<StoredProvid
     let row = row.ok_or(ApiError::NotFound { what: "provider" })?;
     Ok(StoredProvider {
         id,
+        kind: kind(&row.8),
         name: row.1,
         base_url: row.2,
         model: row.3,
@@ -83,14 +93,24 @@ pub async fn list(
         .map(Json)
 }
 
-fn check(input: &ProviderInput) -> Result<(), ApiError> {
+/// Checks the input and returns the base URL to store (the kind's default when none is given).
+fn check(input: &ProviderInput) -> Result<String, ApiError> {
     if input.name.trim().is_empty() || input.name.chars().count() > 64 {
         return Err(ApiError::invalid(
             "VAL_PROVIDER_NAME",
             "the provider name needs 1 to 64 characters",
         ));
     }
-    let url = reqwest::Url::parse(input.base_url.trim()).map_err(|e| {
+    let base_url =
+        match (input.base_url.trim(), input.kind.default_base_url()) {
+            ("", Some(default)) => default.to_string(),
+            ("", None) => return Err(ApiError::invalid(
+                "VAL_BASE_URL",
+                "an OpenAI-compatible provider needs its base URL, e.g. http://localhost:11434/v1",
+            )),
+            (given, _) => given.trim_end_matches('/').to_string(),
+        };
+    let url = reqwest::Url::parse(&base_url).map_err(|e| {
         ApiError::invalid(
             "VAL_BASE_URL",
             format!("the base URL is not a URL ({e}): use e.g. https://api.openai.com/v1"),
@@ -114,7 +134,13 @@ fn check(input: &ProviderInput) -> Result<(), ApiError> {
             "the API key is malformed: paste it again",
         ));
     }
-    Ok(())
+    if input.api_key.trim().is_empty() && input.kind != ProviderKind::Compatible {
+        return Err(ApiError::invalid(
+            "VAL_API_KEY",
+            format!("{} needs an API key: paste it", input.kind.label()),
+        ));
+    }
+    Ok(base_url)
 }
 
 pub async fn create(
@@ -122,7 +148,7 @@ pub async fn create(
     user: CurrentUser,
     ApiJson(input): ApiJson<ProviderInput>,
 ) -> Result<(StatusCode, Json<ProviderInfo>), ApiError> {
-    check(&input)?;
+    let base_url = check(&input)?;
     let id = Uuid::now_v7();
     let key = PlainKey::new(input.api_key.trim().to_string());
     let sealed = state
@@ -137,18 +163,19 @@ pub async fn create(
     };
     let now = now_ms();
     let inserted = sqlx::query(
-        "INSERT INTO providers (id, user_id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, name) DO NOTHING",
+        "INSERT INTO providers (id, user_id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at, kind) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, name) DO NOTHING",
     )
     .bind(id.to_string())
     .bind(user.id.to_string())
     .bind(input.name.trim())
-    .bind(input.base_url.trim().trim_end_matches('/'))
+    .bind(&base_url)
     .bind(input.model.trim())
     .bind(&sealed.nonce)
     .bind(&sealed.ciphertext)
     .bind(&hint)
     .bind(now)
+    .bind(input.kind.as_str())
     .execute(&state.pool)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -163,12 +190,13 @@ pub async fn create(
     let row: Row = (
         id.to_string(),
         input.name.trim().to_string(),
-        input.base_url.trim().trim_end_matches('/').to_string(),
+        base_url,
         input.model.trim().to_string(),
         sealed.nonce,
         sealed.ciphertext,
         hint,
         now,
+        input.kind.as_str().to_string(),
     );
     Ok((StatusCode::CREATED, Json(info(&row)?)))
 }
