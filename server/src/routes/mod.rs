@@ -7,8 +7,10 @@
 pub mod auth;
 pub mod health;
 pub mod llm;
+pub mod openapi;
 pub mod providers;
 pub mod sync;
+pub mod tokens;
 
 use crate::{auth::require_csrf_header, error::ApiError, AppState};
 use axum::{
@@ -63,12 +65,20 @@ pub fn api() -> Router<AppState> {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
+        .route("/auth/sessions", get(auth::sessions))
+        .route("/auth/sessions/{id}", delete(auth::revoke_session))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
         .route("/providers", get(providers::list).post(providers::create))
         .route("/providers/{id}", delete(providers::remove))
+        .route("/providers/{id}/test", post(providers::test))
+        .route("/providers/{id}/models", get(providers::models))
         .route(
             "/llm/{provider}/chat/completions",
             post(llm::chat_completions),
         )
+        .route("/llm/{provider}/models", get(llm::models))
+        .route("/openapi.json", get(openapi::document))
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
         .fallback(|| async { ApiError::NotFound { what: "API route" } })

@@ -216,3 +216,28 @@ pub async fn remove(
     }
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `GET /api/v1/providers/{id}/models`: the models the provider lists.
+pub async fn models(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<app::wire::ModelInfo>>, ApiError> {
+    let provider = load(&state, user.id, id).await?;
+    let key = state
+        .vault
+        .open(user.id, provider.id, &provider.key)
+        .map_err(|e| ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()))?;
+    crate::llm::list_models(&state, &provider, &key)
+        .await
+        .map(Json)
+}
+
+/// `POST /api/v1/providers/{id}/test`. SKELETON.
+pub async fn test(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<app::wire::ModelInfo>>, ApiError> {
+    models(State(state), user, ApiPath(id)).await
+}

@@ -1,0 +1,3 @@
+//! The gateway's load benchmark. SKELETON: being written.
+
+fn main() {}
