@@ -71,7 +71,7 @@ pub fn App() -> impl IntoView {
             <footer class="footer">
                 <A href="/">"Domains"</A>
                 <span>" · "</span>
-                <A href="/settings">"Providers"</A>
+                <A href="/settings">"Settings"</A>
             </footer>
         </Router>
     }

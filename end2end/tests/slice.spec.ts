@@ -54,9 +54,10 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await expect(page.getByRole('heading', { name: 'Domains' })).toBeVisible();
 
   // Save a provider: the key comes back masked only.
-  await page.getByRole('link', { name: 'Providers' }).first().click();
+  await page.getByRole('link', { name: 'Settings' }).first().click();
   await expect(page.getByRole('heading', { name: 'LLM providers' })).toBeVisible();
   await page.locator('input[name=provider-name]').fill('fake');
+  await page.locator('select[name=provider-kind]').selectOption('compatible');
   await page.locator('input[name=provider-base-url]').fill(FAKE_BASE_URL);
   await page.locator('input[name=provider-model]').fill('fake-model');
   await page.locator('input[name=provider-api-key]').fill(FAKE_KEY);
@@ -64,12 +65,24 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await expect(page.getByTestId('key-masked')).toHaveText('••••7777');
   // A second provider whose key the provider refuses, to see the error path.
   await page.locator('input[name=provider-name]').fill('bad-key');
+  await page.locator('select[name=provider-kind]').selectOption('compatible');
   await page.locator('input[name=provider-base-url]').fill(FAKE_BASE_URL);
   await page.locator('input[name=provider-model]').fill('fake-model');
   await page.locator('input[name=provider-api-key]').fill('sk-wrong-0000');
   await page.getByRole('button', { name: 'Save provider' }).click();
   await expect(page.getByTestId('key-masked')).toHaveCount(2);
   expect(await page.content()).not.toContain(FAKE_KEY);
+  // Test both connections: the good one lists the model, the bad key is named as such.
+  await page.getByTestId('test-provider').nth(0).click();
+  await expect(page.getByTestId('test-result').first()).toContainText('connected');
+  await page.getByTestId('test-provider').nth(1).click();
+  await expect(page.getByTestId('test-result').nth(1)).toContainText('AI_PROVIDER_AUTH');
+  // An API token for programs: shown once, then only its prefix.
+  await page.locator('input[name=token-name]').fill('script');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await expect(page.getByTestId('new-token')).toContainText('dm_');
+  await expect(page.getByTestId('tokens').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('sessions')).toContainText('this browser');
   await shot(page, '03-providers');
 
   // Create a domain; it is in IndexedDB and survives a reload.

@@ -1,9 +1,12 @@
 //! Accounts and sessions: Argon2id password hashes, opaque session tokens in an HttpOnly,
-//! SameSite=Strict cookie, and the CSRF guard for cookie-authenticated mutations.
+//! SameSite=Strict cookie, API tokens for programs, and the CSRF guard for cookie-authenticated
+//! mutations.
 //!
-//! A *session token* is 32 random bytes (base64url) handed to the browser once; the database
-//! keeps only its SHA-256. [`CurrentUser`] is the extractor that every route touching user
-//! data takes, so ownership checks start from an authenticated user id.
+//! A *session token* is 32 random bytes (base64url) handed to the browser once in a cookie; an
+//! *API token* is `dm_` and 32 random bytes (base64url) that a program sends as
+//! `Authorization: Bearer`. The database keeps only the SHA-256 of either. [`CurrentUser`] is
+//! the extractor that every route touching user data takes, so ownership checks start from an
+//! authenticated user id; it says how the user was authenticated ([`AuthVia`]).
 
 use crate::{db::now_ms, error::ApiError, AppState};
 use argon2::{
@@ -24,6 +27,15 @@ use uuid::Uuid;
 
 pub const SESSION_COOKIE: &str = "dm_session";
 pub const CSRF_HEADER: &str = "x-dm-csrf";
+/// Every API token starts with this, so that a leaked one is recognisable (secret scanners).
+pub const TOKEN_PREFIX: &str = "dm_";
+
+/// How a request was authenticated: a browser session or an API token (by their row ids).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthVia {
+    Session(Uuid),
+    Token(Uuid),
+}
 
 /// The authenticated user of a request.
 #[derive(Clone, Debug)]
@@ -31,6 +43,33 @@ pub struct CurrentUser {
     pub id: Uuid,
     pub username: String,
     pub is_admin: bool,
+    pub via: AuthVia,
+}
+
+impl CurrentUser {
+    /// Refuses requests made with an API token: managing sessions and tokens needs a person
+    /// signed in, so a leaked token cannot mint more tokens.
+    pub fn require_session(&self) -> Result<Uuid, ApiError> {
+        match self.via {
+            AuthVia::Session(id) => Ok(id),
+            AuthVia::Token(_) => Err(ApiError::Forbidden {
+                code: "AUTH_SESSION_REQUIRED",
+                message: "sign in with your password to manage sessions and API tokens: an API token cannot".into(),
+            }),
+        }
+    }
+}
+
+/// 32 random bytes, base64url.
+fn random_secret() -> String {
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// A new API token.
+pub fn new_api_token() -> String {
+    format!("{TOKEN_PREFIX}{}", random_secret())
 }
 
 /// Hashes a password with Argon2id and a random salt (blocking: call off the async runtime).
@@ -51,22 +90,28 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
 /// Creates a session for `user` and returns the `Set-Cookie` value that carries it.
-pub async fn start_session(state: &AppState, user: Uuid) -> Result<String, ApiError> {
-    let mut raw = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut raw);
-    let token = URL_SAFE_NO_PAD.encode(raw);
+pub async fn start_session(
+    state: &AppState,
+    user: Uuid,
+    user_agent: Option<&str>,
+) -> Result<String, ApiError> {
+    let token = random_secret();
     let now = now_ms();
     let max_age_secs = i64::from(state.config.session_days) * 24 * 3600;
+    let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO sessions (id, token_hash, user_id, user_agent, created_at, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
+    .bind(Uuid::now_v7().to_string())
     .bind(token_hash(&token))
     .bind(user.to_string())
+    .bind(user_agent)
     .bind(now)
     .bind(now + max_age_secs * 1000)
     .execute(&state.pool)
@@ -94,6 +139,28 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
+/// The API token in an `Authorization: Bearer` header, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Deletes expired sessions and API tokens.
+pub async fn delete_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let now = now_ms();
+    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+        .bind(now)
+        .execute(pool)
+        .await?;
+    let tokens =
+        sqlx::query("DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND expires_at <= ?")
+            .bind(now)
+            .execute(pool)
+            .await?;
+    Ok(sessions.rows_affected() + tokens.rows_affected())
+}
+
 /// Deletes the session behind `token`.
 pub async fn end_session(pool: &SqlitePool, token: &str) -> Result<(), ApiError> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
@@ -107,34 +174,64 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let now = now_ms();
+        // A bearer token wins over a cookie: a program that sends one means it.
+        if let Some(token) = bearer_token(&parts.headers) {
+            let row: Option<(String, String, bool, String, Option<i64>)> = sqlx::query_as(
+                "SELECT u.id, u.username, u.is_admin, t.id, t.last_used_at FROM api_tokens t \
+                 JOIN users u ON u.id = t.user_id \
+                 WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)",
+            )
+            .bind(token_hash(token))
+            .bind(now)
+            .fetch_optional(&state.pool)
+            .await?;
+            let (id, username, is_admin, token_id, last_used) = row.ok_or(ApiError::BadToken)?;
+            // The last use is kept to the minute: no write on every request of a busy client.
+            if last_used.is_none_or(|t| now - t > 60_000) {
+                sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
+                    .bind(now)
+                    .bind(&token_id)
+                    .execute(&state.pool)
+                    .await?;
+            }
+            return Ok(CurrentUser {
+                id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
+                username,
+                is_admin,
+                via: AuthVia::Token(Uuid::parse_str(&token_id).map_err(ApiError::internal)?),
+            });
+        }
         let token = session_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let row: Option<(String, String, bool)> = sqlx::query_as(
-            "SELECT u.id, u.username, u.is_admin FROM sessions s JOIN users u ON u.id = s.user_id \
+        let row: Option<(String, String, bool, String)> = sqlx::query_as(
+            "SELECT u.id, u.username, u.is_admin, s.id FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ?",
         )
         .bind(token_hash(&token))
-        .bind(now_ms())
+        .bind(now)
         .fetch_optional(&state.pool)
         .await?;
-        let (id, username, is_admin) = row.ok_or(ApiError::Unauthenticated)?;
-        let id = Uuid::parse_str(&id).map_err(ApiError::internal)?;
+        let (id, username, is_admin, session_id) = row.ok_or(ApiError::Unauthenticated)?;
         Ok(CurrentUser {
-            id,
+            id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
             username,
             is_admin,
+            via: AuthVia::Session(Uuid::parse_str(&session_id).map_err(ApiError::internal)?),
         })
     }
 }
 
 /// Refuses state-changing requests that lack the CSRF header. A cross-site page can make the
 /// browser send a form POST with the user's cookie, but cannot add a custom header without a
-/// CORS preflight, which this server never grants.
+/// CORS preflight, which this server never grants. Requests with a bearer token are not at
+/// risk (a browser never adds one by itself), so API clients need no extra header.
 pub async fn require_csrf_header(request: Request, next: Next) -> Result<Response, ApiError> {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if !safe && !request.headers().contains_key(CSRF_HEADER) {
+    let bearer = bearer_token(request.headers()).is_some();
+    if !safe && !bearer && !request.headers().contains_key(CSRF_HEADER) {
         return Err(ApiError::CsrfHeaderMissing);
     }
     Ok(next.run(request).await)
@@ -163,6 +260,26 @@ mod tests {
         assert_eq!(session_token(&headers).as_deref(), Some("tok-en"));
         headers.insert(header::COOKIE, "dm_sessionx=1".parse().expect("header"));
         assert_eq!(session_token(&headers), None);
+    }
+
+    #[test]
+    fn reads_bearer_tokens() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer_token(&headers), None);
+        headers.insert(
+            header::AUTHORIZATION,
+            "Bearer dm_abc ".parse().expect("header"),
+        );
+        assert_eq!(bearer_token(&headers), Some("dm_abc"));
+        headers.insert(
+            header::AUTHORIZATION,
+            "bearer dm_x".parse().expect("header"),
+        );
+        assert_eq!(bearer_token(&headers), Some("dm_x"));
+        headers.insert(header::AUTHORIZATION, "Basic abc".parse().expect("header"));
+        assert_eq!(bearer_token(&headers), None);
+        let token = new_api_token();
+        assert!(token.starts_with("dm_") && token.len() == 3 + 43, "{token}");
     }
 
     #[test]

@@ -22,6 +22,10 @@ pub enum ApiError {
     Unauthenticated,
     #[error("wrong username or password")]
     BadCredentials,
+    #[error("the API token is unknown, revoked or expired: create a new one in Settings")]
+    BadToken,
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
     #[error(
         "this request needs the x-dm-csrf header: send it from the app, not a cross-site form"
     )]
@@ -79,6 +83,8 @@ impl IntoResponse for ApiError {
         let (status, code) = match &self {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "AUTH_REQUIRED"),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "AUTH_INVALID_CREDENTIALS"),
+            ApiError::BadToken => (StatusCode::UNAUTHORIZED, "AUTH_INVALID_TOKEN"),
+            ApiError::Forbidden { code, .. } => (StatusCode::FORBIDDEN, *code),
             ApiError::CsrfHeaderMissing => (StatusCode::FORBIDDEN, "AUTH_CSRF"),
             ApiError::Invalid {
                 code, details: d, ..

@@ -142,11 +142,15 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limiter = state.limiter.clone();
+    let pool = state.pool.clone();
     let pruner = tokio::spawn(async move {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));
         loop {
             every_minute.tick().await;
             limiter.prune();
+            if let Err(e) = auth::delete_expired(&pool).await {
+                tracing::warn!(error = %e, "could not delete expired sessions");
+            }
         }
     });
     let listener = listener.tap_io(|tcp| {

@@ -61,6 +61,9 @@ pub struct Client {
     pub base: String,
     pub http: reqwest::Client,
     pub cookie: Option<String>,
+    /// An API token: when set, requests carry it as `Authorization: Bearer` instead of the
+    /// cookie and the CSRF header, as a program would.
+    pub bearer: Option<String>,
     /// Every response body this client saw, for the key-leak check.
     pub seen: std::sync::Mutex<Vec<String>>,
 }
@@ -91,6 +94,7 @@ impl Client {
             base: base.to_string(),
             http: reqwest::Client::new(),
             cookie: None,
+            bearer: None,
             seen: Default::default(),
         }
     }
@@ -99,11 +103,15 @@ impl Client {
         let mut request = self
             .http
             .request(method.clone(), format!("{}{path}", self.base));
-        if method != Method::GET {
-            request = request.header("x-dm-csrf", "1");
-        }
-        if let Some(cookie) = &self.cookie {
-            request = request.header(header::COOKIE, cookie);
+        if let Some(token) = &self.bearer {
+            request = request.bearer_auth(token);
+        } else {
+            if method != Method::GET {
+                request = request.header("x-dm-csrf", "1");
+            }
+            if let Some(cookie) = &self.cookie {
+                request = request.header(header::COOKIE, cookie);
+            }
         }
         if let Some(body) = body {
             request = request.json(body);
@@ -152,6 +160,19 @@ impl Client {
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         reply.json()
+    }
+
+    pub async fn delete(&mut self, path: &str) -> Reply {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Creates an API token named `name` and returns the secret.
+    pub async fn create_token(&mut self, name: &str) -> String {
+        let reply = self
+            .post("/api/v1/tokens", serde_json::json!({ "name": name }))
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.json()["token"].as_str().unwrap().to_string()
     }
 
     /// Adds a provider and returns its id.

@@ -7,8 +7,8 @@
 
 use super::UiError;
 use crate::wire::{
-    Credentials, ErrorEnvelope, ProviderInfo, ProviderInput, SyncPull, SyncPush, SyncPushResult,
-    UserInfo,
+    Credentials, ErrorEnvelope, ProviderInfo, ProviderInput, ProviderTest, SessionInfo, SyncPull,
+    SyncPush, SyncPushResult, TokenCreated, TokenInfo, TokenInput, UserInfo,
 };
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{de::DeserializeOwned, Serialize};
@@ -116,6 +116,39 @@ pub async fn add_provider(input: &ProviderInput) -> Result<ProviderInfo, UiError
 
 pub async fn delete_provider(id: Uuid) -> Result<(), UiError> {
     send_empty(Request::delete(&format!("/api/v1/providers/{id}"))).await
+}
+
+/// Asks the server to test the provider's connection with its stored key.
+pub async fn test_provider(id: Uuid) -> Result<ProviderTest, UiError> {
+    let response = mutation(Request::post(&format!("/api/v1/providers/{id}/test")))
+        .send()
+        .await
+        .map_err(network)?;
+    read(response).await
+}
+
+async fn get<T: DeserializeOwned>(url: &str) -> Result<T, UiError> {
+    read(Request::get(url).send().await.map_err(network)?).await
+}
+
+pub async fn tokens() -> Result<Vec<TokenInfo>, UiError> {
+    get("/api/v1/tokens").await
+}
+
+pub async fn create_token(input: &TokenInput) -> Result<TokenCreated, UiError> {
+    send_json(Request::post("/api/v1/tokens"), input).await
+}
+
+pub async fn revoke_token(id: Uuid) -> Result<(), UiError> {
+    send_empty(Request::delete(&format!("/api/v1/tokens/{id}"))).await
+}
+
+pub async fn sessions() -> Result<Vec<SessionInfo>, UiError> {
+    get("/api/v1/auth/sessions").await
+}
+
+pub async fn revoke_session(id: Uuid) -> Result<(), UiError> {
+    send_empty(Request::delete(&format!("/api/v1/auth/sessions/{id}"))).await
 }
 
 pub async fn push(batch: &SyncPush) -> Result<SyncPushResult, UiError> {

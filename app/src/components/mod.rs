@@ -24,3 +24,36 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<UiError>>) -> impl IntoVie
         })
     }
 }
+
+/// A time (milliseconds since the Unix epoch) as `YYYY-MM-DD HH:MM UTC`, the same on the
+/// server's render and in the browser.
+pub fn utc_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_times() {
+        assert_eq!(super::utc_time(0), "1970-01-01 00:00 UTC");
+        // 2026-11-22 07:45:30 UTC
+        assert_eq!(super::utc_time(1_795_333_530_000), "2026-11-22 07:45 UTC");
+        assert_eq!(super::utc_time(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+}

@@ -1,29 +1,53 @@
-//! Provider settings: the OpenAI-compatible endpoints the user drafts with. Keys go to the
-//! server's vault once and come back only masked.
+//! Settings: the LLM providers the user drafts with (OpenAI, OpenRouter, Anthropic or any
+//! OpenAI-compatible server), API tokens for programs, and the signed-in sessions.
+//!
+//! Provider keys go to the server's vault once and come back only masked. An API token's
+//! secret is shown once, right after it is created.
 
 use crate::browser::{api, UiError};
-use crate::components::ErrorBanner;
+use crate::components::{utc_time, ErrorBanner};
 use crate::pages::SignedIn;
-use crate::wire::{ProviderInfo, ProviderInput};
+use crate::wire::{
+    ProviderInfo, ProviderInput, ProviderKind, ProviderTest, SessionInfo, TokenInfo, TokenInput,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
+use std::collections::HashMap;
+use uuid::Uuid;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     view! {
-        <Title text="Providers"/>
+        <Title text="Settings"/>
         <SignedIn>
             <Providers/>
+            <div class="columns">
+                <Tokens/>
+                <Sessions/>
+            </div>
         </SignedIn>
+    }
+}
+
+/// What to show in the model field for a kind.
+fn model_placeholder(kind: ProviderKind) -> &'static str {
+    match kind {
+        ProviderKind::OpenAi => "gpt-4o-mini",
+        ProviderKind::OpenRouter => "openai/gpt-4o-mini",
+        ProviderKind::Anthropic => "claude-sonnet-4-5",
+        ProviderKind::Compatible => "llama3.1",
     }
 }
 
 #[component]
 fn Providers() -> impl IntoView {
     let providers = RwSignal::new(Vec::<ProviderInfo>::new());
+    let tests = RwSignal::new(HashMap::<Uuid, Result<ProviderTest, UiError>>::new());
+    let testing = RwSignal::new(None::<Uuid>);
     let error = RwSignal::new(None::<UiError>);
     let name = RwSignal::new(String::new());
+    let kind = RwSignal::new(ProviderKind::OpenAi);
     let base_url = RwSignal::new(String::new());
     let model = RwSignal::new(String::new());
     let api_key = RwSignal::new(String::new());
@@ -47,7 +71,7 @@ fn Providers() -> impl IntoView {
         ev.prevent_default();
         let input = ProviderInput {
             name: name.get(),
-            kind: crate::wire::ProviderKind::Compatible,
+            kind: kind.get(),
             base_url: base_url.get(),
             model: model.get(),
             api_key: api_key.get(),
@@ -80,25 +104,59 @@ fn Providers() -> impl IntoView {
             }
         })
     };
+    let test = move |id: Uuid| {
+        testing.try_set(Some(id));
+        spawn_local(async move {
+            let result = api::test_provider(id).await;
+            testing.try_set(None);
+            tests.try_update(|t| t.insert(id, result));
+        })
+    };
+    let base_placeholder = move || {
+        kind.get()
+            .default_base_url()
+            .map_or("http://localhost:11434/v1", |url| url)
+    };
 
     view! {
         <div class="columns">
             <section class="card grow">
                 <h1>"LLM providers"</h1>
-                <p class="muted">"Any OpenAI-compatible endpoint: OpenAI, OpenRouter, a local Ollama, vLLM or llama.cpp server. Keys are encrypted on the server and never sent back."</p>
+                <p class="muted">"OpenAI, OpenRouter, Anthropic, or any OpenAI-compatible server (a local Ollama, vLLM or llama.cpp). Keys are encrypted on the server and never sent back."</p>
                 <table class="grid" data-testid="providers">
-                    <thead><tr><th>"Name"</th><th>"Base URL"</th><th>"Model"</th><th>"Key"</th><th></th></tr></thead>
+                    <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Base URL"</th><th>"Model"</th><th>"Key"</th><th></th></tr></thead>
                     <tbody>
                         {move || providers.get().into_iter().map(|p| {
                             let id = p.id;
+                            let result = move || tests.with(|t| t.get(&id).cloned()).map(|result| match result {
+                                Ok(t) if t.ok => view! {
+                                    <span class=if t.model_listed == Some(false) { "chip chip-changed" } else { "chip chip-added" } data-testid="test-result">
+                                        {format!("{} · {} ms", t.message, t.latency_ms)}
+                                    </span>
+                                }.into_any(),
+                                Ok(t) => view! {
+                                    <span class="chip chip-removed" data-testid="test-result">
+                                        {format!("{}: {}", t.code.unwrap_or_default(), t.message)}
+                                    </span>
+                                }.into_any(),
+                                Err(e) => view! { <span class="chip chip-removed" data-testid="test-result">{e.to_string()}</span> }.into_any(),
+                            });
                             view! {
                                 <tr>
                                     <td>{p.name}</td>
+                                    <td>{p.kind.label()}</td>
                                     <td class="mono">{p.base_url}</td>
                                     <td class="mono">{p.model}</td>
                                     <td class="mono" data-testid="key-masked">{p.key_masked}</td>
-                                    <td><button class="link danger" on:click=move |_| remove(id)>"Delete"</button></td>
+                                    <td class="actions">
+                                        <button class="link" data-testid="test-provider" disabled=move || testing.get() == Some(id) on:click=move |_| test(id)>
+                                            {move || if testing.get() == Some(id) { "Testing…" } else { "Test" }}
+                                        </button>
+                                        " "
+                                        <button class="link danger" on:click=move |_| remove(id)>"Delete"</button>
+                                    </td>
                                 </tr>
+                                {move || result().map(|r| view! { <tr class="sub"><td colspan="6">{r}</td></tr> })}
                             }
                         }).collect_view()}
                     </tbody>
@@ -109,13 +167,167 @@ fn Providers() -> impl IntoView {
                 <h2>"Add a provider"</h2>
                 <form class="form" on:submit=add>
                     <label>"Name" <input name="provider-name" placeholder="openai" required bind:value=name/></label>
-                    <label>"Base URL" <input name="provider-base-url" type="url" placeholder="https://api.openai.com/v1" required bind:value=base_url/></label>
-                    <label>"Model" <input name="provider-model" placeholder="gpt-4o-mini" required bind:value=model/></label>
+                    <label>"Kind"
+                        <select name="provider-kind" on:change=move |ev| {
+                            if let Some(k) = ProviderKind::parse(&event_target_value(&ev)) { kind.set(k) }
+                        }>
+                            {ProviderKind::ALL.into_iter().map(|k| view! {
+                                <option value=k.as_str() selected=move || kind.get() == k>{k.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        {move || if kind.get().default_base_url().is_some() { "Base URL (optional)" } else { "Base URL" }}
+                        <input name="provider-base-url" type="url" placeholder=base_placeholder
+                            required=move || kind.get().default_base_url().is_none() bind:value=base_url/>
+                    </label>
+                    <label>"Model" <input name="provider-model" placeholder=move || model_placeholder(kind.get()) required bind:value=model/></label>
                     <label>"API key" <input name="provider-api-key" type="password" autocomplete="off" bind:value=api_key/></label>
                     <ErrorBanner error=error/>
                     <button type="submit" class="primary" disabled=move || busy.get()>"Save provider"</button>
                 </form>
             </section>
         </div>
+    }
+}
+
+#[component]
+fn Tokens() -> impl IntoView {
+    let tokens = RwSignal::new(Vec::<TokenInfo>::new());
+    let error = RwSignal::new(None::<UiError>);
+    let name = RwSignal::new(String::new());
+    let days = RwSignal::new(String::new());
+    let fresh = RwSignal::new(None::<String>);
+
+    let reload = move || {
+        spawn_local(async move {
+            match api::tokens().await {
+                Ok(list) => {
+                    tokens.try_set(list);
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        })
+    };
+    Effect::new(move |_| reload());
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let expires_in_days = days.get().trim().parse::<u32>().ok();
+        let input = TokenInput {
+            name: name.get(),
+            expires_in_days,
+        };
+        spawn_local(async move {
+            match api::create_token(&input).await {
+                Ok(created) => {
+                    error.try_set(None);
+                    fresh.try_set(Some(created.token));
+                    name.try_set(String::new());
+                    days.try_set(String::new());
+                    reload();
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    let revoke = move |id| {
+        spawn_local(async move {
+            match api::revoke_token(id).await {
+                Ok(()) => reload(),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        })
+    };
+
+    view! {
+        <section class="card grow">
+            <h2>"API tokens"</h2>
+            <p class="muted">"For programs such as the OpenAI SDK: base URL "<code>"/api/v1/llm/<provider id>"</code>", the token as the API key."</p>
+            {move || fresh.get().map(|token| view! {
+                <p class="notice" data-testid="new-token">"Copy this token now, it is not shown again: "<code class="mono">{token}</code></p>
+            })}
+            <table class="grid" data-testid="tokens">
+                <thead><tr><th>"Name"</th><th>"Token"</th><th>"Created"</th><th>"Last used"</th><th>"Expires"</th><th></th></tr></thead>
+                <tbody>
+                    {move || tokens.get().into_iter().map(|t| {
+                        let id = t.id;
+                        view! {
+                            <tr>
+                                <td>{t.name}</td>
+                                <td class="mono">{format!("{}…", t.prefix)}</td>
+                                <td>{utc_time(t.created_at)}</td>
+                                <td>{t.last_used_at.map_or_else(|| "never".to_string(), utc_time)}</td>
+                                <td>{t.expires_at.map_or_else(|| "never".to_string(), utc_time)}</td>
+                                <td><button class="link danger" on:click=move |_| revoke(id)>"Revoke"</button></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <form class="form inline" on:submit=create>
+                <label>"Name" <input name="token-name" placeholder="laptop script" required bind:value=name/></label>
+                <label>"Days (empty: no expiry)" <input name="token-days" type="number" min="1" max="3650" bind:value=days/></label>
+                <button type="submit" class="primary">"Create token"</button>
+            </form>
+            <ErrorBanner error=error/>
+        </section>
+    }
+}
+
+#[component]
+fn Sessions() -> impl IntoView {
+    let sessions = RwSignal::new(Vec::<SessionInfo>::new());
+    let error = RwSignal::new(None::<UiError>);
+    let reload = move || {
+        spawn_local(async move {
+            match api::sessions().await {
+                Ok(list) => {
+                    sessions.try_set(list);
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        })
+    };
+    Effect::new(move |_| reload());
+    let revoke = move |id| {
+        spawn_local(async move {
+            match api::revoke_session(id).await {
+                Ok(()) => reload(),
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        })
+    };
+    view! {
+        <section class="card side">
+            <h2>"Sessions"</h2>
+            <ul class="sessions" data-testid="sessions">
+                {move || sessions.get().into_iter().map(|s| {
+                    let id = s.id;
+                    let agent = s.user_agent.clone().unwrap_or_else(|| "unknown browser".into());
+                    view! {
+                        <li>
+                            <span class="agent" title=agent.clone()>{agent.chars().take(60).collect::<String>()}</span>
+                            <span class="muted">{format!("signed in {}", utc_time(s.created_at))}</span>
+                            {if s.current {
+                                view! { <span class="chip chip-added">"this browser"</span> }.into_any()
+                            } else {
+                                view! { <button class="link danger" on:click=move |_| revoke(id)>"Sign out"</button> }.into_any()
+                            }}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <ErrorBanner error=error/>
+        </section>
     }
 }

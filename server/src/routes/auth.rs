@@ -1,9 +1,9 @@
 //! Register, log in, log out, and who am I.
 
-use super::ApiJson;
+use super::{ApiJson, ApiPath};
 use crate::auth::{self, CurrentUser};
 use crate::{db::now_ms, error::ApiError, AppState};
-use app::wire::{Credentials, UserInfo};
+use app::wire::{Credentials, SessionInfo, UserInfo};
 use axum::{
     extract::{ConnectInfo, FromRequestParts, State},
     http::request::Parts,
@@ -60,6 +60,10 @@ fn check_attempts(state: &AppState, peer: Peer, headers: &HeaderMap) -> Result<(
 /// missing user costs as much as one with a wrong password.
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| auth::hash_password("no such user here").unwrap_or_default());
+
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::USER_AGENT)?.to_str().ok()
+}
 
 fn check_credentials(c: &Credentials) -> Result<(), ApiError> {
     let name_ok = (3..=64).contains(&c.username.chars().count())
@@ -118,7 +122,7 @@ pub async fn register(
         });
     };
     tracing::info!(user = %id, admin = is_admin, "account created");
-    let cookie = auth::start_session(&state, id).await?;
+    let cookie = auth::start_session(&state, id, user_agent(&headers)).await?;
     let user = UserInfo {
         id,
         username: credentials.username,
@@ -151,7 +155,7 @@ pub async fn login(
         return Err(ApiError::BadCredentials);
     };
     let id = Uuid::parse_str(&id).map_err(ApiError::internal)?;
-    let cookie = auth::start_session(&state, id).await?;
+    let cookie = auth::start_session(&state, id, user_agent(&headers)).await?;
     Ok(signed_in(
         UserInfo {
             id,
@@ -182,10 +186,51 @@ pub async fn me(user: CurrentUser) -> Json<UserInfo> {
     })
 }
 
-pub async fn sessions(_user: CurrentUser) -> Result<Json<Vec<app::wire::SessionInfo>>, ApiError> {
-    Err(ApiError::NotFound { what: "API route" })
+/// `GET /api/v1/auth/sessions`: the user's signed-in sessions, newest first.
+pub async fn sessions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<SessionInfo>>, ApiError> {
+    let current = user.require_session()?;
+    let rows: Vec<(String, i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, created_at, expires_at, user_agent FROM sessions \
+         WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC",
+    )
+    .bind(user.id.to_string())
+    .bind(now_ms())
+    .fetch_all(&state.pool)
+    .await?;
+    rows.into_iter()
+        .map(|(id, created_at, expires_at, user_agent)| {
+            let id = Uuid::parse_str(&id).map_err(ApiError::internal)?;
+            Ok(SessionInfo {
+                id,
+                created_at,
+                expires_at,
+                user_agent,
+                current: id == current,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()
+        .map(Json)
 }
 
-pub async fn revoke_session(_user: CurrentUser) -> Result<StatusCode, ApiError> {
-    Err(ApiError::NotFound { what: "API route" })
+/// `DELETE /api/v1/auth/sessions/{id}`: signs one of the user's sessions out (the current
+/// one too: then the browser is signed out).
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    user.require_session()?;
+    let deleted = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
+        .bind(id.to_string())
+        .bind(user.id.to_string())
+        .execute(&state.pool)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(ApiError::NotFound { what: "session" });
+    }
+    tracing::info!(user = %user.id, session = %id, "session revoked");
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,7 @@ use super::{ApiJson, ApiPath};
 use crate::auth::CurrentUser;
 use crate::vault::{PlainKey, SealedKey};
 use crate::{db::now_ms, error::ApiError, AppState};
-use app::wire::{mask_key, ProviderInfo, ProviderInput, ProviderKind};
+use app::wire::{mask_key, ProviderInfo, ProviderInput, ProviderKind, ProviderTest};
 use axum::{extract::State, http::StatusCode, Json};
 use uuid::Uuid;
 
@@ -233,11 +233,54 @@ pub async fn models(
         .map(Json)
 }
 
-/// `POST /api/v1/providers/{id}/test`. SKELETON.
+/// `POST /api/v1/providers/{id}/test`: asks the provider for its model list with the stored
+/// key. The answer is the test's result (200 even when the provider failed): whether it
+/// answered, how fast, the `AI_*` code and message if not, and whether it lists the model.
 pub async fn test(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Vec<app::wire::ModelInfo>>, ApiError> {
-    models(State(state), user, ApiPath(id)).await
+) -> Result<Json<ProviderTest>, ApiError> {
+    let provider = load(&state, user.id, id).await?;
+    let key = state
+        .vault
+        .open(user.id, provider.id, &provider.key)
+        .map_err(|e| ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()))?;
+    let started = std::time::Instant::now();
+    let listed = crate::llm::list_models(&state, &provider, &key).await;
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let result = match listed {
+        Ok(models) => {
+            let model_listed =
+                (!models.is_empty()).then(|| models.iter().any(|m| m.id == provider.model));
+            let message = match model_listed {
+                Some(true) | None => {
+                    format!("connected: the provider lists {} models", models.len())
+                }
+                Some(false) => format!(
+                    "connected, but the provider does not list the model `{}`: check its name",
+                    provider.model
+                ),
+            };
+            ProviderTest {
+                ok: true,
+                latency_ms,
+                code: None,
+                message,
+                models: models.len(),
+                model_listed,
+            }
+        }
+        Err(ApiError::Upstream { code, message, .. }) => ProviderTest {
+            ok: false,
+            latency_ms,
+            code: Some(code.to_string()),
+            message,
+            models: 0,
+            model_listed: None,
+        },
+        Err(other) => return Err(other),
+    };
+    tracing::info!(user = %user.id, provider = %id, ok = result.ok, latency_ms, "provider tested");
+    Ok(Json(result))
 }

@@ -1,15 +1,142 @@
-//! API tokens. SKELETON: being written.
+//! API tokens: a signed-in user creates named tokens for programs (the OpenAI SDK, scripts),
+//! lists them (never the secret again) and revokes them.
+//!
+//! The secret is shown once, in the answer to its creation; the database keeps its SHA-256
+//! and its first characters (the *prefix*) to tell tokens apart. Managing tokens needs a
+//! password session: a token cannot create or revoke tokens.
 
-use crate::{auth::CurrentUser, error::ApiError};
-use app::wire::TokenInfo;
-use axum::Json;
+use super::{ApiJson, ApiPath};
+use crate::auth::{self, CurrentUser};
+use crate::{db::now_ms, error::ApiError, AppState};
+use app::wire::{TokenCreated, TokenInfo, TokenInput};
+use axum::{extract::State, http::StatusCode, Json};
+use uuid::Uuid;
 
-pub async fn list(_user: CurrentUser) -> Result<Json<Vec<TokenInfo>>, ApiError> {
-    Err(ApiError::NotFound { what: "API route" })
+/// Characters of a token kept to recognise it: `dm_` and six of the secret.
+const PREFIX_CHARS: usize = 9;
+/// Most tokens a user may hold.
+const MAX_TOKENS: i64 = 50;
+
+type Row = (String, String, String, i64, Option<i64>, Option<i64>);
+
+fn info(row: Row) -> Result<TokenInfo, ApiError> {
+    Ok(TokenInfo {
+        id: Uuid::parse_str(&row.0).map_err(ApiError::internal)?,
+        name: row.1,
+        prefix: row.2,
+        created_at: row.3,
+        last_used_at: row.4,
+        expires_at: row.5,
+    })
 }
-pub async fn create(_user: CurrentUser) -> Result<Json<Vec<TokenInfo>>, ApiError> {
-    Err(ApiError::NotFound { what: "API route" })
+
+/// `GET /api/v1/tokens`.
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    user.require_session()?;
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, name, prefix, created_at, last_used_at, expires_at FROM api_tokens \
+         WHERE user_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id",
+    )
+    .bind(user.id.to_string())
+    .bind(now_ms())
+    .fetch_all(&state.pool)
+    .await?;
+    rows.into_iter()
+        .map(info)
+        .collect::<Result<Vec<_>, _>>()
+        .map(Json)
 }
-pub async fn revoke(_user: CurrentUser) -> Result<Json<Vec<TokenInfo>>, ApiError> {
-    Err(ApiError::NotFound { what: "API route" })
+
+/// `POST /api/v1/tokens`: `{name, expires_in_days?}` → `{token, info}`.
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiJson(input): ApiJson<TokenInput>,
+) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
+    user.require_session()?;
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "VAL_TOKEN_NAME",
+            "the token name needs 1 to 64 printable characters",
+        ));
+    }
+    if input
+        .expires_in_days
+        .is_some_and(|d| !(1..=3650).contains(&d))
+    {
+        return Err(ApiError::invalid(
+            "VAL_TOKEN_EXPIRY",
+            "a token lives 1 to 3650 days: leave the lifetime empty for a token that does not expire",
+        ));
+    }
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_tokens WHERE user_id = ?")
+        .bind(user.id.to_string())
+        .fetch_one(&state.pool)
+        .await?;
+    if count >= MAX_TOKENS {
+        return Err(ApiError::Conflict {
+            code: "VAL_TOKEN_LIMIT",
+            message: format!("you have {MAX_TOKENS} tokens: revoke one you no longer use"),
+        });
+    }
+    let token = auth::new_api_token();
+    let id = Uuid::now_v7();
+    let now = now_ms();
+    let expires_at = input
+        .expires_in_days
+        .map(|days| now + i64::from(days) * 24 * 3600 * 1000);
+    let prefix: String = token.chars().take(PREFIX_CHARS).collect();
+    let inserted = sqlx::query(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, name) DO NOTHING",
+    )
+    .bind(id.to_string())
+    .bind(user.id.to_string())
+    .bind(name)
+    .bind(auth::token_hash(&token))
+    .bind(&prefix)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&state.pool)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(ApiError::Conflict {
+            code: "VAL_TOKEN_EXISTS",
+            message: "you already have a token with this name: pick another or revoke the old one"
+                .into(),
+        });
+    }
+    tracing::info!(user = %user.id, token = %id, "api token created");
+    let info = TokenInfo {
+        id,
+        name: name.to_string(),
+        prefix,
+        created_at: now,
+        last_used_at: None,
+        expires_at,
+    };
+    Ok((StatusCode::CREATED, Json(TokenCreated { token, info })))
+}
+
+/// `DELETE /api/v1/tokens/{id}`: the token stops working at once.
+pub async fn revoke(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    user.require_session()?;
+    let deleted = sqlx::query("DELETE FROM api_tokens WHERE id = ? AND user_id = ?")
+        .bind(id.to_string())
+        .bind(user.id.to_string())
+        .execute(&state.pool)
+        .await?;
+    if deleted.rows_affected() == 0 {
+        return Err(ApiError::NotFound { what: "token" });
+    }
+    tracing::info!(user = %user.id, token = %id, "api token revoked");
+    Ok(StatusCode::NO_CONTENT)
 }
