@@ -162,11 +162,13 @@ pub async fn delete_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
 }
 
 /// Deletes the session behind `token`.
-pub async fn end_session(pool: &SqlitePool, token: &str) -> Result<(), ApiError> {
+pub async fn end_session(state: &AppState, token: &str) -> Result<(), ApiError> {
+    let hash = token_hash(token);
     sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-        .bind(token_hash(token))
-        .execute(pool)
+        .bind(&hash)
+        .execute(&state.pool)
         .await?;
+    state.caches.auth.remove(&hash);
     Ok(())
 }
 
@@ -174,51 +176,90 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let now = now_ms();
         // A bearer token wins over a cookie: a program that sends one means it.
-        if let Some(token) = bearer_token(&parts.headers) {
-            let row: Option<(String, String, bool, String, Option<i64>)> = sqlx::query_as(
-                "SELECT u.id, u.username, u.is_admin, t.id, t.last_used_at FROM api_tokens t \
-                 JOIN users u ON u.id = t.user_id \
-                 WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)",
-            )
-            .bind(token_hash(token))
-            .bind(now)
-            .fetch_optional(&state.pool)
-            .await?;
-            let (id, username, is_admin, token_id, last_used) = row.ok_or(ApiError::BadToken)?;
-            // The last use is kept to the minute: no write on every request of a busy client.
-            if last_used.is_none_or(|t| now - t > 60_000) {
-                sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
-                    .bind(now)
-                    .bind(&token_id)
-                    .execute(&state.pool)
-                    .await?;
+        let (hash, bearer) = match bearer_token(&parts.headers) {
+            Some(token) => (token_hash(token), true),
+            None => (
+                token_hash(&session_token(&parts.headers).ok_or(ApiError::Unauthenticated)?),
+                false,
+            ),
+        };
+        let now = now_ms();
+        let instant = std::time::Instant::now();
+        if let Some((user, expires_at)) = state.caches.auth.get(&hash, instant) {
+            if expires_at.is_none_or(|at| at > now) {
+                return Ok(user);
             }
-            return Ok(CurrentUser {
-                id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
-                username,
-                is_admin,
-                via: AuthVia::Token(Uuid::parse_str(&token_id).map_err(ApiError::internal)?),
-            });
         }
-        let token = session_token(&parts.headers).ok_or(ApiError::Unauthenticated)?;
-        let row: Option<(String, String, bool, String)> = sqlx::query_as(
-            "SELECT u.id, u.username, u.is_admin, s.id FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ?",
-        )
-        .bind(token_hash(&token))
-        .bind(now)
-        .fetch_optional(&state.pool)
-        .await?;
-        let (id, username, is_admin, session_id) = row.ok_or(ApiError::Unauthenticated)?;
-        Ok(CurrentUser {
-            id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
-            username,
-            is_admin,
-            via: AuthVia::Session(Uuid::parse_str(&session_id).map_err(ApiError::internal)?),
-        })
+        let (user, expires_at) = if bearer {
+            token_user(state, &hash, now).await?
+        } else {
+            session_user(state, &hash, now).await?
+        };
+        state
+            .caches
+            .auth
+            .insert(hash, (user.clone(), expires_at), instant);
+        Ok(user)
     }
+}
+
+/// The owner of an API token, from the database.
+async fn token_user(
+    state: &AppState,
+    hash: &[u8],
+    now: i64,
+) -> Result<(CurrentUser, Option<i64>), ApiError> {
+    let row: Option<(String, String, bool, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT u.id, u.username, u.is_admin, t.id, t.last_used_at, t.expires_at FROM api_tokens t \
+         JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(&state.pool)
+    .await?;
+    let (id, username, is_admin, token_id, last_used, expires_at) =
+        row.ok_or(ApiError::BadToken)?;
+    // The last use is kept to the minute: no write on every request of a busy client.
+    if last_used.is_none_or(|t| now - t > 60_000) {
+        sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(&token_id)
+            .execute(&state.pool)
+            .await?;
+    }
+    let user = CurrentUser {
+        id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
+        username,
+        is_admin,
+        via: AuthVia::Token(Uuid::parse_str(&token_id).map_err(ApiError::internal)?),
+    };
+    Ok((user, expires_at))
+}
+
+/// The owner of a browser session, from the database.
+async fn session_user(
+    state: &AppState,
+    hash: &[u8],
+    now: i64,
+) -> Result<(CurrentUser, Option<i64>), ApiError> {
+    let row: Option<(String, String, bool, String, i64)> = sqlx::query_as(
+        "SELECT u.id, u.username, u.is_admin, s.id, s.expires_at FROM sessions s \
+         JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(&state.pool)
+    .await?;
+    let (id, username, is_admin, session_id, expires_at) = row.ok_or(ApiError::Unauthenticated)?;
+    let user = CurrentUser {
+        id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
+        username,
+        is_admin,
+        via: AuthVia::Session(Uuid::parse_str(&session_id).map_err(ApiError::internal)?),
+    };
+    Ok((user, Some(expires_at)))
 }
 
 /// Refuses state-changing requests that lack the CSRF header. A cross-site page can make the

@@ -6,6 +6,7 @@
 //! on a listener until a shutdown signal. `main.rs` only parses the command line.
 
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -41,6 +42,7 @@ pub struct AppState {
     pub vault: Arc<Vault>,
     pub limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
+    pub caches: Arc<cache::Caches>,
     pub config: Arc<Config>,
 }
 
@@ -102,6 +104,7 @@ impl AppState {
             vault: Arc::new(vault),
             limiter: Arc::new(RateLimiter::new(Limits::from_config(&config))),
             metrics: Arc::new(Metrics::new()),
+            caches: Arc::new(cache::Caches::default()),
             config: Arc::new(config),
         })
     }

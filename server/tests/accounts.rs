@@ -121,6 +121,23 @@ async fn api_tokens_authenticate_programs_until_revoked() {
         .await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
 
+    // A deleted provider is gone at once, although the gateway caches provider rows.
+    let second = alice.add_provider("second", &fake_url, "").await;
+    let body = json!({ "messages": [{ "role": "user", "content": "x" }] });
+    let url = format!("/api/v1/llm/{second}/chat/completions");
+    assert_eq!(
+        program.post(&url, body.clone()).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        alice
+            .delete(&format!("/api/v1/providers/{second}"))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(program.post(&url, body).await.status, StatusCode::NOT_FOUND);
+
     // Revoked: it stops working at once.
     assert_eq!(
         alice

@@ -172,7 +172,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     if let Some(token) = auth::session_token(&headers) {
-        auth::end_session(&state.pool, &token).await?;
+        auth::end_session(&state, &token).await?;
     }
     let clear = auth::cookie("", 0, state.config.cookie_secure);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
@@ -231,6 +231,7 @@ pub async fn revoke_session(
     if deleted.rows_affected() == 0 {
         return Err(ApiError::NotFound { what: "session" });
     }
+    state.caches.forget_credential(auth::AuthVia::Session(id));
     tracing::info!(user = %user.id, session = %id, "session revoked");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,6 +9,7 @@ use axum::{extract::State, http::StatusCode, Json};
 use uuid::Uuid;
 
 /// A provider row with its key still sealed.
+#[derive(Clone, Debug)]
 pub struct StoredProvider {
     pub id: Uuid,
     pub name: String,
@@ -54,8 +55,22 @@ fn info(row: &Row) -> Result<ProviderInfo, ApiError> {
     })
 }
 
-/// Loads one of the user's providers; another user's provider is "not found".
+/// Loads one of the user's providers; another user's provider is "not found". Served from
+/// the provider cache when it can be (see `crate::cache`).
 pub async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<StoredProvider, ApiError> {
+    let now = std::time::Instant::now();
+    if let Some(hit) = state.caches.providers.get(&(user, id), now) {
+        return Ok(hit);
+    }
+    let provider = load_row(state, user, id).await?;
+    state
+        .caches
+        .providers
+        .insert((user, id), provider.clone(), now);
+    Ok(provider)
+}
+
+async fn load_row(state: &AppState, user: Uuid, id: Uuid) -> Result<StoredProvider, ApiError> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM providers WHERE id = ? AND user_id = ?"
     ))
@@ -214,6 +229,7 @@ pub async fn remove(
     if deleted.rows_affected() == 0 {
         return Err(ApiError::NotFound { what: "provider" });
     }
+    state.caches.forget_provider(user.id, id);
     Ok(StatusCode::NO_CONTENT)
 }
 

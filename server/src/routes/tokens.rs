@@ -137,6 +137,7 @@ pub async fn revoke(
     if deleted.rows_affected() == 0 {
         return Err(ApiError::NotFound { what: "token" });
     }
+    state.caches.forget_credential(auth::AuthVia::Token(id));
     tracing::info!(user = %user.id, token = %id, "api token revoked");
     Ok(StatusCode::NO_CONTENT)
 }
