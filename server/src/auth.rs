@@ -204,13 +204,16 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// A token's row: user id, username, admin, token id, last use, expiry.
+type TokenRow = (String, String, bool, String, Option<i64>, Option<i64>);
+
 /// The owner of an API token, from the database.
 async fn token_user(
     state: &AppState,
     hash: &[u8],
     now: i64,
 ) -> Result<(CurrentUser, Option<i64>), ApiError> {
-    let row: Option<(String, String, bool, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+    let row: Option<TokenRow> = sqlx::query_as(
         "SELECT u.id, u.username, u.is_admin, t.id, t.last_used_at, t.expires_at FROM api_tokens t \
          JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)",

@@ -1,6 +1,8 @@
-//! The provider key never appears in a log line: a whole session (add the provider, call it
-//! streamed and not, fail upstream, sync) runs with every log target at TRACE, captured, and
-//! the capture is scanned for the key.
+//! A provider key never leaves the server: a whole session (providers of every kind added,
+//! tested and listed; calls streamed and not, through a session and an API token; upstream
+//! failures before and during a stream; a rate-limited call; the metrics scraped) runs with
+//! every log target at TRACE, captured, and every log line, response body, response header
+//! and metric is scanned for the keys.
 
 #![allow(clippy::unwrap_used)]
 
@@ -48,28 +50,70 @@ async fn the_key_is_in_no_log_line() {
         ..FakeOptions::default()
     })
     .await;
-    let server = start_server(|_| {}).await;
+    let server = start_server(|c| {
+        c.upstream_retries = 1;
+        c.upstream_retry_base_ms = 10;
+        c.llm_requests_per_minute = 25;
+    })
+    .await;
     let mut alice = Client::new(&server.base);
     alice.register("alice").await;
     let good = alice.add_provider("good", &fake_url, KEY).await;
     let bad = alice
         .add_provider("bad", &fake_url, &format!("{KEY}-wrong"))
         .await;
+    let anthropic = alice
+        .post(
+            "/api/v1/providers",
+            json!({ "name": "claude", "kind": "anthropic", "base_url": fake_url, "model": "fake-model", "api_key": KEY }),
+        )
+        .await;
+    let anthropic = anthropic.json()["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let token = alice.create_token("scan").await;
+    let mut program = Client::new(&server.base);
+    program.bearer = Some(token);
+
     let messages = json!([{ "role": "user", "content": "a library" }]);
-    for (provider, stream) in [(&good, true), (&good, false), (&bad, true), (&bad, false)] {
-        let reply = alice
-            .post(
-                &format!("/api/v1/llm/{provider}/chat/completions"),
-                json!({ "messages": messages, "stream": stream }),
-            )
+    let models = [
+        "fake-model",
+        "fake-model?status=401",
+        "fake-model?status=500",
+        "fake-model?status=429&retry_after=1&times=1",
+        "fake-model?cut_after=2",
+        "fake-model?malformed_after=2",
+    ];
+    for provider in [&good, &bad, &anthropic] {
+        alice
+            .post(&format!("/api/v1/providers/{provider}/test"), json!({}))
             .await;
-        assert!(
-            reply.status.is_success() || reply.code() == "AI_PROVIDER_AUTH",
-            "{}",
-            reply.text
-        );
+        alice
+            .get(&format!("/api/v1/providers/{provider}/models"))
+            .await;
+        for model in models {
+            for stream in [true, false] {
+                let client = if stream { &mut program } else { &mut alice };
+                let reply = client
+                    .post(
+                        &format!("/api/v1/llm/{provider}/chat/completions"),
+                        json!({ "model": model, "messages": messages, "stream": stream }),
+                    )
+                    .await;
+                assert!(
+                    reply.status.is_success()
+                        || reply.text.contains("AI_")
+                        || reply.text.contains("RATE_"),
+                    "{}",
+                    reply.text
+                );
+            }
+        }
     }
     alice.get("/api/v1/providers").await;
+    alice.get("/metrics").await;
+    alice.get("/api/v1/openapi.json").await;
     drop(server);
     tokio::time::sleep(Duration::from_millis(50)).await;
 
@@ -84,7 +128,19 @@ async fn the_key_is_in_no_log_line() {
         !logs.contains(KEY) && !logs.contains("SECRET"),
         "the key is in the logs"
     );
-    for text in alice.seen.lock().unwrap().iter() {
+    let seen: Vec<String> = alice
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .chain(program.seen.lock().unwrap().iter())
+        .cloned()
+        .collect();
+    assert!(
+        seen.iter().any(|t| t.contains("llm_calls_total")),
+        "the metrics were scraped"
+    );
+    for text in &seen {
         assert!(!text.contains("SECRET"), "the key is in a response: {text}");
     }
 }
