@@ -30,7 +30,7 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
-    /// LLM calls allowed per user per minute.
+    /// LLM calls allowed per user per minute (0: no limit).
     #[arg(long, env = "DM_LLM_REQUESTS_PER_MINUTE", default_value_t = 30)]
     pub llm_requests_per_minute: u32,
 
@@ -43,7 +43,8 @@ pub struct Config {
     #[arg(long, env = "DM_LLM_DEFAULT_COMPLETION_TOKENS", default_value_t = 1024)]
     pub llm_default_completion_tokens: u64,
 
-    /// Register and login attempts allowed per client IP address per minute.
+    /// Register and login attempts allowed per client IP address per minute (0: no limit). IPv6
+    /// addresses count per /64 block.
     #[arg(long, env = "DM_AUTH_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub auth_attempts_per_minute: u32,
 
