@@ -82,10 +82,7 @@ impl AppState {
             }
         }
         let pool = db::connect(&config.database_url()).await?;
-        let vault = Vault::load_or_create(
-            config.master_key.as_ref().map(|s| s.0.as_str()),
-            &config.data_dir,
-        )?;
+        let vault = vault::open_vault(&config, &pool).await?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(config.upstream_connect_timeout_ms))
             .tcp_nodelay(true)

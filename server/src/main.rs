@@ -1,9 +1,16 @@
-//! The `server` command: serve the app (the default), run the database migrations, or work on
-//! model files (`convert`, `diff`, `migrate-sql`, `validate`; see `server::cli`).
+//! The `server` command: serve the app (the default), run the database migrations, operate on
+//! the data directory (`rotate-master-key`, `create-user`, `backup`, `restore`; see `admin`),
+//! or work on model files (`convert`, `diff`, `migrate-sql`, `validate`; see `server::cli`).
+//!
+//! The server settings ([`Config`]) are global flags: they may come before or after the
+//! subcommand (`server rotate-master-key --data-dir /srv/dm`). The model commands ignore them
+//! and do not list them in their help.
 
-use clap::{Parser, Subcommand};
+mod admin;
+
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use server::{cli, config::Config, launch, shutdown_signal, AppState};
-use std::process::ExitCode;
+use std::{future::Future, io::Write, path::PathBuf, process::ExitCode};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -18,44 +25,140 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// Exit codes of the operations commands.
+const OPS_EXIT_CODES: &str = "\
+Exit codes: 0 ok, 1 failed (the message on standard error says why and what to do), 2 usage error";
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the app (the default).
     Serve,
     /// Create the database if needed, apply migrations, and exit.
     Migrate,
+    /// Re-encrypt every stored provider key with a new master key (stop the server first).
+    /// With the key file, a new one is generated; with DM_MASTER_KEY, the new key comes from
+    /// DM_NEW_MASTER_KEY and must then replace DM_MASTER_KEY.
+    #[command(after_help = OPS_EXIT_CODES)]
+    RotateMasterKey,
+    /// Create an account; the password is DM_NEW_PASSWORD, else the first line of standard
+    /// input.
+    #[command(after_help = OPS_EXIT_CODES)]
+    CreateUser {
+        username: String,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Copy the database to a new file (safe while the server runs). The provider keys in
+    /// it open only with the same master key: keep that safe too.
+    #[command(after_help = OPS_EXIT_CODES)]
+    Backup {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Replace the database with a backup (stop the server first); the previous database is
+    /// kept as <db>.before-restore.
+    #[command(after_help = OPS_EXIT_CODES)]
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     #[command(flatten)]
     Model(cli::ModelCommand),
 }
 
+/// The command line: the server settings made global, except in the model commands, which
+/// get hidden copies (clap does not propagate a global flag into a subcommand that has one
+/// of its own) so their help stays about models.
+fn command_line() -> clap::Command {
+    let command = Cli::command();
+    let settings: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| !arg.is_positional())
+        .cloned()
+        .collect();
+    let model: Vec<String> = cli::ModelCommand::augment_subcommands(clap::Command::new("model"))
+        .get_subcommands()
+        .map(|sub| sub.get_name().to_string())
+        .collect();
+    let mut command = command.mut_args(|arg| arg.global(true));
+    for name in model {
+        let hidden = settings.iter().map(|arg| arg.clone().hide(true));
+        command = command.mut_subcommand(name, |sub| sub.args(hidden));
+    }
+    command
+}
+
 fn main() -> anyhow::Result<ExitCode> {
-    let args = Cli::parse();
+    let matches: ArgMatches = command_line().get_matches();
+    let args = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let config = args.config;
     let migrate_only = match args.command {
         // The model commands touch neither the data directory nor the network: they run
         // before any of the server's start-up, without an async runtime.
         Some(Command::Model(command)) => {
             return Ok(ExitCode::from(cli::run_stdio(&command).code()))
         }
+        Some(Command::RotateMasterKey) => {
+            return Ok(operate(admin::rotate_master_key(&config)));
+        }
+        Some(Command::CreateUser { username, admin }) => {
+            return Ok(operate(admin::create_user(&config, &username, admin)));
+        }
+        Some(Command::Backup { file }) => return Ok(operate(admin::backup(&config, &file))),
+        Some(Command::Restore { file }) => return Ok(operate(admin::restore(&config, &file))),
         Some(Command::Migrate) => true,
         Some(Command::Serve) | None => false,
     };
-    tokio::runtime::Runtime::new()?.block_on(run_server(args.config, migrate_only))?;
+    init_logging(false);
+    tokio::runtime::Runtime::new()?.block_on(run_server(config, migrate_only))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Starts the server's state (which creates and migrates the database), then serves, unless
-/// `migrate_only`.
-async fn run_server(config: Config, migrate_only: bool) -> anyhow::Result<()> {
-    let filter =
-        EnvFilter::try_from_env("DM_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    if std::env::var("DM_LOG_FORMAT").as_deref() == Ok("json") {
-        tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .json()
-            .init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+/// Runs an operations command: its result line on standard output and exit code 0, or its
+/// error on standard error and exit code 1. Logs (warnings by default) go to standard error.
+fn operate(work: impl Future<Output = anyhow::Result<String>>) -> ExitCode {
+    init_logging(true);
+    let outcome = tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|runtime| runtime.block_on(work));
+    match outcome {
+        Ok(message) => {
+            // The result line is the command's output, for people and scripts alike.
+            let _ = writeln!(std::io::stdout().lock(), "{message}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
     }
+}
+
+/// Logs as `DM_LOG` and `DM_LOG_FORMAT` say; the operations commands log to standard error
+/// (warnings and above unless `DM_LOG` says otherwise), keeping standard output for results.
+fn init_logging(ops: bool) {
+    let default = if ops { "warn" } else { "info,sqlx=warn" };
+    let filter = EnvFilter::try_from_env("DM_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let json = std::env::var("DM_LOG_FORMAT").as_deref() == Ok("json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match (ops, json) {
+        (true, true) => builder.json().with_writer(std::io::stderr).init(),
+        (true, false) => builder.with_writer(std::io::stderr).init(),
+        (false, true) => builder.json().init(),
+        (false, false) => builder.init(),
+    }
+}
+
+/// Starts the server's state (which creates and migrates the database), then serves, unless
+/// `migrate_only`. Serving holds the server lock, so `restore` and `rotate-master-key` refuse
+/// to run beside it.
+async fn run_server(config: Config, migrate_only: bool) -> anyhow::Result<()> {
+    let _lock = if migrate_only {
+        None
+    } else {
+        Some(admin::lock_data_dir(&config.data_dir)?)
+    };
     let addr = config.addr;
     let state = AppState::start(config).await?;
     if migrate_only {

@@ -65,7 +65,7 @@ fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::USER_AGENT)?.to_str().ok()
 }
 
-fn check_credentials(c: &Credentials) -> Result<(), ApiError> {
+pub fn check_credentials(c: &Credentials) -> Result<(), ApiError> {
     let name_ok = (3..=64).contains(&c.username.chars().count())
         && c.username
             .chars()

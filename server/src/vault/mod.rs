@@ -6,15 +6,40 @@
 //! database holds. They are different types so one cannot be stored where the other belongs.
 //! The user id and provider id are bound in as associated data, so a sealed key copied to
 //! another row does not open.
+//!
+//! The *check value* (table `vault_meta`) is a known text sealed with the master key under its
+//! own associated data. [`open_vault`] refuses to start when it does not open, so a wrong master
+//! key is found at start rather than on each provider call. [`rotate`] re-seals every provider
+//! key and the check value with a new master key in one transaction. A rotation from the key
+//! file first writes the new key to `master.key.next`; if the process dies before that file is
+//! renamed over `master.key`, the next start keeps whichever of the two keys opens the check
+//! value and removes the other.
 
+use crate::config::Config;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chacha20poly1305::{
     aead::{Aead, KeyInit, Payload},
     XChaCha20Poly1305, XNonce,
 };
+use futures::TryStreamExt;
 use rand::RngCore;
-use std::{fmt, io::Write, path::Path};
+use sqlx::{SqliteExecutor, SqlitePool};
+use std::{
+    fmt,
+    io::Write,
+    path::{Path, PathBuf},
+};
 use uuid::Uuid;
+
+/// The name of the master key file in the data directory.
+pub const KEY_FILE: &str = "master.key";
+/// The name of the new key's file while a rotation is under way.
+pub const NEXT_KEY_FILE: &str = "master.key.next";
+
+/// The known text of the check value, and its associated data (distinct from every provider
+/// key's, so neither can stand in for the other).
+const CHECK_TEXT: &[u8] = b"data modeller master key check";
+const CHECK_AAD: &[u8] = b"data-modeller/vault-check/v1";
 
 /// A provider API key in the clear. Its `Debug` never shows the key.
 #[derive(Clone)]
@@ -59,6 +84,22 @@ pub enum VaultError {
     Open,
     #[error("sealing failed")]
     Seal,
+    #[error(
+        "the master key does not match this database: set DM_MASTER_KEY or restore master.key"
+    )]
+    WrongMasterKey,
+    #[error(
+        "the master key file {path} is missing but this database holds sealed keys: \
+         restore master.key or set DM_MASTER_KEY"
+    )]
+    MissingKeyFile { path: String },
+    #[error(
+        "the stored key of provider {provider} does not open with the current master key: \
+         delete that provider (or re-enter its key) and rotate again"
+    )]
+    Corrupt { provider: String },
+    #[error("cannot read or write the key vault's rows: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
 /// Seals and opens provider keys with the master key.
@@ -96,21 +137,44 @@ impl Vault {
         };
         match std::fs::read_to_string(&path) {
             Ok(encoded) => Self::decode(&encoded).map(Self::from_key),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut key);
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(&path).map_err(file_error)?;
-                file.write_all(STANDARD.encode(key).as_bytes())
-                    .map_err(file_error)?;
-                file.sync_all().map_err(file_error)?;
-                Ok(Self::from_key(key))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create_key_file(&path),
             Err(e) => Err(file_error(e)),
         }
+    }
+
+    /// Generates a master key and writes it, base64, to a new file at `path` (mode 0600,
+    /// flushed to disk before this returns). Refuses to overwrite an existing file. The key
+    /// itself never leaves this function except inside the returned vault.
+    pub fn create_key_file(path: &Path) -> Result<Self, VaultError> {
+        let file_error = |source| VaultError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut key);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(file_error)?;
+        file.write_all(STANDARD.encode(key).as_bytes())
+            .map_err(file_error)?;
+        file.sync_all().map_err(file_error)?;
+        Ok(Self::from_key(key))
+    }
+
+    /// Reads the master key from the file at `path`.
+    pub fn from_key_file(path: &Path) -> Result<Self, VaultError> {
+        let encoded = std::fs::read_to_string(path).map_err(|source| VaultError::KeyFile {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::decode(&encoded).map(Self::from_key)
+    }
+
+    /// Decodes a master key given as base64 (as in `DM_MASTER_KEY` or `DM_NEW_MASTER_KEY`).
+    pub fn from_base64(encoded: &str) -> Result<Self, VaultError> {
+        Self::decode(encoded).map(Self::from_key)
     }
 
     fn decode(encoded: &str) -> Result<[u8; 32], VaultError> {
@@ -127,23 +191,7 @@ impl Vault {
         provider: Uuid,
         key: &PlainKey,
     ) -> Result<SealedKey, VaultError> {
-        let mut nonce = [0u8; 24];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let aad = associated_data(user, provider);
-        let ciphertext = self
-            .cipher
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: key.0.as_bytes(),
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| VaultError::Seal)?;
-        Ok(SealedKey {
-            nonce: nonce.to_vec(),
-            ciphertext,
-        })
+        self.seal_bytes(key.0.as_bytes(), &associated_data(user, provider))
     }
 
     pub fn open(
@@ -152,24 +200,328 @@ impl Vault {
         provider: Uuid,
         sealed: &SealedKey,
     ) -> Result<PlainKey, VaultError> {
-        if sealed.nonce.len() != 24 {
-            return Err(VaultError::Open);
-        }
-        let aad = associated_data(user, provider);
-        let plain = self
-            .cipher
-            .decrypt(
-                XNonce::from_slice(&sealed.nonce),
-                Payload {
-                    msg: &sealed.ciphertext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| VaultError::Open)?;
+        let plain = self.open_bytes(sealed, &associated_data(user, provider))?;
         String::from_utf8(plain)
             .map(PlainKey)
             .map_err(|_| VaultError::Open)
     }
+
+    /// Seals the check value with this vault's master key.
+    fn seal_check(&self) -> Result<SealedKey, VaultError> {
+        self.seal_bytes(CHECK_TEXT, CHECK_AAD)
+    }
+
+    /// Whether `sealed` is the check value sealed with this vault's master key.
+    fn opens_check(&self, sealed: &SealedKey) -> bool {
+        self.open_bytes(sealed, CHECK_AAD)
+            .is_ok_and(|text| text == CHECK_TEXT)
+    }
+
+    fn seal_bytes(&self, msg: &[u8], aad: &[u8]) -> Result<SealedKey, VaultError> {
+        let mut nonce = [0u8; 24];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let ciphertext = self
+            .cipher
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg, aad })
+            .map_err(|_| VaultError::Seal)?;
+        Ok(SealedKey {
+            nonce: nonce.to_vec(),
+            ciphertext,
+        })
+    }
+
+    fn open_bytes(&self, sealed: &SealedKey, aad: &[u8]) -> Result<Vec<u8>, VaultError> {
+        if sealed.nonce.len() != 24 {
+            return Err(VaultError::Open);
+        }
+        self.cipher
+            .decrypt(
+                XNonce::from_slice(&sealed.nonce),
+                Payload {
+                    msg: &sealed.ciphertext,
+                    aad,
+                },
+            )
+            .map_err(|_| VaultError::Open)
+    }
+}
+
+/// The master key file of a data directory.
+pub fn key_file(data_dir: &Path) -> PathBuf {
+    data_dir.join(KEY_FILE)
+}
+
+/// Where a rotation from the key file puts the new key until the database has been rotated.
+pub fn next_key_file(data_dir: &Path) -> PathBuf {
+    data_dir.join(NEXT_KEY_FILE)
+}
+
+/// Loads the master key that `config` names (`DM_MASTER_KEY`, else the key file, created on a
+/// fresh database) and checks it against the database's check value. A key that does not open
+/// the check value is refused; a database without one (fresh, or from before check values)
+/// gets one, after at least one stored provider key has been seen to open. A `master.key.next`
+/// left by an interrupted rotation is resolved first (see the module documentation).
+pub async fn open_vault(config: &Config, pool: &SqlitePool) -> Result<Vault, VaultError> {
+    let vault = match &config.master_key {
+        Some(secret) => Vault::from_base64(&secret.0)?,
+        None => {
+            let check = read_check(pool).await?;
+            let holds_keys = check.is_some() || provider_count(pool).await? > 0;
+            let data_dir = config.data_dir.clone();
+            // File work is blocking I/O: keep it off the async runtime.
+            tokio::task::spawn_blocking(move || {
+                match resolve_next_key_file(&data_dir, check.as_ref())? {
+                    Leftover::None => {}
+                    Leftover::KeptNew => tracing::warn!(
+                        "finished an interrupted master key rotation: {NEXT_KEY_FILE} replaced \
+                         {KEY_FILE}"
+                    ),
+                    Leftover::KeptOld => tracing::warn!(
+                        "undid an interrupted master key rotation: removed {NEXT_KEY_FILE}"
+                    ),
+                }
+                let path = key_file(&data_dir);
+                match Vault::from_key_file(&path) {
+                    Err(VaultError::KeyFile { source, .. })
+                        if source.kind() == std::io::ErrorKind::NotFound =>
+                    {
+                        if holds_keys {
+                            // A new key could never open what is stored: say what is missing
+                            // instead of creating a useless key file.
+                            Err(VaultError::MissingKeyFile {
+                                path: path.display().to_string(),
+                            })
+                        } else {
+                            Vault::create_key_file(&path)
+                        }
+                    }
+                    other => other,
+                }
+            })
+            .await
+            .map_err(|e| VaultError::KeyFile {
+                path: config.data_dir.display().to_string(),
+                source: std::io::Error::other(e),
+            })??
+        }
+    };
+    verify(pool, &vault).await?;
+    Ok(vault)
+}
+
+/// What became of a `master.key.next` file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Leftover {
+    /// There was none.
+    None,
+    /// The database had been rotated to it: it replaced `master.key`.
+    KeptNew,
+    /// The database had not been rotated: it was removed.
+    KeptOld,
+}
+
+/// Finishes or undoes a rotation that stopped between writing `master.key.next` and renaming
+/// it over `master.key`: the key that opens the check value is kept. The rotation rewrites the
+/// check value in the same transaction as the provider rows, so the check value tells whether
+/// that transaction committed.
+fn resolve_next_key_file(
+    data_dir: &Path,
+    check: Option<&SealedKey>,
+) -> Result<Leftover, VaultError> {
+    let (path, next) = (key_file(data_dir), next_key_file(data_dir));
+    let file_error = |source| VaultError::KeyFile {
+        path: next.display().to_string(),
+        source,
+    };
+    if !next.exists() {
+        return Ok(Leftover::None);
+    }
+    // An unreadable or short `next` file was never used: the rotation writes and flushes it
+    // before it touches the database.
+    let next_opens = Vault::from_key_file(&next)
+        .ok()
+        .zip(check)
+        .is_some_and(|(vault, check)| vault.opens_check(check));
+    if next_opens {
+        std::fs::rename(&next, &path).map_err(file_error)?;
+        sync_dir(data_dir).map_err(file_error)?;
+        return Ok(Leftover::KeptNew);
+    }
+    let current_opens = Vault::from_key_file(&path)
+        .ok()
+        .zip(check)
+        .is_some_and(|(vault, check)| vault.opens_check(check));
+    if current_opens || check.is_none() {
+        std::fs::remove_file(&next).map_err(file_error)?;
+        sync_dir(data_dir).map_err(file_error)?;
+        return Ok(Leftover::KeptOld);
+    }
+    Err(VaultError::WrongMasterKey)
+}
+
+/// Resolves a `master.key.next` left in `data_dir` by an interrupted rotation (nothing when
+/// there is none): the rotation command calls this after its transaction, as a start does.
+pub async fn resolve_leftover(data_dir: &Path, pool: &SqlitePool) -> Result<Leftover, VaultError> {
+    let check = read_check(pool).await?;
+    let dir = data_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || resolve_next_key_file(&dir, check.as_ref()))
+        .await
+        .map_err(|e| VaultError::KeyFile {
+            path: data_dir.display().to_string(),
+            source: std::io::Error::other(e),
+        })?
+}
+
+/// Whether `vault` opens what `pool` holds, without writing anything: the check value if there
+/// is one, else at least one provider key if there are any (a database with neither is opened
+/// by every key).
+pub async fn check_only(pool: &SqlitePool, vault: &Vault) -> Result<bool, VaultError> {
+    if let Some(check) = read_check(pool).await? {
+        return Ok(vault.opens_check(&check));
+    }
+    opens_a_provider_key(pool, vault).await
+}
+
+/// Whether `vault` opens at least one provider key, or there are none.
+async fn opens_a_provider_key(pool: &SqlitePool, vault: &Vault) -> Result<bool, VaultError> {
+    let mut rows = sqlx::query_as::<_, ProviderRow>(
+        "SELECT id, user_id, key_nonce, key_ciphertext FROM providers ORDER BY rowid",
+    )
+    .fetch(pool);
+    let mut seen = false;
+    while let Some(row) = rows.try_next().await? {
+        if open_row(vault, &row).is_ok() {
+            return Ok(true);
+        }
+        seen = true;
+    }
+    Ok(!seen)
+}
+
+/// Flushes a directory's entries (a rename or a removal) to disk.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+async fn read_check(executor: impl SqliteExecutor<'_>) -> Result<Option<SealedKey>, VaultError> {
+    let row: Option<(Vec<u8>, Vec<u8>)> =
+        sqlx::query_as("SELECT check_nonce, check_ciphertext FROM vault_meta WHERE id = 1")
+            .fetch_optional(executor)
+            .await?;
+    Ok(row.map(|(nonce, ciphertext)| SealedKey { nonce, ciphertext }))
+}
+
+async fn write_check(executor: impl SqliteExecutor<'_>, vault: &Vault) -> Result<(), VaultError> {
+    let sealed = vault.seal_check()?;
+    sqlx::query(
+        "INSERT INTO vault_meta (id, check_nonce, check_ciphertext, updated_at) VALUES (1, ?, ?, ?) \
+         ON CONFLICT (id) DO UPDATE SET check_nonce = excluded.check_nonce, \
+         check_ciphertext = excluded.check_ciphertext, updated_at = excluded.updated_at",
+    )
+    .bind(sealed.nonce)
+    .bind(sealed.ciphertext)
+    .bind(crate::db::now_ms())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+async fn provider_count(pool: &SqlitePool) -> Result<i64, VaultError> {
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM providers")
+        .fetch_one(pool)
+        .await?;
+    Ok(count)
+}
+
+/// A provider row's sealed key, with the ids it is bound to (as stored: text).
+type ProviderRow = (String, String, Vec<u8>, Vec<u8>);
+
+fn open_row(vault: &Vault, row: &ProviderRow) -> Result<PlainKey, VaultError> {
+    let (id, user, nonce, ciphertext) = row;
+    let corrupt = || VaultError::Corrupt {
+        provider: id.clone(),
+    };
+    let provider = Uuid::parse_str(id).map_err(|_| corrupt())?;
+    let user = Uuid::parse_str(user).map_err(|_| corrupt())?;
+    let sealed = SealedKey {
+        nonce: nonce.clone(),
+        ciphertext: ciphertext.clone(),
+    };
+    vault.open(user, provider, &sealed).map_err(|_| corrupt())
+}
+
+/// Checks `vault` against the database's check value, writing the check value when there is
+/// none yet (see [`open_vault`]).
+pub async fn verify(pool: &SqlitePool, vault: &Vault) -> Result<(), VaultError> {
+    if let Some(check) = read_check(pool).await? {
+        return if vault.opens_check(&check) {
+            Ok(())
+        } else {
+            Err(VaultError::WrongMasterKey)
+        };
+    }
+    // No check value yet. A database from before check values may hold provider keys: the
+    // key must open one of them before it is written down as the right one.
+    if !opens_a_provider_key(pool, vault).await? {
+        return Err(VaultError::WrongMasterKey);
+    }
+    // Two servers starting at once on a fresh database both get here; the insert keeps the
+    // first value, and the re-read tells the second whether its key is the same.
+    let sealed = vault.seal_check()?;
+    sqlx::query(
+        "INSERT INTO vault_meta (id, check_nonce, check_ciphertext, updated_at) VALUES (1, ?, ?, ?) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(sealed.nonce)
+    .bind(sealed.ciphertext)
+    .bind(crate::db::now_ms())
+    .execute(pool)
+    .await?;
+    match read_check(pool).await? {
+        Some(check) if vault.opens_check(&check) => Ok(()),
+        _ => Err(VaultError::WrongMasterKey),
+    }
+}
+
+/// Re-seals every provider key and the check value from `old` to `new` in one transaction:
+/// either every row is rotated or none is. Returns the number of provider keys re-sealed.
+/// Refuses when `old` does not open the check value or any stored key (naming that provider).
+pub async fn rotate(pool: &SqlitePool, old: &Vault, new: &Vault) -> Result<usize, VaultError> {
+    // IMMEDIATE takes the write lock now, so no provider can be added with the old key between
+    // the read and the commit.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    if let Some(check) = read_check(&mut *tx).await? {
+        if !old.opens_check(&check) {
+            return Err(VaultError::WrongMasterKey);
+        }
+    }
+    let rows: Vec<ProviderRow> = sqlx::query_as(
+        "SELECT id, user_id, key_nonce, key_ciphertext FROM providers ORDER BY rowid",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in &rows {
+        let plain = open_row(old, row)?;
+        let (id, user, _, _) = row;
+        let sealed = new.seal(
+            Uuid::parse_str(user).map_err(|_| VaultError::Seal)?,
+            Uuid::parse_str(id).map_err(|_| VaultError::Seal)?,
+            &plain,
+        )?;
+        sqlx::query("UPDATE providers SET key_nonce = ?, key_ciphertext = ? WHERE id = ?")
+            .bind(sealed.nonce)
+            .bind(sealed.ciphertext)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    write_check(&mut *tx, new).await?;
+    tx.commit().await?;
+    Ok(rows.len())
 }
 
 #[cfg(test)]
@@ -239,5 +591,123 @@ mod tests {
             Err(VaultError::BadMasterKey)
         ));
         assert!(format!("{:?}", PlainKey::new("sk-secret".into())) == "PlainKey([redacted])");
+    }
+
+    /// A migrated database in a temporary directory, with one user and `keys.len()` providers
+    /// sealed with `vault`; returns the pool, the directory and the provider ids.
+    async fn database_with(
+        vault: &Vault,
+        keys: &[&str],
+    ) -> (SqlitePool, tempfile::TempDir, Uuid, Vec<Uuid>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let pool = crate::db::connect(&url).await.expect("database");
+        let user = Uuid::now_v7();
+        sqlx::query(
+            "INSERT INTO users (id, username, password_hash, created_at) VALUES (?, 'u', 'h', 0)",
+        )
+        .bind(user.to_string())
+        .execute(&pool)
+        .await
+        .expect("user");
+        let mut ids = Vec::new();
+        for (n, key) in keys.iter().enumerate() {
+            let id = Uuid::now_v7();
+            let sealed = vault
+                .seal(user, id, &PlainKey::new((*key).into()))
+                .expect("seals");
+            sqlx::query(
+                "INSERT INTO providers (id, user_id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at) \
+                 VALUES (?, ?, ?, 'http://x', 'm', ?, ?, 'hint', 0)",
+            )
+            .bind(id.to_string())
+            .bind(user.to_string())
+            .bind(format!("p{n}"))
+            .bind(sealed.nonce)
+            .bind(sealed.ciphertext)
+            .execute(&pool)
+            .await
+            .expect("provider");
+            ids.push(id);
+        }
+        (pool, dir, user, ids)
+    }
+
+    async fn sealed_rows(pool: &SqlitePool) -> Vec<ProviderRow> {
+        sqlx::query_as(
+            "SELECT id, user_id, key_nonce, key_ciphertext FROM providers ORDER BY rowid",
+        )
+        .fetch_all(pool)
+        .await
+        .expect("rows")
+    }
+
+    #[tokio::test]
+    async fn rotate_re_seals_every_row_and_the_check_value() {
+        let (old, new) = (Vault::from_key([1; 32]), Vault::from_key([2; 32]));
+        let (pool, _dir, _, _) = database_with(&old, &["key-a", "key-b"]).await;
+        verify(&pool, &old).await.expect("check value written");
+        assert_eq!(rotate(&pool, &old, &new).await.expect("rotates"), 2);
+        for (row, key) in sealed_rows(&pool).await.iter().zip(["key-a", "key-b"]) {
+            assert_eq!(open_row(&new, row).expect("opens").expose(), key);
+            assert!(open_row(&old, row).is_err());
+        }
+        assert!(verify(&pool, &new).await.is_ok());
+        assert!(matches!(
+            verify(&pool, &old).await,
+            Err(VaultError::WrongMasterKey)
+        ));
+        // Rotating again from the old key is refused: it no longer opens the check value.
+        assert!(matches!(
+            rotate(&pool, &old, &Vault::from_key([3; 32])).await,
+            Err(VaultError::WrongMasterKey)
+        ));
+    }
+
+    #[tokio::test]
+    async fn rotate_is_all_or_nothing() {
+        let (old, new) = (Vault::from_key([1; 32]), Vault::from_key([2; 32]));
+        let (pool, _dir, _, ids) = database_with(&old, &["key-a", "key-b", "key-c"]).await;
+        verify(&pool, &old).await.expect("check value written");
+        // The last row (rotated last) is corrupt: the two before it were already re-sealed
+        // inside the transaction when it fails.
+        sqlx::query("UPDATE providers SET key_ciphertext = x'00112233' WHERE id = ?")
+            .bind(ids[2].to_string())
+            .execute(&pool)
+            .await
+            .expect("corrupts");
+        let before = sealed_rows(&pool).await;
+        let check_before = read_check(&pool).await.expect("reads");
+        match rotate(&pool, &old, &new).await {
+            Err(VaultError::Corrupt { provider }) => assert_eq!(provider, ids[2].to_string()),
+            other => panic!("expected a corrupt row, got {other:?}"),
+        }
+        assert_eq!(sealed_rows(&pool).await, before, "no row changed");
+        assert_eq!(read_check(&pool).await.expect("reads"), check_before);
+        assert!(verify(&pool, &old).await.is_ok());
+        assert_eq!(open_row(&old, &before[0]).expect("opens").expose(), "key-a");
+    }
+
+    #[tokio::test]
+    async fn verify_writes_the_check_value_only_for_a_key_that_opens_the_rows() {
+        let right = Vault::from_key([1; 32]);
+        let (pool, _dir, _, _) = database_with(&right, &["key-a"]).await;
+        // A database from before check values: the wrong key opens no row and writes nothing.
+        assert!(matches!(
+            verify(&pool, &Vault::from_key([9; 32])).await,
+            Err(VaultError::WrongMasterKey)
+        ));
+        assert_eq!(read_check(&pool).await.expect("reads"), None);
+        verify(&pool, &right)
+            .await
+            .expect("the right key is written down");
+        assert!(read_check(&pool).await.expect("reads").is_some());
+        assert!(check_only(&pool, &right).await.expect("checks"));
+        assert!(!check_only(&pool, &Vault::from_key([9; 32]))
+            .await
+            .expect("checks"));
+        // The check value and a provider key have different associated data.
+        let check = read_check(&pool).await.expect("reads").expect("present");
+        assert!(right.open(Uuid::nil(), Uuid::nil(), &check).is_err());
     }
 }
