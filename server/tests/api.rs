@@ -172,7 +172,7 @@ async fn llm_gateway_streams_and_forwards_the_key() {
     let reply = alice
         .post(
             &format!("/api/v1/llm/{id}/chat/completions"),
-            json!({ "messages": messages("a library"), "stream": true }),
+            json!({ "messages": messages("a library"), "stream": true, "stream_options": { "include_usage": true } }),
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);

@@ -209,6 +209,7 @@ fn Workbench() -> impl IntoView {
             stream: true,
             temperature: Some(0.2),
             response_format: Some(serde_json::json!({ "type": "json_object" })),
+            stream_options: Some(serde_json::json!({ "include_usage": true })),
         };
         let controller = web_sys::AbortController::new().ok();
         let signal = controller.as_ref().map(|c| c.signal());

@@ -1,7 +1,9 @@
 //! The fake OpenAI-compatible provider as a program, for demos and browser tests.
 //!
 //! `fake-provider --addr 127.0.0.1:3199` serves the demo script; point a provider at
-//! `http://127.0.0.1:3199/v1` with any model name.
+//! `http://127.0.0.1:3199/v1` with any model name. Directives after `?` in the model name
+//! make a call fail on purpose, for demos of the error handling: `fake-model?status=503`,
+//! `fake-model?drip_ms=2000`, `fake-model?cut_after=5` (see `server::fake::Directives`).
 
 use clap::Parser;
 use server::fake::{router, FakeOptions, Script};

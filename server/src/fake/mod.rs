@@ -1,11 +1,17 @@
 //! A fake OpenAI-compatible provider for tests and demos: `/v1/chat/completions` (streamed and
-//! not) and `/v1/models`, answering from a script.
+//! not) and `/v1/models`, answering from a script, and failing on request.
 //!
 //! A *script* is a list of rules; the first rule whose `when_contains` occurs in the last user
 //! message (ignoring case; an empty string matches everything) gives the reply. Streams are cut
 //! into chunks of `chunk_chars` characters sent `chunk_delay` apart, as real providers do, so
 //! progress is visible. With `expect_key` set, a request without that bearer key gets the 401
 //! a real provider would send. Every request is recorded for tests to inspect.
+//!
+//! *Directives* in the model name, after `?`, make one request fail in a chosen way, e.g.
+//! `fake-model?status=503&times=1` (see [`Directives`]). A *chunk* is one piece of the body
+//! as sent: one SSE event of a stream, or one `chunk_chars` slice of a non-streamed body that
+//! a directive asked to send in pieces. A stream dropped before it finished (the client went
+//! away) is counted in [`Fake::cancelled`].
 
 pub mod anthropic;
 
@@ -17,11 +23,15 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::{
-    sync::{Arc, Mutex},
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::Duration,
 };
 
@@ -61,7 +71,8 @@ impl Script {
         }
     }
 
-    fn reply_for(&self, prompt: &str) -> Option<&str> {
+    /// The reply to `prompt`, if a rule matches.
+    pub fn reply_for(&self, prompt: &str) -> Option<&str> {
         let prompt = prompt.to_lowercase();
         self.rules
             .iter()
@@ -99,11 +110,191 @@ pub struct Recorded {
     pub body: Value,
 }
 
-/// The fake's state: options and the requests seen so far.
+/// The fake's state: options, the requests seen so far, and the streams its clients left.
 #[derive(Debug)]
 pub struct Fake {
     pub options: FakeOptions,
     pub requests: Mutex<Vec<Recorded>>,
+    /// Response bodies dropped before they finished: the client closed the connection.
+    pub cancelled: AtomicUsize,
+    /// Requests seen per exact model string, for `times`.
+    seen: Mutex<HashMap<String, u32>>,
+}
+
+/// Failure modes for one request, read from its model name after `?`
+/// (`fake-model?status=429&retry_after=1&times=1`). Unknown names and unreadable values are
+/// ignored.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Directives {
+    /// `status=N`: answer with this status and an error body.
+    pub status: Option<u16>,
+    /// `times=N`: fail only the first N requests with this exact model string.
+    pub times: Option<u32>,
+    /// `retry_after=S`: send `Retry-After: S` (with a 429 unless `status` says otherwise).
+    pub retry_after: Option<u64>,
+    /// `first_byte_ms=N`: wait this long before the response headers.
+    pub first_byte: Option<Duration>,
+    /// `drip_ms=N`: wait this long between chunks.
+    pub drip: Option<Duration>,
+    /// `reset_after=N`: send N chunks, then abort the connection.
+    pub reset_after: Option<usize>,
+    /// `malformed_after=N`: the N-th chunk's JSON is broken (counting from 1); a non-streamed
+    /// body is broken JSON.
+    pub malformed_after: Option<usize>,
+    /// `cut_after=N`: end the body cleanly after N chunks, without `[DONE]`.
+    pub cut_after: Option<usize>,
+}
+
+/// Reads the directives in a model name.
+pub fn directives(model: &str) -> Directives {
+    let mut d = Directives::default();
+    let Some((_, query)) = model.split_once('?') else {
+        return d;
+    };
+    for pair in query.split('&') {
+        let Some((name, value)) = pair.split_once('=') else {
+            continue;
+        };
+        let number = value.trim().parse::<u64>().ok();
+        let ms = number.map(Duration::from_millis);
+        let count = number.and_then(|n| usize::try_from(n).ok());
+        match name.trim() {
+            "status" => d.status = number.and_then(|n| u16::try_from(n).ok()),
+            "times" => d.times = number.and_then(|n| u32::try_from(n).ok()),
+            "retry_after" => d.retry_after = number,
+            "first_byte_ms" => d.first_byte = ms,
+            "drip_ms" => d.drip = ms,
+            "reset_after" => d.reset_after = count,
+            "malformed_after" => d.malformed_after = count,
+            "cut_after" => d.cut_after = count,
+            _ => {}
+        }
+    }
+    d
+}
+
+impl Directives {
+    /// The error status to answer with: `status`, or 429 when only `retry_after` is given.
+    pub fn failure_status(&self) -> Option<StatusCode> {
+        match (self.status, self.retry_after) {
+            (Some(status), _) => StatusCode::from_u16(status).ok(),
+            (None, Some(_)) => Some(StatusCode::TOO_MANY_REQUESTS),
+            (None, None) => None,
+        }
+    }
+
+    /// Waits `first_byte`, if set.
+    pub async fn wait_first_byte(&self) {
+        if let Some(wait) = self.first_byte {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Whether the body goes out in pieces (a directive acts on its chunks).
+    fn chunked(&self) -> bool {
+        self.drip.is_some() || self.reset_after.is_some() || self.cut_after.is_some()
+    }
+}
+
+impl Fake {
+    /// The directives that apply to this request: those in `model`, or none once `times`
+    /// requests with this exact model string have had them. Counts the request.
+    pub fn active(&self, model: &str) -> Directives {
+        let d = directives(model);
+        let Some(times) = d.times else {
+            return d;
+        };
+        let Ok(mut seen) = self.seen.lock() else {
+            return d;
+        };
+        let n = seen.entry(model.to_string()).or_default();
+        *n += 1;
+        if *n <= times {
+            d
+        } else {
+            Directives::default()
+        }
+    }
+
+    /// Wraps a response body so that dropping it before its end counts in `cancelled`. The
+    /// body ends at its last item or at its first error.
+    pub fn track<T, E>(
+        self: &Arc<Self>,
+        body: impl Stream<Item = Result<T, E>> + Send + 'static,
+    ) -> impl Stream<Item = Result<T, E>> + Send + 'static
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        /// Counts a drop before the end.
+        struct Guard {
+            fake: Arc<Fake>,
+            finished: bool,
+        }
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                if !self.finished {
+                    self.fake.cancelled.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+        let guard = Guard {
+            fake: self.clone(),
+            finished: false,
+        };
+        futures::stream::unfold(
+            (Box::pin(body), guard),
+            |(mut body, mut guard)| async move {
+                if guard.finished {
+                    return None;
+                }
+                match body.next().await {
+                    None => {
+                        guard.finished = true;
+                        drop(guard);
+                        None
+                    }
+                    Some(Err(e)) => {
+                        guard.finished = true;
+                        Some((Err(e), (body, guard)))
+                    }
+                    Some(Ok(item)) => Some((Ok(item), (body, guard))),
+                }
+            },
+        )
+    }
+
+    /// Sends `pieces` as a body, honouring `drip`, `reset_after` and `cut_after`;
+    /// `delay` is the gap between pieces when `drip` is not set.
+    fn pieces_body(self: &Arc<Self>, pieces: Vec<String>, delay: Duration, d: &Directives) -> Body {
+        let delay = d.drip.unwrap_or(delay);
+        let (reset_after, cut_after) = (d.reset_after, d.cut_after);
+        let pieces = futures::stream::unfold(
+            (pieces.into_iter(), 0usize),
+            move |(mut pieces, sent)| async move {
+                if sent > 0 && !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                if reset_after == Some(sent) {
+                    if delay.is_zero() {
+                        // Let the pieces before the reset reach the client first.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    let reset = std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "the fake provider resets the connection (reset_after)",
+                    );
+                    return Some((Err(reset), (pieces, sent + 1)));
+                }
+                if cut_after == Some(sent) {
+                    return None;
+                }
+                let piece = pieces.next()?;
+                Some((Ok(piece), (pieces, sent + 1)))
+            },
+        );
+        Body::from_stream(self.track(pieces))
+    }
 }
 
 /// The fake's router.
@@ -111,6 +302,8 @@ pub fn router(options: FakeOptions) -> (Router, Arc<Fake>) {
     let fake = Arc::new(Fake {
         options,
         requests: Mutex::new(Vec::new()),
+        cancelled: AtomicUsize::new(0),
+        seen: Mutex::new(HashMap::new()),
     });
     let router = Router::new()
         .route("/v1/chat/completions", post(chat))
@@ -120,18 +313,61 @@ pub fn router(options: FakeOptions) -> (Router, Arc<Fake>) {
     (router, fake)
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
-    (
+/// An OpenAI-style error answer, with `Retry-After` if given.
+pub fn openai_error(status: StatusCode, message: &str, retry_after: Option<u64>) -> Response {
+    let kind = match status.as_u16() {
+        401 => "authentication_error",
+        429 => "rate_limit_error",
+        500..=599 => "server_error",
+        _ => "invalid_request_error",
+    };
+    let mut response = (
         status,
-        Json(json!({ "error": { "message": message, "type": "invalid_request_error" } })),
+        Json(json!({ "error": { "message": message, "type": kind } })),
     )
-        .into_response()
+        .into_response();
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, seconds.into());
+    }
+    response
 }
 
-async fn models() -> Json<Value> {
-    Json(
-        json!({ "object": "list", "data": [{ "id": "fake-model", "object": "model", "owned_by": "data-modeller" }] }),
-    )
+fn error(status: StatusCode, message: &str) -> Response {
+    openai_error(status, message, None)
+}
+
+/// Whether the request carries the expected key, as a bearer token or (Anthropic's way) as
+/// `x-api-key`.
+fn key_ok(fake: &Fake, headers: &HeaderMap) -> bool {
+    let Some(expected) = &fake.options.expect_key else {
+        return true;
+    };
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    header(header::AUTHORIZATION.as_str()) == Some(&format!("Bearer {expected}"))
+        || header("x-api-key") == Some(expected)
+}
+
+async fn models(State(fake): State<Arc<Fake>>, headers: HeaderMap) -> Response {
+    if !key_ok(&fake, &headers) {
+        return error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
+    }
+    if headers.contains_key("anthropic-version") {
+        let model = json!({
+            "type": "model", "id": "fake-model", "display_name": "Fake Model",
+            "created_at": "2025-01-01T00:00:00Z",
+        });
+        return Json(json!({
+            "data": [model], "has_more": false, "first_id": "fake-model", "last_id": "fake-model",
+        }))
+        .into_response();
+    }
+    Json(json!({
+        "object": "list",
+        "data": [{ "id": "fake-model", "object": "model", "owned_by": "data-modeller" }],
+    }))
+    .into_response()
 }
 
 async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -> Response {
@@ -148,10 +384,19 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
             body: body.clone(),
         });
     }
-    if let Some(expected) = &fake.options.expect_key {
-        if authorization.as_deref() != Some(&format!("Bearer {expected}")) {
-            return error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
-        }
+    if !key_ok(&fake, &headers) {
+        return error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
+    }
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("fake-model")
+        .to_string();
+    let d = fake.active(&model);
+    d.wait_first_byte().await;
+    if let Some(status) = d.failure_status() {
+        let message = format!("the fake provider fails with {} as asked", status.as_u16());
+        return openai_error(status, &message, d.retry_after);
     }
     let Some(messages) = body.get("messages").and_then(Value::as_array) else {
         return error(StatusCode::BAD_REQUEST, "messages is required");
@@ -168,11 +413,6 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
             "the fake provider's script has no reply for this prompt",
         );
     };
-    let model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or("fake-model")
-        .to_string();
     let prompt_chars: usize = messages
         .iter()
         .filter_map(|m| m.get("content")?.as_str())
@@ -183,33 +423,54 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
         "completion_tokens": reply.len() / 4,
         "total_tokens": prompt_chars / 4 + reply.len() / 4,
     });
+    let chunk_chars = fake.options.chunk_chars.max(1);
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     if !stream {
-        return Json(json!({
+        let answer = json!({
             "id": "chatcmpl-fake",
             "object": "chat.completion",
             "model": model,
             "choices": [{ "index": 0, "message": { "role": "assistant", "content": reply }, "finish_reason": "stop" }],
             "usage": usage,
-        }))
-        .into_response();
+        })
+        .to_string();
+        let answer = if d.malformed_after.is_some() {
+            answer[..answer.len() / 2].to_string()
+        } else {
+            answer
+        };
+        if !d.chunked() {
+            return ([(header::CONTENT_TYPE, "application/json")], answer).into_response();
+        }
+        let chars: Vec<char> = answer.chars().collect();
+        let pieces = chars
+            .chunks(chunk_chars)
+            .map(|piece| piece.iter().collect())
+            .collect();
+        return Response::builder()
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(fake.pieces_body(pieces, Duration::ZERO, &d))
+            .unwrap_or_else(|_| {
+                error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "could not build the body",
+                )
+            });
     }
     let include_usage = body
         .pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let (chunk_chars, delay) = (fake.options.chunk_chars.max(1), fake.options.chunk_delay);
-    let events = async_stream(
-        reply,
-        model,
-        chunk_chars,
-        delay,
-        include_usage.then_some(usage),
-    );
+    let mut events = stream_events(&reply, &model, chunk_chars, include_usage.then_some(usage));
+    if let Some(n) = d.malformed_after.filter(|n| (1..=events.len()).contains(n)) {
+        events[n - 1] =
+            "data: {\"id\": \"chatcmpl-fake\", \"choices\": [{\"delta\": {\"content\": \"bro\n\n"
+                .to_string();
+    }
     Response::builder()
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
-        .body(Body::from_stream(events))
+        .body(fake.pieces_body(events, fake.options.chunk_delay, &d))
         .unwrap_or_else(|_| {
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -218,14 +479,14 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
         })
 }
 
-/// The SSE events of a streamed answer, sent `delay` apart.
-fn async_stream(
-    reply: String,
-    model: String,
+/// The SSE events of a streamed answer: the role, the reply in pieces of `chunk_chars`, the
+/// finish reason, the usage if asked for, and `[DONE]`.
+fn stream_events(
+    reply: &str,
+    model: &str,
     chunk_chars: usize,
-    delay: Duration,
     usage: Option<Value>,
-) -> impl futures::Stream<Item = Result<String, std::convert::Infallible>> {
+) -> Vec<String> {
     let chunk = |delta: Value, finish: Value| {
         let event = json!({
             "id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": model,
@@ -250,10 +511,49 @@ fn async_stream(
         events.push(format!("data: {event}\n\n"));
     }
     events.push("data: [DONE]\n\n".to_string());
-    futures::stream::iter(events.into_iter().enumerate()).then(move |(i, event)| async move {
-        if i > 0 && !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-        Ok(event)
-    })
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_are_read_from_the_model_name() {
+        assert_eq!(directives("fake-model"), Directives::default());
+        assert_eq!(
+            directives("fake-model?status=503&times=1&retry_after=2&first_byte_ms=30&drip_ms=5&reset_after=3&malformed_after=4&cut_after=5&nonsense=1&status2"),
+            Directives {
+                status: Some(503),
+                times: Some(1),
+                retry_after: Some(2),
+                first_byte: Some(Duration::from_millis(30)),
+                drip: Some(Duration::from_millis(5)),
+                reset_after: Some(3),
+                malformed_after: Some(4),
+                cut_after: Some(5),
+            }
+        );
+        assert_eq!(directives("m?status=abc").status, None);
+        assert_eq!(
+            directives("m?retry_after=3").failure_status(),
+            Some(StatusCode::TOO_MANY_REQUESTS)
+        );
+    }
+
+    #[test]
+    fn times_counts_per_exact_model_string() {
+        let (_, fake) = router(FakeOptions::default());
+        let failing = "m?status=500&times=2";
+        assert_eq!(fake.active(failing).status, Some(500));
+        assert_eq!(fake.active("m?status=500&times=1").status, Some(500));
+        assert_eq!(fake.active(failing).status, Some(500));
+        assert_eq!(fake.active(failing), Directives::default());
+        assert_eq!(fake.active("m?status=400").status, Some(400));
+        assert_eq!(
+            fake.active("m?status=400").status,
+            Some(400),
+            "no times: always"
+        );
+    }
 }

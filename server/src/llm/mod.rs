@@ -1,32 +1,53 @@
 //! The LLM gateway: forwards an OpenAI-style chat-completions request to the user's provider
 //! with the key from the vault, and passes the answer back.
 //!
-//! Streams are passed through chunk by chunk as they arrive (no buffering); on the way, a
-//! [`UsageTap`] reads the `usage` the provider reports for token accounting. Every upstream
-//! failure becomes an `AI_*` error that says what to do. The gateway does not build prompts or
-//! parse models: that happens in the browser.
+//! A *call* is one client request; an *attempt* is one upstream request made for it. Before
+//! the client hears anything, the forwarder waits for the provider's status, headers and
+//! *first byte* (the first body chunk), so that every failure up to that point is a proper
+//! HTTP error, and the ones worth it (429, 5xx, a refused connection) are retried with
+//! jittered exponential backoff. After the first byte the client's stream is committed: the
+//! provider's chunks go through a [`Shaper`] as they arrive (no buffering, no coalescing), and
+//! a failure ends the stream with one final in-band event
+//! `data: {"error":{"code":"AI_STREAM_…","message":"…"}}` and no `[DONE]`, which the OpenAI
+//! SDKs raise as an API error.
+//!
+//! Every call, however it ends (answered, failed, or left by the client), is closed by its
+//! [`Ledger`]: the rate limiter's token charge is corrected with the reported usage, metrics
+//! are recorded and one log line is written. The gateway does not build prompts or parse
+//! models: that happens in the browser.
 
 pub mod anthropic;
 pub mod stream;
 
-use crate::error::ApiError;
-use crate::ratelimit::LlmGrant;
+use crate::error::{whole_seconds, ApiError};
+use crate::metrics::Metrics;
+use crate::ratelimit::{LlmGrant, RateLimiter};
 use crate::routes::providers::StoredProvider;
 use crate::vault::PlainKey;
 use crate::AppState;
-use app::wire::{parse_stream_event, ModelInfo, StreamEvent, Usage};
+use app::wire::{ModelInfo, ProviderKind, Usage};
 use axum::{
     body::Body,
     http::{header, HeaderValue, StatusCode},
     response::Response,
 };
-use futures::StreamExt;
+use bytes::Bytes;
+use futures::{stream::BoxStream, StreamExt};
 use serde_json::Value;
-use std::time::Duration;
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+use stream::{PassThrough, Shaper, StreamFault};
+use tokio::time::{timeout_at, Instant};
 use uuid::Uuid;
 
 /// The largest error body read from a provider.
 const MAX_ERROR_BODY: usize = 64 * 1024;
+/// The largest non-streamed answer read from a provider.
+const MAX_BODY: usize = 32 * 1024 * 1024;
+/// The largest model list read from a provider.
+const MAX_MODELS_BODY: usize = 8 * 1024 * 1024;
 
 /// When to give up on a provider and how to retry it, from the configuration.
 #[derive(Clone, Copy, Debug)]
@@ -53,6 +74,86 @@ impl Policy {
             retry_max_wait: ms(config.upstream_retry_max_wait_ms),
         }
     }
+
+    /// The wait before retry number `attempt` (0 for the first retry) after a failure that
+    /// may be retried, or `None` to give up: when the retries are used up, or when the
+    /// provider's `Retry-After` is longer than `retry_max_wait`. Without a `Retry-After`, the
+    /// wait is [`backoff`] with the random draw `unit`.
+    pub fn retry_wait(
+        &self,
+        attempt: u32,
+        retry_after: Option<Duration>,
+        unit: f64,
+    ) -> Option<Duration> {
+        if attempt >= self.retries {
+            return None;
+        }
+        match retry_after {
+            Some(wait) if wait > self.retry_max_wait => None,
+            Some(wait) => Some(wait),
+            None => Some(backoff(self.retry_base, self.retry_max_wait, attempt, unit)),
+        }
+    }
+}
+
+/// Exponential backoff with full jitter: a uniform draw between zero and
+/// `base * 2^attempt`, at most `max_wait`. Full jitter spreads the retries of many clients
+/// that failed together, so they do not come back together. `unit` is the random draw in
+/// `[0, 1)`, passed in so that tests can choose it.
+pub fn backoff(base: Duration, max_wait: Duration, attempt: u32, unit: f64) -> Duration {
+    let ceiling = base
+        .saturating_mul(2u32.saturating_pow(attempt))
+        .min(max_wait);
+    ceiling.mul_f64(unit.clamp(0.0, 1.0))
+}
+
+/// Reads a `Retry-After` value: whole seconds, or an HTTP date (IMF-fixdate,
+/// `Sun, 06 Nov 1994 08:49:37 GMT`) counted from `now`; a date in the past means now.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = parse_http_date(value)?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn parse_http_date(value: &str) -> Option<SystemTime> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (_weekday, rest) = value.split_once(", ")?;
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let [day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    let day: i64 = day.parse().ok()?;
+    let month = MONTHS.iter().position(|m| m == month)? as i64 + 1;
+    let year: i64 = year.parse().ok()?;
+    let hms: Vec<i64> = time
+        .split(':')
+        .map(|n| n.parse().ok())
+        .collect::<Option<_>>()?;
+    let [h, m, s] = hms.as_slice() else {
+        return None;
+    };
+    if !(1..=31).contains(&day)
+        || !(0..24).contains(h)
+        || !(0..60).contains(m)
+        || !(0..61).contains(s)
+    {
+        return None;
+    }
+    // Days from 1970-01-01 to the date, in the proleptic Gregorian calendar (H. Hinnant's
+    // `days_from_civil`).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = u64::try_from(days * 86_400 + h * 3600 + m * 60 + s).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds))
 }
 
 /// One call to forward: whose, to which provider, with which key and body.
@@ -87,26 +188,150 @@ pub fn estimate_tokens(body: &Value, default_completion: u64) -> u64 {
     (prompt_chars as u64).div_ceil(4) + completion
 }
 
-/// Lists the models the provider offers.
+/// Lists the models the provider offers: `GET {base_url}/models`, in OpenAI's shape
+/// (`data[].id`) or, for Anthropic, in its own; with the same timeouts, retries and errors as
+/// a chat call.
 pub async fn list_models(
-    _state: &AppState,
-    _provider: &StoredProvider,
-    _key: &PlainKey,
+    state: &AppState,
+    provider: &StoredProvider,
+    key: &PlainKey,
 ) -> Result<Vec<ModelInfo>, ApiError> {
-    Err(ApiError::internal("listing models is not written yet"))
+    let headers = auth_headers(provider.kind, key)?;
+    let url = format!("{}/models", provider.base_url.trim_end_matches('/'));
+    let mut upstream = Upstream::new(state, key, Instant::now());
+    let result = async {
+        let opened = upstream
+            .open(|| state.http.get(&url).headers(headers.clone()))
+            .await?;
+        let body = upstream.read_all(opened, MAX_MODELS_BODY).await?;
+        let value: Value = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
+        if provider.kind == ProviderKind::Anthropic {
+            return Ok(anthropic::parse_models(&value));
+        }
+        let data = value.get("data").and_then(Value::as_array).ok_or_else(|| {
+            upstream_error(
+                "AI_UPSTREAM_MALFORMED",
+                StatusCode::BAD_GATEWAY,
+                "the provider's model list has no `data` array: check that the base URL is an OpenAI-compatible API".into(),
+            )
+        })?;
+        Ok(data
+            .iter()
+            .filter_map(|m| {
+                Some(ModelInfo {
+                    id: m.get("id")?.as_str()?.to_string(),
+                    name: m.get("name").and_then(Value::as_str).map(str::to_string),
+                })
+            })
+            .collect())
+    }
+    .await;
+    if let Err(e) = &result {
+        state.metrics.upstream_error(error_code(e));
+    }
+    result
 }
 
 /// Forwards the call to the provider and returns the response to send to the client. The
-/// grant's token charge is corrected with the reported usage when the call ends.
-pub async fn forward(state: &AppState, call: Call, _grant: LlmGrant) -> Result<Response, ApiError> {
+/// grant's token charge is corrected with the reported usage when the call ends, however it
+/// ends.
+pub async fn forward(state: &AppState, call: Call, grant: LlmGrant) -> Result<Response, ApiError> {
     let Call {
         user,
         provider,
         key,
         mut body,
     } = call;
-    let (http, provider, key) = (&state.http, &provider, &key);
-    let first_byte_timeout = Policy::from_config(&state.config).first_byte;
+    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let mut ledger = Ledger {
+        limiter: state.limiter.clone(),
+        metrics: state.metrics.clone(),
+        user,
+        provider: provider.id,
+        kind: provider.kind,
+        stream,
+        charged: grant.charged,
+        started: Instant::now(),
+        first_byte: None,
+        retries: 0,
+        answered: false,
+        usage: None,
+        outcome: None,
+    };
+    let answer = match answer(state, &provider, &key, &mut body, &mut ledger).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            ledger.end(error_code(&e));
+            return Err(e);
+        }
+    };
+    let mut response = match answer {
+        Answer::Whole(bytes) => {
+            ledger.end("ok");
+            let mut response = Response::new(Body::from(bytes));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Answer::Stream {
+            first,
+            rest,
+            shaper,
+        } => {
+            let policy = Policy::from_config(&state.config);
+            let relay = Relay {
+                upstream: Some(rest.bytes_stream().boxed()),
+                first: Some(first),
+                shaper,
+                deadline: ledger.started + policy.total,
+                ledger,
+                key,
+                policy,
+                last: Instant::now(),
+            };
+            let chunks = futures::stream::unfold(relay, |mut relay| async move {
+                let bytes = relay.next().await?;
+                Some((Ok::<_, std::convert::Infallible>(bytes), relay))
+            });
+            let mut response = Response::new(Body::from_stream(chunks));
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            // Tell reverse proxies (nginx) not to buffer the stream.
+            headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+            response
+        }
+    };
+    *response.status_mut() = StatusCode::OK;
+    Ok(response)
+}
+
+/// A provider's answer, up to the point where the client is told it succeeded.
+enum Answer {
+    /// A non-streamed answer, read whole and checked.
+    Whole(Bytes),
+    /// A stream whose first chunk has arrived and been shaped.
+    Stream {
+        first: Bytes,
+        rest: reqwest::Response,
+        shaper: Box<dyn Shaper>,
+    },
+}
+
+/// Checks the request, sends it (with retries), and waits for the first byte; a non-streamed
+/// answer is read whole.
+async fn answer(
+    state: &AppState,
+    provider: &StoredProvider,
+    key: &PlainKey,
+    body: &mut Value,
+    ledger: &mut Ledger,
+) -> Result<Answer, ApiError> {
     let object = body
         .as_object_mut()
         .ok_or_else(|| ApiError::invalid("VAL_CHAT_REQUEST", "the body must be a JSON object"))?;
@@ -123,70 +348,591 @@ pub async fn forward(state: &AppState, call: Call, _grant: LlmGrant) -> Result<R
     {
         object.insert("model".into(), Value::String(provider.model.clone()));
     }
-    let stream = object
-        .get("stream")
+    let model = object
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let client_wants_usage = object
+        .get("stream_options")
+        .and_then(|o| o.get("include_usage"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    if stream {
-        // Ask for usage in the stream's last chunk, for token accounting.
-        object.insert(
-            "stream_options".into(),
-            serde_json::json!({ "include_usage": true }),
-        );
-    }
-    let url = format!(
-        "{}/chat/completions",
-        provider.base_url.trim_end_matches('/')
-    );
-    let mut request = http.post(&url).json(&body);
-    if !key.expose().is_empty() {
-        request = request.bearer_auth(key.expose());
-    }
-    let started = std::time::Instant::now();
-    let upstream = match tokio::time::timeout(first_byte_timeout, request.send()).await {
-        Err(_) => {
-            return Err(upstream_error(
-                "AI_UPSTREAM_TIMEOUT",
-                StatusCode::GATEWAY_TIMEOUT,
-                format!(
-                    "the provider did not answer within {} ms: try again later",
-                    first_byte_timeout.as_millis()
-                ),
-            ))
+    let stream = ledger.stream;
+    let (path, payload) = if provider.kind == ProviderKind::Anthropic {
+        ("messages", anthropic::to_messages_request(body)?)
+    } else {
+        if stream {
+            // Ask for usage in the stream's last chunk, for token accounting; the
+            // pass-through leaves that chunk out again if the client did not ask for it.
+            match object.get_mut("stream_options") {
+                Some(Value::Object(options)) => {
+                    options.insert("include_usage".into(), Value::Bool(true));
+                }
+                _ => {
+                    object.insert(
+                        "stream_options".into(),
+                        serde_json::json!({ "include_usage": true }),
+                    );
+                }
+            }
         }
-        Ok(Err(e)) => return Err(transport_error(&e)),
-        Ok(Ok(response)) => response,
+        ("chat/completions", std::mem::take(body))
     };
-    let status = upstream.status();
-    if !status.is_success() {
-        return Err(status_error(upstream, key).await);
+    let payload = Bytes::from(serde_json::to_vec(&payload).map_err(ApiError::internal)?);
+    let url = format!("{}/{path}", provider.base_url.trim_end_matches('/'));
+    let headers = auth_headers(provider.kind, key)?;
+    let mut upstream = Upstream::new(state, key, ledger.started);
+    let opened = upstream
+        .open(|| {
+            state
+                .http
+                .post(&url)
+                .headers(headers.clone())
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(payload.clone())
+        })
+        .await;
+    ledger.retries = upstream.retries;
+    let opened = opened?;
+    if let Some(elapsed) = upstream.first_byte {
+        state
+            .metrics
+            .llm_first_byte(provider.kind.as_str(), elapsed);
     }
-    tracing::info!(%user, provider = %provider.id, stream, first_byte_ms = started.elapsed().as_millis() as u64, "llm call forwarded");
-    let content_type = upstream
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .cloned()
-        .unwrap_or_else(|| {
-            HeaderValue::from_static(if stream {
-                "text/event-stream"
-            } else {
-                "application/json"
-            })
-        });
-    let mut tap = UsageTap::new(user, provider.id, stream);
-    let chunks = upstream.bytes_stream().map(move |chunk| {
-        if let Ok(bytes) = &chunk {
-            tap.feed(bytes);
+    let first_byte = ledger.started.elapsed();
+    ledger.first_byte = Some(first_byte);
+    tracing::info!(
+        user = %ledger.user,
+        provider = %provider.id,
+        stream,
+        first_byte_ms = first_byte.as_millis() as u64,
+        retries = upstream.retries,
+        "llm call forwarded"
+    );
+    if !stream {
+        let bytes = upstream.read_all(opened, MAX_BODY).await?;
+        let (bytes, usage) = whole_answer(provider.kind, bytes, key)?;
+        ledger.usage = usage;
+        ledger.answered = true;
+        return Ok(Answer::Whole(bytes));
+    }
+    let mut shaper: Box<dyn Shaper> = if provider.kind == ProviderKind::Anthropic {
+        Box::new(anthropic::StreamTranslator::new(model, client_wants_usage))
+    } else {
+        Box::new(PassThrough::new(client_wants_usage))
+    };
+    let Opened { response, first } = opened;
+    let Some(first) = first else {
+        return Err(upstream_error(
+            "AI_UPSTREAM_INCOMPLETE",
+            StatusCode::BAD_GATEWAY,
+            "the provider answered with an empty stream: try again".into(),
+        ));
+    };
+    // Nothing has reached the client yet: a fault in the first chunk is still an HTTP error.
+    let first = shaper
+        .feed(&first)
+        .map_err(|fault| early_fault(fault, key))?;
+    ledger.usage = shaper.usage();
+    Ok(Answer::Stream {
+        first,
+        rest: response,
+        shaper,
+    })
+}
+
+/// Checks a non-streamed answer and reads its usage; Anthropic's is translated.
+fn whole_answer(
+    kind: ProviderKind,
+    bytes: Vec<u8>,
+    key: &PlainKey,
+) -> Result<(Bytes, Option<Usage>), ApiError> {
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| malformed(&e))?;
+    let (bytes, value) = if kind == ProviderKind::Anthropic {
+        let value = anthropic::to_chat_completion(&value).map_err(|f| early_fault(f, key))?;
+        let bytes = Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
+        (bytes, value)
+    } else {
+        if value.get("choices").is_none() {
+            if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+                return Err(early_fault(
+                    StreamFault::Provider(provider_message(error)),
+                    key,
+                ));
+            }
         }
-        chunk
-    });
-    let mut response = Response::new(Body::from_stream(chunks));
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, content_type);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // Tell reverse proxies (nginx) not to buffer the stream.
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    Ok(response)
+        (Bytes::from(bytes), value)
+    };
+    let usage = value
+        .get("usage")
+        .and_then(|u| serde_json::from_value::<Usage>(u.clone()).ok());
+    Ok((bytes, usage))
+}
+
+/// The provider's authentication headers, marked sensitive so that no debug output shows them.
+fn auth_headers(kind: ProviderKind, key: &PlainKey) -> Result<header::HeaderMap, ApiError> {
+    let secret = |value: String| {
+        let mut value = HeaderValue::from_str(&value).map_err(|_| {
+            ApiError::invalid(
+                "AI_KEY_INVALID",
+                "the API key has characters that cannot be sent in a header: enter it again under Providers",
+            )
+        })?;
+        value.set_sensitive(true);
+        Ok::<_, ApiError>(value)
+    };
+    let mut headers = header::HeaderMap::new();
+    let key = key.expose();
+    match kind {
+        ProviderKind::Anthropic => {
+            if !key.is_empty() {
+                headers.insert("x-api-key", secret(key.to_string())?);
+            }
+            headers.insert(
+                "anthropic-version",
+                HeaderValue::from_static(anthropic::API_VERSION),
+            );
+        }
+        ProviderKind::OpenAi | ProviderKind::OpenRouter | ProviderKind::Compatible => {
+            if !key.is_empty() {
+                headers.insert(header::AUTHORIZATION, secret(format!("Bearer {key}"))?);
+            }
+            if kind == ProviderKind::OpenRouter {
+                // OpenRouter shows the app's name on its activity page.
+                headers.insert("x-title", HeaderValue::from_static("Data Modeller"));
+            }
+        }
+    }
+    Ok(headers)
+}
+
+/// An upstream response with a success status and its first body chunk (`None` when the
+/// body was empty).
+struct Opened {
+    response: reqwest::Response,
+    first: Option<Bytes>,
+}
+
+/// How one attempt failed.
+enum AttemptError {
+    /// The provider answered with an error status.
+    Status(reqwest::Response),
+    /// No answer: connection refused, reset before the headers, TLS failure.
+    Send(reqwest::Error),
+    /// The body broke after a success status, before its first chunk.
+    Body(reqwest::Error),
+}
+
+async fn attempt(request: reqwest::RequestBuilder) -> Result<Opened, AttemptError> {
+    let mut response = request.send().await.map_err(AttemptError::Send)?;
+    if !response.status().is_success() {
+        return Err(AttemptError::Status(response));
+    }
+    let first = response.chunk().await.map_err(AttemptError::Body)?;
+    Ok(Opened { response, first })
+}
+
+/// What the attempts of one call share.
+struct Upstream<'a> {
+    key: &'a PlainKey,
+    policy: Policy,
+    metrics: &'a Metrics,
+    /// When the whole call must be over.
+    deadline: Instant,
+    /// Retries made so far.
+    retries: u32,
+    /// Time from the successful attempt's request to its first byte.
+    first_byte: Option<Duration>,
+}
+
+impl<'a> Upstream<'a> {
+    fn new(state: &'a AppState, key: &'a PlainKey, started: Instant) -> Self {
+        let policy = Policy::from_config(&state.config);
+        Upstream {
+            key,
+            policy,
+            metrics: &state.metrics,
+            deadline: started + policy.total,
+            retries: 0,
+            first_byte: None,
+        }
+    }
+
+    /// Sends the request built by `request` until an attempt gets a success status and a
+    /// first byte, retrying 429, 5xx and refused connections.
+    async fn open(
+        &mut self,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Opened, ApiError> {
+        loop {
+            let sent = Instant::now();
+            let first_byte_by = (sent + self.policy.first_byte).min(self.deadline);
+            let failed = match timeout_at(first_byte_by, attempt(request())).await {
+                Err(_) => return Err(self.first_byte_timeout(first_byte_by)),
+                Ok(Ok(opened)) => {
+                    self.first_byte = Some(sent.elapsed());
+                    return Ok(opened);
+                }
+                Ok(Err(failed)) => failed,
+            };
+            let (reason, retry_after) = match &failed {
+                AttemptError::Status(response) => {
+                    let status = response.status();
+                    let retry_after = response
+                        .headers()
+                        .get(header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        ("429", retry_after)
+                    } else if status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED {
+                        ("5xx", retry_after)
+                    } else {
+                        return Err(self.give_up(failed, retry_after).await);
+                    }
+                }
+                AttemptError::Send(e) if e.is_connect() => ("connect", None),
+                AttemptError::Send(_) | AttemptError::Body(_) => {
+                    return Err(self.give_up(failed, None).await)
+                }
+            };
+            match self
+                .policy
+                .retry_wait(self.retries, retry_after, rand::random())
+            {
+                Some(wait) if Instant::now() + wait < self.deadline => {
+                    drop(failed);
+                    tracing::info!(
+                        retry = self.retries + 1,
+                        reason,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying the provider"
+                    );
+                    self.metrics.upstream_retry(reason);
+                    tokio::time::sleep(wait).await;
+                    self.retries += 1;
+                }
+                _ => return Err(self.give_up(failed, retry_after).await),
+            }
+        }
+    }
+
+    fn first_byte_timeout(&self, at: Instant) -> ApiError {
+        let limit = if at >= self.deadline {
+            self.policy.total
+        } else {
+            self.policy.first_byte
+        };
+        upstream_error(
+            "AI_UPSTREAM_TIMEOUT",
+            StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "the provider did not answer within {} ms: try again later",
+                limit.as_millis()
+            ),
+        )
+    }
+
+    /// The error for a failed attempt that is not retried.
+    async fn give_up(&self, failed: AttemptError, retry_after: Option<Duration>) -> ApiError {
+        match failed {
+            AttemptError::Status(response) => self.status_error(response, retry_after).await,
+            AttemptError::Send(e) => transport_error(e),
+            AttemptError::Body(e) => {
+                tracing::warn!(error = %e.without_url(), "provider body broke before its first byte");
+                upstream_error(
+                    "AI_UPSTREAM_INCOMPLETE",
+                    StatusCode::BAD_GATEWAY,
+                    "the provider's answer broke off before it began: try again".into(),
+                )
+            }
+        }
+    }
+
+    /// Maps a provider's error status to an `AI_*` error, quoting the provider's own message
+    /// with the key scrubbed out of it.
+    async fn status_error(
+        &self,
+        mut upstream: reqwest::Response,
+        retry_after: Option<Duration>,
+    ) -> ApiError {
+        let status = upstream.status();
+        let mut body = Vec::new();
+        let read_by = (Instant::now() + self.policy.idle).min(self.deadline);
+        let _ = timeout_at(read_by, async {
+            while let Ok(Some(chunk)) = upstream.chunk().await {
+                body.extend_from_slice(&chunk);
+                if body.len() >= MAX_ERROR_BODY {
+                    break;
+                }
+            }
+        })
+        .await;
+        let text = String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]).into_owned();
+        let said = serde_json::from_str::<Value>(&text)
+            .ok()
+            .map(|v| provider_message(&v))
+            .unwrap_or_else(|| text.chars().take(300).collect());
+        let said = scrub(&said, self.key);
+        let (code, ours, what) = match status.as_u16() {
+            401 | 403 => (
+                "AI_PROVIDER_AUTH",
+                StatusCode::BAD_GATEWAY,
+                "the provider rejected the API key: update it under Providers",
+            ),
+            404 => (
+                "AI_PROVIDER_NOT_FOUND",
+                StatusCode::BAD_GATEWAY,
+                "the provider does not know this model or URL: check the provider settings",
+            ),
+            429 => (
+                "AI_PROVIDER_RATE_LIMITED",
+                StatusCode::TOO_MANY_REQUESTS,
+                "the provider is rate-limiting you: wait and try again",
+            ),
+            400..=499 => (
+                "AI_PROVIDER_REJECTED",
+                StatusCode::BAD_GATEWAY,
+                "the provider refused the request",
+            ),
+            _ => (
+                "AI_PROVIDER_UNAVAILABLE",
+                StatusCode::BAD_GATEWAY,
+                "the provider failed: try again later",
+            ),
+        };
+        tracing::warn!(
+            upstream_status = status.as_u16(),
+            code,
+            retries = self.retries,
+            "provider returned an error"
+        );
+        let message = if said.trim().is_empty() {
+            format!("{what} (status {})", status.as_u16())
+        } else {
+            format!("{what} (status {}: {})", status.as_u16(), said.trim())
+        };
+        // A client told to come back gets a time to come back at, even when the provider
+        // gave none.
+        let retry_after = match retry_after {
+            Some(wait) => Some(whole_seconds(wait)),
+            None if code == "AI_PROVIDER_RATE_LIMITED" => {
+                Some(whole_seconds(self.policy.retry_max_wait))
+            }
+            None => None,
+        };
+        ApiError::Upstream {
+            code,
+            status: ours,
+            message,
+            retry_after,
+        }
+    }
+
+    /// Reads the rest of a body, at most `limit` bytes, under the idle and total timeouts.
+    async fn read_all(&self, opened: Opened, limit: usize) -> Result<Vec<u8>, ApiError> {
+        let Opened {
+            mut response,
+            first,
+        } = opened;
+        let mut body = first.map(|b| b.to_vec()).unwrap_or_default();
+        loop {
+            if body.len() > limit {
+                return Err(upstream_error(
+                    "AI_UPSTREAM_TOO_LARGE",
+                    StatusCode::BAD_GATEWAY,
+                    format!(
+                        "the provider's answer is larger than {} MiB: ask for less",
+                        limit >> 20
+                    ),
+                ));
+            }
+            let idle_by = (Instant::now() + self.policy.idle).min(self.deadline);
+            match timeout_at(idle_by, response.chunk()).await {
+                Err(_) => {
+                    let message = if idle_by >= self.deadline {
+                        format!(
+                            "the provider did not finish its answer within {} ms: ask for less, or try again later",
+                            self.policy.total.as_millis()
+                        )
+                    } else {
+                        format!(
+                            "the provider stopped sending for {} ms: try again later",
+                            self.policy.idle.as_millis()
+                        )
+                    };
+                    return Err(upstream_error(
+                        "AI_UPSTREAM_TIMEOUT",
+                        StatusCode::GATEWAY_TIMEOUT,
+                        message,
+                    ));
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e.without_url(), "provider body broke");
+                    return Err(upstream_error(
+                        "AI_UPSTREAM_INCOMPLETE",
+                        StatusCode::BAD_GATEWAY,
+                        "the provider's answer broke off before it was complete: try again".into(),
+                    ));
+                }
+                Ok(Ok(None)) => return Ok(body),
+                Ok(Ok(Some(chunk))) => body.extend_from_slice(&chunk),
+            }
+        }
+    }
+}
+
+/// A committed stream on its way to the client: the upstream body, the shaper, and the
+/// ledger that closes the call when the stream ends or is dropped.
+struct Relay {
+    /// `None` once the upstream has ended or failed; dropping it closes the connection.
+    upstream: Option<BoxStream<'static, reqwest::Result<Bytes>>>,
+    /// The first chunk, already shaped.
+    first: Option<Bytes>,
+    shaper: Box<dyn Shaper>,
+    ledger: Ledger,
+    key: PlainKey,
+    policy: Policy,
+    deadline: Instant,
+    /// When the last upstream chunk arrived.
+    last: Instant,
+}
+
+impl Relay {
+    /// The next bytes for the client, or `None` when the stream is over.
+    async fn next(&mut self) -> Option<Bytes> {
+        if let Some(first) = self.first.take().filter(|b| !b.is_empty()) {
+            self.ledger.answered = true;
+            return Some(first);
+        }
+        loop {
+            let upstream = self.upstream.as_mut()?;
+            let idle_by = (Instant::now() + self.policy.idle).min(self.deadline);
+            let next = match timeout_at(idle_by, upstream.next()).await {
+                Err(_) if idle_by >= self.deadline => {
+                    let message = format!(
+                        "the provider did not finish within {} ms: ask for less, or try again later",
+                        self.policy.total.as_millis()
+                    );
+                    return Some(self.fail("AI_STREAM_TOTAL_TIMEOUT", message));
+                }
+                Err(_) => {
+                    let message = format!(
+                        "the provider sent nothing for {} ms: try again later",
+                        self.policy.idle.as_millis()
+                    );
+                    return Some(self.fail("AI_STREAM_IDLE_TIMEOUT", message));
+                }
+                Ok(next) => next,
+            };
+            let shaped = match next {
+                Some(Ok(chunk)) => {
+                    self.ledger.metrics.llm_chunk_gap(self.last.elapsed());
+                    self.last = Instant::now();
+                    self.shaper.feed(&chunk)
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e.without_url(), "provider stream broke");
+                    let message =
+                        "the connection to the provider broke before the answer was complete: try again";
+                    return Some(self.fail("AI_STREAM_INCOMPLETE", message.into()));
+                }
+                None => {
+                    self.upstream = None;
+                    let tail = self.shaper.finish();
+                    if tail.is_ok() {
+                        self.ledger.usage = self.shaper.usage().or(self.ledger.usage);
+                        self.ledger.end("ok");
+                    }
+                    tail
+                }
+            };
+            self.ledger.usage = self.shaper.usage().or(self.ledger.usage);
+            match shaped {
+                Ok(bytes) if bytes.is_empty() => continue,
+                Ok(bytes) => {
+                    self.ledger.answered = true;
+                    return Some(bytes);
+                }
+                Err(fault) => {
+                    let (code, _, _) = fault_code(&fault);
+                    let message = format!("{}: try again", scrub(&fault.to_string(), &self.key));
+                    return Some(self.fail(code, message));
+                }
+            }
+        }
+    }
+
+    /// Ends the stream with an in-band error event: the last bytes the client gets.
+    fn fail(&mut self, code: &'static str, message: String) -> Bytes {
+        self.upstream = None;
+        self.ledger.end(code);
+        tracing::warn!(code, %message, "llm stream failed");
+        let event = serde_json::json!({ "error": { "code": code, "message": message } });
+        Bytes::from(format!("data: {event}\n\n"))
+    }
+}
+
+/// The in-band code of a stream fault, and the code and status it has as an HTTP error when
+/// it happens before the client's first byte.
+fn fault_code(fault: &StreamFault) -> (&'static str, &'static str, StatusCode) {
+    match fault {
+        StreamFault::Malformed(_) => (
+            "AI_STREAM_MALFORMED",
+            "AI_UPSTREAM_MALFORMED",
+            StatusCode::BAD_GATEWAY,
+        ),
+        StreamFault::Incomplete => (
+            "AI_STREAM_INCOMPLETE",
+            "AI_UPSTREAM_INCOMPLETE",
+            StatusCode::BAD_GATEWAY,
+        ),
+        StreamFault::Provider(_) => (
+            "AI_STREAM_PROVIDER_ERROR",
+            "AI_PROVIDER_UNAVAILABLE",
+            StatusCode::BAD_GATEWAY,
+        ),
+    }
+}
+
+/// A stream fault before the client's first byte, as an HTTP error.
+fn early_fault(fault: StreamFault, key: &PlainKey) -> ApiError {
+    let (_, code, status) = fault_code(&fault);
+    upstream_error(
+        code,
+        status,
+        format!("{}: try again", scrub(&fault.to_string(), key)),
+    )
+}
+
+fn malformed(e: &serde_json::Error) -> ApiError {
+    upstream_error(
+        "AI_UPSTREAM_MALFORMED",
+        StatusCode::BAD_GATEWAY,
+        format!("the provider sent an answer that is not JSON ({e}): try again, or check the provider's base URL"),
+    )
+}
+
+/// The message in a provider's error body: OpenAI's and Anthropic's `error.message`, a bare
+/// `error` string, or a top-level `message`; else the body itself, shortened.
+fn provider_message(body: &Value) -> String {
+    let said = body
+        .pointer("/error/message")
+        .or_else(|| body.get("error").filter(|e| e.is_string()))
+        .or_else(|| body.get("message"))
+        .and_then(Value::as_str)
+        .map_or_else(|| body.to_string(), str::to_string);
+    said.chars().take(300).collect()
+}
+
+/// `text` with the key replaced, for messages that quote a provider.
+fn scrub(text: &str, key: &PlainKey) -> String {
+    if key.expose().len() >= 8 {
+        text.replace(key.expose(), "[redacted]")
+    } else {
+        text.to_string()
+    }
 }
 
 fn upstream_error(code: &'static str, status: StatusCode, message: String) -> ApiError {
@@ -198,7 +944,9 @@ fn upstream_error(code: &'static str, status: StatusCode, message: String) -> Ap
     }
 }
 
-fn transport_error(e: &reqwest::Error) -> ApiError {
+fn transport_error(e: reqwest::Error) -> ApiError {
+    // reqwest's messages name the URL; the log needs no URL (some providers take keys in it).
+    let e = e.without_url();
     if e.is_timeout() {
         upstream_error(
             "AI_UPSTREAM_TIMEOUT",
@@ -206,6 +954,7 @@ fn transport_error(e: &reqwest::Error) -> ApiError {
             "the provider timed out: try again later".into(),
         )
     } else if e.is_connect() {
+        tracing::warn!(error = %e, "provider unreachable");
         upstream_error(
             "AI_UPSTREAM_UNREACHABLE",
             StatusCode::BAD_GATEWAY,
@@ -221,155 +970,178 @@ fn transport_error(e: &reqwest::Error) -> ApiError {
     }
 }
 
-/// Maps a provider's error status to an `AI_*` error, quoting the provider's own message with
-/// the key scrubbed out of it.
-async fn status_error(upstream: reqwest::Response, key: &PlainKey) -> ApiError {
-    let status = upstream.status();
-    let retry_after = upstream
-        .headers()
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    let mut body = Vec::new();
-    let mut stream = upstream.bytes_stream();
-    while let Some(Ok(chunk)) = stream.next().await {
-        body.extend_from_slice(&chunk);
-        if body.len() >= MAX_ERROR_BODY {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]).into_owned();
-    let said = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| {
-            v.pointer("/error/message")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| text.chars().take(300).collect());
-    let said = if key.expose().len() >= 8 {
-        said.replace(key.expose(), "[redacted]")
-    } else {
-        said
-    };
-    let (code, ours, what) = match status.as_u16() {
-        401 | 403 => (
-            "AI_PROVIDER_AUTH",
-            StatusCode::BAD_GATEWAY,
-            "the provider rejected the API key: update it under Providers",
-        ),
-        404 => (
-            "AI_PROVIDER_NOT_FOUND",
-            StatusCode::BAD_GATEWAY,
-            "the provider does not know this model or URL: check the provider settings",
-        ),
-        429 => (
-            "AI_PROVIDER_RATE_LIMITED",
-            StatusCode::TOO_MANY_REQUESTS,
-            "the provider is rate-limiting you: wait and try again",
-        ),
-        400..=499 => (
-            "AI_PROVIDER_REJECTED",
-            StatusCode::BAD_GATEWAY,
-            "the provider refused the request",
-        ),
-        _ => (
-            "AI_PROVIDER_UNAVAILABLE",
-            StatusCode::BAD_GATEWAY,
-            "the provider failed: try again later",
-        ),
-    };
-    tracing::warn!(
-        upstream_status = status.as_u16(),
-        code,
-        "provider returned an error"
-    );
-    let message = if said.trim().is_empty() {
-        format!("{what} (status {})", status.as_u16())
-    } else {
-        format!("{what} (status {}: {})", status.as_u16(), said.trim())
-    };
-    ApiError::Upstream {
-        code,
-        status: ours,
-        message,
-        retry_after,
+/// The code an error is counted and logged under.
+fn error_code(e: &ApiError) -> &'static str {
+    match e {
+        ApiError::Upstream { code, .. }
+        | ApiError::Invalid { code, .. }
+        | ApiError::Conflict { code, .. } => code,
+        ApiError::Database(_) => "DB_ERROR",
+        _ => "SYS_INTERNAL",
     }
 }
 
-/// Reads `usage` from the SSE lines (or JSON body) passing through, and logs it when the
-/// response is done. Only complete lines are parsed; the buffer holds at most one line.
-struct UsageTap {
+/// Closes a call when dropped, however it ended: corrects the rate limiter's token charge,
+/// records the metrics and writes the call's one log line. A call dropped without an outcome
+/// was left by its client (hyper drops the handler or the response body when the connection
+/// closes), so it counts as cancelled.
+struct Ledger {
+    limiter: Arc<RateLimiter>,
+    metrics: Arc<Metrics>,
     user: Uuid,
     provider: Uuid,
-    line: Vec<u8>,
-    /// The start of a non-streamed body (one JSON document); unused for streams.
-    whole: Option<Vec<u8>>,
+    kind: ProviderKind,
+    stream: bool,
+    charged: u64,
+    started: Instant,
+    first_byte: Option<Duration>,
+    retries: u32,
+    /// Whether any of the answer reached the client.
+    answered: bool,
     usage: Option<Usage>,
+    /// `ok`, or the code the call failed with; the first one set stays.
+    outcome: Option<&'static str>,
 }
 
-impl UsageTap {
-    fn new(user: Uuid, provider: Uuid, stream: bool) -> Self {
-        UsageTap {
-            user,
-            provider,
-            line: Vec::new(),
-            whole: (!stream).then(Vec::new),
-            usage: None,
-        }
-    }
-
-    fn feed(&mut self, bytes: &[u8]) {
-        if let Some(whole) = self.whole.as_mut() {
-            if whole.len() < MAX_ERROR_BODY {
-                whole.extend_from_slice(bytes);
-            }
-            return;
-        }
-        for &b in bytes {
-            if b == b'\n' {
-                self.line_done();
-            } else if self.line.len() < 1 << 20 {
-                self.line.push(b);
-            }
-        }
-    }
-
-    fn line_done(&mut self) {
-        let line = std::mem::take(&mut self.line);
-        let Some(data) = line.strip_prefix(b"data:") else {
-            return;
-        };
-        if !data.windows(7).any(|w| w == b"\"usage\"") {
-            return;
-        }
-        if let Ok(StreamEvent::Delta {
-            usage: Some(usage), ..
-        }) = parse_stream_event(&String::from_utf8_lossy(data))
-        {
-            self.usage = Some(usage);
-        }
+impl Ledger {
+    fn end(&mut self, outcome: &'static str) {
+        self.outcome.get_or_insert(outcome);
     }
 }
 
-impl Drop for UsageTap {
+impl Drop for Ledger {
     fn drop(&mut self) {
-        if let Some(whole) = &self.whole {
-            // A non-streamed answer is one JSON document with `usage` at the top level.
-            if let Ok(StreamEvent::Delta { usage, .. }) =
-                parse_stream_event(&String::from_utf8_lossy(whole))
-            {
-                self.usage = usage;
-            }
+        let cancelled = self.outcome.is_none();
+        let outcome = self.outcome.unwrap_or("client_cancelled");
+        let actual = match self.usage {
+            Some(u) => u.total_tokens.max(u.prompt_tokens + u.completion_tokens),
+            // Output went out but was not counted: the estimate stands.
+            None if self.answered => self.charged,
+            None => 0,
+        };
+        self.limiter.settle(self.user, self.charged, actual);
+        let elapsed = self.started.elapsed();
+        if cancelled {
+            self.metrics.client_cancelled();
         }
+        if outcome.starts_with("AI_") {
+            self.metrics.upstream_error(outcome);
+        }
+        if let Some(u) = self.usage {
+            self.metrics.tokens(u.prompt_tokens, u.completion_tokens);
+        }
+        self.metrics
+            .llm_call(self.kind.as_str(), self.stream, outcome, elapsed);
         let usage = self.usage.unwrap_or_default();
         tracing::info!(
             user = %self.user,
             provider = %self.provider,
+            kind = self.kind.as_str(),
+            stream = self.stream,
+            outcome,
+            first_byte_ms = self.first_byte.map(|d| d.as_millis() as u64),
+            total_ms = elapsed.as_millis() as u64,
+            retries = self.retries,
             prompt_tokens = usage.prompt_tokens,
             completion_tokens = usage.completion_tokens,
-            total_tokens = usage.total_tokens,
+            total_tokens = actual,
             "llm call finished"
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(retries: u32) -> Policy {
+        let ms = Duration::from_millis;
+        Policy {
+            connect: ms(1000),
+            first_byte: ms(1000),
+            idle: ms(1000),
+            total: ms(10_000),
+            retries,
+            retry_base: ms(100),
+            retry_max_wait: ms(1000),
+        }
+    }
+
+    #[test]
+    fn backoff_is_full_jitter_under_a_doubling_ceiling() {
+        let ms = Duration::from_millis;
+        let check = |attempt, unit, expected| {
+            assert_eq!(
+                backoff(ms(100), ms(1000), attempt, unit),
+                expected,
+                "attempt {attempt}, draw {unit}"
+            );
+        };
+        check(0, 0.0, ms(0));
+        check(0, 0.5, ms(50));
+        check(1, 0.5, ms(100));
+        check(2, 0.5, ms(200));
+        check(3, 0.75, ms(600));
+        check(4, 0.5, ms(500));
+        check(40, 1.0, ms(1000));
+        check(2, 7.0, ms(400));
+    }
+
+    #[test]
+    fn retry_wait_honours_retry_after_and_the_retry_count() {
+        let ms = Duration::from_millis;
+        let p = policy(2);
+        assert_eq!(p.retry_wait(0, None, 0.5), Some(ms(50)));
+        assert_eq!(p.retry_wait(1, None, 0.5), Some(ms(100)));
+        assert_eq!(p.retry_wait(2, None, 0.5), None, "retries used up");
+        assert_eq!(p.retry_wait(0, Some(ms(700)), 0.5), Some(ms(700)));
+        assert_eq!(p.retry_wait(0, Some(ms(1000)), 0.5), Some(ms(1000)));
+        assert_eq!(
+            p.retry_wait(0, Some(ms(1001)), 0.5),
+            None,
+            "too long to wait"
+        );
+        assert_eq!(policy(0).retry_wait(0, None, 0.5), None);
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+        let check = |value, expected: Option<u64>| {
+            assert_eq!(
+                parse_retry_after(value, now),
+                expected.map(Duration::from_secs),
+                "{value}"
+            );
+        };
+        check("120", Some(120));
+        check(" 0 ", Some(0));
+        check("Sun, 06 Nov 1994 08:49:37 GMT", Some(0));
+        check("Sun, 06 Nov 1994 08:50:07 GMT", Some(30));
+        check("Thu, 01 Jan 1970 00:00:00 GMT", Some(0));
+        check("Mon, 07 Nov 1994 08:49:37 GMT", Some(86_400));
+        check(
+            "Wed, 01 Mar 1995 00:00:00 GMT",
+            Some(794_016_000 - 784_111_777),
+        );
+        check("-3", None);
+        check("soon", None);
+        check("Sun, 06 Nov 1994 08:49:37 UTC", None);
+        check("Sun, 06 Foo 1994 08:49:37 GMT", None);
+    }
+
+    #[test]
+    fn provider_messages_are_found_and_scrubbed() {
+        let key = PlainKey::new("sk-secret-1234".into());
+        let check = |body: Value, expected: &str| {
+            assert_eq!(scrub(&provider_message(&body), &key), expected);
+        };
+        check(
+            serde_json::json!({ "error": { "message": "bad key sk-secret-1234" } }),
+            "bad key [redacted]",
+        );
+        check(serde_json::json!({ "error": "overloaded" }), "overloaded");
+        check(serde_json::json!({ "message": "nope" }), "nope");
+        check(serde_json::json!({ "detail": 1 }), r#"{"detail":1}"#);
     }
 }
