@@ -50,7 +50,7 @@ pub fn Nav(workspace: Workspace) -> impl IntoView {
                     Some(user) => view! {
                         <button class=sync_class title="Sync now" data-testid="sync-status"
                             on:click=move |_| workspace.sync_now()>{sync_label}</button>
-                        <A href="/settings">"Providers"</A>
+                        <A href="/settings">"Settings"</A>
                         <span class="who" data-testid="who">{user.username}</span>
                         <button class="link" on:click=sign_out.clone()>"Sign out"</button>
                     }.into_any(),

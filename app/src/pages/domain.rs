@@ -186,7 +186,7 @@ fn Workbench() -> impl IntoView {
         else {
             error.try_set(Some(UiError::new(
                 "VAL_NO_PROVIDER",
-                "add a provider under Providers first",
+                "add a provider under Settings first",
             )));
             return;
         };

@@ -270,7 +270,7 @@ fn Tokens() -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-            <form class="form inline" on:submit=create>
+            <form class="inline-form" on:submit=create>
                 <label>"Name" <input name="token-name" placeholder="laptop script" required bind:value=name/></label>
                 <label>"Days (empty: no expiry)" <input name="token-days" type="number" min="1" max="3650" bind:value=days/></label>
                 <button type="submit" class="primary">"Create token"</button>

@@ -476,7 +476,7 @@ fn auth_headers(kind: ProviderKind, key: &PlainKey) -> Result<header::HeaderMap,
         let mut value = HeaderValue::from_str(&value).map_err(|_| {
             ApiError::invalid(
                 "AI_KEY_INVALID",
-                "the API key has characters that cannot be sent in a header: enter it again under Providers",
+                "the API key has characters that cannot be sent in a header: enter it again under Settings",
             )
         })?;
         value.set_sensitive(true);
@@ -679,7 +679,7 @@ impl<'a> Upstream<'a> {
             401 | 403 => (
                 "AI_PROVIDER_AUTH",
                 StatusCode::BAD_GATEWAY,
-                "the provider rejected the API key: update it under Providers",
+                "the provider rejected the API key: update it under Settings",
             ),
             404 => (
                 "AI_PROVIDER_NOT_FOUND",
@@ -958,7 +958,7 @@ fn transport_error(e: reqwest::Error) -> ApiError {
         upstream_error(
             "AI_UPSTREAM_UNREACHABLE",
             StatusCode::BAD_GATEWAY,
-            "the provider could not be reached: check its base URL under Providers".into(),
+            "the provider could not be reached: check its base URL under Settings".into(),
         )
     } else {
         tracing::warn!(error = %e, "provider request failed");

@@ -271,7 +271,11 @@ pub async fn test(
                 (!models.is_empty()).then(|| models.iter().any(|m| m.id == provider.model));
             let message = match model_listed {
                 Some(true) | None => {
-                    format!("connected: the provider lists {} models", models.len())
+                    format!(
+                        "connected: the provider lists {} model{}",
+                        models.len(),
+                        if models.len() == 1 { "" } else { "s" }
+                    )
                 }
                 Some(false) => format!(
                     "connected, but the provider does not list the model `{}`: check its name",
