@@ -46,6 +46,7 @@ async fn setup(key: &str, drip: bool) -> Setup {
             Duration::ZERO
         },
         expect_key: Some(KEY.into()),
+        record: true,
     })
     .await;
     let server = start_server(|_| {}).await;

@@ -48,6 +48,7 @@ async fn setup(configure: impl FnOnce(&mut Config)) -> Setup {
         chunk_chars: 8,
         chunk_delay: Duration::ZERO,
         expect_key: Some("sk-upstream-test-key".into()),
+        record: true,
     })
     .await;
     let server = start_server(|config| {

@@ -42,10 +42,15 @@ async fn main() -> anyhow::Result<()> {
         chunk_chars: cli.chunk_chars,
         chunk_delay: Duration::from_millis(cli.chunk_delay_ms),
         expect_key: cli.expect_key,
+        record: false,
     };
     let (app, _) = router(options);
     let listener = tokio::net::TcpListener::bind(cli.addr).await?;
     eprintln!("fake provider on http://{}/v1", listener.local_addr()?);
+    // Each chunk leaves at once, as from a real provider (no Nagle delay on small writes).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(server::shutdown_signal())
         .await?;

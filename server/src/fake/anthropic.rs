@@ -73,7 +73,12 @@ async fn messages(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Strin
     let Ok(body) = serde_json::from_str::<Value>(&body) else {
         return bad_request("the body is not JSON");
     };
-    if let Ok(mut requests) = fake.requests.lock() {
+    if let Some(mut requests) = fake
+        .options
+        .record
+        .then(|| fake.requests.lock().ok())
+        .flatten()
+    {
         requests.push(Recorded {
             authorization: header(header::AUTHORIZATION.as_str()).map(str::to_string),
             body: body.clone(),
