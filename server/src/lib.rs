@@ -43,6 +43,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
     pub caches: Arc<cache::Caches>,
+    /// Upstream timeouts and retries, from the configuration.
+    pub policy: llm::Policy,
     pub config: Arc<Config>,
 }
 
@@ -102,6 +104,7 @@ impl AppState {
             limiter: Arc::new(RateLimiter::new(Limits::from_config(&config))),
             metrics: Arc::new(Metrics::new()),
             caches: Arc::new(cache::Caches::default()),
+            policy: llm::Policy::from_config(&config),
             config: Arc::new(config),
         })
     }

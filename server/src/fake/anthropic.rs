@@ -152,29 +152,25 @@ async fn messages(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Strin
         .to_string();
         return whole(&fake, answer, chunk_chars, &d);
     }
-    let mut events = stream_events(
+    let events = stream_events(
         &reply,
         &model,
         chunk_chars,
         stop_reason,
         (input_tokens, output_tokens),
     );
-    if let Some(n) = d.malformed_after.filter(|n| (1..=events.len()).contains(n)) {
-        events[n - 1] =
-            "event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"delta\": {\"te\n\n"
-                .to_string();
-    }
-    Response::builder()
-        .header(header::CONTENT_TYPE, "text/event-stream")
-        .header(header::CACHE_CONTROL, "no-cache")
-        .body(fake.pieces_body(events, fake.options.chunk_delay, &d))
-        .unwrap_or_else(|_| {
+    fake.event_stream(
+        events,
+        "event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"delta\": {\"te\n\n",
+        &d,
+        || {
             anthropic_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "could not build the stream",
                 None,
             )
-        })
+        },
+    )
 }
 
 /// A non-streamed answer: broken in half for `malformed_after`, sent in `chunk_chars` pieces

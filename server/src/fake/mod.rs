@@ -268,6 +268,26 @@ impl Fake {
         )
     }
 
+    /// A streamed answer of SSE `events`, chunk-delayed as configured, with the event that
+    /// `malformed_after` names replaced by `broken`; `failed` is the answer if the response
+    /// cannot be built.
+    fn event_stream(
+        self: &Arc<Self>,
+        mut events: Vec<String>,
+        broken: &str,
+        d: &Directives,
+        failed: impl FnOnce() -> Response,
+    ) -> Response {
+        if let Some(n) = d.malformed_after.filter(|n| (1..=events.len()).contains(n)) {
+            events[n - 1] = broken.to_string();
+        }
+        Response::builder()
+            .header(header::CONTENT_TYPE, "text/event-stream")
+            .header(header::CACHE_CONTROL, "no-cache")
+            .body(self.pieces_body(events, self.options.chunk_delay, d))
+            .unwrap_or_else(|_| failed())
+    }
+
     /// Sends `pieces` as a body, honouring `drip`, `reset_after` and `cut_after`;
     /// `delay` is the gap between pieces when `drip` is not set.
     fn pieces_body(self: &Arc<Self>, pieces: Vec<String>, delay: Duration, d: &Directives) -> Body {
@@ -470,22 +490,18 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
         .pointer("/stream_options/include_usage")
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    let mut events = stream_events(&reply, &model, chunk_chars, include_usage.then_some(usage));
-    if let Some(n) = d.malformed_after.filter(|n| (1..=events.len()).contains(n)) {
-        events[n - 1] =
-            "data: {\"id\": \"chatcmpl-fake\", \"choices\": [{\"delta\": {\"content\": \"bro\n\n"
-                .to_string();
-    }
-    Response::builder()
-        .header(header::CONTENT_TYPE, "text/event-stream")
-        .header(header::CACHE_CONTROL, "no-cache")
-        .body(fake.pieces_body(events, fake.options.chunk_delay, &d))
-        .unwrap_or_else(|_| {
+    let events = stream_events(&reply, &model, chunk_chars, include_usage.then_some(usage));
+    fake.event_stream(
+        events,
+        "data: {\"id\": \"chatcmpl-fake\", \"choices\": [{\"delta\": {\"content\": \"bro\n\n",
+        &d,
+        || {
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "could not build the stream",
             )
-        })
+        },
+    )
 }
 
 /// The SSE events of a streamed answer: the role, the reply in pieces of `chunk_chars`, the

@@ -280,7 +280,7 @@ pub async fn forward(state: &AppState, call: Call, grant: LlmGrant) -> Result<Re
             rest,
             shaper,
         } => {
-            let policy = Policy::from_config(&state.config);
+            let policy = state.policy;
             let relay = Relay {
                 upstream: Some(rest.bytes_stream().boxed()),
                 first: Some(first),
@@ -548,7 +548,7 @@ struct Upstream<'a> {
 
 impl<'a> Upstream<'a> {
     fn new(state: &'a AppState, key: &'a PlainKey, started: Instant) -> Self {
-        let policy = Policy::from_config(&state.config);
+        let policy = state.policy;
         Upstream {
             key,
             policy,

@@ -24,13 +24,9 @@ pub async fn chat_completions(
             state.metrics.rate_limited(limited.kind);
             ApiError::RateLimited(limited)
         })?;
-    let key = match state.vault.open(user.id, provider.id, &provider.key) {
-        Ok(key) => key,
-        Err(e) => {
-            state.limiter.settle(user.id, grant.charged, 0);
-            return Err(ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()));
-        }
-    };
+    let key = providers::open_key(&state, user.id, &provider).inspect_err(|_| {
+        state.limiter.settle(user.id, grant.charged, 0);
+    })?;
     let call = Call {
         user: user.id,
         provider,
@@ -50,10 +46,7 @@ pub async fn models(
     ApiPath(provider_id): ApiPath<Uuid>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let provider = providers::load(&state, user.id, provider_id).await?;
-    let key = state
-        .vault
-        .open(user.id, provider.id, &provider.key)
-        .map_err(|e| ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()))?;
+    let key = providers::open_key(&state, user.id, &provider)?;
     let models = llm::list_models(&state, &provider, &key).await?;
     let data: Vec<Value> = models
         .into_iter()

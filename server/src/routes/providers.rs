@@ -70,6 +70,18 @@ pub async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<StoredProvid
     Ok(provider)
 }
 
+/// Opens a provider's sealed key; a key that does not open is the user's to enter again.
+pub fn open_key(
+    state: &AppState,
+    user: Uuid,
+    provider: &StoredProvider,
+) -> Result<PlainKey, ApiError> {
+    state
+        .vault
+        .open(user, provider.id, &provider.key)
+        .map_err(|e| ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()))
+}
+
 async fn load_row(state: &AppState, user: Uuid, id: Uuid) -> Result<StoredProvider, ApiError> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM providers WHERE id = ? AND user_id = ?"
@@ -240,10 +252,7 @@ pub async fn models(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<app::wire::ModelInfo>>, ApiError> {
     let provider = load(&state, user.id, id).await?;
-    let key = state
-        .vault
-        .open(user.id, provider.id, &provider.key)
-        .map_err(|e| ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()))?;
+    let key = open_key(&state, user.id, &provider)?;
     crate::llm::list_models(&state, &provider, &key)
         .await
         .map(Json)
@@ -258,10 +267,7 @@ pub async fn test(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ProviderTest>, ApiError> {
     let provider = load(&state, user.id, id).await?;
-    let key = state
-        .vault
-        .open(user.id, provider.id, &provider.key)
-        .map_err(|e| ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()))?;
+    let key = open_key(&state, user.id, &provider)?;
     let started = std::time::Instant::now();
     let listed = crate::llm::list_models(&state, &provider, &key).await;
     let latency_ms = started.elapsed().as_millis() as u64;
