@@ -1,7 +1,5 @@
-//! Data Modeller's app crate: the Leptos UI and the model core.
+//! Data Modeller's app crate: the Leptos UI over the model core (the `model` crate).
 //!
-//! - [`model`] and [`wire`] are the *model core*: pure Rust, no Leptos, browser or database
-//!   types. They compile for wasm32 and natively and are what most tests exercise.
 //! - [`browser`] talks to the browser: IndexedDB (rexie), the server's API (gloo-net) and the
 //!   streamed LLM call. Its code compiles natively too, but runs only after hydration.
 //! - [`state`], [`pages`] and [`components`] are the UI.
@@ -13,10 +11,8 @@
 
 pub mod browser;
 pub mod components;
-pub mod model;
 pub mod pages;
 pub mod state;
-pub mod wire;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};

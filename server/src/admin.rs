@@ -143,7 +143,7 @@ pub async fn rotate_master_key(config: &Config) -> anyhow::Result<String> {
 
 /// Checks a new account's username and password with the rules of registration.
 fn check_new_account(username: &str, password: &str) -> anyhow::Result<()> {
-    let credentials = app::wire::Credentials {
+    let credentials = model::wire::Credentials {
         username: username.to_string(),
         password: password.to_string(),
     };

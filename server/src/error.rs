@@ -6,13 +6,13 @@
 //! it; 5xx messages say nothing internal, and the cause goes to the log.
 
 use crate::ratelimit::{LimitKind, Limited};
-use app::wire::{ErrorBody, ErrorEnvelope};
 use axum::{
     extract::rejection::{JsonRejection, PathRejection},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
+use model::wire::{ErrorBody, ErrorEnvelope};
 use serde_json::Value;
 use std::time::Duration;
 

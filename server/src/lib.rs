@@ -7,7 +7,6 @@
 
 pub mod auth;
 pub mod cache;
-pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;

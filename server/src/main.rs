@@ -1,22 +1,22 @@
 //! The `server` command: serve the app (the default), run the database migrations, operate on
-//! the data directory (`rotate-master-key`, `create-user`, `backup`, `restore`; see `admin`),
-//! or work on model files (`convert`, `diff`, `migrate-sql`, `validate`; see `server::cli`).
+//! the data directory (`rotate-master-key`, `create-user`, `backup`, `restore`; see `admin`).
+//! The model commands (`convert`, `diff`, `migrate-sql`, `validate`) are the `dm` binary of the
+//! `cli` crate.
 //!
 //! The server settings ([`Config`]) are global flags: they may come before or after the
-//! subcommand (`server rotate-master-key --data-dir /srv/dm`). The model commands ignore them
-//! and do not list them in their help.
+//! subcommand (`server rotate-master-key --data-dir /srv/dm`).
 
 mod admin;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
-use server::{cli, config::Config, launch, shutdown_signal, AppState};
+use server::{config::Config, launch, shutdown_signal, AppState};
 use std::{future::Future, io::Write, path::PathBuf, process::ExitCode};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
     about = "Data Modeller server: web app, API, key vault, LLM gateway and sync store",
-    after_help = cli::EXIT_CODES
+    after_help = OPS_EXIT_CODES
 )]
 struct Cli {
     #[command(flatten)]
@@ -63,30 +63,11 @@ enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
-    #[command(flatten)]
-    Model(cli::ModelCommand),
 }
 
-/// The command line: the server settings made global, except in the model commands, which
-/// get hidden copies (clap does not propagate a global flag into a subcommand that has one
-/// of its own) so their help stays about models.
+/// The command line: the server settings made global, so they may follow the subcommand.
 fn command_line() -> clap::Command {
-    let command = Cli::command();
-    let settings: Vec<clap::Arg> = command
-        .get_arguments()
-        .filter(|arg| !arg.is_positional())
-        .cloned()
-        .collect();
-    let model: Vec<String> = cli::ModelCommand::augment_subcommands(clap::Command::new("model"))
-        .get_subcommands()
-        .map(|sub| sub.get_name().to_string())
-        .collect();
-    let mut command = command.mut_args(|arg| arg.global(true));
-    for name in model {
-        let hidden = settings.iter().map(|arg| arg.clone().hide(true));
-        command = command.mut_subcommand(name, |sub| sub.args(hidden));
-    }
-    command
+    Cli::command().mut_args(|arg| arg.global(true))
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -94,11 +75,6 @@ fn main() -> anyhow::Result<ExitCode> {
     let args = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let config = args.config;
     let migrate_only = match args.command {
-        // The model commands touch neither the data directory nor the network: they run
-        // before any of the server's start-up, without an async runtime.
-        Some(Command::Model(command)) => {
-            return Ok(ExitCode::from(cli::run_stdio(&command).code()))
-        }
         Some(Command::RotateMasterKey) => {
             return Ok(operate(admin::rotate_master_key(&config)));
         }

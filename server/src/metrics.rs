@@ -14,13 +14,13 @@
 
 use crate::ratelimit::LimitKind;
 use crate::AppState;
-use app::wire::ProviderKind;
 use axum::{
     extract::{MatchedPath, Request, State},
     http::{header, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use model::wire::ProviderKind;
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram, info::Info},

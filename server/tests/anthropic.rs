@@ -137,7 +137,7 @@ async fn a_call_is_translated_both_ways() {
     );
     // The OpenAI client library reads it as a completion.
     assert_eq!(
-        app::wire::completion_text(&reply.text).unwrap().0,
+        model::wire::completion_text(&reply.text).unwrap().0,
         REPLY.to_string()
     );
 

@@ -6,9 +6,9 @@
 
 mod common;
 
-use app::model::{parse_model, validate, Conventions};
-use app::wire::{parse_stream_event, StreamEvent};
 use common::{start_fake, start_server, Client};
+use model::wire::{parse_stream_event, StreamEvent};
+use model::{parse_model, validate, Conventions};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use server::fake::FakeOptions;
@@ -207,9 +207,9 @@ async fn llm_gateway_streams_and_forwards_the_key() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    let (text, _) = app::wire::completion_text(&reply.text).unwrap();
-    let set = app::model::parse_change_set(&text).unwrap();
-    let applied = app::model::apply(&model, &set.changes, None);
+    let (text, _) = model::wire::completion_text(&reply.text).unwrap();
+    let set = model::parse_change_set(&text).unwrap();
+    let applied = model::apply(&model, &set.changes, None);
     assert!(applied.model.entity("audit_log").is_some());
 
     let seen = fake.requests.lock().unwrap().clone();
@@ -299,8 +299,8 @@ async fn sync_push_pull_is_idempotent_immutable_and_private() {
     alice.register("alice").await;
     let domain_id = "0190aaaa-0000-7000-8000-000000000001";
     let draft_id = "0190aaaa-0000-7000-8000-000000000002";
-    let v1 = include_str!("../../app/tests/data/library-v1.json");
-    let v2 = include_str!("../../app/tests/data/library-v2.json");
+    let v1 = include_str!("../../model/tests/data/library-v1.json");
+    let v2 = include_str!("../../model/tests/data/library-v2.json");
     let domain = json!({ "id": domain_id, "name": "library", "description": "books", "created_at": 1, "updated_at": 1 });
     let push = json!({ "domains": [domain], "drafts": [draft(draft_id, domain_id, 1, v1)] });
 

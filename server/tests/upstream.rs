@@ -96,7 +96,7 @@ impl Setup {
         let reply = self.chat("fake-model", false).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
         assert_eq!(
-            app::wire::completion_text(&reply.text).unwrap().0,
+            model::wire::completion_text(&reply.text).unwrap().0,
             REPLY,
             "{}",
             reply.text
@@ -274,7 +274,7 @@ async fn server_errors_are_retried_then_succeed() {
             if stream {
                 assert_eq!(streamed(&reply), Ok(REPLY.to_string()));
             } else {
-                assert_eq!(app::wire::completion_text(&reply.text).unwrap().0, REPLY);
+                assert_eq!(model::wire::completion_text(&reply.text).unwrap().0, REPLY);
             }
             assert!(s.upstream_requests() - before >= 2);
         }

@@ -6,11 +6,11 @@
 //! server's code, or `CLIENT_NETWORK` when the server could not be reached.
 
 use super::UiError;
-use crate::wire::{
+use gloo_net::http::{Request, RequestBuilder, Response};
+use model::wire::{
     Credentials, ErrorEnvelope, ProviderInfo, ProviderInput, ProviderTest, SessionInfo, SyncPull,
     SyncPush, SyncPushResult, TokenCreated, TokenInfo, TokenInput, UserInfo,
 };
-use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{de::DeserializeOwned, Serialize};
 use uuid::Uuid;
 

@@ -7,10 +7,10 @@
 //! and is reported as such; an abort signal cancels the call.
 
 use super::{api, UiError};
-use crate::wire::{parse_stream_event, ChatRequest, StreamEvent, Usage};
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
 use gloo_net::http::Request;
+use model::wire::{parse_stream_event, ChatRequest, StreamEvent, Usage};
 use uuid::Uuid;
 
 /// The complete answer of a streamed call.

@@ -12,7 +12,7 @@
 //! Records are stored as plain JS objects in the JSON shape of the wire types.
 
 use super::UiError;
-use crate::wire::{DomainRecord, DraftRecord, SyncPull};
+use model::wire::{DomainRecord, DraftRecord, SyncPull};
 use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::{cell::RefCell, rc::Rc};

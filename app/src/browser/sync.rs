@@ -6,7 +6,7 @@
 //! per-client sequence numbers and cursors comes later (DESIGN §6).
 
 use super::{api, storage, UiError};
-use crate::wire::SyncPush;
+use model::wire::SyncPush;
 use uuid::Uuid;
 
 /// What a sync round did.

@@ -1,8 +1,8 @@
 //! The data dictionary of one model: every entity with its attributes, types and keys, then the
 //! relationships.
 
-use crate::model::{Entity, Model};
 use leptos::prelude::*;
+use model::{Entity, Model};
 
 /// Key markers of an attribute: `PK`, `UQ` and `FK → entity.attribute`.
 fn key_markers(model: &Model, entity: &Entity, attribute: &str) -> Vec<String> {

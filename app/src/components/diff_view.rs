@@ -3,9 +3,9 @@
 //! Markdown changelog between them, all computed in the browser by the model core.
 
 use crate::components::exports::DownloadLink;
-use crate::model::impact::{analyze, LineTag};
-use crate::model::{changelog::changelog, migrate::migration_sql, Model, Severity, SqlDialect};
 use leptos::prelude::*;
+use model::impact::{analyze, LineTag};
+use model::{changelog::changelog, migrate::migration_sql, Model, Severity, SqlDialect};
 
 /// CSS class and label of a severity.
 pub fn severity_badge(severity: Severity) -> (&'static str, &'static str) {

@@ -1,8 +1,8 @@
 //! Exports of one draft, generated in the browser (they work offline): pick a format, read the
 //! preview, download the file.
 
-use crate::model::{export, ExportFormat, Model, SqlDialect};
 use leptos::prelude::*;
+use model::{export, ExportFormat, Model, SqlDialect};
 
 /// Every export the draft page offers: the format, its label and the file name suffix.
 pub const FORMATS: [(ExportFormat, &str, &str); 9] = [

@@ -5,9 +5,9 @@
 //! that does not validate is shown with its problems and not saved, as for an LLM answer.
 
 use crate::browser::UiError;
-use crate::model::{import_json, import_sql, validate, Conventions, Imported, Model, SqlDialect};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use model::{import_json, import_sql, validate, Conventions, Imported, Model, SqlDialect};
 use wasm_bindgen::JsCast;
 
 /// The formats the import form offers: id, label.

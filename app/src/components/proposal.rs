@@ -9,10 +9,10 @@
 //! discarded, so a reload does not lose an answer that cost an LLM call.
 
 use crate::components::diff_view::DiffView;
-use crate::model::ops::{apply, Applied};
-use crate::model::{validate, Conventions, Model, ProposedChange};
-use crate::wire::{DraftRecord, Provenance};
 use leptos::prelude::*;
+use model::ops::{apply, Applied};
+use model::wire::{DraftRecord, Provenance};
+use model::{validate, Conventions, Model, ProposedChange};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

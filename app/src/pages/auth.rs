@@ -3,12 +3,12 @@
 use crate::browser::{api, UiError};
 use crate::components::ErrorBanner;
 use crate::state::Workspace;
-use crate::wire::Credentials;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_navigate;
+use model::wire::Credentials;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {

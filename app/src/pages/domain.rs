@@ -15,16 +15,16 @@ use crate::components::exports::Exports;
 use crate::components::import::{ImportPanel, ImportedDraft};
 use crate::components::proposal::{self, Acceptance, Proposal, ProposalReview};
 use crate::components::ErrorBanner;
-use crate::model::prompt::{build_messages, prompt_hash, PromptInput, DEFAULT_BUDGET_TOKENS};
-use crate::model::{parse_change_set, parse_model, validate, Conventions, Problem};
 use crate::pages::SignedIn;
 use crate::state::Workspace;
-use crate::wire::{ChatRequest, DomainRecord, DraftRecord, Provenance, ProviderInfo};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use model::prompt::{build_messages, prompt_hash, PromptInput, DEFAULT_BUDGET_TOKENS};
+use model::wire::{ChatRequest, DomainRecord, DraftRecord, Provenance, ProviderInfo};
+use model::{parse_change_set, parse_model, validate, Conventions, Problem};
 use uuid::Uuid;
 
 /// Where the current generation stands.

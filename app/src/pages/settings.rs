@@ -7,12 +7,12 @@
 use crate::browser::{api, UiError};
 use crate::components::{utc_time, ErrorBanner};
 use crate::pages::SignedIn;
-use crate::wire::{
-    ProviderInfo, ProviderInput, ProviderKind, ProviderTest, SessionInfo, TokenInfo, TokenInput,
-};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
+use model::wire::{
+    ProviderInfo, ProviderInput, ProviderKind, ProviderTest, SessionInfo, TokenInfo, TokenInput,
+};
 use std::collections::HashMap;
 use uuid::Uuid;
 

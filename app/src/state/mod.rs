@@ -5,9 +5,9 @@
 //! server who is signed in, opens that user's IndexedDB and syncs.
 
 use crate::browser::{self, api, storage, sync, UiError};
-use crate::wire::{DomainRecord, UserInfo};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use model::wire::{DomainRecord, UserInfo};
 
 /// Sync status as the navigation bar shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

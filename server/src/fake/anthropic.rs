@@ -253,7 +253,7 @@ mod tests {
         anthropic::StreamTranslator,
         stream::{Shaper, StreamFault},
     };
-    use app::wire::{parse_stream_event, StreamEvent, Usage};
+    use model::wire::{parse_stream_event, StreamEvent, Usage};
 
     /// The fake's stream, read back through the gateway's translation, gives the reply and
     /// the usage.

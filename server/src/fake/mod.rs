@@ -53,8 +53,8 @@ impl Script {
     /// The demo script: a lending-library model first, and the change set that adds an audit
     /// log (and a few other changes) when the instruction asks for "audit log".
     pub fn demo() -> Self {
-        let v1 = include_str!("../../../app/tests/data/library-v1.json");
-        let v2 = include_str!("../../../app/tests/data/library-v2-changes.json");
+        let v1 = include_str!("../../../model/tests/data/library-v1.json");
+        let v2 = include_str!("../../../model/tests/data/library-v2-changes.json");
         Script {
             rules: vec![
                 Rule {

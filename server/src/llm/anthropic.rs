@@ -38,10 +38,10 @@
 
 use super::stream::{Shaper, StreamFault};
 use crate::error::ApiError;
-use app::wire::{ModelInfo, Usage};
 use bytes::Bytes;
 use eventsource_stream::{Event, EventStream};
 use futures::{channel::mpsc, task::noop_waker_ref, StreamExt};
+use model::wire::{ModelInfo, Usage};
 use serde_json::{json, Map, Value};
 use std::{
     collections::HashMap,

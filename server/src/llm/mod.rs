@@ -25,7 +25,6 @@ use crate::ratelimit::{LlmGrant, RateLimiter};
 use crate::routes::providers::StoredProvider;
 use crate::vault::PlainKey;
 use crate::AppState;
-use app::wire::{ModelInfo, ProviderKind, Usage};
 use axum::{
     body::Body,
     http::{header, HeaderValue, StatusCode},
@@ -33,6 +32,7 @@ use axum::{
 };
 use bytes::Bytes;
 use futures::{stream::BoxStream, StreamExt};
+use model::wire::{ModelInfo, ProviderKind, Usage};
 use serde_json::Value;
 use std::{
     sync::Arc,

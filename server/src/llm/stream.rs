@@ -5,8 +5,8 @@
 //! Anthropic translation returns OpenAI-style SSE events. Both report how a stream went wrong
 //! as a [`StreamFault`], which the forwarder turns into a final in-band error event.
 
-use app::wire::Usage;
 use bytes::Bytes;
+use model::wire::Usage;
 
 /// How an upstream stream went wrong after its first byte.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

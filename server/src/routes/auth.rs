@@ -3,7 +3,6 @@
 use super::{ApiJson, ApiPath};
 use crate::auth::{self, CurrentUser};
 use crate::{db::now_ms, error::ApiError, AppState};
-use app::wire::{Credentials, SessionInfo, UserInfo};
 use axum::{
     extract::{ConnectInfo, FromRequestParts, State},
     http::request::Parts,
@@ -11,6 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
+use model::wire::{Credentials, SessionInfo, UserInfo};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use uuid::Uuid;
 

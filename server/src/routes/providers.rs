@@ -4,8 +4,8 @@ use super::{ApiJson, ApiPath};
 use crate::auth::CurrentUser;
 use crate::vault::{PlainKey, SealedKey};
 use crate::{db::now_ms, error::ApiError, AppState};
-use app::wire::{mask_key, ProviderInfo, ProviderInput, ProviderKind, ProviderTest};
 use axum::{extract::State, http::StatusCode, Json};
+use model::wire::{mask_key, ProviderInfo, ProviderInput, ProviderKind, ProviderTest};
 use uuid::Uuid;
 
 /// A provider row with its key still sealed.
@@ -250,7 +250,7 @@ pub async fn models(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Vec<app::wire::ModelInfo>>, ApiError> {
+) -> Result<Json<Vec<model::wire::ModelInfo>>, ApiError> {
     let provider = load(&state, user.id, id).await?;
     let key = open_key(&state, user.id, &provider)?;
     crate::llm::list_models(&state, &provider, &key)

@@ -8,9 +8,9 @@
 use super::ApiJson;
 use crate::auth::CurrentUser;
 use crate::{db::now_ms, error::ApiError, AppState};
-use app::model::{validate, Conventions};
-use app::wire::{DomainRecord, DraftRecord, SyncPull, SyncPush, SyncPushResult};
 use axum::{extract::State, Json};
+use model::wire::{DomainRecord, DraftRecord, SyncPull, SyncPush, SyncPushResult};
+use model::{validate, Conventions};
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
     serde_json::to_string(value).map_err(ApiError::internal)

@@ -8,8 +8,8 @@
 use super::{ApiJson, ApiPath};
 use crate::auth::{self, CurrentUser};
 use crate::{db::now_ms, error::ApiError, AppState};
-use app::wire::{TokenCreated, TokenInfo, TokenInput};
 use axum::{extract::State, http::StatusCode, Json};
+use model::wire::{TokenCreated, TokenInfo, TokenInput};
 use uuid::Uuid;
 
 /// Characters of a token kept to recognise it: `dm_` and six of the secret.

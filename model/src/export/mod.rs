@@ -1,0 +1,312 @@
+//! Exporters: a model written out in other formats (DESIGN §1 "Export").
+//!
+//! An *exporter* turns a [`Model`] into the text of another tool's format: a Markdown data
+//! dictionary, a PlantUML or Mermaid ER diagram, SQL DDL, DBML, a JSON Schema, or the model's own
+//! JSON. Exporters are deterministic (the same model always gives the same bytes, so exports can
+//! be diffed and snapshot-tested) and total: they never fail and never panic, whatever the model
+//! holds. Names a target cannot spell are quoted or rewritten into identifiers it accepts.
+//!
+//! A *foreign key* here is an attribute listed in the `from_attributes` of a relationship; its
+//! *target* is the attribute at the same position in `to_attributes` of the `to_entity`.
+
+pub mod dbml;
+pub mod json_schema;
+pub mod markdown;
+pub mod mermaid;
+pub mod plantuml;
+pub mod sql;
+
+use super::dialect::SqlDialect;
+use super::types::{Entity, Model, Relationship};
+use serde::{Deserialize, Serialize};
+
+/// Every format a model can be exported to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExportFormat {
+    /// Markdown data dictionary.
+    Markdown,
+    PlantUml,
+    /// Mermaid `erDiagram`.
+    Mermaid,
+    /// SQL DDL for one dialect.
+    Sql(SqlDialect),
+    Dbml,
+    /// JSON Schema (draft 2020-12) describing one record of each entity.
+    JsonSchema,
+    /// The model's own JSON format (pretty-printed).
+    Json,
+}
+
+impl ExportFormat {
+    /// The usual file extension of the format, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Markdown => "md",
+            ExportFormat::PlantUml => "puml",
+            ExportFormat::Mermaid => "mmd",
+            ExportFormat::Sql(_) => "sql",
+            ExportFormat::Dbml => "dbml",
+            ExportFormat::JsonSchema => "schema.json",
+            ExportFormat::Json => "json",
+        }
+    }
+}
+
+/// Writes `model` in `format`. Exporting never fails: the model is assumed validated, and an
+/// exporter writes what it can (an unknown type becomes the target's most general type).
+pub fn export(model: &Model, format: ExportFormat) -> String {
+    match format {
+        ExportFormat::Markdown => markdown::markdown(model),
+        ExportFormat::PlantUml => plantuml::plantuml(model),
+        ExportFormat::Mermaid => mermaid::mermaid(model),
+        ExportFormat::Sql(dialect) => sql::ddl(model, dialect),
+        ExportFormat::Dbml => dbml::dbml(model),
+        ExportFormat::JsonSchema => json_schema::json_schema(model),
+        ExportFormat::Json => model_json(model),
+    }
+}
+
+/// The model's own JSON, pretty-printed with a final newline.
+fn model_json(model: &Model) -> String {
+    // Serializing the model cannot fail (every map key is a string and no field has a fallible
+    // `Serialize`), but exporting must never panic, so a failure still yields valid JSON.
+    let mut text = serde_json::to_string_pretty(model)
+        .unwrap_or_else(|err| serde_json::json!({ "error": err.to_string() }).to_string());
+    text.push('\n');
+    text
+}
+
+/// The relationships of `model` that start at `entity`.
+fn outgoing<'a>(model: &'a Model, entity: &'a Entity) -> impl Iterator<Item = &'a Relationship> {
+    model
+        .relationships
+        .iter()
+        .filter(|r| r.from_entity.eq_ignore_ascii_case(&entity.name))
+}
+
+/// Where the foreign key `attribute` of `entity` points: `(entity, attribute)` of each target,
+/// in relationship order. Empty when the attribute is no foreign key.
+fn targets<'a>(model: &'a Model, entity: &'a Entity, attribute: &str) -> Vec<(&'a str, &'a str)> {
+    outgoing(model, entity)
+        .filter_map(|r| {
+            let position = r
+                .from_attributes
+                .iter()
+                .position(|a| a.eq_ignore_ascii_case(attribute))?;
+            let target = r.to_attributes.get(position).map_or("", String::as_str);
+            Some((r.to_entity.as_str(), target))
+        })
+        .collect()
+}
+
+/// True when `attribute` alone is unique in `entity`, by a unique constraint or a unique index
+/// on that single attribute.
+fn is_unique_alone(entity: &Entity, attribute: &str) -> bool {
+    let alone = |attributes: &[String]| {
+        attributes.len() == 1 && attributes[0].eq_ignore_ascii_case(attribute)
+    };
+    entity.unique.iter().any(|u| alone(u))
+        || entity
+            .indexes
+            .iter()
+            .any(|i| i.unique && alone(&i.attributes))
+}
+
+/// True when every attribute of `names` is nullable in `entity` (unknown names count as not
+/// nullable, so that a broken model is drawn as mandatory rather than optional).
+fn all_nullable(entity: Option<&Entity>, names: &[String]) -> bool {
+    match entity {
+        Some(entity) => {
+            !names.is_empty()
+                && names
+                    .iter()
+                    .all(|n| entity.attribute(n).is_some_and(|a| a.nullable))
+        }
+        None => false,
+    }
+}
+
+/// True when `names` are all part of the primary key of `entity`: the relationship then
+/// identifies its rows (the child cannot exist without the parent).
+fn within_primary_key(entity: Option<&Entity>, names: &[String]) -> bool {
+    match entity {
+        Some(entity) => !names.is_empty() && names.iter().all(|n| entity.is_key(n)),
+        None => false,
+    }
+}
+
+/// Rewrites `name` into an identifier `[A-Za-z_][A-Za-z0-9_]*`: other characters become `_`,
+/// and a leading digit (or an empty name) gets a `_` in front.
+fn identifier(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
+}
+
+/// True when `name` is already an identifier `[A-Za-z_][A-Za-z0-9_]*`.
+fn is_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Gives every entity one distinct identifier (by default [`identifier`]; a target with reserved
+/// words passes its own rewrite), in model order; a clash after rewriting gets a numeric suffix.
+/// Names are looked up ignoring ASCII case.
+struct Aliases {
+    pairs: Vec<(String, String)>,
+    rewrite: fn(&str) -> String,
+}
+
+impl Aliases {
+    fn new(model: &Model) -> Aliases {
+        Aliases::with(model, identifier)
+    }
+
+    fn with(model: &Model, rewrite: fn(&str) -> String) -> Aliases {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for entity in &model.entities {
+            if pairs
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(&entity.name))
+            {
+                continue;
+            }
+            let base = rewrite(&entity.name);
+            let mut alias = base.clone();
+            let mut n = 2;
+            while pairs.iter().any(|(_, a)| a.eq_ignore_ascii_case(&alias)) {
+                alias = format!("{base}_{n}");
+                n += 1;
+            }
+            pairs.push((entity.name.clone(), alias));
+        }
+        Aliases { pairs, rewrite }
+    }
+
+    /// The alias of the entity `name`; a name the model does not define (a dangling relationship)
+    /// gets its plain rewritten form.
+    fn of(&self, name: &str) -> String {
+        self.pairs
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map_or_else(|| (self.rewrite)(name), |(_, a)| a.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::tests::sample;
+
+    #[test]
+    fn identifiers() {
+        let check = |input: &str, expected: &str| {
+            assert_eq!(identifier(input), expected, "identifier({input:?})");
+            assert!(is_identifier(&identifier(input)));
+        };
+        check("book", "book");
+        check("Order Details", "Order_Details");
+        check("2fa", "_2fa");
+        check("", "_");
+        check("prix-€", "prix__");
+        assert!(!is_identifier("a b"));
+        assert!(!is_identifier("9a"));
+    }
+
+    #[test]
+    fn aliases_stay_distinct() {
+        let mut model = sample();
+        model.entities[0].name = "a b".into();
+        model.entities[1].name = "a_b".into();
+        let aliases = Aliases::new(&model);
+        assert_eq!(aliases.of("A B"), "a_b");
+        assert_eq!(aliases.of("a_b"), "a_b_2");
+        assert_eq!(aliases.of("missing one"), "missing_one");
+    }
+
+    #[test]
+    fn foreign_key_targets() {
+        let model = sample();
+        let loan = model.entity("loan").expect("loan exists");
+        assert_eq!(targets(&model, loan, "MEMBER_ID"), vec![("member", "id")]);
+        assert!(targets(&model, loan, "due_on").is_empty());
+        let book = model.entity("book").expect("book exists");
+        assert!(is_unique_alone(book, "isbn"));
+        assert!(!is_unique_alone(book, "title"));
+    }
+
+    /// Exporting never panics, even on a model validation would reject: empty names, a
+    /// relationship to a missing entity, key lists of different lengths, empty key lists.
+    #[test]
+    fn broken_models_still_export() {
+        let mut broken = sample();
+        broken.entities[0].name = String::new();
+        broken.entities[1].attributes[0].name = String::new();
+        broken.entities[1].primary_key = vec!["missing".into(), String::new()];
+        broken.entities[2].unique = vec![vec![], vec!["nope".into()]];
+        broken.relationships[0].to_entity = "nowhere at all".into();
+        broken.relationships[1].to_attributes.clear();
+        broken.relationships[2].from_attributes = vec!["a".into(), "b".into(), "c".into()];
+        broken.relationships[2].name = String::new();
+        let empty = Model {
+            format_version: 1,
+            summary: String::new(),
+            narrative: String::new(),
+            entities: vec![],
+            relationships: vec![],
+        };
+        let formats = [
+            ExportFormat::Markdown,
+            ExportFormat::PlantUml,
+            ExportFormat::Mermaid,
+            ExportFormat::Dbml,
+            ExportFormat::JsonSchema,
+            ExportFormat::Json,
+        ];
+        for model in [&broken, &empty] {
+            for format in formats {
+                let text = export(model, format);
+                let nothing_to_write = model.entities.is_empty() && format == ExportFormat::Dbml;
+                assert!(
+                    !text.is_empty() || nothing_to_write,
+                    "{format:?} wrote nothing"
+                );
+                assert_eq!(
+                    text,
+                    export(model, format),
+                    "{format:?} is not deterministic"
+                );
+            }
+        }
+        assert_eq!(export(&empty, ExportFormat::Mermaid), "erDiagram\n");
+        assert_eq!(
+            export(&empty, ExportFormat::PlantUml),
+            "@startuml\nhide circle\nskinparam linetype ortho\n@enduml\n"
+        );
+        let schema: serde_json::Value =
+            serde_json::from_str(&export(&broken, ExportFormat::JsonSchema)).expect("valid JSON");
+        assert!(schema["$defs"][""].is_object(), "{schema}");
+    }
+
+    #[test]
+    fn json_is_the_model_itself() {
+        let model = sample();
+        let text = export(&model, ExportFormat::Json);
+        assert!(text.ends_with("}\n"));
+        let back: Model = serde_json::from_str(&text).expect("the export parses back");
+        assert_eq!(back, model);
+    }
+}

@@ -1,0 +1,1472 @@
+//! Migration SQL: the statements that turn a database made from one draft into the next.
+//!
+//! Terms: the *old* model made the database, the *new* one is wanted. Entities and attributes
+//! are paired by [`match_models`], the matching the semantic diff is built on, so a rename is a
+//! rename (`ALTER TABLE ... RENAME`) and keeps its rows, not a drop plus an add. A thing is
+//! *kept* when it is in both models with the same definition under the pairing; everything else
+//! is dropped and created again. After a migration the database has the same tables, columns,
+//! keys, indexes and constraint names as one created from `ddl(new)`, which is what lets the
+//! next migration find things by name: renaming a table also renames its derived names (the
+//! `<table>_pkey`, `<table>_<columns>_key` and `<table>_<column>` enum types).
+//!
+//! PostgreSQL runs the whole migration in one transaction, in an order where every step is
+//! legal: foreign keys, indexes and constraints that go away are dropped first, then tables and
+//! columns, then renames, new tables, column changes, keys, indexes, and foreign keys last.
+//!
+//! SQLite alters in place what `ALTER TABLE` can do (rename a table or column, add a nullable
+//! or constant-defaulted column, drop a column no key or constraint names) and otherwise
+//! rebuilds the table the way the SQLite manual prescribes ("making other kinds of table schema
+//! changes"): with foreign keys off, create the new table under a temporary name, copy the rows
+//! (renamed columns already carry their new names), drop the old table, rename the new one,
+//! create its indexes, and check every foreign key before committing. A table is not rebuilt
+//! for a description alone, so its `-- ` comments keep the old text. Needs SQLite 3.35 or later.
+//!
+//! Data decisions: a column that becomes `NOT NULL` and has a default gets the default where it
+//! was null (otherwise the change would fail on the first null); a new `NOT NULL` column without
+//! a default is added as asked, which works on an empty table and makes PostgreSQL and SQLite
+//! refuse the migration, with their own message, on a table with rows (MySQL fills the type's
+//! zero value, such as `''` or `0`). Type changes cast the values
+//! (`USING column::type` in PostgreSQL); values that do not cast make the engine refuse.
+//!
+//! MySQL (MariaDB 10.5 or later: `RENAME COLUMN`, `RENAME INDEX`, `DROP INDEX IF EXISTS`)
+//! follows the PostgreSQL order with `MODIFY COLUMN`, which restates a whole column. MySQL
+//! commits every DDL statement on its own, so a failed migration stays half applied; the script
+//! says so at the top. InnoDB makes an index for a foreign key that has none and keeps it when
+//! the key is dropped, so dropping a foreign key drops that index too (`IF EXISTS`).
+//!
+//! A [`MigrateError`] means the new model cannot exist in the dialect at all (an SQLite table
+//! without columns); everything else is written, and the engine has the last word on the data.
+
+use super::dialect::SqlDialect;
+use super::diff::{match_models, Matching};
+use super::export::sql::{
+    add_foreign_key, column_definition, column_type, create_enum_type, create_index, create_table,
+    default_sql, derived_name, fk_ends, fk_ends_all, foreign_key_clause, pk_name,
+    primary_key_clause, quote_ident, string_literal, table_order, unique_clause, Naming,
+};
+use super::logical_type::LogicalType;
+use super::types::{Attribute, Entity, Model};
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use thiserror::Error;
+
+/// A change the dialect cannot express as a migration.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("cannot migrate: {0}")]
+pub struct MigrateError(pub String);
+
+/// Migration SQL from `old` to `new` for `dialect`. Two equal models give a script that
+/// changes nothing.
+pub fn migration_sql(
+    old: &Model,
+    new: &Model,
+    dialect: SqlDialect,
+) -> Result<String, MigrateError> {
+    let plan = Plan::new(old, new, dialect);
+    match dialect {
+        SqlDialect::Postgres => Ok(postgres(&plan)),
+        SqlDialect::Sqlite => sqlite(&plan),
+        SqlDialect::Mysql => Ok(mysql(&plan)),
+    }
+}
+
+/// The pairing of the two models and the derived names on each side.
+struct Plan<'a> {
+    old: &'a Model,
+    new: &'a Model,
+    dialect: SqlDialect,
+    old_names: Naming,
+    new_names: Naming,
+    /// For each new entity, its old entity.
+    old_of_new: Vec<Option<usize>>,
+    /// For each new entity and each of its attributes, the old attribute index.
+    old_attr_of_new: Vec<Vec<Option<usize>>>,
+    matching: Matching,
+}
+
+impl<'a> Plan<'a> {
+    fn new(old: &'a Model, new: &'a Model, dialect: SqlDialect) -> Plan<'a> {
+        let matching = match_models(old, new);
+        let mut old_of_new = vec![None; new.entities.len()];
+        let mut old_attr_of_new: Vec<Vec<Option<usize>>> = new
+            .entities
+            .iter()
+            .map(|e| vec![None; e.attributes.len()])
+            .collect();
+        for (oi, m) in matching.entities.iter().enumerate() {
+            let Some(m) = m else { continue };
+            if let Some(slot) = old_of_new.get_mut(m.index) {
+                *slot = Some(oi);
+            }
+            for (oa, am) in matching
+                .attributes
+                .get(oi)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if let Some(am) = am {
+                    if let Some(slot) = old_attr_of_new
+                        .get_mut(m.index)
+                        .and_then(|v| v.get_mut(am.index))
+                    {
+                        *slot = Some(oa);
+                    }
+                }
+            }
+        }
+        Plan {
+            old,
+            new,
+            dialect,
+            old_names: Naming::new(old, dialect),
+            new_names: Naming::new(new, dialect),
+            old_of_new,
+            old_attr_of_new,
+            matching,
+        }
+    }
+
+    fn q(&self, name: &str) -> String {
+        quote_ident(self.dialect, name)
+    }
+
+    /// The new entity index of old entity `oi`.
+    fn new_of_old(&self, oi: usize) -> Option<usize> {
+        self.matching
+            .entities
+            .get(oi)
+            .copied()
+            .flatten()
+            .map(|m| m.index)
+    }
+
+    /// The new attribute name of old attribute `name` of old entity `oi`.
+    fn new_attr_name(&self, oi: usize, name: &str) -> Option<&'a str> {
+        let old_entity = self.old.entities.get(oi)?;
+        let oa = old_entity
+            .attributes
+            .iter()
+            .position(|a| a.name.eq_ignore_ascii_case(name))?;
+        let m = self
+            .matching
+            .attributes
+            .get(oi)?
+            .get(oa)
+            .copied()
+            .flatten()?;
+        let ni = self.new_of_old(oi)?;
+        Some(
+            self.new
+                .entities
+                .get(ni)?
+                .attributes
+                .get(m.index)?
+                .name
+                .as_str(),
+        )
+    }
+
+    /// Old column names of entity `oi` in the new model's names, lower-cased; `None` when one
+    /// of them did not survive.
+    fn mapped(&self, oi: usize, names: &[String]) -> Option<Vec<String>> {
+        names
+            .iter()
+            .map(|n| self.new_attr_name(oi, n).map(str::to_ascii_lowercase))
+            .collect()
+    }
+
+    /// The pairs (old attribute, new attribute) of new entity `ni`.
+    fn attr_pairs(&self, ni: usize) -> Vec<(&'a Attribute, &'a Attribute)> {
+        let (Some(oi), Some(new_entity)) = (self.old_of_new[ni], self.new.entities.get(ni)) else {
+            return Vec::new();
+        };
+        let old_entity = &self.old.entities[oi];
+        new_entity
+            .attributes
+            .iter()
+            .enumerate()
+            .filter_map(|(na, attr)| {
+                let oa = self.old_attr_of_new[ni][na]?;
+                Some((old_entity.attributes.get(oa)?, attr))
+            })
+            .collect()
+    }
+
+    /// Old attributes of old entity `oi` that the new model does not have.
+    fn dropped_attrs(&self, oi: usize) -> Vec<&'a Attribute> {
+        let entity = &self.old.entities[oi];
+        entity
+            .attributes
+            .iter()
+            .enumerate()
+            .filter(|(oa, _)| {
+                self.matching
+                    .attributes
+                    .get(oi)
+                    .and_then(|v| v.get(*oa))
+                    .copied()
+                    .flatten()
+                    .is_none()
+            })
+            .map(|(_, a)| a)
+            .collect()
+    }
+
+    fn pk_kept(&self, ni: usize) -> bool {
+        let Some(oi) = self.old_of_new[ni] else {
+            return false;
+        };
+        self.mapped(oi, &self.old.entities[oi].primary_key)
+            == Some(lower(&self.new.entities[ni].primary_key))
+    }
+
+    /// Whether unique constraint `columns` (old names) of old entity `oi` is in the new model.
+    fn old_unique_kept(&self, oi: usize, columns: &[String]) -> bool {
+        let Some(ni) = self.new_of_old(oi) else {
+            return false;
+        };
+        let Some(mapped) = self.mapped(oi, columns) else {
+            return false;
+        };
+        self.new.entities[ni]
+            .unique
+            .iter()
+            .any(|u| lower(u) == mapped)
+    }
+
+    fn new_unique_kept(&self, ni: usize, columns: &[String]) -> bool {
+        let Some(oi) = self.old_of_new[ni] else {
+            return false;
+        };
+        let want = lower(columns);
+        self.old.entities[oi]
+            .unique
+            .iter()
+            .any(|u| self.mapped(oi, u).as_ref() == Some(&want))
+    }
+
+    /// Whether index `ix` of old entity `oi` is in the new model, same name and definition.
+    fn old_index_kept(&self, oi: usize, ix: usize) -> bool {
+        self.index_pair(oi, ix).is_some()
+    }
+
+    fn index_pair(&self, oi: usize, ix: usize) -> Option<usize> {
+        let ni = self.new_of_old(oi)?;
+        let old_index = self.old.entities[oi].indexes.get(ix)?;
+        let mapped = self.mapped(oi, &old_index.attributes)?;
+        self.new.entities[ni].indexes.iter().position(|n| {
+            n.name.eq_ignore_ascii_case(&old_index.name)
+                && n.unique == old_index.unique
+                && lower(&n.attributes) == mapped
+        })
+    }
+
+    fn new_index_kept(&self, ni: usize, index_name: &str) -> bool {
+        let Some(oi) = self.old_of_new[ni] else {
+            return false;
+        };
+        (0..self.old.entities[oi].indexes.len()).any(|ix| {
+            self.index_pair(oi, ix).is_some_and(|n| {
+                self.new.entities[ni].indexes[n]
+                    .name
+                    .eq_ignore_ascii_case(index_name)
+            })
+        })
+    }
+
+    /// Whether the type of a paired attribute changes.
+    fn retyped(&self, ni: usize, new_attr: &str) -> bool {
+        self.attr_pairs(ni)
+            .iter()
+            .any(|(o, n)| n.name.eq_ignore_ascii_case(new_attr) && o.data_type != n.data_type)
+    }
+
+    /// The old relationship that new relationship `ri` keeps, if any: same ends, columns,
+    /// on-delete and constraint name under the pairing, and (PostgreSQL) nothing under it
+    /// changes: no column type, and the referenced table keeps its keys.
+    fn kept_fk(&self, ri: usize) -> Option<usize> {
+        let rel = self.new.relationships.get(ri)?;
+        let (nf, nt) = fk_ends(self.new, rel)?;
+        let (of, ot) = (self.old_of_new[nf]?, self.old_of_new[nt]?);
+        let found = self
+            .old
+            .relationships
+            .iter()
+            .enumerate()
+            .position(|(oi, o)| {
+                fk_ends(self.old, o) == Some((of, ot))
+                    && o.on_delete == rel.on_delete
+                    && self
+                        .old_names
+                        .fk(oi)
+                        .eq_ignore_ascii_case(self.new_names.fk(ri))
+                    && self.mapped(of, &o.from_attributes) == Some(lower(&rel.from_attributes))
+                    && self.mapped(ot, &o.to_attributes) == Some(lower(&rel.to_attributes))
+            })?;
+        if self.dialect != SqlDialect::Sqlite {
+            let mut disturbed = rel.from_attributes.iter().any(|a| self.retyped(nf, a))
+                || rel.to_attributes.iter().any(|a| self.retyped(nt, a))
+                || !self.pk_kept(nt)
+                || self.old.entities[ot]
+                    .unique
+                    .iter()
+                    .any(|u| !self.old_unique_kept(ot, u));
+            if self.dialect == SqlDialect::Mysql {
+                // InnoDB backs a foreign key with any index that starts with its columns and
+                // refuses to drop that index, or to rename or change the key's columns, while
+                // the foreign key exists: take it down whenever its table's keys move.
+                let renamed = |e: usize, attrs: &[String]| {
+                    self.attr_pairs(e).iter().any(|(o, n)| {
+                        o.name != n.name && attrs.iter().any(|a| a.eq_ignore_ascii_case(&n.name))
+                    })
+                };
+                disturbed = disturbed
+                    || renamed(nf, &rel.from_attributes)
+                    || renamed(nt, &rel.to_attributes)
+                    || !self.pk_kept(nf)
+                    || (0..self.old.entities[of].indexes.len())
+                        .any(|ix| !self.old_index_kept(of, ix))
+                    || self.old.entities[of]
+                        .unique
+                        .iter()
+                        .any(|u| !self.old_unique_kept(of, u));
+            }
+            if disturbed {
+                return None;
+            }
+        }
+        Some(found)
+    }
+
+    /// Old relationships (as foreign keys) that no new relationship keeps.
+    fn dropped_fks(&self) -> Vec<usize> {
+        let kept: HashSet<usize> = (0..self.new.relationships.len())
+            .filter_map(|ri| self.kept_fk(ri))
+            .collect();
+        (0..self.old.relationships.len())
+            .filter(|oi| {
+                !kept.contains(oi) && fk_ends(self.old, &self.old.relationships[*oi]).is_some()
+            })
+            .collect()
+    }
+
+    /// New relationships whose foreign key must be created.
+    fn added_fks(&self) -> Vec<usize> {
+        (0..self.new.relationships.len())
+            .filter(|&ri| {
+                fk_ends(self.new, &self.new.relationships[ri]).is_some()
+                    && self.kept_fk(ri).is_none()
+            })
+            .collect()
+    }
+
+    fn dropped_entities(&self) -> Vec<usize> {
+        (0..self.old.entities.len())
+            .filter(|&oi| self.new_of_old(oi).is_none())
+            .collect()
+    }
+
+    /// Renamed entities as (old index, new index).
+    fn renamed_entities(&self) -> Vec<(usize, usize)> {
+        (0..self.new.entities.len())
+            .filter_map(|ni| {
+                let oi = self.old_of_new[ni]?;
+                (self.old.entities[oi].name != self.new.entities[ni].name).then_some((oi, ni))
+            })
+            .collect()
+    }
+}
+
+fn lower(names: &[String]) -> Vec<String> {
+    names.iter().map(|n| n.to_ascii_lowercase()).collect()
+}
+
+/// Whether a column is effectively `NOT NULL`: key columns always are.
+fn not_null(entity: &Entity, attr: &Attribute) -> bool {
+    !attr.nullable || entity.is_key(&attr.name)
+}
+
+/// Renames `from → to` (pairs of current and wanted names) as statements made by `stmt`,
+/// through temporary names when a wanted name is still taken by another of the current names
+/// (a swap), so that no step collides.
+fn rename_all(
+    pairs: &[(String, String)],
+    taken: &HashSet<String>,
+    stmt: &mut dyn FnMut(&str, &str) -> String,
+) -> String {
+    let mut out = String::new();
+    let pairs: Vec<&(String, String)> = pairs.iter().filter(|(f, t)| f != t).collect();
+    let clash = pairs.iter().any(|(from, to)| {
+        !from.eq_ignore_ascii_case(to) && taken.contains(&to.to_ascii_lowercase())
+    });
+    if clash {
+        for (i, (from, _)) in pairs.iter().enumerate() {
+            out.push_str(&stmt(from, &format!("_dm_tmp_{i}")));
+        }
+        for (i, (_, to)) in pairs.iter().enumerate() {
+            out.push_str(&stmt(&format!("_dm_tmp_{i}"), to));
+        }
+    } else {
+        for (from, to) in pairs {
+            out.push_str(&stmt(from, to));
+        }
+    }
+    out
+}
+
+fn postgres(plan: &Plan) -> String {
+    let dialect = SqlDialect::Postgres;
+    let (old, new) = (plan.old, plan.new);
+    let q = |n: &str| plan.q(n);
+    let mut out = String::from("-- PostgreSQL migration written by Data Modeller\nBEGIN;\n");
+    let step = |out: &mut String, title: &str, body: String| {
+        if !body.is_empty() {
+            let _ = write!(out, "\n-- {title}\n{body}");
+        }
+    };
+    let dropped_entities = plan.dropped_entities();
+    let dropped_set: HashSet<usize> = dropped_entities.iter().copied().collect();
+
+    // 1. Foreign keys that go away, before anything they depend on.
+    let mut body = String::new();
+    for oi in plan.dropped_fks() {
+        let rel = &old.relationships[oi];
+        let Some((from, _)) = fk_ends(old, rel) else {
+            continue;
+        };
+        if dropped_set.contains(&from) {
+            continue;
+        }
+        let _ = writeln!(
+            body,
+            "ALTER TABLE {} DROP CONSTRAINT {};",
+            q(&old.entities[from].name),
+            q(plan.old_names.fk(oi))
+        );
+    }
+    step(&mut out, "drop foreign keys", body);
+
+    // 2. Indexes, unique constraints and primary keys that go away or change.
+    let mut body = String::new();
+    for (oi, entity) in old.entities.iter().enumerate() {
+        if dropped_set.contains(&oi) {
+            continue;
+        }
+        for (ix, index) in entity.indexes.iter().enumerate() {
+            if !plan.old_index_kept(oi, ix) {
+                let _ = writeln!(body, "DROP INDEX {};", q(&index.name));
+            }
+        }
+        for u in &entity.unique {
+            if !plan.old_unique_kept(oi, u) {
+                let _ = writeln!(
+                    body,
+                    "ALTER TABLE {} DROP CONSTRAINT {};",
+                    q(&entity.name),
+                    q(&derived_name(&entity.name, u, "key"))
+                );
+            }
+        }
+        let ni = plan.new_of_old(oi);
+        if !entity.primary_key.is_empty() && !ni.is_some_and(|ni| plan.pk_kept(ni)) {
+            let _ = writeln!(
+                body,
+                "ALTER TABLE {} DROP CONSTRAINT {};",
+                q(&entity.name),
+                q(&pk_name(&entity.name))
+            );
+        }
+    }
+    step(&mut out, "drop indexes and constraints", body);
+
+    // 3. Tables and columns that go away, with their enum types.
+    let mut body = String::new();
+    for &oi in &dropped_entities {
+        let entity = &old.entities[oi];
+        let _ = writeln!(body, "DROP TABLE {};", q(&entity.name));
+        for attr in &entity.attributes {
+            if let Some(t) = plan.old_names.enum_type(&entity.name, &attr.name) {
+                let _ = writeln!(body, "DROP TYPE {};", q(t));
+            }
+        }
+    }
+    for (oi, entity) in old.entities.iter().enumerate() {
+        if dropped_set.contains(&oi) {
+            continue;
+        }
+        for attr in plan.dropped_attrs(oi) {
+            let _ = writeln!(
+                body,
+                "ALTER TABLE {} DROP COLUMN {};",
+                q(&entity.name),
+                q(&attr.name)
+            );
+            if let Some(t) = plan.old_names.enum_type(&entity.name, &attr.name) {
+                let _ = writeln!(body, "DROP TYPE {};", q(t));
+            }
+        }
+    }
+    step(&mut out, "drop tables and columns", body);
+
+    // 4. Renames: tables, then columns, then the names derived from them.
+    let mut body = String::new();
+    let table_pairs: Vec<(String, String)> = plan
+        .renamed_entities()
+        .into_iter()
+        .map(|(oi, ni)| (old.entities[oi].name.clone(), new.entities[ni].name.clone()))
+        .collect();
+    let taken: HashSet<String> = old
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(oi, _)| !dropped_set.contains(oi))
+        .map(|(_, e)| e.name.to_ascii_lowercase())
+        .collect();
+    body.push_str(&rename_all(&table_pairs, &taken, &mut |from, to| {
+        format!("ALTER TABLE {} RENAME TO {};\n", q(from), q(to))
+    }));
+    for (ni, entity) in new.entities.iter().enumerate() {
+        let Some(oi) = plan.old_of_new[ni] else {
+            continue;
+        };
+        let pairs: Vec<(String, String)> = plan
+            .attr_pairs(ni)
+            .iter()
+            .map(|(o, n)| (o.name.clone(), n.name.clone()))
+            .collect();
+        let dropped: HashSet<String> = plan
+            .dropped_attrs(oi)
+            .iter()
+            .map(|a| a.name.to_ascii_lowercase())
+            .collect();
+        let taken: HashSet<String> = old.entities[oi]
+            .attributes
+            .iter()
+            .map(|a| a.name.to_ascii_lowercase())
+            .filter(|n| !dropped.contains(n))
+            .collect();
+        let table = q(&entity.name);
+        body.push_str(&rename_all(&pairs, &taken, &mut |from, to| {
+            format!(
+                "ALTER TABLE {table} RENAME COLUMN {} TO {};\n",
+                q(from),
+                q(to)
+            )
+        }));
+        // Derived names follow the table and column names.
+        let old_entity = &old.entities[oi];
+        let mut rename_constraint = |from: String, to: String| {
+            if from != to {
+                let _ = writeln!(
+                    body,
+                    "ALTER TABLE {table} RENAME CONSTRAINT {} TO {};",
+                    q(&from),
+                    q(&to)
+                );
+            }
+        };
+        if plan.pk_kept(ni) && !entity.primary_key.is_empty() {
+            rename_constraint(pk_name(&old_entity.name), pk_name(&entity.name));
+        }
+        for u in &old_entity.unique {
+            if plan.old_unique_kept(oi, u) {
+                let new_cols: Vec<String> = u
+                    .iter()
+                    .filter_map(|c| plan.new_attr_name(oi, c).map(str::to_string))
+                    .collect();
+                rename_constraint(
+                    derived_name(&old_entity.name, u, "key"),
+                    derived_name(&entity.name, &new_cols, "key"),
+                );
+            }
+        }
+        for (o, n) in plan.attr_pairs(ni) {
+            if o.data_type != n.data_type {
+                continue;
+            }
+            if let (Some(ot), Some(nt)) = (
+                plan.old_names.enum_type(&old_entity.name, &o.name),
+                plan.new_names.enum_type(&entity.name, &n.name),
+            ) {
+                if ot != nt {
+                    let _ = writeln!(body, "ALTER TYPE {} RENAME TO {};", q(ot), q(nt));
+                }
+            }
+        }
+    }
+    step(&mut out, "renames", body);
+
+    // 5. New tables, in reference order, without foreign keys (added in step 8).
+    let mut body = String::new();
+    for ni in table_order(new) {
+        if plan.old_of_new[ni].is_none() {
+            body.push_str(&create_table(new, ni, dialect, &plan.new_names, &[], None));
+        }
+    }
+    step(&mut out, "create tables", body);
+
+    // 6. Columns of kept tables: added ones, then changed types, defaults and nullability.
+    let mut body = String::new();
+    for (ni, entity) in new.entities.iter().enumerate() {
+        let Some(oi) = plan.old_of_new[ni] else {
+            continue;
+        };
+        let old_entity = &old.entities[oi];
+        let table = q(&entity.name);
+        for (na, attr) in entity.attributes.iter().enumerate() {
+            if plan.old_attr_of_new[ni][na].is_some() {
+                continue;
+            }
+            if let (LogicalType::Enum(values), Some(t)) = (
+                &attr.data_type,
+                plan.new_names.enum_type(&entity.name, &attr.name),
+            ) {
+                body.push_str(&create_enum_type(t, values));
+            }
+            let _ = writeln!(
+                body,
+                "ALTER TABLE {table} ADD COLUMN {};",
+                column_definition(dialect, &plan.new_names, entity, attr)
+            );
+        }
+        for (o, n) in plan.attr_pairs(ni) {
+            let col = q(&n.name);
+            let old_default = o
+                .default
+                .as_deref()
+                .and_then(|d| default_sql(dialect, d, &o.data_type));
+            let new_default = n
+                .default
+                .as_deref()
+                .and_then(|d| default_sql(dialect, d, &n.data_type));
+            let retyped = o.data_type != n.data_type;
+            if retyped {
+                if old_default.is_some() {
+                    let _ = writeln!(body, "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;");
+                }
+                let old_enum = plan.old_names.enum_type(&old_entity.name, &o.name);
+                let new_enum = plan.new_names.enum_type(&entity.name, &n.name);
+                if let Some(ot) = old_enum {
+                    let _ = writeln!(
+                        body,
+                        "ALTER TABLE {table} ALTER COLUMN {col} TYPE text USING {col}::text;\nDROP TYPE {};",
+                        q(ot)
+                    );
+                }
+                match (&n.data_type, new_enum) {
+                    (LogicalType::Enum(values), Some(nt)) => {
+                        body.push_str(&create_enum_type(nt, values));
+                        let _ = writeln!(
+                            body,
+                            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {t} USING {col}::text::{t};",
+                            t = q(nt)
+                        );
+                    }
+                    _ => {
+                        let t = column_type(dialect, &n.data_type);
+                        let _ = writeln!(
+                            body,
+                            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {t} USING {col}::{t};"
+                        );
+                    }
+                }
+            }
+            if retyped || old_default != new_default {
+                match &new_default {
+                    Some(d) => {
+                        let _ = writeln!(
+                            body,
+                            "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};"
+                        );
+                    }
+                    None if !retyped => {
+                        let _ =
+                            writeln!(body, "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;");
+                    }
+                    None => {}
+                }
+            }
+            let (was, is) = (not_null(old_entity, o), not_null(entity, n));
+            if !was && is {
+                if new_default.is_some() {
+                    let _ = writeln!(
+                        body,
+                        "UPDATE {table} SET {col} = DEFAULT WHERE {col} IS NULL;"
+                    );
+                }
+                let _ = writeln!(body, "ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;");
+            } else if was && !is {
+                let _ = writeln!(
+                    body,
+                    "ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL;"
+                );
+            }
+        }
+    }
+    step(&mut out, "add and change columns", body);
+
+    // 7. Keys, unique constraints and indexes that are new or changed.
+    let mut body = String::new();
+    for (ni, entity) in new.entities.iter().enumerate() {
+        let matched = plan.old_of_new[ni].is_some();
+        let table = q(&entity.name);
+        if matched {
+            if !entity.primary_key.is_empty() && !plan.pk_kept(ni) {
+                let _ = writeln!(
+                    body,
+                    "ALTER TABLE {table} ADD {};",
+                    primary_key_clause(dialect, entity)
+                );
+            }
+            for u in &entity.unique {
+                if !plan.new_unique_kept(ni, u) {
+                    let _ = writeln!(
+                        body,
+                        "ALTER TABLE {table} ADD {};",
+                        unique_clause(dialect, entity, u)
+                    );
+                }
+            }
+        }
+        for index in &entity.indexes {
+            if !matched || !plan.new_index_kept(ni, &index.name) {
+                body.push_str(&create_index(dialect, entity, index, None));
+            }
+        }
+    }
+    step(&mut out, "add keys and indexes", body);
+
+    // 8. Foreign keys, now that every table, column and key exists.
+    let mut body = String::new();
+    for ri in plan.added_fks() {
+        let rel = &new.relationships[ri];
+        let Some((from, _)) = fk_ends(new, rel) else {
+            continue;
+        };
+        let _ = writeln!(
+            body,
+            "ALTER TABLE {} ADD {};",
+            q(&new.entities[from].name),
+            foreign_key_clause(new, ri, dialect, &plan.new_names)
+        );
+    }
+    step(&mut out, "add foreign keys", body);
+
+    // 9. Descriptions of kept tables and columns (new tables got theirs with CREATE TABLE).
+    let mut body = String::new();
+    let comment = |text: &str| {
+        if text.is_empty() {
+            "NULL".to_string()
+        } else {
+            string_literal(dialect, text)
+        }
+    };
+    for (ni, entity) in new.entities.iter().enumerate() {
+        let Some(oi) = plan.old_of_new[ni] else {
+            continue;
+        };
+        let table = q(&entity.name);
+        if old.entities[oi].description != entity.description {
+            let _ = writeln!(
+                body,
+                "COMMENT ON TABLE {table} IS {};",
+                comment(&entity.description)
+            );
+        }
+        for (na, attr) in entity.attributes.iter().enumerate() {
+            let before = plan.old_attr_of_new[ni][na]
+                .and_then(|oa| old.entities[oi].attributes.get(oa))
+                .map(|a| a.description.as_str())
+                .unwrap_or("");
+            if before != attr.description {
+                let _ = writeln!(
+                    body,
+                    "COMMENT ON COLUMN {table}.{} IS {};",
+                    q(&attr.name),
+                    comment(&attr.description)
+                );
+            }
+        }
+    }
+    step(&mut out, "descriptions", body);
+    out.push_str("\nCOMMIT;\n");
+    out
+}
+
+fn mysql(plan: &Plan) -> String {
+    let dialect = SqlDialect::Mysql;
+    let (old, new) = (plan.old, plan.new);
+    let q = |n: &str| plan.q(n);
+    let mut out = String::from(
+        "-- MySQL / MariaDB migration written by Data Modeller\n\
+         -- MySQL commits each DDL statement: a failure leaves the steps before it applied.\n",
+    );
+    let step = |out: &mut String, title: &str, body: String| {
+        if !body.is_empty() {
+            let _ = write!(out, "\n-- {title}\n{body}");
+        }
+    };
+    let dropped_entities = plan.dropped_entities();
+    let dropped_set: HashSet<usize> = dropped_entities.iter().copied().collect();
+
+    // 1. Foreign keys that go away, with the index InnoDB may have made for each.
+    let mut body = String::new();
+    for oi in plan.dropped_fks() {
+        let rel = &old.relationships[oi];
+        let Some((from, _)) = fk_ends(old, rel) else {
+            continue;
+        };
+        if dropped_set.contains(&from) {
+            continue;
+        }
+        let table = q(&old.entities[from].name);
+        let name = q(plan.old_names.fk(oi));
+        let _ = writeln!(body, "ALTER TABLE {table} DROP FOREIGN KEY {name};");
+        let _ = writeln!(body, "ALTER TABLE {table} DROP INDEX IF EXISTS {name};");
+    }
+    step(&mut out, "drop foreign keys", body);
+
+    // 2. Indexes, unique constraints and primary keys that go away or change.
+    let mut body = String::new();
+    for (oi, entity) in old.entities.iter().enumerate() {
+        if dropped_set.contains(&oi) {
+            continue;
+        }
+        let table = q(&entity.name);
+        for (ix, index) in entity.indexes.iter().enumerate() {
+            if !plan.old_index_kept(oi, ix) {
+                let _ = writeln!(body, "ALTER TABLE {table} DROP INDEX {};", q(&index.name));
+            }
+        }
+        for u in &entity.unique {
+            if !plan.old_unique_kept(oi, u) {
+                let _ = writeln!(
+                    body,
+                    "ALTER TABLE {table} DROP INDEX {};",
+                    q(&derived_name(&entity.name, u, "key"))
+                );
+            }
+        }
+        let ni = plan.new_of_old(oi);
+        if !entity.primary_key.is_empty() && !ni.is_some_and(|ni| plan.pk_kept(ni)) {
+            let _ = writeln!(body, "ALTER TABLE {table} DROP PRIMARY KEY;");
+        }
+    }
+    step(&mut out, "drop indexes and constraints", body);
+
+    // 3. Tables and columns that go away.
+    let mut body = String::new();
+    for &oi in &dropped_entities {
+        let _ = writeln!(body, "DROP TABLE {};", q(&old.entities[oi].name));
+    }
+    for (oi, entity) in old.entities.iter().enumerate() {
+        if dropped_set.contains(&oi) {
+            continue;
+        }
+        for attr in plan.dropped_attrs(oi) {
+            let _ = writeln!(
+                body,
+                "ALTER TABLE {} DROP COLUMN {};",
+                q(&entity.name),
+                q(&attr.name)
+            );
+        }
+    }
+    step(&mut out, "drop tables and columns", body);
+
+    // 4. Renames (MariaDB 10.5 or MySQL 8 for columns and indexes).
+    let mut body = String::new();
+    let table_pairs: Vec<(String, String)> = plan
+        .renamed_entities()
+        .into_iter()
+        .map(|(oi, ni)| (old.entities[oi].name.clone(), new.entities[ni].name.clone()))
+        .collect();
+    let taken: HashSet<String> = old
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(oi, _)| !dropped_set.contains(oi))
+        .map(|(_, e)| e.name.to_ascii_lowercase())
+        .collect();
+    body.push_str(&rename_all(&table_pairs, &taken, &mut |from, to| {
+        format!("RENAME TABLE {} TO {};\n", q(from), q(to))
+    }));
+    for (ni, entity) in new.entities.iter().enumerate() {
+        let Some(oi) = plan.old_of_new[ni] else {
+            continue;
+        };
+        let pairs: Vec<(String, String)> = plan
+            .attr_pairs(ni)
+            .iter()
+            .map(|(o, n)| (o.name.clone(), n.name.clone()))
+            .collect();
+        let dropped: HashSet<String> = plan
+            .dropped_attrs(oi)
+            .iter()
+            .map(|a| a.name.to_ascii_lowercase())
+            .collect();
+        let taken: HashSet<String> = old.entities[oi]
+            .attributes
+            .iter()
+            .map(|a| a.name.to_ascii_lowercase())
+            .filter(|n| !dropped.contains(n))
+            .collect();
+        let table = q(&entity.name);
+        body.push_str(&rename_all(&pairs, &taken, &mut |from, to| {
+            format!(
+                "ALTER TABLE {table} RENAME COLUMN {} TO {};\n",
+                q(from),
+                q(to)
+            )
+        }));
+        let old_entity = &old.entities[oi];
+        for u in &old_entity.unique {
+            if plan.old_unique_kept(oi, u) {
+                let new_cols: Vec<String> = u
+                    .iter()
+                    .filter_map(|c| plan.new_attr_name(oi, c).map(str::to_string))
+                    .collect();
+                let (from, to) = (
+                    derived_name(&old_entity.name, u, "key"),
+                    derived_name(&entity.name, &new_cols, "key"),
+                );
+                if from != to {
+                    let _ = writeln!(
+                        body,
+                        "ALTER TABLE {table} RENAME INDEX {} TO {};",
+                        q(&from),
+                        q(&to)
+                    );
+                }
+            }
+        }
+    }
+    step(&mut out, "renames", body);
+
+    // 5. New tables, in reference order, without foreign keys (added in step 8).
+    let mut body = String::new();
+    for ni in table_order(new) {
+        if plan.old_of_new[ni].is_none() {
+            body.push_str(&create_table(new, ni, dialect, &plan.new_names, &[], None));
+        }
+    }
+    step(&mut out, "create tables", body);
+
+    // 6. Columns of kept tables. MODIFY restates the whole column (type, nullability,
+    // default, comment); a column that becomes NOT NULL with a default is first given the
+    // default where it is null.
+    let mut body = String::new();
+    for (ni, entity) in new.entities.iter().enumerate() {
+        let Some(oi) = plan.old_of_new[ni] else {
+            continue;
+        };
+        let old_entity = &old.entities[oi];
+        let table = q(&entity.name);
+        for (na, attr) in entity.attributes.iter().enumerate() {
+            if plan.old_attr_of_new[ni][na].is_none() {
+                let _ = writeln!(
+                    body,
+                    "ALTER TABLE {table} ADD COLUMN {};",
+                    column_definition(dialect, &plan.new_names, entity, attr)
+                );
+            }
+        }
+        for (o, n) in plan.attr_pairs(ni) {
+            let mut renamed = o.clone();
+            renamed.name = n.name.clone();
+            let before = column_definition(dialect, &plan.old_names, old_entity, &renamed);
+            let after = column_definition(dialect, &plan.new_names, entity, n);
+            if before == after {
+                continue;
+            }
+            let fill = !not_null(old_entity, o) && not_null(entity, n) && n.default.is_some();
+            if fill {
+                let mut nullable = n.clone();
+                nullable.nullable = true;
+                let mut loose = entity.clone();
+                loose.primary_key.clear();
+                let _ = writeln!(
+                    body,
+                    "ALTER TABLE {table} MODIFY COLUMN {};\nUPDATE {table} SET {col} = DEFAULT WHERE {col} IS NULL;",
+                    column_definition(dialect, &plan.new_names, &loose, &nullable),
+                    col = q(&n.name)
+                );
+            }
+            let _ = writeln!(body, "ALTER TABLE {table} MODIFY COLUMN {after};");
+        }
+        if old_entity.description != entity.description {
+            let _ = writeln!(
+                body,
+                "ALTER TABLE {table} COMMENT = {};",
+                string_literal(dialect, &entity.description)
+            );
+        }
+    }
+    step(&mut out, "add and change columns", body);
+
+    // 7. Keys, unique constraints and indexes that are new or changed.
+    let mut body = String::new();
+    for (ni, entity) in new.entities.iter().enumerate() {
+        let matched = plan.old_of_new[ni].is_some();
+        let table = q(&entity.name);
+        if matched {
+            if !entity.primary_key.is_empty() && !plan.pk_kept(ni) {
+                let _ = writeln!(
+                    body,
+                    "ALTER TABLE {table} ADD {};",
+                    primary_key_clause(dialect, entity)
+                );
+            }
+            for u in &entity.unique {
+                if !plan.new_unique_kept(ni, u) {
+                    let _ = writeln!(
+                        body,
+                        "ALTER TABLE {table} ADD {};",
+                        unique_clause(dialect, entity, u)
+                    );
+                }
+            }
+        }
+        for index in &entity.indexes {
+            if !matched || !plan.new_index_kept(ni, &index.name) {
+                body.push_str(&create_index(dialect, entity, index, None));
+            }
+        }
+    }
+    step(&mut out, "add keys and indexes", body);
+
+    // 8. Foreign keys, now that every table, column and key exists.
+    let mut body = String::new();
+    for ri in plan.added_fks() {
+        body.push_str(&add_foreign_key(new, ri, dialect, &plan.new_names));
+    }
+    step(&mut out, "add foreign keys", body);
+    out
+}
+
+fn sqlite(plan: &Plan) -> Result<String, MigrateError> {
+    let dialect = SqlDialect::Sqlite;
+    let (old, new) = (plan.old, plan.new);
+    let new_ends = fk_ends_all(new);
+    let q = |n: &str| plan.q(n);
+    if let Some(empty) = new.entities.iter().find(|e| e.attributes.is_empty()) {
+        return Err(MigrateError(format!(
+            "entity `{}` has no attributes and a sqlite table needs at least one column: add one",
+            empty.name
+        )));
+    }
+    let dropped_entities = plan.dropped_entities();
+    let dropped_set: HashSet<usize> = dropped_entities.iter().copied().collect();
+    let dropped_fks = plan.dropped_fks();
+    let added_fks = plan.added_fks();
+    let rebuilt: Vec<bool> = (0..new.entities.len())
+        .map(|ni| needs_rebuild(plan, ni, &dropped_fks, &added_fks))
+        .collect();
+
+    let mut out = String::from(
+        "-- SQLite migration written by Data Modeller\n\
+         PRAGMA foreign_keys = OFF;\nBEGIN;\n",
+    );
+    let step = |out: &mut String, title: &str, body: String| {
+        if !body.is_empty() {
+            let _ = write!(out, "\n-- {title}\n{body}");
+        }
+    };
+
+    // 1. Indexes that go away or change, and tables that go away.
+    let mut body = String::new();
+    for (oi, entity) in old.entities.iter().enumerate() {
+        if dropped_set.contains(&oi) {
+            let _ = writeln!(body, "DROP TABLE {};", q(&entity.name));
+            continue;
+        }
+        for (ix, index) in entity.indexes.iter().enumerate() {
+            if !plan.old_index_kept(oi, ix) {
+                let _ = writeln!(body, "DROP INDEX {};", q(&index.name));
+            }
+        }
+    }
+    step(&mut out, "drop indexes and tables", body);
+
+    // 2. Columns that go away from tables altered in place (before renames can reuse names).
+    let mut body = String::new();
+    for (ni, _) in new.entities.iter().enumerate() {
+        let Some(oi) = plan.old_of_new[ni] else {
+            continue;
+        };
+        if rebuilt[ni] {
+            continue;
+        }
+        for attr in plan.dropped_attrs(oi) {
+            let _ = writeln!(
+                body,
+                "ALTER TABLE {} DROP COLUMN {};",
+                q(&old.entities[oi].name),
+                q(&attr.name)
+            );
+        }
+    }
+    step(&mut out, "drop columns", body);
+
+    // 3. Renames. SQLite rewrites the references to a renamed table or column in every other
+    // table's foreign keys, which is why renames are done even on tables about to be rebuilt.
+    let mut body = String::new();
+    let table_pairs: Vec<(String, String)> = plan
+        .renamed_entities()
+        .into_iter()
+        .map(|(oi, ni)| (old.entities[oi].name.clone(), new.entities[ni].name.clone()))
+        .collect();
+    let taken: HashSet<String> = old
+        .entities
+        .iter()
+        .enumerate()
+        .filter(|(oi, _)| !dropped_set.contains(oi))
+        .map(|(_, e)| e.name.to_ascii_lowercase())
+        .collect();
+    body.push_str(&rename_all(&table_pairs, &taken, &mut |from, to| {
+        format!("ALTER TABLE {} RENAME TO {};\n", q(from), q(to))
+    }));
+    for (ni, entity) in new.entities.iter().enumerate() {
+        let Some(oi) = plan.old_of_new[ni] else {
+            continue;
+        };
+        let table = q(&entity.name);
+        let pairs: Vec<(String, String)> = plan
+            .attr_pairs(ni)
+            .iter()
+            .map(|(o, n)| (o.name.clone(), n.name.clone()))
+            .collect();
+        let wanted: HashSet<String> = pairs.iter().map(|(_, t)| t.to_ascii_lowercase()).collect();
+        let mut taken: HashSet<String> = old.entities[oi]
+            .attributes
+            .iter()
+            .map(|a| a.name.to_ascii_lowercase())
+            .collect();
+        if rebuilt[ni] {
+            // A column the rebuild leaves behind still exists: move it out of the way.
+            for (i, attr) in plan.dropped_attrs(oi).iter().enumerate() {
+                if wanted.contains(&attr.name.to_ascii_lowercase()) {
+                    let _ = writeln!(
+                        body,
+                        "ALTER TABLE {table} RENAME COLUMN {} TO {};",
+                        q(&attr.name),
+                        q(&format!("_dm_old_{i}"))
+                    );
+                    taken.remove(&attr.name.to_ascii_lowercase());
+                }
+            }
+        } else {
+            for attr in plan.dropped_attrs(oi) {
+                taken.remove(&attr.name.to_ascii_lowercase());
+            }
+        }
+        body.push_str(&rename_all(&pairs, &taken, &mut |from, to| {
+            format!(
+                "ALTER TABLE {table} RENAME COLUMN {} TO {};\n",
+                q(from),
+                q(to)
+            )
+        }));
+    }
+    step(&mut out, "renames", body);
+
+    // 4. Tables altered in place gain columns; the others are rebuilt.
+    let mut body = String::new();
+    for (ni, entity) in new.entities.iter().enumerate() {
+        if plan.old_of_new[ni].is_none() {
+            continue;
+        }
+        let table = q(&entity.name);
+        if !rebuilt[ni] {
+            for (na, attr) in entity.attributes.iter().enumerate() {
+                if plan.old_attr_of_new[ni][na].is_none() {
+                    let _ = writeln!(
+                        body,
+                        "ALTER TABLE {table} ADD COLUMN {};",
+                        column_definition(dialect, &plan.new_names, entity, attr)
+                    );
+                }
+            }
+            continue;
+        }
+        let temp = format!("_dm_new_{}", entity.name);
+        let inline: Vec<usize> = new_ends
+            .iter()
+            .enumerate()
+            .filter(|(_, end)| end.is_some_and(|(from, _)| from == ni))
+            .map(|(ri, _)| ri)
+            .collect();
+        body.push_str(&create_table(
+            new,
+            ni,
+            dialect,
+            &plan.new_names,
+            &inline,
+            Some(&temp),
+        ));
+        let old_entity = &old.entities[plan.old_of_new[ni].unwrap_or_default()];
+        let mut columns = Vec::new();
+        let mut values = Vec::new();
+        for (o, n) in plan.attr_pairs(ni) {
+            let col = q(&n.name);
+            let default = n
+                .default
+                .as_deref()
+                .and_then(|d| default_sql(dialect, d, &n.data_type));
+            let value = match default {
+                Some(d) if not_null(entity, n) && !not_null(old_entity, o) => {
+                    format!("coalesce({col}, {d})")
+                }
+                _ => col.clone(),
+            };
+            columns.push(col);
+            values.push(value);
+        }
+        if !columns.is_empty() {
+            let _ = writeln!(
+                body,
+                "INSERT INTO {} ({}) SELECT {} FROM {table};",
+                q(&temp),
+                columns.join(", "),
+                values.join(", ")
+            );
+        }
+        let _ = writeln!(body, "DROP TABLE {table};");
+        let _ = writeln!(body, "ALTER TABLE {} RENAME TO {table};", q(&temp));
+        for index in &entity.indexes {
+            body.push_str(&create_index(dialect, entity, index, None));
+        }
+    }
+    step(&mut out, "alter and rebuild tables", body);
+
+    // 5. New tables (SQLite keeps foreign keys inline and does not check their targets here).
+    let mut body = String::new();
+    for ni in table_order(new) {
+        if plan.old_of_new[ni].is_some() {
+            continue;
+        }
+        let entity = &new.entities[ni];
+        let inline: Vec<usize> = new_ends
+            .iter()
+            .enumerate()
+            .filter(|(_, end)| end.is_some_and(|(from, _)| from == ni))
+            .map(|(ri, _)| ri)
+            .collect();
+        body.push_str(&create_table(
+            new,
+            ni,
+            dialect,
+            &plan.new_names,
+            &inline,
+            None,
+        ));
+        for index in &entity.indexes {
+            body.push_str(&create_index(dialect, entity, index, None));
+        }
+    }
+    step(&mut out, "create tables", body);
+
+    // 6. Indexes new on tables altered in place.
+    let mut body = String::new();
+    for (ni, entity) in new.entities.iter().enumerate() {
+        if plan.old_of_new[ni].is_none() || rebuilt[ni] {
+            continue;
+        }
+        for index in &entity.indexes {
+            if !plan.new_index_kept(ni, &index.name) {
+                body.push_str(&create_index(dialect, entity, index, None));
+            }
+        }
+    }
+    step(&mut out, "create indexes", body);
+
+    // A violated foreign key fails the CHECK, which stops the script before COMMIT.
+    out.push_str(
+        "\n-- every foreign key must still hold\n\
+         CREATE TEMP TABLE _dm_fk_check (violations integer CONSTRAINT foreign_keys_hold CHECK (violations = 0));\n\
+         INSERT INTO _dm_fk_check SELECT count(*) FROM pragma_foreign_key_check;\n\
+         DROP TABLE _dm_fk_check;\n\
+         COMMIT;\nPRAGMA foreign_keys = ON;\n",
+    );
+    Ok(out)
+}
+
+/// Whether SQLite must rebuild new entity `ni`: anything `ALTER TABLE` cannot do in place.
+fn needs_rebuild(plan: &Plan, ni: usize, dropped_fks: &[usize], added_fks: &[usize]) -> bool {
+    let dialect = SqlDialect::Sqlite;
+    let (old, new) = (plan.old, plan.new);
+    let Some(oi) = plan.old_of_new[ni] else {
+        return false;
+    };
+    let (old_entity, entity) = (&old.entities[oi], &new.entities[ni]);
+    if !plan.pk_kept(ni)
+        || old_entity
+            .unique
+            .iter()
+            .any(|u| !plan.old_unique_kept(oi, u))
+        || entity.unique.iter().any(|u| !plan.new_unique_kept(ni, u))
+    {
+        return true;
+    }
+    let fk_from = |model: &Model, ri: usize, e: usize| {
+        model
+            .relationships
+            .get(ri)
+            .and_then(|rel| fk_ends(model, rel))
+            .is_some_and(|(from, _)| from == e)
+    };
+    if dropped_fks.iter().any(|&ri| fk_from(old, ri, oi))
+        || added_fks.iter().any(|&ri| fk_from(new, ri, ni))
+    {
+        return true;
+    }
+    for (o, n) in plan.attr_pairs(ni) {
+        let mut renamed = o.clone();
+        renamed.name = n.name.clone();
+        if column_definition(dialect, &plan.old_names, old_entity, &renamed)
+            != column_definition(dialect, &plan.new_names, entity, n)
+            || not_null(old_entity, o) != not_null(entity, n)
+        {
+            return true;
+        }
+    }
+    // ADD COLUMN takes no key and, for a NOT NULL column, only a constant default.
+    for (na, attr) in entity.attributes.iter().enumerate() {
+        if plan.old_attr_of_new[ni][na].is_some() {
+            continue;
+        }
+        let default = attr
+            .default
+            .as_deref()
+            .and_then(|d| default_sql(dialect, d, &attr.data_type));
+        let constant = default.as_deref().is_some_and(|d| {
+            !d.starts_with('(') && !d.to_ascii_uppercase().starts_with("CURRENT_") && d != "NULL"
+        });
+        if entity.is_key(&attr.name) || (!attr.nullable && !constant) {
+            return true;
+        }
+    }
+    // DROP COLUMN refuses a column that a key, a unique constraint or a foreign key names.
+    let in_fk = |name: &str| {
+        old.relationships.iter().any(|rel| {
+            fk_ends(old, rel).is_some_and(|(from, to)| {
+                (from == oi
+                    && rel
+                        .from_attributes
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(name)))
+                    || (to == oi
+                        && rel
+                            .to_attributes
+                            .iter()
+                            .any(|a| a.eq_ignore_ascii_case(name)))
+            })
+        })
+    };
+    plan.dropped_attrs(oi).iter().any(|a| {
+        old_entity.is_key(&a.name)
+            || old_entity
+                .unique
+                .iter()
+                .any(|u| u.iter().any(|c| c.eq_ignore_ascii_case(&a.name)))
+            || in_fk(&a.name)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::tests::sample;
+
+    fn v2() -> Model {
+        serde_json::from_str(include_str!("../tests/data/library-v2.json")).expect("v2 parses")
+    }
+
+    #[test]
+    fn equal_models_change_nothing() {
+        for dialect in [SqlDialect::Postgres, SqlDialect::Sqlite] {
+            let sql = migration_sql(&sample(), &sample(), dialect).expect("migrates");
+            let statements: Vec<&str> = sql
+                .lines()
+                .filter(|l| !l.starts_with("--") && !l.is_empty())
+                .filter(|l| !l.contains("_dm_fk_check") && !l.starts_with("PRAGMA"))
+                .collect();
+            assert_eq!(statements, vec!["BEGIN;", "COMMIT;"], "{dialect}: {sql}");
+        }
+        let sql = migration_sql(&v2(), &v2(), SqlDialect::Mysql).expect("migrates");
+        assert!(
+            sql.lines().all(|l| l.starts_with("--") || l.is_empty()),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn library_v1_to_v2_mysql() {
+        insta::assert_snapshot!(
+            migration_sql(&sample(), &v2(), SqlDialect::Mysql).expect("migrates")
+        );
+    }
+
+    #[test]
+    fn sqlite_needs_a_column_per_table() {
+        let mut new = sample();
+        new.entities[0].attributes.clear();
+        new.entities[0].primary_key.clear();
+        let err = migration_sql(&sample(), &new, SqlDialect::Sqlite).expect_err("refused");
+        assert!(err.0.contains("`author` has no attributes"), "{err}");
+    }
+
+    #[test]
+    fn sqlite_alters_in_place_when_it_can() {
+        // v1 → v2: book.edition dropped, member.name widened (a rebuild), member.email added.
+        let sql = migration_sql(&sample(), &v2(), SqlDialect::Sqlite).expect("migrates");
+        assert!(
+            sql.contains("ALTER TABLE book DROP COLUMN edition;"),
+            "{sql}"
+        );
+        assert!(sql.contains("CREATE TABLE _dm_new_member ("), "{sql}");
+        assert!(
+            sql.contains("INSERT INTO _dm_new_member (id, name, joined_at) SELECT id, name, joined_at FROM member;"),
+            "{sql}"
+        );
+        assert!(!sql.contains("_dm_new_book"), "{sql}");
+    }
+
+    #[test]
+    fn renames_swap_through_temporary_names() {
+        let taken: HashSet<String> = ["a".to_string(), "b".to_string()].into_iter().collect();
+        let pairs = vec![
+            ("a".to_string(), "b".to_string()),
+            ("b".to_string(), "a".to_string()),
+        ];
+        let sql = rename_all(&pairs, &taken, &mut |f, t| format!("{f}>{t};"));
+        assert_eq!(sql, "a>_dm_tmp_0;b>_dm_tmp_1;_dm_tmp_0>b;_dm_tmp_1>a;");
+        let pairs = vec![("a".to_string(), "c".to_string())];
+        assert_eq!(
+            rename_all(&pairs, &taken, &mut |f, t| format!("{f}>{t};")),
+            "a>c;"
+        );
+    }
+
+    #[test]
+    fn library_v1_to_v2_postgres() {
+        insta::assert_snapshot!(
+            migration_sql(&sample(), &v2(), SqlDialect::Postgres).expect("migrates")
+        );
+    }
+
+    #[test]
+    fn library_v2_to_v1_postgres() {
+        insta::assert_snapshot!(
+            migration_sql(&v2(), &sample(), SqlDialect::Postgres).expect("migrates")
+        );
+    }
+
+    #[test]
+    fn library_v1_to_v2_sqlite() {
+        insta::assert_snapshot!(
+            migration_sql(&sample(), &v2(), SqlDialect::Sqlite).expect("migrates")
+        );
+    }
+}

@@ -1,0 +1,535 @@
+//! Wire types: the JSON contracts between the browser, the server and LLM providers.
+//!
+//! Everything here is plain serde data, shared by the wasm client and the native server so that
+//! both sides agree by construction. *Records* ([`DomainRecord`], [`DraftRecord`]) are what the
+//! browser keeps in IndexedDB and what sync moves to SQLite; their JSON is a versioned contract
+//! pinned by frozen-serialization tests. Times are milliseconds since the Unix epoch (UTC).
+
+use crate::Model;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The body of every error response: `{"error": {"code", "message", "details"}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+/// A semantic error code (AUTH_*, VAL_*, RES_*, AI_*, RATE_*, DB_*, SYS_*), a message that says
+/// what to do, and optional structured details.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
+}
+
+/// Register or log in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+/// The signed-in user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: Uuid,
+    pub username: String,
+    pub is_admin: bool,
+}
+
+/// The API a provider speaks. All but Anthropic take OpenAI's chat-completions requests as
+/// they are; Anthropic's Messages API is reached through a translation on the server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    #[serde(rename = "openai")]
+    OpenAi,
+    #[serde(rename = "openrouter")]
+    OpenRouter,
+    Anthropic,
+    /// Any OpenAI-compatible base URL: a local Ollama, vLLM or llama.cpp server, a proxy.
+    #[default]
+    Compatible,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 4] = [
+        ProviderKind::OpenAi,
+        ProviderKind::OpenRouter,
+        ProviderKind::Anthropic,
+        ProviderKind::Compatible,
+    ];
+
+    /// The name in JSON, URLs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::OpenRouter => "openrouter",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Compatible => "compatible",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The name shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProviderKind::OpenAi => "OpenAI",
+            ProviderKind::OpenRouter => "OpenRouter",
+            ProviderKind::Anthropic => "Anthropic",
+            ProviderKind::Compatible => "OpenAI-compatible",
+        }
+    }
+
+    /// The base URL used when the user gives none; a compatible server has no default.
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            ProviderKind::OpenAi => Some("https://api.openai.com/v1"),
+            ProviderKind::OpenRouter => Some("https://openrouter.ai/api/v1"),
+            ProviderKind::Anthropic => Some("https://api.anthropic.com/v1"),
+            ProviderKind::Compatible => None,
+        }
+    }
+}
+
+/// A provider as the user enters it; the key travels once, over this request, to the vault.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ProviderInput {
+    pub name: String,
+    #[serde(default)]
+    pub kind: ProviderKind,
+    /// The API's base URL, such as `https://api.openai.com/v1`; empty for the kind's default.
+    #[serde(default)]
+    pub base_url: String,
+    pub model: String,
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for ProviderInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderInput")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// A stored provider as the server shows it: the key only masked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: ProviderKind,
+    pub base_url: String,
+    pub model: String,
+    /// `••••` followed by the key's last four characters.
+    pub key_masked: String,
+    pub created_at: i64,
+}
+
+/// A model a provider offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub id: String,
+    /// A display name, where the provider gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The result of testing a provider's connection: it answered with its model list (or not),
+/// how long it took, and whether the configured model is among the models.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderTest {
+    pub ok: bool,
+    pub latency_ms: u64,
+    /// The `AI_*` code when the test failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub message: String,
+    pub models: usize,
+    /// Whether the provider lists the configured model; `None` when it has no list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_listed: Option<bool>,
+}
+
+/// An API token for programs (the OpenAI SDK, scripts): sent as `Authorization: Bearer`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub name: String,
+    /// The token's first characters, to recognise it (`dm_abcd…`).
+    pub prefix: String,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+/// A token request: a name, and optionally a lifetime in days.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TokenInput {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u32>,
+}
+
+/// A new token: the secret is shown this once and never again.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenCreated {
+    pub token: String,
+    pub info: TokenInfo,
+}
+
+impl std::fmt::Debug for TokenCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCreated")
+            .field("token", &"[redacted]")
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+/// One of the user's signed-in sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: Uuid,
+    pub created_at: i64,
+    pub expires_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The session of the request that asked.
+    pub current: bool,
+}
+
+/// A domain: a named area of modelling work.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Where a draft came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `llm` for a draft from the LLM (whole, or accepted from a change set); `import` later.
+    pub source: String,
+    pub provider: String,
+    pub model: String,
+    pub instruction: String,
+    pub prompt_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// For a draft made from a proposed change set: the accepted changes, each as
+    /// "what it does — why", in the order they were applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted: Vec<String>,
+    /// How many changes the proposal had (accepted or not); 0 when not from a change set.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub proposed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One immutable draft of a domain's model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DraftRecord {
+    pub id: Uuid,
+    pub domain_id: Uuid,
+    /// 1 for the first draft of the domain, then counting up.
+    pub number: u32,
+    pub parent_id: Option<Uuid>,
+    pub created_at: i64,
+    pub provenance: Provenance,
+    pub model: Model,
+}
+
+/// What a client pushes: records created or changed locally since its last push.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SyncPush {
+    pub domains: Vec<DomainRecord>,
+    pub drafts: Vec<DraftRecord>,
+}
+
+/// What the server did with a push.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncPushResult {
+    pub domains_applied: usize,
+    /// Domains older than the server's copy, left as the server has them.
+    pub domains_stale: usize,
+    pub drafts_created: usize,
+    /// Drafts the server already had with identical content (a harmless retry).
+    pub drafts_existing: usize,
+}
+
+/// Everything the server holds for the user.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SyncPull {
+    pub domains: Vec<DomainRecord>,
+    pub drafts: Vec<DraftRecord>,
+}
+
+/// An OpenAI-style chat message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub role: String,
+    pub content: String,
+}
+
+impl ChatMessage {
+    pub fn system(content: impl Into<String>) -> Self {
+        ChatMessage {
+            role: "system".into(),
+            content: content.into(),
+        }
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        ChatMessage {
+            role: "user".into(),
+            content: content.into(),
+        }
+    }
+}
+
+/// The subset of an OpenAI chat-completions request that the app sends.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChatRequest {
+    /// Left out to use the provider's configured model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    pub messages: Vec<ChatMessage>,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<serde_json::Value>,
+    /// `{"include_usage": true}` asks for a last chunk with the token usage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<serde_json::Value>,
+}
+
+/// Token usage as providers report it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    #[serde(default)]
+    pub prompt_tokens: u64,
+    #[serde(default)]
+    pub completion_tokens: u64,
+    #[serde(default)]
+    pub total_tokens: u64,
+}
+
+/// One server-sent event of a streamed chat completion, as the client needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// Text to append (possibly empty), and usage if this chunk carries it.
+    Delta {
+        content: String,
+        usage: Option<Usage>,
+    },
+    /// The `[DONE]` sentinel: the stream ended normally.
+    Done,
+}
+
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    usage: Option<Usage>,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    #[serde(default)]
+    delta: Option<ChunkDelta>,
+    #[serde(default)]
+    message: Option<ChunkDelta>,
+}
+
+#[derive(Deserialize)]
+struct ChunkDelta {
+    #[serde(default)]
+    content: Option<String>,
+}
+
+/// Reads the `data:` payload of one SSE event of a chat-completions stream.
+pub fn parse_stream_event(data: &str) -> Result<StreamEvent, String> {
+    let data = data.trim();
+    if data == "[DONE]" {
+        return Ok(StreamEvent::Done);
+    }
+    let chunk: Chunk = serde_json::from_str(data)
+        .map_err(|e| format!("the provider sent an unreadable stream event: {e}"))?;
+    if let Some(error) = chunk.error {
+        let message = error
+            .get("message")
+            .and_then(|m| m.as_str())
+            .unwrap_or("unknown error");
+        return Err(format!(
+            "the provider reported an error mid-stream: {message}"
+        ));
+    }
+    let content = chunk
+        .choices
+        .into_iter()
+        .filter_map(|c| c.delta.or(c.message).and_then(|d| d.content))
+        .collect::<String>();
+    Ok(StreamEvent::Delta {
+        content,
+        usage: chunk.usage,
+    })
+}
+
+/// Reads the text of a non-streamed chat completion.
+pub fn completion_text(body: &str) -> Result<(String, Option<Usage>), String> {
+    match parse_stream_event(body)? {
+        StreamEvent::Delta { content, usage } => Ok((content, usage)),
+        StreamEvent::Done => Err("the provider sent no completion".into()),
+    }
+}
+
+/// Masks a secret for display: `••••` and its last four characters.
+pub fn mask_key(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    format!("••••{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::tests::sample;
+
+    #[test]
+    fn stream_events() {
+        assert_eq!(parse_stream_event("[DONE]"), Ok(StreamEvent::Done));
+        assert_eq!(
+            parse_stream_event(r#"{"choices":[{"index":0,"delta":{"content":"{\"ent"}}]}"#),
+            Ok(StreamEvent::Delta {
+                content: "{\"ent".into(),
+                usage: None
+            })
+        );
+        assert_eq!(
+            parse_stream_event(
+                r#"{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}"#
+            ),
+            Ok(StreamEvent::Delta {
+                content: String::new(),
+                usage: Some(Usage {
+                    prompt_tokens: 3,
+                    completion_tokens: 4,
+                    total_tokens: 7
+                })
+            })
+        );
+        assert!(parse_stream_event("{oops").is_err());
+        let err = parse_stream_event(r#"{"error":{"message":"overloaded"}}"#)
+            .expect_err("an error event");
+        assert!(err.contains("overloaded"));
+    }
+
+    #[test]
+    fn non_streamed_completion() {
+        let body = r#"{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"hi"}}],"usage":{"total_tokens":2}}"#;
+        let (text, usage) = completion_text(body).expect("reads");
+        assert_eq!(text, "hi");
+        assert_eq!(usage.map(|u| u.total_tokens), Some(2));
+    }
+
+    #[test]
+    fn masks_keep_only_the_last_four() {
+        assert_eq!(mask_key("sk-abcdefgh1234"), "••••1234");
+        assert_eq!(mask_key("ab"), "••••ab");
+    }
+
+    #[test]
+    fn provider_kinds_round_trip_by_name() {
+        for kind in ProviderKind::ALL {
+            assert_eq!(ProviderKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(
+                serde_json::to_string(&kind).expect("serializes"),
+                format!("\"{}\"", kind.as_str())
+            );
+        }
+        // A provider saved before kinds existed reads as OpenAI-compatible.
+        let old: ProviderInput =
+            serde_json::from_str(r#"{"name":"n","base_url":"u","model":"m","api_key":""}"#)
+                .expect("reads");
+        assert_eq!(old.kind, ProviderKind::Compatible);
+    }
+
+    #[test]
+    fn provider_input_debug_hides_the_key() {
+        let input = ProviderInput {
+            name: "n".into(),
+            kind: ProviderKind::OpenAi,
+            base_url: "u".into(),
+            model: "m".into(),
+            api_key: "sk-secret-value".into(),
+        };
+        assert!(!format!("{input:?}").contains("secret"));
+    }
+
+    /// Records are stored in IndexedDB and SQLite and sent by sync: this pins their layout.
+    #[test]
+    fn frozen_record_serialization() {
+        let id = Uuid::from_u128(1);
+        let domain = DomainRecord {
+            id,
+            name: "billing".into(),
+            description: "invoices".into(),
+            created_at: 1,
+            updated_at: 2,
+        };
+        assert_eq!(
+            serde_json::to_string(&domain).expect("serializes"),
+            r#"{"id":"00000000-0000-0000-0000-000000000001","name":"billing","description":"invoices","created_at":1,"updated_at":2}"#
+        );
+        let mut model = sample();
+        model.entities.truncate(0);
+        model.relationships.clear();
+        model.summary = "s".into();
+        model.narrative = "n".into();
+        let draft = DraftRecord {
+            id: Uuid::from_u128(2),
+            domain_id: id,
+            number: 1,
+            parent_id: None,
+            created_at: 3,
+            provenance: Provenance {
+                source: "llm".into(),
+                provider: "fake".into(),
+                model: "m".into(),
+                instruction: "".into(),
+                prompt_hash: "h".into(),
+                usage: None,
+                accepted: vec![],
+                proposed: 0,
+            },
+            model,
+        };
+        assert_eq!(
+            serde_json::to_string(&draft).expect("serializes"),
+            r#"{"id":"00000000-0000-0000-0000-000000000002","domain_id":"00000000-0000-0000-0000-000000000001","number":1,"parent_id":null,"created_at":3,"provenance":{"source":"llm","provider":"fake","model":"m","instruction":"","prompt_hash":"h"},"model":{"format_version":1,"summary":"s","narrative":"n","entities":[],"relationships":[]}}"#
+        );
+    }
+}
