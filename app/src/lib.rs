@@ -17,7 +17,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Route, Router, Routes, A},
+    components::{ParentRoute, Route, Router, Routes, A},
     path,
 };
 
@@ -61,7 +61,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::auth::LoginPage/>
                     <Route path=path!("/register") view=pages::auth::RegisterPage/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage/>
-                    <Route path=path!("/domains/:id") view=pages::domain::DomainPage/>
+                    // What is open in a domain is in the URL (see `pages::domain`).
+                    <ParentRoute path=path!("/domains/:id") view=pages::domain::DomainPage>
+                        <Route path=path!("") view=pages::domain::draft::LatestDraft/>
+                        <Route path=path!("drafts/:n") view=pages::domain::draft::DraftRoute/>
+                        <Route path=path!("drafts/:n/export") view=pages::domain::draft::ExportRoute/>
+                        <Route path=path!("review/:pair") view=pages::domain::review::ReviewRoute/>
+                        <Route path=path!("import") view=pages::domain::import::ImportRoute/>
+                    </ParentRoute>
                 </Routes>
             </main>
             <footer class="footer">

@@ -1,6 +1,7 @@
 //! IndexedDB storage in a real headless browser (wasm-bindgen-test, `run_in_browser`):
 //! saving with the outbox in one transaction, immutable drafts, outbox order and clearing,
-//! and merging what the server sent without losing newer local work.
+//! merging what the server sent without losing newer local work, the proposal under review
+//! (kept, replaced, settled by its accepted draft), and the upgrade of a version-1 database.
 //!
 //! Run by `.ci/dev test` with `cargo test -p app --target wasm32-unknown-unknown --test storage`;
 //! the runner is wasm-bindgen-test-runner driving Debian's Chromium through chromedriver.
@@ -9,9 +10,12 @@
 #![allow(clippy::unwrap_used)]
 
 use app::browser::{new_id, storage};
-use app::model::Model;
-use app::wire::{DomainRecord, DraftRecord, Provenance, SyncPull};
+use model::wire::{DomainRecord, DraftRecord, Provenance, SyncPull};
+use model::{Model, ProposedChange};
+use rexie::{Index, ObjectStore, Rexie, TransactionMode};
+use serde::Serialize;
 use uuid::Uuid;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -27,7 +31,8 @@ fn domain(id: Uuid, name: &str, updated_at: i64) -> DomainRecord {
 }
 
 fn draft(id: Uuid, domain_id: Uuid, number: u32) -> DraftRecord {
-    let model: Model = serde_json::from_str(include_str!("data/library-v1.json")).unwrap();
+    let model: Model =
+        serde_json::from_str(include_str!("../../model/tests/data/library-v1.json")).unwrap();
     DraftRecord {
         id,
         domain_id,
@@ -135,4 +140,157 @@ async fn merge_keeps_newer_local_work() {
     assert_eq!(storage::drafts(user, d).await.unwrap().len(), 1);
     // Merging the same pull again changes nothing.
     assert_eq!(storage::merge_pulled(user, &pulled).await.unwrap(), 0);
+}
+
+fn changes() -> Vec<ProposedChange> {
+    let text = include_str!("../../model/tests/data/library-v2-changes.json");
+    model::parse_change_set(text).unwrap().changes
+}
+
+fn proposal(domain_id: Uuid, parent_id: Uuid, instruction: &str) -> storage::ProposalRecord {
+    let mut provenance = draft(parent_id, domain_id, 1).provenance;
+    provenance.instruction = instruction.into();
+    storage::ProposalRecord {
+        domain_id,
+        parent_id,
+        changes: changes(),
+        provenance,
+        created_at: 7,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn proposals_are_kept_replaced_and_settled_by_their_draft() {
+    let user = new_id();
+    let (d, other, parent) = (new_id(), new_id(), new_id());
+    assert_eq!(storage::proposal(user, d).await.unwrap(), None);
+
+    let first = proposal(d, parent, "add an audit log");
+    storage::save_proposal(user, &first).await.unwrap();
+    let kept = storage::proposal(user, d).await.unwrap().unwrap();
+    assert_eq!(kept, first, "the change set round-trips through IndexedDB");
+    assert_eq!(kept.changes.len(), 6);
+    // One proposal per domain: a new answer replaces the old one, other domains keep theirs.
+    let second = proposal(d, parent, "add soft deletes");
+    storage::save_proposal(user, &second).await.unwrap();
+    storage::save_proposal(user, &proposal(other, parent, "x"))
+        .await
+        .unwrap();
+    assert_eq!(storage::proposal(user, d).await.unwrap(), Some(second));
+    // A proposal is this browser's own: it is not queued for sync.
+    assert!(storage::outbox(user).await.unwrap().is_empty());
+
+    // Accepting saves the draft and deletes the proposal together.
+    let accepted = draft(new_id(), d, 2);
+    storage::save_accepted_draft(user, &accepted).await.unwrap();
+    assert_eq!(storage::proposal(user, d).await.unwrap(), None);
+    assert_eq!(
+        storage::drafts(user, d).await.unwrap(),
+        vec![accepted.clone()]
+    );
+    assert_eq!(storage::outbox(user).await.unwrap().len(), 1);
+    assert!(storage::proposal(user, other).await.unwrap().is_some());
+
+    // A failed accept (the draft exists: drafts are immutable) keeps the proposal.
+    storage::save_proposal(user, &proposal(d, parent, "again"))
+        .await
+        .unwrap();
+    assert!(storage::save_accepted_draft(user, &accepted).await.is_err());
+    assert!(storage::proposal(user, d).await.unwrap().is_some());
+
+    // Discarding deletes it.
+    storage::delete_proposal(user, d).await.unwrap();
+    assert_eq!(storage::proposal(user, d).await.unwrap(), None);
+}
+
+fn js<T: Serialize>(value: &T) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap()
+}
+
+/// A database as version 1 of the app left it: its three stores, a domain, a draft and an
+/// outbox entry, written by the version-1 schema itself.
+async fn version_one(user: Uuid, domain: &DomainRecord, saved: &DraftRecord) {
+    let db = Rexie::builder(&storage::database_name(user))
+        .version(1)
+        .add_object_store(ObjectStore::new("domains").key_path("id"))
+        .add_object_store(
+            ObjectStore::new("drafts")
+                .key_path("id")
+                .add_index(Index::new("domain_id", "domain_id")),
+        )
+        .add_object_store(ObjectStore::new("outbox").auto_increment(true))
+        .build()
+        .await
+        .unwrap();
+    assert_eq!(db.version().unwrap(), 1);
+    let tx = db
+        .transaction(&["domains", "drafts", "outbox"], TransactionMode::ReadWrite)
+        .unwrap();
+    tx.store("domains")
+        .unwrap()
+        .put(&js(domain), None)
+        .await
+        .unwrap();
+    tx.store("drafts")
+        .unwrap()
+        .add(&js(saved), None)
+        .await
+        .unwrap();
+    tx.store("outbox")
+        .unwrap()
+        .add(
+            &js(&storage::OutboxEntry {
+                kind: "draft".into(),
+                id: saved.id,
+            }),
+            None,
+        )
+        .await
+        .unwrap();
+    tx.done().await.unwrap();
+    db.close();
+}
+
+#[wasm_bindgen_test]
+async fn a_version_one_database_upgrades_without_losing_anything() {
+    let user = new_id();
+    let d = new_id();
+    let kept_domain = domain(d, "billing", 3);
+    let kept_draft = draft(new_id(), d, 1);
+    version_one(user, &kept_domain, &kept_draft).await;
+
+    // The first use by this version opens it at version 2: every record is still there.
+    assert_eq!(storage::VERSION, 2);
+    assert_eq!(storage::domains(user).await.unwrap(), vec![kept_domain]);
+    assert_eq!(
+        storage::drafts(user, d).await.unwrap(),
+        vec![kept_draft.clone()]
+    );
+    let outbox = storage::outbox(user).await.unwrap();
+    assert_eq!(
+        outbox
+            .iter()
+            .map(|(_, e)| (e.kind.as_str(), e.id))
+            .collect::<Vec<_>>(),
+        vec![("draft", kept_draft.id)]
+    );
+    // The index survived: drafts are still found by domain, and the new store works.
+    storage::save_proposal(user, &proposal(d, kept_draft.id, "next"))
+        .await
+        .unwrap();
+    assert!(storage::proposal(user, d).await.unwrap().is_some());
+    // New outbox entries follow the old ones.
+    storage::save_draft(user, &draft(new_id(), d, 2))
+        .await
+        .unwrap();
+    assert_eq!(storage::outbox(user).await.unwrap().len(), 2);
+
+    // And the database says so.
+    let db = storage::open(user).await.unwrap();
+    assert_eq!(db.version().unwrap(), 2);
+    let mut stores = db.store_names();
+    stores.sort();
+    assert_eq!(stores, vec!["domains", "drafts", "outbox", "proposals"]);
 }

@@ -7,22 +7,48 @@
 //!   are added, never overwritten;
 //! - `outbox`: what still has to be pushed to the server, in order (auto-increment keys). An
 //!   outbox entry is written in the same transaction as the change it describes, so a change is
-//!   never saved without being queued for sync, nor queued without being saved.
+//!   never saved without being queued for sync, nor queued without being saved;
+//! - `proposals` (since version 2): the change set under review in each domain, a
+//!   [`ProposalRecord`] by `domain_id`. It is this browser's own (never synced): an LLM answer
+//!   that cost a call and waits for the user to accept or discard it.
 //!
 //! Records are stored as plain JS objects in the JSON shape of the wire types.
+//!
+//! Versions: 1 had `domains`, `drafts` and `outbox`; 2 adds `proposals`. The builder deletes
+//! every store a version does not declare, so [`open`] declares every store at the current
+//! version, and an upgrade only ever adds: a version-1 database keeps all its records.
 
 use super::UiError;
-use model::wire::{DomainRecord, DraftRecord, SyncPull};
+use model::wire::{DomainRecord, DraftRecord, Provenance, SyncPull};
+use model::ProposedChange;
 use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::{cell::RefCell, rc::Rc};
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
-const VERSION: u32 = 1;
+/// The schema version; see the module documentation for what each version holds.
+pub const VERSION: u32 = 2;
 const DOMAINS: &str = "domains";
 const DRAFTS: &str = "drafts";
 const OUTBOX: &str = "outbox";
+const PROPOSALS: &str = "proposals";
+
+/// A change set under review: the operations the LLM proposed against the draft `parent_id`,
+/// and the provenance of that call. One per domain; a new answer replaces the old one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProposalRecord {
+    pub domain_id: Uuid,
+    pub parent_id: Uuid,
+    pub changes: Vec<ProposedChange>,
+    pub provenance: Provenance,
+    pub created_at: i64,
+}
+
+/// The name of the IndexedDB database of `user`.
+pub fn database_name(user: Uuid) -> String {
+    format!("data-modeller-{user}")
+}
 
 /// One pending push: which record changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +90,9 @@ pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
     }) {
         return Ok(db);
     }
-    let db = Rexie::builder(&format!("data-modeller-{user}"))
+    // Every store of every version, declared as version 1 declared it: the builder creates
+    // what is missing (`proposals` on the way from 1 to 2) and keeps what exists, records and all.
+    let db = Rexie::builder(&database_name(user))
         .version(VERSION)
         .add_object_store(ObjectStore::new(DOMAINS).key_path("id"))
         .add_object_store(
@@ -73,6 +101,7 @@ pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
                 .add_index(Index::new("domain_id", "domain_id")),
         )
         .add_object_store(ObjectStore::new(OUTBOX).auto_increment(true))
+        .add_object_store(ObjectStore::new(PROPOSALS).key_path("domain_id"))
         .build()
         .await
         .map_err(idb("opening IndexedDB"))?;
@@ -82,19 +111,27 @@ pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
 }
 
 /// Writes a record to `store` and its outbox entry, in one transaction: both or neither.
-/// `add` refuses an existing key (immutable drafts); otherwise the record is put.
+/// `add` refuses an existing key (immutable drafts); otherwise the record is put. With
+/// `settles`, the proposal of that domain is deleted in the same transaction (a draft accepted
+/// from it), so the proposal goes exactly when its draft is saved.
 async fn save_queued<T: Serialize>(
     user: Uuid,
     store_name: &str,
     record: &T,
     entry: OutboxEntry,
     add: bool,
+    settles: Option<Uuid>,
 ) -> Result<(), UiError> {
     let what = format!("saving a {}", entry.kind);
     let fail = idb(&what);
     let db = open(user).await?;
+    let stores: &[&str] = if settles.is_some() {
+        &[store_name, OUTBOX, PROPOSALS]
+    } else {
+        &[store_name, OUTBOX]
+    };
     let tx = db
-        .transaction(&[store_name, OUTBOX], TransactionMode::ReadWrite)
+        .transaction(stores, TransactionMode::ReadWrite)
         .map_err(&fail)?;
     let store = tx.store(store_name).map_err(&fail)?;
     let value = to_js(record)?;
@@ -108,6 +145,13 @@ async fn save_queued<T: Serialize>(
         .add(&to_js(&entry)?, None)
         .await
         .map_err(&fail)?;
+    if let Some(domain) = settles {
+        tx.store(PROPOSALS)
+            .map_err(&fail)?
+            .delete(key(domain))
+            .await
+            .map_err(&fail)?;
+    }
     tx.done().await.map_err(&fail)?;
     Ok(())
 }
@@ -118,7 +162,7 @@ pub async fn save_domain(user: Uuid, domain: &DomainRecord) -> Result<(), UiErro
         kind: "domain".into(),
         id: domain.id,
     };
-    save_queued(user, DOMAINS, domain, entry, false).await
+    save_queued(user, DOMAINS, domain, entry, false, None).await
 }
 
 /// Saves a new draft and queues it for sync. Adding a draft whose id exists fails: drafts
@@ -128,7 +172,114 @@ pub async fn save_draft(user: Uuid, draft: &DraftRecord) -> Result<(), UiError> 
         kind: "draft".into(),
         id: draft.id,
     };
-    save_queued(user, DRAFTS, draft, entry, true).await
+    save_queued(user, DRAFTS, draft, entry, true, None).await
+}
+
+/// Saves the draft accepted from the domain's proposal and deletes that proposal, in one
+/// transaction: a failure keeps the proposal, a success leaves no stale one behind.
+pub async fn save_accepted_draft(user: Uuid, draft: &DraftRecord) -> Result<(), UiError> {
+    let entry = OutboxEntry {
+        kind: "draft".into(),
+        id: draft.id,
+    };
+    save_queued(user, DRAFTS, draft, entry, true, Some(draft.domain_id)).await
+}
+
+/// Keeps the proposal under review for its domain, replacing an older one.
+pub async fn save_proposal(user: Uuid, proposal: &ProposalRecord) -> Result<(), UiError> {
+    let fail = idb("keeping the proposal");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[PROPOSALS], TransactionMode::ReadWrite)
+        .map_err(&fail)?;
+    tx.store(PROPOSALS)
+        .map_err(&fail)?
+        .put(&to_js(proposal)?, None)
+        .await
+        .map_err(&fail)?;
+    tx.done().await.map_err(&fail)?;
+    Ok(())
+}
+
+/// The proposal under review in `domain`, if any.
+pub async fn proposal(user: Uuid, domain: Uuid) -> Result<Option<ProposalRecord>, UiError> {
+    let fail = idb("reading the proposal");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[PROPOSALS], TransactionMode::ReadOnly)
+        .map_err(&fail)?;
+    tx.store(PROPOSALS)
+        .map_err(&fail)?
+        .get(key(domain))
+        .await
+        .map_err(&fail)?
+        .map(from_js)
+        .transpose()
+}
+
+/// Forgets the proposal of `domain` (discarded by the user).
+pub async fn delete_proposal(user: Uuid, domain: Uuid) -> Result<(), UiError> {
+    let fail = idb("discarding the proposal");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[PROPOSALS], TransactionMode::ReadWrite)
+        .map_err(&fail)?;
+    tx.store(PROPOSALS)
+        .map_err(&fail)?
+        .delete(key(domain))
+        .await
+        .map_err(&fail)?;
+    tx.done().await.map_err(&fail)?;
+    Ok(())
+}
+
+/// The key under which versions before IndexedDB proposals kept a domain's proposal in local
+/// storage.
+fn legacy_proposal_key(domain: Uuid) -> String {
+    format!("dm-proposal-{domain}")
+}
+
+/// The shape of a proposal in local storage before it moved to IndexedDB: the whole parent
+/// draft instead of its id.
+#[derive(Deserialize)]
+struct LegacyProposal {
+    parent: LegacyParent,
+    changes: Vec<ProposedChange>,
+    provenance: Provenance,
+}
+
+#[derive(Deserialize)]
+struct LegacyParent {
+    id: Uuid,
+}
+
+/// Moves a proposal that an older version of the app kept in local storage for `domain` into
+/// IndexedDB, then removes it from local storage; the local storage copy goes only once the
+/// IndexedDB one is written. Returns whether there was one.
+pub async fn adopt_legacy_proposal(user: Uuid, domain: Uuid) -> Result<bool, UiError> {
+    let Some(store) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) else {
+        return Ok(false);
+    };
+    let key = legacy_proposal_key(domain);
+    let Some(json) = store.get_item(&key).ok().flatten() else {
+        return Ok(false);
+    };
+    // An entry that no longer reads is not a proposal anyone can review: drop it.
+    if let Ok(legacy) = serde_json::from_str::<LegacyProposal>(&json) {
+        save_proposal(
+            user,
+            &ProposalRecord {
+                domain_id: domain,
+                parent_id: legacy.parent.id,
+                changes: legacy.changes,
+                provenance: legacy.provenance,
+                created_at: super::now_ms(),
+            },
+        )
+        .await?;
+    }
+    let _ = store.remove_item(&key);
+    Ok(true)
 }
 
 /// All domains of the user, newest first.
@@ -291,4 +442,61 @@ pub async fn merge_pulled(user: Uuid, pulled: &SyncPull) -> Result<usize, UiErro
     }
     tx.done().await.map_err(idb("merging synced data"))?;
     Ok(merged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stored shape of a proposal is a contract with every browser that kept one: a change
+    /// here needs a new IndexedDB version with an upgrade, not an edit.
+    #[test]
+    fn proposal_record_shape_is_frozen() {
+        let record = ProposalRecord {
+            domain_id: Uuid::from_u128(1),
+            parent_id: Uuid::from_u128(2),
+            changes: vec![],
+            provenance: Provenance {
+                source: "llm".into(),
+                provider: "fake".into(),
+                model: "fake-model".into(),
+                instruction: "add an audit log".into(),
+                prompt_hash: "abc".into(),
+                usage: None,
+                accepted: vec![],
+                proposed: 0,
+            },
+            created_at: 1_795_333_530_000,
+        };
+        let json = serde_json::to_value(&record).expect("a proposal serializes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "domain_id": "00000000-0000-0000-0000-000000000001",
+                "parent_id": "00000000-0000-0000-0000-000000000002",
+                "changes": [],
+                "provenance": {
+                    "source": "llm",
+                    "provider": "fake",
+                    "model": "fake-model",
+                    "instruction": "add an audit log",
+                    "prompt_hash": "abc",
+                },
+                "created_at": 1_795_333_530_000_i64,
+            })
+        );
+        let back: ProposalRecord = serde_json::from_value(json).expect("and reads back");
+        assert_eq!(back, record);
+    }
+
+    /// Proposals kept in local storage by the version before IndexedDB still read.
+    #[test]
+    fn legacy_local_storage_proposal_reads() {
+        let json = r#"{"parent":{"id":"00000000-0000-0000-0000-000000000002","domain_id":"00000000-0000-0000-0000-000000000001","number":1},
+            "changes":[],"provenance":{"source":"llm","provider":"p","model":"m","instruction":"","prompt_hash":"h"}}"#;
+        let legacy: LegacyProposal = serde_json::from_str(json).expect("the old shape reads");
+        assert_eq!(legacy.parent.id, Uuid::from_u128(2));
+        assert_eq!(legacy.provenance.provider, "p");
+        assert!(legacy.changes.is_empty());
+    }
 }

@@ -51,8 +51,7 @@ pub fn Exports(model: Model, stem: String) -> impl IntoView {
         (export(&model, format), ext)
     });
     view! {
-        <details class="exports" data-testid="exports">
-            <summary>"Export"</summary>
+        <section class="exports" data-testid="exports">
             <div class="row">
                 <select name="export-format" on:change=move |ev| {
                     if let Ok(i) = event_target_value(&ev).parse::<usize>() { chosen.set(i.min(FORMATS.len() - 1)) }
@@ -67,6 +66,6 @@ pub fn Exports(model: Model, stem: String) -> impl IntoView {
                 }}
             </div>
             <pre class="export-preview" data-testid="export-preview">{move || output.get().0}</pre>
-        </details>
+        </section>
     }
 }

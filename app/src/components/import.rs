@@ -5,9 +5,10 @@
 //! that does not validate is shown with its problems and not saved, as for an LLM answer.
 
 use crate::browser::UiError;
+use crate::state::workbench::ImportedDraft;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use model::{import_json, import_sql, validate, Conventions, Imported, Model, SqlDialect};
+use model::{import_json, import_sql, validate, Conventions, Imported, SqlDialect};
 use wasm_bindgen::JsCast;
 
 /// The formats the import form offers: id, label.
@@ -17,13 +18,6 @@ const FORMATS: [(&str, &str); 4] = [
     ("sqlite", "SQL DDL · SQLite"),
     ("json", "Model (JSON)"),
 ];
-
-/// What an accepted import hands to the page: the model and a one-line description of the source.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ImportedDraft {
-    pub model: Model,
-    pub source: String,
-}
 
 fn run_import(format: &str, text: &str) -> Result<Imported, UiError> {
     let result = match format.parse::<SqlDialect>() {
@@ -99,8 +93,9 @@ pub fn ImportPanel(on_import: Callback<ImportedDraft>) -> impl IntoView {
         file_name.set(None);
     };
     view! {
-        <details class="import" data-testid="import">
-            <summary>"Import SQL or JSON"</summary>
+        <section class="import" data-testid="import">
+            <h3>"Import SQL or JSON"</h3>
+            <p class="muted">"The import becomes the next draft of this domain."</p>
             <div class="form">
                 <label>"Format"
                     <select name="import-format" prop:value=move || format.get()
@@ -156,6 +151,6 @@ pub fn ImportPanel(on_import: Callback<ImportedDraft>) -> impl IntoView {
                     }.into_any()
                 }
             })}
-        </details>
+        </section>
     }
 }

@@ -1,61 +1,18 @@
 //! Review of a proposed change set: the LLM's operations against the latest draft, accepted one
 //! by one.
 //!
-//! A *proposal* is what the LLM answered for a later draft, parsed but not yet a draft. Each
-//! operation shows what it does, why (the rationale and the change notes it cites) and, for
-//! the current selection, whether it applies and what it brings along. The impact of the
-//! selection is shown live; accepting saves the selection, applied to the parent, as the next
-//! draft. The proposal is kept in the browser's local storage until it is accepted or
-//! discarded, so a reload does not lose an answer that cost an LLM call.
+//! A *proposal* ([`Proposal`]) is what the LLM answered for a later draft, parsed but not yet a
+//! draft. Each operation shows what it does, why (the rationale and the change notes it cites)
+//! and, for the current selection, whether it applies and what it brings along. The impact of
+//! the selection is shown live; accepting hands the selection, applied to the parent, to the
+//! workbench (`state::workbench`), which saves it as the next draft and keeps the proposal in
+//! IndexedDB until then.
 
 use crate::components::diff_view::DiffView;
+use crate::state::workbench::{Acceptance, Proposal};
 use leptos::prelude::*;
 use model::ops::{apply, Applied};
-use model::wire::{DraftRecord, Provenance};
-use model::{validate, Conventions, Model, ProposedChange};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
-
-/// A parsed change set waiting for review.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Proposal {
-    /// The draft the changes apply to.
-    pub parent: DraftRecord,
-    pub changes: Vec<ProposedChange>,
-    /// Provenance of the LLM call; `accepted`/`proposed` are filled in on acceptance.
-    pub provenance: Provenance,
-}
-
-fn storage_key(domain: Uuid) -> String {
-    format!("dm-proposal-{domain}")
-}
-
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
-/// Keeps `proposal` for `domain` in local storage (or forgets it with `None`).
-pub fn remember(domain: Uuid, proposal: Option<&Proposal>) {
-    let Some(store) = local_storage() else { return };
-    let key = storage_key(domain);
-    let _ = match proposal.and_then(|p| serde_json::to_string(p).ok()) {
-        Some(json) => store.set_item(&key, &json),
-        None => store.remove_item(&key),
-    };
-}
-
-/// The proposal kept for `domain`, if any and if it still reads.
-pub fn recall(domain: Uuid) -> Option<Proposal> {
-    let json = local_storage()?.get_item(&storage_key(domain)).ok()??;
-    serde_json::from_str(&json).ok()
-}
-
-/// What the user accepted: the resulting model and the provenance to record.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Acceptance {
-    pub model: Model,
-    pub provenance: Provenance,
-}
+use model::{validate, Conventions};
 
 #[component]
 pub fn ProposalReview(

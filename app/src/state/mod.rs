@@ -1,13 +1,20 @@
-//! Client state shared by all pages: who is signed in, the user's domains, and sync status.
+//! Client state: the workflows behind the pages.
 //!
-//! [`Workspace`] is a bundle of signals provided as context by [`crate::App`]. On the server it
+//! [`Workspace`] is what every page shares: who is signed in, the user's domains, and sync
+//! status. It is a bundle of signals provided as context by [`crate::App`]. On the server it
 //! only renders its initial state ("checking your session"); in the browser an effect asks the
-//! server who is signed in, opens that user's IndexedDB and syncs.
+//! server who is signed in, opens that user's IndexedDB and syncs, and syncs again whenever the
+//! browser comes back online.
+//!
+//! [`workbench::Workbench`] is one domain's workflow: its drafts, generation, the proposal under
+//! review, accepting and importing. Pages render these signals and call their methods.
 
 use crate::browser::{self, api, storage, sync, UiError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use model::wire::{DomainRecord, UserInfo};
+
+pub mod workbench;
 
 /// Sync status as the navigation bar shows it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -16,8 +23,13 @@ pub struct SyncState {
     pub pending: usize,
     pub running: bool,
     pub last_error: Option<UiError>,
-    /// Completed sync rounds since the page loaded; pages reload their data when it moves.
+    /// Successful sync rounds since the page loaded; pages reload what comes from the server
+    /// (providers) when it moves.
     pub rounds: u32,
+    /// Finished sync attempts since the page loaded, successful or not; pages reload their
+    /// local data when it moves, and a page that read its data after the first one knows that
+    /// what is missing is not merely still on its way.
+    pub finished: u32,
 }
 
 /// The signals every page shares.
@@ -42,6 +54,10 @@ impl Workspace {
         provide_context(workspace);
         // Effects run only in the browser, once hydration is done.
         Effect::new(move |_| {
+            // Back online, sync at once: the outbox goes out, and pages that failed to reach
+            // the server reload what they lacked when the round completes. The workspace lives
+            // as long as the page, and so does the listener (this effect runs once).
+            let _ = window_event_listener(leptos::ev::online, move |_| workspace.sync_now());
             spawn_local(async move {
                 match api::me().await {
                     Ok(Some(user)) => workspace.signed_in(user).await,
@@ -134,6 +150,7 @@ impl Workspace {
             self.sync.update(|s| {
                 s.running = false;
                 s.pending = pending;
+                s.finished += 1;
                 match result {
                     Ok(_) => {
                         s.last_error = None;

@@ -1,0 +1,106 @@
+//! One draft: `/domains/{id}` (the latest), `/domains/{id}/drafts/{n}`, and the same with its
+//! export panel, `/domains/{id}/drafts/{n}/export`. The draft reads as a data dictionary, with
+//! where it came from; the export panel generates every export format in the browser.
+
+use super::{ViewProblem, Waiting};
+use crate::components::dictionary::Dictionary;
+use crate::components::exports::Exports;
+use crate::state::workbench::{parse_draft_number, Loaded, Selection, ViewError, Workbench};
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use model::wire::{DraftRecord, Provenance};
+
+/// `/domains/{id}`: the latest draft, and the next one as soon as it arrives.
+#[component]
+pub fn LatestDraft() -> impl IntoView {
+    let wb = Workbench::expect();
+    Effect::new(move |_| wb.selection.set(Selection::Latest));
+    let latest = Memo::new(move |_| wb.drafts.with(|l| l.last().cloned()));
+    move || {
+        latest
+            .get()
+            .map(|draft| view! { <DraftView draft export=false/> })
+    }
+}
+
+/// `/domains/{id}/drafts/{n}`.
+#[component]
+pub fn DraftRoute() -> impl IntoView {
+    numbered(false)
+}
+
+/// `/domains/{id}/drafts/{n}/export`.
+#[component]
+pub fn ExportRoute() -> impl IntoView {
+    numbered(true)
+}
+
+/// The draft the URL numbers, or what is wrong with the number.
+fn numbered(export: bool) -> impl IntoView {
+    let wb = Workbench::expect();
+    let params = use_params_map();
+    let number =
+        Memo::new(move |_| parse_draft_number(&params.read().get("n").unwrap_or_default()));
+    Effect::new(move |_| {
+        wb.selection.set(match number.get() {
+            Ok(n) if export => Selection::Export(n),
+            Ok(n) => Selection::Draft(n),
+            Err(_) => Selection::Invalid,
+        });
+    });
+    let draft = Memo::new(move |_| number.get().ok().and_then(|n| wb.draft(n)));
+    move || match (number.get(), draft.get()) {
+        (Err(e), _) => view! { <ViewProblem message=e.to_string()/> }.into_any(),
+        (Ok(_), Some(draft)) => view! { <DraftView draft export/> }.into_any(),
+        (Ok(n), None) if wb.loaded.get() == Loaded::Settled => {
+            view! { <ViewProblem message=ViewError::NoDraft(n).to_string()/> }.into_any()
+        }
+        (Ok(n), None) => view! { <Waiting number=n/> }.into_any(),
+    }
+}
+
+#[component]
+fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
+    let wb = Workbench::expect();
+    let n = draft.number;
+    let toggle = if export {
+        view! { <A href=Selection::Draft(n).href(wb.domain_id) scroll=false attr:class="button">"Close export"</A> }.into_any()
+    } else {
+        view! { <A href=Selection::Export(n).href(wb.domain_id) scroll=false attr:class="button">"Export"</A> }.into_any()
+    };
+    view! {
+        <div class="draft-view" data-testid="draft-view" data-number=n.to_string()>
+            <div class="row draft-head">
+                <p class="muted provenance">{format!(
+                    "Draft {} · {} entities · {} attributes · {}",
+                    n, draft.model.entities.len(), draft.model.attribute_count(),
+                    origin(&draft.provenance),
+                )}</p>
+                {toggle}
+            </div>
+            {export.then(|| view! { <Exports model=draft.model.clone() stem=format!("draft-{n}")/> })}
+            <Dictionary model=draft.model/>
+        </div>
+    }
+}
+
+/// Where a draft came from, in one line: the provider and model (with the accepted share of a
+/// change set and the tokens used), or the import's source.
+fn origin(p: &Provenance) -> String {
+    if p.source == "import" {
+        return p.instruction.clone();
+    }
+    let mut out = format!("from {} ({})", p.provider, p.model);
+    if p.proposed > 0 {
+        out.push_str(&format!(
+            " · {} of {} proposed changes accepted",
+            p.accepted.len(),
+            p.proposed
+        ));
+    }
+    if let Some(u) = &p.usage {
+        out.push_str(&format!(" · {} tokens", u.total_tokens));
+    }
+    out
+}

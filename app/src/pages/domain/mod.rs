@@ -1,0 +1,260 @@
+//! A domain's workbench, `/domains/{id}` and its nested routes: the frame (the domain, the
+//! generation form, the draft tabs, the proposal under review) around the view the URL names.
+//!
+//! | URL under `/domains/{id}` | view |
+//! |---|---|
+//! | (nothing) | the latest draft, following new ones ([`draft::LatestDraft`]) |
+//! | `/drafts/{n}` | draft `n` ([`draft::DraftRoute`]) |
+//! | `/drafts/{n}/export` | draft `n` with its export panel ([`draft::ExportRoute`]) |
+//! | `/review/{a}..{b}` | the review of draft `a` against draft `b` ([`review::ReviewRoute`]) |
+//! | `/import` | the import panel ([`import::ImportRoute`]) |
+//!
+//! The workflow itself lives in `state::workbench`; this module renders its signals and
+//! dispatches the user's actions to it. Selecting a draft, a pair or a panel navigates, so
+//! reload and back/forward keep the view.
+
+pub mod draft;
+pub mod import;
+pub mod review;
+
+use crate::components::proposal::ProposalReview;
+use crate::components::ErrorBanner;
+use crate::pages::SignedIn;
+use crate::state::workbench::{default_pair, Generation, Loaded, Selection, Workbench};
+use crate::state::Workspace;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Outlet, A};
+use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
+use uuid::Uuid;
+
+#[component]
+pub fn DomainPage() -> impl IntoView {
+    view! {
+        <SignedIn>
+            <DomainFrame/>
+        </SignedIn>
+    }
+}
+
+/// Picks the domain from the URL; a new workbench for each domain.
+#[component]
+fn DomainFrame() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| Uuid::parse_str(&s).ok())
+    });
+    move || match id.get() {
+        Some(id) => view! { <Loader id/> }.into_any(),
+        None => view! { <NotFound offline=false/> }.into_any(),
+    }
+}
+
+/// Navigation within the workbench: no jump to the top of the page.
+pub fn in_place() -> NavigateOptions {
+    NavigateOptions {
+        scroll: false,
+        ..Default::default()
+    }
+}
+
+#[component]
+fn NotFound(offline: bool) -> impl IntoView {
+    view! {
+        <div class="card" data-testid="domain-not-found">
+            <h1>"Domain not found"</h1>
+            {if offline {
+                view! { <p>"It is not in this browser, and the server could not be reached to look for it: try again when online. "<A href="/">"Back to your domains"</A></p> }.into_any()
+            } else {
+                view! { <p>"It is neither in this browser nor on the server for this account. "<A href="/">"Back to your domains"</A></p> }.into_any()
+            }}
+        </div>
+    }
+}
+
+/// Creates the domain's workbench and shows it once the domain is here; until then, that it is
+/// being looked for, and "not found" only once a sync attempt has finished without it.
+#[component]
+fn Loader(id: Uuid) -> impl IntoView {
+    let workspace = Workspace::expect();
+    let navigate = use_navigate();
+    let wb = Workbench::provide(workspace, id, move |n| {
+        navigate(&Selection::Draft(n).href(id), in_place());
+    });
+    let known = Memo::new(move |_| wb.domain.with(Option::is_some));
+
+    view! {
+        <Title text=move || wb.domain.with(|d| d.as_ref().map(|d| d.name.clone())).unwrap_or_else(|| "Domain".into())/>
+        {move || {
+            if known.get() {
+                view! { <Bench/> }.into_any()
+            } else {
+                match wb.loaded.get() {
+                    Loaded::Settled => {
+                        let offline = workspace.sync.with_untracked(|s| s.last_error.is_some());
+                        view! { <NotFound offline/> }.into_any()
+                    }
+                    Loaded::Local => view! {
+                        <p class="muted waiting" data-testid="domain-waiting">
+                            <span class="spinner"></span>
+                            "This domain is not in this browser yet: looking for it on the server…"
+                        </p>
+                    }.into_any(),
+                    Loaded::No => view! { <p class="muted">"Loading…"</p> }.into_any(),
+                }
+            }
+        }}
+    }
+}
+
+/// The workbench of a domain that is here: header, generation, tabs, the routed view, and the
+/// proposal under review.
+#[component]
+fn Bench() -> impl IntoView {
+    let wb = Workbench::expect();
+    let id = wb.domain_id;
+    let generate = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        wb.generate();
+    };
+    let shown = Memo::new(move |_| match wb.selection.get() {
+        Selection::Latest => wb.drafts.with(|l| l.last().map(|d| d.number)),
+        Selection::Draft(n) | Selection::Export(n) => Some(n),
+        _ => None,
+    });
+    let pair = Memo::new(move |_| wb.drafts.with(|l| default_pair(l)));
+    let tab = |active: bool| if active { "tab tab-active" } else { "tab" };
+
+    view! {
+        <header class="domain-head">
+            <p class="crumbs"><A href="/">"Domains"</A>" / "</p>
+            <h1 data-testid="domain-name">{move || wb.domain.with(|d| d.as_ref().map(|d| d.name.clone()))}</h1>
+            <p class="muted">{move || wb.domain.with(|d| d.as_ref().map(|d| d.description.clone()))}</p>
+        </header>
+        <ErrorBanner error=wb.error/>
+        <div class="columns">
+            <section class="card side">
+                <h2>"Generate a draft"</h2>
+                <form class="form" on:submit=generate>
+                    <label>"Provider"
+                        <select name="provider" prop:value=move || wb.provider.get()
+                            on:change=move |ev| wb.provider.set(event_target_value(&ev))>
+                            {move || wb.providers.get().into_iter().map(|p| {
+                                let value = p.id.to_string();
+                                let selected = wb.provider.get_untracked() == value;
+                                view! { <option value=value selected=selected>{format!("{} · {}", p.name, p.model)}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>"Instruction"
+                        <textarea name="instruction" rows="4" bind:value=wb.instruction
+                            placeholder="What to add or change, e.g. \"add an audit log\". Leave empty for a first draft."></textarea>
+                    </label>
+                    <div class="row">
+                        <button type="submit" class="primary" disabled=move || wb.running()>
+                            {move || if wb.drafts.with(Vec::is_empty) { "Generate first draft" } else { "Generate next draft" }}
+                        </button>
+                        <button type="button" on:click=move |_| wb.cancel() disabled=move || !wb.running()>"Cancel"</button>
+                    </div>
+                </form>
+                <GenerationStatus generation=wb.generation/>
+            </section>
+            <section class="card grow">
+                <nav class="view-tabs" aria-label="Drafts and panels">
+                    <div class="draft-tabs" data-testid="draft-tabs">
+                        {move || wb.drafts.get().into_iter().map(|d| {
+                            let n = d.number;
+                            let title = if d.provenance.instruction.is_empty() {
+                                format!("{} · {}", d.provenance.provider, d.provenance.model)
+                            } else {
+                                format!("{} · {} · “{}”", d.provenance.provider, d.provenance.model, d.provenance.instruction)
+                            };
+                            view! {
+                                <A href=Selection::Draft(n).href(id) scroll=false
+                                    attr:class=move || tab(shown.get() == Some(n)) attr:title=title>
+                                    {format!("Draft {n}")}
+                                </A>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <div class="panel-tabs">
+                        {move || pair.get().map(|(a, b)| view! {
+                            <A href=Selection::Review(a, b).href(id) scroll=false
+                                attr:class=move || tab(matches!(wb.selection.get(), Selection::Review(..)))>
+                                "Review"
+                            </A>
+                        })}
+                        <A href=Selection::Import.href(id) scroll=false
+                            attr:class=move || tab(wb.selection.get() == Selection::Import)>
+                            "Import"
+                        </A>
+                    </div>
+                </nav>
+                {move || wb.drafts.with(Vec::is_empty).then(|| view! {
+                    <p class="muted">"No draft yet: generate the first one, or import one."</p>
+                })}
+                <Outlet/>
+            </section>
+        </div>
+        {move || wb.proposal.get().map(|p| view! {
+            <ProposalReview proposal=p
+                on_accept=Callback::new(move |a| wb.accept(a))
+                on_discard=Callback::new(move |()| wb.discard())/>
+        })}
+    }
+}
+
+/// A URL under the domain that names no view: what is wrong, in place of the view.
+#[component]
+pub fn ViewProblem(message: String) -> impl IntoView {
+    view! { <p class="view-problem" data-testid="view-error">{message}</p> }
+}
+
+/// Shown while a draft named by the URL may still arrive with the first sync.
+#[component]
+pub fn Waiting(number: u32) -> impl IntoView {
+    view! {
+        <p class="muted waiting" data-testid="draft-waiting">
+            <span class="spinner"></span>
+            {format!("Draft {number} is not in this browser yet: looking for it on the server…")}
+        </p>
+    }
+}
+
+#[component]
+fn GenerationStatus(generation: RwSignal<Generation>) -> impl IntoView {
+    move || {
+        match generation.get() {
+        Generation::Idle => ().into_any(),
+        Generation::Running { received, tail } => view! {
+            <div class="progress" data-testid="progress">
+                <p><span class="spinner"></span>{format!("Receiving… {received} characters")}</p>
+                <pre class="stream-tail">{tail}</pre>
+            </div>
+        }.into_any(),
+        Generation::Proposed { changes } => view! {
+            <p class="ok" data-testid="generation-proposed">{format!("{changes} changes proposed: review them below.")}</p>
+        }.into_any(),
+        Generation::Saved { number } => view! {
+            <p class="ok" data-testid="generation-done">{format!("Saved as draft {number}.")}</p>
+        }.into_any(),
+        Generation::Failed { error, raw } => view! {
+            <div data-testid="generation-failed">
+                <ErrorBanner error=Signal::derive(move || Some(error.clone()))/>
+                {(!raw.is_empty()).then(|| view! { <details><summary>"Raw answer"</summary><pre class="stream-tail">{raw}</pre></details> })}
+            </div>
+        }.into_any(),
+        Generation::Invalid { problems, raw } => view! {
+            <div class="error" data-testid="generation-invalid">
+                <p>{format!("The model has {} problems; nothing was saved. Generate again, or refine the instruction.", problems.len())}</p>
+                <ul>{problems.into_iter().map(|p| view! { <li><code>{p.path}</code>": "{p.reason}</li> }).collect_view()}</ul>
+                <details><summary>"Raw answer"</summary><pre class="stream-tail">{raw}</pre></details>
+            </div>
+        }.into_any(),
+    }
+    }
+}

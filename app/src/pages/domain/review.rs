@@ -1,0 +1,74 @@
+//! `/domains/{id}/review/{a}..{b}`: draft `a` against draft `b`, with the impact of every change,
+//! the migration SQL and the changelog. Picking another draft on either side navigates, so the
+//! pair is in the URL and in the history.
+
+use super::{in_place, ViewProblem, Waiting};
+use crate::components::diff_view::DiffView;
+use crate::state::workbench::{parse_pair, Loaded, Selection, ViewError, Workbench};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+#[component]
+pub fn ReviewRoute() -> impl IntoView {
+    let wb = Workbench::expect();
+    let navigate = use_navigate();
+    let params = use_params_map();
+    let pair = Memo::new(move |_| parse_pair(&params.read().get("pair").unwrap_or_default()));
+    Effect::new(move |_| {
+        wb.selection.set(match pair.get() {
+            Ok((a, b)) => Selection::Review(a, b),
+            Err(_) => Selection::Invalid,
+        });
+    });
+    let models = Memo::new(move |_| {
+        pair.get()
+            .ok()
+            .map(|(a, b)| (wb.draft(a).map(|d| d.model), wb.draft(b).map(|d| d.model)))
+    });
+    let numbers = Memo::new(move |_| {
+        wb.drafts
+            .with(|l| l.iter().map(|d| d.number).collect::<Vec<_>>())
+    });
+    let go = move |a: u32, b: u32| {
+        navigate(&Selection::Review(a, b).href(wb.domain_id), in_place());
+    };
+    let side = move |name: &'static str, current: u32, pick: Box<dyn Fn(u32)>| {
+        view! {
+            <select name=name prop:value=current.to_string()
+                on:change=move |ev| {
+                    if let Ok(n) = event_target_value(&ev).parse() { pick(n) }
+                }>
+                {move || numbers.get().into_iter().map(|n| view! {
+                    <option value=n.to_string() selected=n == current>{format!("Draft {n}")}</option>
+                }).collect_view()}
+            </select>
+        }
+    };
+    view! {
+        <section class="review" data-testid="review">
+            {move || match pair.get() {
+                Err(e) => view! { <ViewProblem message=e.to_string()/> }.into_any(),
+                Ok((a, b)) => {
+                    let (go_a, go_b) = (go.clone(), go.clone());
+                    view! {
+                        <div class="row">
+                            <label>"From " {side("compare-from", a, Box::new(move |n| go_a(n, b)))}</label>
+                            <label>" to " {side("compare-to", b, Box::new(move |n| go_b(a, n)))}</label>
+                        </div>
+                        {move || match models.get() {
+                            Some((Some(old), Some(new))) => view! { <DiffView old new tools=true/> }.into_any(),
+                            _ => {
+                                let missing = if wb.draft(a).is_none() { a } else { b };
+                                if wb.loaded.get() == Loaded::Settled {
+                                    view! { <ViewProblem message=ViewError::NoDraft(missing).to_string()/> }.into_any()
+                                } else {
+                                    view! { <Waiting number=missing/> }.into_any()
+                                }
+                            }
+                        }}
+                    }.into_any()
+                }
+            }}
+        </section>
+    }
+}

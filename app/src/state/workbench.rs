@@ -1,0 +1,821 @@
+//! The workbench of one domain: the workflow behind the domain page.
+//!
+//! Terms:
+//! - the *drafts* of a domain are read from IndexedDB, again after every sync attempt, so what
+//!   another device saved appears on an open page;
+//! - a *generation* is one LLM call: the prompt is assembled with `model::prompt` from the domain
+//!   and its latest draft, the answer streams in through `browser::llm`, and the core parses it.
+//!   The first draft of a domain is a whole model, validated and saved; a later one is a change
+//!   set, which becomes the *proposal*;
+//! - the *proposal* is the change set under review, kept in IndexedDB (`browser::storage`) until
+//!   the user accepts a selection of it (which becomes the next draft) or discards it;
+//! - an *import* turns SQL DDL or a JSON model into the next draft;
+//! - the *selection* is what the page shows (a draft, its export panel, a review pair, the import
+//!   panel); the URL decides it, the child route reports it here.
+//!
+//! Every new draft, whatever made it, comes from [`next_draft`], and every write goes through
+//! `browser::storage`, saved locally (with its outbox entry) before any sync is attempted. Pages
+//! render these signals and call these methods; they hold no workflow of their own.
+
+use super::Workspace;
+use crate::browser::{self, api, llm, storage, UiError};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use model::prompt::{build_messages, prompt_hash, PromptInput, DEFAULT_BUDGET_TOKENS};
+use model::wire::{ChatRequest, DomainRecord, DraftRecord, Provenance, ProviderInfo};
+use model::{parse_change_set, parse_model, validate, Conventions, Model, Problem, ProposedChange};
+use uuid::Uuid;
+
+/// How many characters of a streaming answer the progress view shows.
+const TAIL_CHARS: usize = 600;
+
+/// Where the current generation stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Generation {
+    #[default]
+    Idle,
+    Running {
+        received: usize,
+        tail: String,
+    },
+    /// The call or the parse failed; the raw answer (if any) stays visible.
+    Failed {
+        error: UiError,
+        raw: String,
+    },
+    /// The answer parsed but the model has problems; nothing was saved.
+    Invalid {
+        problems: Vec<Problem>,
+        raw: String,
+    },
+    /// A new draft was saved (generated, accepted or imported).
+    Saved {
+        number: u32,
+    },
+    /// A change set arrived and waits for review.
+    Proposed {
+        changes: usize,
+    },
+}
+
+/// A parsed change set waiting for review, with the draft it applies to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Proposal {
+    pub parent: DraftRecord,
+    pub changes: Vec<ProposedChange>,
+    /// Provenance of the LLM call; `accepted`/`proposed` are filled in on acceptance.
+    pub provenance: Provenance,
+}
+
+/// What the user accepted from a proposal: the resulting model and the provenance to record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Acceptance {
+    pub model: Model,
+    pub provenance: Provenance,
+}
+
+/// What an import hands over: the model and a one-line description of its source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedDraft {
+    pub model: Model,
+    pub source: String,
+}
+
+/// How far the page can trust what it read from IndexedDB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Loaded {
+    /// Nothing read yet.
+    #[default]
+    No,
+    /// Read before any sync attempt of this page load finished: what is missing may still come.
+    Local,
+    /// Read after a sync attempt finished (successfully or not): what is missing is not there.
+    Settled,
+}
+
+/// What the domain page shows, as its URL says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Selection {
+    /// The latest draft, following new ones as they arrive (`/domains/{id}`).
+    #[default]
+    Latest,
+    /// One draft (`/domains/{id}/drafts/{n}`).
+    Draft(u32),
+    /// One draft with its export panel (`/domains/{id}/drafts/{n}/export`).
+    Export(u32),
+    /// Two drafts compared (`/domains/{id}/review/{a}..{b}`).
+    Review(u32, u32),
+    /// The import panel (`/domains/{id}/import`).
+    Import,
+    /// A URL that names no view (a bad number or pair).
+    Invalid,
+}
+
+impl Selection {
+    /// The URL that shows this selection in the domain `domain`.
+    pub fn href(self, domain: Uuid) -> String {
+        match self {
+            Selection::Latest | Selection::Invalid => format!("/domains/{domain}"),
+            Selection::Draft(n) => format!("/domains/{domain}/drafts/{n}"),
+            Selection::Export(n) => format!("/domains/{domain}/drafts/{n}/export"),
+            Selection::Review(a, b) => format!("/domains/{domain}/review/{a}..{b}"),
+            Selection::Import => format!("/domains/{domain}/import"),
+        }
+    }
+}
+
+/// Why a URL names no view.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ViewError {
+    #[error("`{0}` is not a draft number: use a whole number from 1, as in /drafts/2")]
+    BadNumber(String),
+    #[error("`{0}` is not a pair of drafts: write the two draft numbers as `1..2`")]
+    BadPair(String),
+    #[error("this domain has no draft {0}: pick one of its drafts above")]
+    NoDraft(u32),
+}
+
+/// Reads a draft number from a URL segment.
+pub fn parse_draft_number(text: &str) -> Result<u32, ViewError> {
+    match text.parse::<u32>() {
+        Ok(n) if n >= 1 && !text.starts_with('+') => Ok(n),
+        _ => Err(ViewError::BadNumber(text.to_string())),
+    }
+}
+
+/// Reads a review pair `a..b` from a URL segment.
+pub fn parse_pair(text: &str) -> Result<(u32, u32), ViewError> {
+    let bad = || ViewError::BadPair(text.to_string());
+    let (a, b) = text.split_once("..").ok_or_else(bad)?;
+    match (parse_draft_number(a), parse_draft_number(b)) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        _ => Err(bad()),
+    }
+}
+
+/// The pair a review opens with: the latest draft against its parent (or the draft before it).
+pub fn default_pair(drafts: &[DraftRecord]) -> Option<(u32, u32)> {
+    let latest = drafts.last()?;
+    let from = latest
+        .parent_id
+        .and_then(|p| drafts.iter().find(|d| d.id == p))
+        .or_else(|| drafts.iter().rev().nth(1))?;
+    Some((from.number, latest.number))
+}
+
+/// What makes a new draft: its model, where it came from, and the draft it builds on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DraftSource {
+    pub model: Model,
+    pub provenance: Provenance,
+    pub parent: Option<Uuid>,
+}
+
+/// The one constructor of a domain's next draft, whether generated, accepted or imported: it
+/// takes the number after the highest the domain has (so a draft that arrived by sync while a
+/// proposal was under review is never numbered twice), records its parent and the time. The id
+/// and the time are passed in, so tests fix them.
+pub fn next_draft(
+    domain_id: Uuid,
+    existing: &[DraftRecord],
+    source: DraftSource,
+    id: Uuid,
+    now_ms: i64,
+) -> DraftRecord {
+    DraftRecord {
+        id,
+        domain_id,
+        number: existing.iter().map(|d| d.number).max().unwrap_or(0) + 1,
+        parent_id: source.parent,
+        created_at: now_ms,
+        provenance: source.provenance,
+        model: source.model,
+    }
+}
+
+/// The provenance of an imported draft.
+pub fn import_provenance(source: String) -> Provenance {
+    Provenance {
+        source: "import".into(),
+        provider: String::new(),
+        model: String::new(),
+        instruction: source,
+        prompt_hash: String::new(),
+        usage: None,
+        accepted: vec![],
+        proposed: 0,
+    }
+}
+
+/// The last characters of a streaming answer, for the progress view.
+pub fn tail(so_far: &str) -> String {
+    let start = so_far
+        .char_indices()
+        .rev()
+        .nth(TAIL_CHARS - 1)
+        .map_or(0, |(i, _)| i);
+    so_far[start..].to_string()
+}
+
+/// The workbench signals of one domain, provided as context to its routes.
+#[derive(Clone, Copy)]
+pub struct Workbench {
+    workspace: Workspace,
+    pub domain_id: Uuid,
+    pub domain: RwSignal<Option<DomainRecord>>,
+    /// The domain's drafts, by number.
+    pub drafts: RwSignal<Vec<DraftRecord>>,
+    pub loaded: RwSignal<Loaded>,
+    pub providers: RwSignal<Vec<ProviderInfo>>,
+    /// The id of the provider chosen for the next generation.
+    pub provider: RwSignal<String>,
+    pub instruction: RwSignal<String>,
+    pub generation: RwSignal<Generation>,
+    pub proposal: RwSignal<Option<Proposal>>,
+    /// The last failure outside a generation (loading, saving, the provider list).
+    pub error: RwSignal<Option<UiError>>,
+    pub selection: RwSignal<Selection>,
+    abort: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
+    /// Shows a just-saved draft (the page navigates to its URL).
+    show: StoredValue<Box<dyn Fn(u32)>, LocalStorage>,
+    /// Numbers the loads, so that a slow older load never overwrites a newer one.
+    loads: StoredValue<u64>,
+}
+
+impl Workbench {
+    /// Creates the workbench of `domain_id`, provides it as context, and keeps it following the
+    /// workspace: the drafts are read again after every sync attempt, the providers after every
+    /// successful round. `show` is called with the number of each draft saved here.
+    pub fn provide(workspace: Workspace, domain_id: Uuid, show: impl Fn(u32) + 'static) -> Self {
+        let workbench = Workbench {
+            workspace,
+            domain_id,
+            domain: RwSignal::new(None),
+            drafts: RwSignal::new(Vec::new()),
+            loaded: RwSignal::new(Loaded::No),
+            providers: RwSignal::new(Vec::new()),
+            provider: RwSignal::new(String::new()),
+            instruction: RwSignal::new(String::new()),
+            generation: RwSignal::new(Generation::Idle),
+            proposal: RwSignal::new(None),
+            error: RwSignal::new(None),
+            selection: RwSignal::new(Selection::Latest),
+            abort: StoredValue::new_local(None),
+            show: StoredValue::new_local(Box::new(show)),
+            loads: StoredValue::new(0),
+        };
+        provide_context(workbench);
+        let finished = Memo::new(move |_| workspace.sync.with(|s| s.finished));
+        Effect::new(move |_| {
+            finished.track();
+            workbench.reload();
+        });
+        let rounds = Memo::new(move |_| workspace.sync.with(|s| s.rounds));
+        Effect::new(move |_| {
+            rounds.track();
+            workbench.reload_providers();
+        });
+        workbench
+    }
+
+    /// The workbench provided by the domain page.
+    pub fn expect() -> Self {
+        expect_context::<Workbench>()
+    }
+
+    /// The latest draft, if any.
+    pub fn latest(self) -> Option<DraftRecord> {
+        self.drafts.with(|l| l.last().cloned())
+    }
+
+    /// The draft numbered `number`, if the domain has it.
+    pub fn draft(self, number: u32) -> Option<DraftRecord> {
+        self.drafts
+            .with(|l| l.iter().find(|d| d.number == number).cloned())
+    }
+
+    /// Whether a generation is under way.
+    pub fn running(self) -> bool {
+        self.generation
+            .with(|g| matches!(g, Generation::Running { .. }))
+    }
+
+    /// Reads the domain, its drafts and its kept proposal from IndexedDB.
+    pub fn reload(self) {
+        let Some(user) = self.workspace.user.get_untracked() else {
+            return;
+        };
+        // Whether a sync attempt finished before this read began decides what a missing
+        // domain or draft means: not yet synced, or not there.
+        let settled = self.workspace.sync.with_untracked(|s| s.finished > 0);
+        let Some(load) = self.loads.try_update_value(|n| {
+            *n += 1;
+            *n
+        }) else {
+            return;
+        };
+        let id = self.domain_id;
+        spawn_local(async move {
+            let result = async {
+                storage::adopt_legacy_proposal(user.id, id).await?;
+                let domain = storage::domain(user.id, id).await?;
+                let drafts = storage::drafts(user.id, id).await?;
+                let kept = storage::proposal(user.id, id).await?;
+                Ok::<_, UiError>((domain, drafts, kept))
+            }
+            .await;
+            if self.loads.try_get_value() != Some(load) {
+                return;
+            }
+            match result {
+                Ok((domain, drafts, kept)) => {
+                    // The kept proposal comes back once its parent draft is here.
+                    let proposal = kept.and_then(|k| {
+                        let parent = drafts.iter().find(|d| d.id == k.parent_id)?.clone();
+                        Some(Proposal {
+                            parent,
+                            changes: k.changes,
+                            provenance: k.provenance,
+                        })
+                    });
+                    // Only accepting or discarding clears a proposal: one that could not be
+                    // kept in IndexedDB stays on screen in this tab.
+                    if proposal.is_some() && self.proposal.try_get_untracked().flatten() != proposal
+                    {
+                        self.proposal.try_set(proposal);
+                    }
+                    // Unchanged data is not set again, so that a sync round does not re-render
+                    // the open view (and reset what the user picked in it).
+                    if self.domain.try_with_untracked(|d| *d != domain) == Some(true) {
+                        self.domain.try_set(domain);
+                    }
+                    if self.drafts.try_with_untracked(|l| *l != drafts) == Some(true) {
+                        self.drafts.try_set(drafts);
+                    }
+                }
+                Err(e) => {
+                    self.error.try_set(Some(e));
+                }
+            }
+            self.loaded.try_set(if settled {
+                Loaded::Settled
+            } else {
+                Loaded::Local
+            });
+        });
+    }
+
+    /// Asks the server for the user's providers; a success clears a stale network error.
+    pub fn reload_providers(self) {
+        spawn_local(async move {
+            match api::providers().await {
+                Ok(list) => {
+                    let stale = self
+                        .error
+                        .try_with_untracked(|e| {
+                            e.as_ref().is_some_and(|e| e.code == "CLIENT_NETWORK")
+                        })
+                        .unwrap_or(false);
+                    if stale {
+                        self.error.try_set(None);
+                    }
+                    let chosen = self.provider.try_get_untracked().unwrap_or_default();
+                    if !list.iter().any(|p| p.id.to_string() == chosen) {
+                        self.provider
+                            .try_set(list.first().map(|p| p.id.to_string()).unwrap_or_default());
+                    }
+                    self.providers.try_set(list);
+                }
+                Err(e) => {
+                    self.error.try_set(Some(e));
+                }
+            }
+        });
+    }
+
+    /// Saves `draft` (with `accepted`, as the answer to the kept proposal), reloads, shows it,
+    /// and syncs in the background. A failure leaves everything as it was, proposal included.
+    async fn save(self, user: Uuid, draft: DraftRecord, accepted: bool) -> Result<(), UiError> {
+        if accepted {
+            storage::save_accepted_draft(user, &draft).await?;
+        } else {
+            storage::save_draft(user, &draft).await?;
+        }
+        let drafts = storage::drafts(user, draft.domain_id).await?;
+        // Any load in flight read the state before this save: ignore it.
+        self.loads.try_update_value(|n| *n += 1);
+        if accepted {
+            self.proposal.try_set(None);
+        }
+        self.drafts.try_set(drafts);
+        self.generation.try_set(Generation::Saved {
+            number: draft.number,
+        });
+        self.show.try_with_value(|show| show(draft.number));
+        self.workspace.sync_now();
+        Ok(())
+    }
+
+    /// Builds the next draft of this domain from `source`, against the drafts it has now.
+    fn next(self, source: DraftSource) -> DraftRecord {
+        let existing = self.drafts.get_untracked();
+        next_draft(
+            self.domain_id,
+            &existing,
+            source,
+            browser::new_id(),
+            browser::now_ms(),
+        )
+    }
+
+    /// Runs a generation with the chosen provider and the current instruction.
+    pub fn generate(self) {
+        let Ok(user) = self.workspace.require_user() else {
+            return;
+        };
+        let Some(domain) = self.domain.get_untracked() else {
+            return;
+        };
+        let chosen_id = self.provider.get_untracked();
+        let Some(chosen) = self
+            .providers
+            .get_untracked()
+            .into_iter()
+            .find(|p| p.id.to_string() == chosen_id)
+        else {
+            self.error.set(Some(UiError::new(
+                "VAL_NO_PROVIDER",
+                "add a provider under Settings first",
+            )));
+            return;
+        };
+        let parent = self.latest_untracked();
+        let text = self.instruction.get_untracked();
+        let messages = build_messages(&PromptInput {
+            domain_name: &domain.name,
+            domain_description: &domain.description,
+            conventions: &Conventions::default(),
+            latest: parent.as_ref().map(|d| &d.model),
+            notes: &[],
+            instruction: &text,
+            template: None,
+            budget_tokens: DEFAULT_BUDGET_TOKENS,
+        });
+        let hash = prompt_hash(&messages);
+        let request = ChatRequest {
+            model: None,
+            messages,
+            stream: true,
+            temperature: Some(0.2),
+            response_format: Some(serde_json::json!({ "type": "json_object" })),
+            stream_options: Some(serde_json::json!({ "include_usage": true })),
+        };
+        let controller = web_sys::AbortController::new().ok();
+        let signal = controller.as_ref().map(|c| c.signal());
+        self.abort.set_value(controller);
+        self.error.set(None);
+        self.generation.set(Generation::Running {
+            received: 0,
+            tail: String::new(),
+        });
+        let generation = self.generation;
+        spawn_local(async move {
+            let streamed = llm::stream_chat(chosen.id, &request, signal.as_ref(), |so_far| {
+                generation.try_set(Generation::Running {
+                    received: so_far.chars().count(),
+                    tail: tail(so_far),
+                });
+            })
+            .await;
+            self.abort.try_set_value(None);
+            let completion = match streamed {
+                Ok(c) => c,
+                Err(error) => {
+                    generation.try_set(Generation::Failed {
+                        error,
+                        raw: String::new(),
+                    });
+                    return;
+                }
+            };
+            let provenance = Provenance {
+                source: "llm".into(),
+                provider: chosen.name.clone(),
+                model: chosen.model.clone(),
+                instruction: text,
+                prompt_hash: hash,
+                usage: completion.usage,
+                accepted: vec![],
+                proposed: 0,
+            };
+            let outcome = match parent {
+                Some(parent) => {
+                    self.propose(user.id, parent, &completion.text, provenance)
+                        .await
+                }
+                None => {
+                    self.first_draft(user.id, &completion.text, provenance)
+                        .await
+                }
+            };
+            if let Err(failed) = outcome {
+                generation.try_set(failed);
+            }
+        });
+    }
+
+    /// A later draft's answer: a change set, kept as the proposal under review.
+    async fn propose(
+        self,
+        user: Uuid,
+        parent: DraftRecord,
+        text: &str,
+        provenance: Provenance,
+    ) -> Result<(), Generation> {
+        let set = parse_change_set(text).map_err(|e| Generation::Failed {
+            error: UiError::new(e.code(), e.to_string()),
+            raw: text.to_string(),
+        })?;
+        let record = storage::ProposalRecord {
+            domain_id: self.domain_id,
+            parent_id: parent.id,
+            changes: set.changes.clone(),
+            provenance: provenance.clone(),
+            created_at: browser::now_ms(),
+        };
+        // Kept in IndexedDB first; if that fails the proposal is still shown, with the error,
+        // so the answer can be reviewed and accepted in this tab.
+        if let Err(e) = storage::save_proposal(user, &record).await {
+            self.error.try_set(Some(e));
+        }
+        let changes = set.changes.len();
+        self.loads.try_update_value(|n| *n += 1);
+        self.proposal.try_set(Some(Proposal {
+            parent,
+            changes: set.changes,
+            provenance,
+        }));
+        self.instruction.try_set(String::new());
+        self.generation.try_set(Generation::Proposed { changes });
+        Ok(())
+    }
+
+    /// A first draft's answer: a whole model, validated and saved as draft 1.
+    async fn first_draft(
+        self,
+        user: Uuid,
+        text: &str,
+        provenance: Provenance,
+    ) -> Result<(), Generation> {
+        let model = parse_model(text).map_err(|e| Generation::Failed {
+            error: UiError::new(e.code(), e.to_string()),
+            raw: text.to_string(),
+        })?;
+        let problems = validate(&model, &Conventions::default());
+        if !problems.is_empty() {
+            return Err(Generation::Invalid {
+                problems,
+                raw: text.to_string(),
+            });
+        }
+        let draft = self.next(DraftSource {
+            model,
+            provenance,
+            parent: None,
+        });
+        self.save(user, draft, false)
+            .await
+            .map_err(|error| Generation::Failed {
+                error,
+                raw: text.to_string(),
+            })?;
+        self.instruction.try_set(String::new());
+        Ok(())
+    }
+
+    /// Cancels the running generation.
+    pub fn cancel(self) {
+        self.abort.with_value(|c| {
+            if let Some(c) = c {
+                c.abort();
+            }
+        });
+    }
+
+    /// Saves what the user accepted from the proposal as the next draft.
+    pub fn accept(self, accepted: Acceptance) {
+        let Ok(user) = self.workspace.require_user() else {
+            return;
+        };
+        let Some(proposal) = self.proposal.get_untracked() else {
+            return;
+        };
+        let draft = self.next(DraftSource {
+            model: accepted.model,
+            provenance: accepted.provenance,
+            parent: Some(proposal.parent.id),
+        });
+        spawn_local(async move {
+            // On failure the proposal stays on screen and in IndexedDB: nothing is lost.
+            if let Err(e) = self.save(user.id, draft, true).await {
+                self.error.try_set(Some(e));
+            }
+        });
+    }
+
+    /// Forgets the proposal, here and in IndexedDB.
+    pub fn discard(self) {
+        let Ok(user) = self.workspace.require_user() else {
+            return;
+        };
+        let id = self.domain_id;
+        spawn_local(async move {
+            match storage::delete_proposal(user.id, id).await {
+                Ok(()) => {
+                    self.loads.try_update_value(|n| *n += 1);
+                    self.proposal.try_set(None);
+                    self.generation.try_set(Generation::Idle);
+                }
+                Err(e) => {
+                    self.error.try_set(Some(e));
+                }
+            }
+        });
+    }
+
+    /// Saves an imported model as the next draft, on top of the latest one.
+    pub fn import(self, imported: ImportedDraft) {
+        let Ok(user) = self.workspace.require_user() else {
+            return;
+        };
+        let draft = self.next(DraftSource {
+            model: imported.model,
+            provenance: import_provenance(imported.source),
+            parent: self.latest_untracked().map(|d| d.id),
+        });
+        spawn_local(async move {
+            if let Err(e) = self.save(user.id, draft, false).await {
+                self.error.try_set(Some(e));
+            }
+        });
+    }
+
+    fn latest_untracked(self) -> Option<DraftRecord> {
+        self.drafts.with_untracked(|l| l.last().cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty_model() -> Model {
+        Model {
+            format_version: 1,
+            summary: String::new(),
+            narrative: String::new(),
+            entities: vec![],
+            relationships: vec![],
+        }
+    }
+
+    fn draft(number: u32, parent: Option<Uuid>) -> DraftRecord {
+        DraftRecord {
+            id: Uuid::from_u128(u128::from(number)),
+            domain_id: Uuid::from_u128(99),
+            number,
+            parent_id: parent,
+            created_at: i64::from(number),
+            provenance: import_provenance(String::new()),
+            model: empty_model(),
+        }
+    }
+
+    fn source(parent: Option<Uuid>) -> DraftSource {
+        DraftSource {
+            model: empty_model(),
+            provenance: import_provenance("imported (test)".into()),
+            parent,
+        }
+    }
+
+    #[test]
+    fn the_first_draft_is_number_one_without_parent() {
+        let d = next_draft(
+            Uuid::from_u128(99),
+            &[],
+            source(None),
+            Uuid::from_u128(7),
+            42,
+        );
+        assert_eq!(
+            (d.number, d.parent_id, d.id, d.created_at, d.domain_id),
+            (1, None, Uuid::from_u128(7), 42, Uuid::from_u128(99))
+        );
+        assert_eq!(d.provenance.instruction, "imported (test)");
+    }
+
+    #[test]
+    fn a_later_draft_follows_the_highest_number_and_keeps_its_parent() {
+        let existing = [draft(1, None), draft(2, Some(Uuid::from_u128(1)))];
+        let d = next_draft(
+            Uuid::from_u128(99),
+            &existing,
+            source(Some(Uuid::from_u128(2))),
+            Uuid::from_u128(8),
+            50,
+        );
+        assert_eq!((d.number, d.parent_id), (3, Some(Uuid::from_u128(2))));
+        // A proposal on draft 1 accepted after draft 2 arrived by sync: number 3, parent 1.
+        let d = next_draft(
+            Uuid::from_u128(99),
+            &existing,
+            source(Some(Uuid::from_u128(1))),
+            Uuid::from_u128(9),
+            51,
+        );
+        assert_eq!((d.number, d.parent_id), (3, Some(Uuid::from_u128(1))));
+    }
+
+    #[test]
+    fn draft_numbers_in_urls() {
+        let check = |text: &str, expected: Result<u32, ViewError>| {
+            assert_eq!(parse_draft_number(text), expected, "{text}");
+        };
+        check("1", Ok(1));
+        check("12", Ok(12));
+        check("0", Err(ViewError::BadNumber("0".into())));
+        check("+2", Err(ViewError::BadNumber("+2".into())));
+        check("-1", Err(ViewError::BadNumber("-1".into())));
+        check("two", Err(ViewError::BadNumber("two".into())));
+        check("", Err(ViewError::BadNumber(String::new())));
+        check(
+            "99999999999",
+            Err(ViewError::BadNumber("99999999999".into())),
+        );
+    }
+
+    #[test]
+    fn review_pairs_in_urls() {
+        let check = |text: &str, expected: Result<(u32, u32), ViewError>| {
+            assert_eq!(parse_pair(text), expected, "{text}");
+        };
+        check("1..2", Ok((1, 2)));
+        check("2..1", Ok((2, 1)));
+        check("3..3", Ok((3, 3)));
+        for bad in ["1-2", "1..", "..2", "1...2", "a..b", "1..2..3", ""] {
+            check(bad, Err(ViewError::BadPair(bad.into())));
+        }
+    }
+
+    #[test]
+    fn selections_have_urls_that_parse_back() {
+        let id = Uuid::from_u128(5);
+        let base = "/domains/00000000-0000-0000-0000-000000000005";
+        assert_eq!(Selection::Latest.href(id), base);
+        assert_eq!(Selection::Draft(2).href(id), format!("{base}/drafts/2"));
+        assert_eq!(
+            Selection::Export(2).href(id),
+            format!("{base}/drafts/2/export")
+        );
+        assert_eq!(Selection::Import.href(id), format!("{base}/import"));
+        let review = Selection::Review(3, 1).href(id);
+        assert_eq!(review, format!("{base}/review/3..1"));
+        let pair = review.rsplit('/').next().unwrap_or_default();
+        assert_eq!(parse_pair(pair), Ok((3, 1)));
+    }
+
+    #[test]
+    fn view_errors_name_the_remedy() {
+        assert_eq!(
+            ViewError::NoDraft(9).to_string(),
+            "this domain has no draft 9: pick one of its drafts above"
+        );
+        assert!(ViewError::BadPair("1-2".into())
+            .to_string()
+            .starts_with("`1-2` is not a pair of drafts"));
+    }
+
+    #[test]
+    fn reviews_open_on_the_latest_draft_and_its_parent() {
+        assert_eq!(default_pair(&[]), None);
+        assert_eq!(default_pair(&[draft(1, None)]), None);
+        let one = Uuid::from_u128(1);
+        assert_eq!(
+            default_pair(&[draft(1, None), draft(2, Some(one)), draft(3, Some(one))]),
+            Some((1, 3))
+        );
+        // Without a parent (an import of unrelated drafts), the draft before it.
+        assert_eq!(
+            default_pair(&[draft(1, None), draft(2, None)]),
+            Some((1, 2))
+        );
+    }
+
+    #[test]
+    fn the_progress_tail_keeps_the_last_characters() {
+        assert_eq!(tail("abc"), "abc");
+        let long: String = "é".repeat(700);
+        assert_eq!(tail(&long).chars().count(), TAIL_CHARS);
+    }
+}

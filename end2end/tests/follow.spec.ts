@@ -1,0 +1,99 @@
+// Pages follow the state: what a sync round brings shows on the open page, and a page opened
+// offline recovers by itself when the network returns. Each test is one of the failures a new
+// user met (restructure issue, item 4), driven as that user would: a fresh browser with only the
+// session cookie, and another device that pushes through the API.
+import { test, expect } from '@playwright/test';
+import {
+  open, watchConsole, newUser, freshBrowser, pushLibrary, pushDraft, addProvider, holdRequests,
+  LIBRARY_V1, shot,
+} from '../helpers';
+import { randomUUID } from 'node:crypto';
+
+test('a domain link opened cold waits for the first sync instead of saying "Domain not found"', async ({ browser }) => {
+  const { api } = await newUser(browser);
+  const { domain } = await pushLibrary(api);
+  const context = await freshBrowser(browser, api);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  watchConsole(page, errors);
+
+  // Hold the first pull: while it runs, the page says it is looking, never "not found".
+  const release = await holdRequests(page, '**/api/v1/sync/pull');
+  await open(page, `/domains/${domain.id}`);
+  await expect(page.getByTestId('domain-waiting')).toBeVisible();
+  await expect(page.getByTestId('sync-status')).toHaveText('syncing…');
+  await expect(page.getByText('Domain not found')).toHaveCount(0);
+  release();
+
+  // Once the pull is merged, the page shows the domain and its latest draft, without a reload.
+  await expect(page.getByTestId('domain-name')).toHaveText('library');
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+  await expect(page.getByTestId('draft-tabs').getByRole('link')).toHaveText(['Draft 1', 'Draft 2']);
+  await expect(page.getByTestId('draft-view')).toHaveAttribute('data-number', '2');
+  await expect(page.getByText('Domain not found')).toHaveCount(0);
+  await shot(page, 'domain-page');
+
+  // A domain that truly does not exist is "not found", but only once the sync has answered.
+  await open(page, `/domains/${randomUUID()}`);
+  await expect(page.getByTestId('domain-not-found')).toBeVisible();
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+
+  expect(errors).toEqual([]);
+  await context.close();
+  await api.close();
+});
+
+test('a draft saved on another device appears after a sync round, without navigating', async ({ browser }) => {
+  const { api } = await newUser(browser);
+  const { domain, drafts } = await pushLibrary(api);
+  const context = await freshBrowser(browser, api);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  watchConsole(page, errors);
+  await open(page, `/domains/${domain.id}`);
+  await expect(page.getByTestId('draft-tabs').getByRole('link')).toHaveText(['Draft 1', 'Draft 2']);
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+
+  // Another device saves draft 3 (back to the v1 model); this page learns of it on its next sync.
+  await pushDraft(api, domain.id, drafts[1], LIBRARY_V1);
+  await page.getByTestId('sync-status').click();
+  await expect(page.getByTestId('draft-tabs').getByRole('link')).toHaveText(['Draft 1', 'Draft 2', 'Draft 3']);
+  // The page was showing the latest draft, so it now shows the new latest one.
+  await expect(page.getByTestId('draft-view')).toHaveAttribute('data-number', '3');
+  expect(page.url()).toMatch(new RegExp(`/domains/${domain.id}$`));
+
+  expect(errors).toEqual([]);
+  await context.close();
+  await api.close();
+});
+
+test('a page opened offline recovers when the network returns', async ({ browser }) => {
+  const { api } = await newUser(browser);
+  await addProvider(api);
+  const { domain } = await pushLibrary(api);
+  const context = await freshBrowser(browser, api);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  watchConsole(page, errors);
+  await open(page, '/');
+  await expect(page.getByTestId('domain-list')).toContainText('library');
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+
+  // Offline, the domain page opens from IndexedDB but cannot reach the server for providers.
+  await context.setOffline(true);
+  await page.getByRole('link', { name: 'library' }).click();
+  await expect(page.getByTestId('domain-name')).toHaveText('library');
+  await expect(page.getByRole('alert')).toContainText('the server could not be reached');
+  await expect(page.locator('select[name=provider] option')).toHaveCount(0);
+
+  // Back online: no click, no reload. The `online` event runs a sync, reloads the providers
+  // and clears the stale error.
+  await context.setOffline(false);
+  await expect(page.locator('select[name=provider] option')).toHaveText(['fake · fake-model']);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+
+  expect(errors).toEqual([]);
+  await context.close();
+  await api.close();
+});
