@@ -83,6 +83,9 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
             <Dictionary model=draft.model/>
         </div>
     }
+    // Erased here: the server crate's default recursion limit does not reach through the
+    // nested view types of the routes around it.
+    .into_any()
 }
 
 /// Where a draft came from, in one line: the provider and model (with the accepted share of a

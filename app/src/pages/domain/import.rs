@@ -9,5 +9,5 @@ use leptos::prelude::*;
 pub fn ImportRoute() -> impl IntoView {
     let wb = Workbench::expect();
     Effect::new(move |_| wb.selection.set(Selection::Import));
-    view! { <ImportPanel on_import=Callback::new(move |imported| wb.import(imported))/> }
+    view! { <ImportPanel on_import=Callback::new(move |imported| wb.import(imported))/> }.into_any()
 }

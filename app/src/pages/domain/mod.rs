@@ -206,6 +206,7 @@ fn Bench() -> impl IntoView {
                 on_discard=Callback::new(move |()| wb.discard())/>
         })}
     }
+    .into_any()
 }
 
 /// A URL under the domain that names no view: what is wrong, in place of the view.

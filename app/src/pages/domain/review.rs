@@ -71,4 +71,5 @@ pub fn ReviewRoute() -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
