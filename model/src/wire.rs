@@ -25,11 +25,21 @@ pub struct ErrorBody {
     pub details: serde_json::Value,
 }
 
-/// Register or log in.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Register or log in. Its `Debug` leaves the password out, so that a logged request cannot
+/// leak it.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Credentials {
     pub username: String,
     pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"[redacted]")
+            .finish()
+    }
 }
 
 /// The signed-in user.
@@ -487,6 +497,53 @@ mod tests {
             api_key: "sk-secret-value".into(),
         };
         assert!(!format!("{input:?}").contains("secret"));
+    }
+
+    /// `check(debug, secret)`: the `Debug` text (plain and pretty) says `[redacted]` and never
+    /// holds the secret.
+    fn check_redacted(debug: [String; 2], secret: &str) {
+        for text in debug {
+            assert!(!text.contains(secret), "{text}");
+            assert!(text.contains("[redacted]"), "{text}");
+        }
+    }
+
+    /// Every wire type that carries a secret (a password, an API key, a new API token) has a
+    /// `Debug` without it, so that logging a request or a response cannot leak it.
+    #[test]
+    fn secrets_never_appear_in_debug() {
+        let credentials = Credentials {
+            username: "ada".into(),
+            password: "correct horse battery staple".into(),
+        };
+        check_redacted(
+            [format!("{credentials:?}"), format!("{credentials:#?}")],
+            "correct horse",
+        );
+        assert!(format!("{credentials:?}").contains("ada"));
+        let input = ProviderInput {
+            name: "n".into(),
+            kind: ProviderKind::OpenAi,
+            base_url: "u".into(),
+            model: "m".into(),
+            api_key: "sk-live-0123456789".into(),
+        };
+        check_redacted([format!("{input:?}"), format!("{input:#?}")], "0123456789");
+        let created = TokenCreated {
+            token: "dm_0123456789abcdef".into(),
+            info: TokenInfo {
+                id: Uuid::from_u128(1),
+                name: "ci".into(),
+                prefix: "dm_0123".into(),
+                created_at: 1,
+                last_used_at: None,
+                expires_at: None,
+            },
+        };
+        check_redacted(
+            [format!("{created:?}"), format!("{created:#?}")],
+            "dm_0123456789abcdef",
+        );
     }
 
     /// Records are stored in IndexedDB and SQLite and sent by sync: this pins their layout.

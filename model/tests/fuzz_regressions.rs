@@ -1,10 +1,10 @@
-//! Replays fuzzing inputs through the functions the fuzz targets in `app/fuzz` exercise.
+//! Replays fuzzing inputs through the functions the fuzz targets in `model/fuzz` exercise.
 //!
 //! Two kinds of input are replayed: the small hand-made *seeds* of each target
-//! (`app/fuzz/seeds/<target>/`), and every *crash input* the fuzzer found, minimised and saved
-//! under `tests/data/fuzz/<target>/`. Each input goes through the same checks as in its fuzz
-//! target (no panic, and the target's property holds), so a crash once found stays fixed in an
-//! ordinary `cargo test`, without cargo-fuzz or a nightly compiler.
+//! (`model/fuzz/seeds/<target>/`), and every *crash input* the fuzzer found, minimised and saved
+//! under `model/tests/data/fuzz/<target>/` (its README says how). Each input goes through the
+//! same checks as in its fuzz target (no panic, and the target's property holds), so a crash
+//! once found stays fixed in an ordinary `cargo test`, without cargo-fuzz or a nightly compiler.
 
 use model::import::import_sql;
 use model::ops::parse_change_set;
