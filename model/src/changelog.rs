@@ -8,6 +8,7 @@
 //! fenced `diff` block. Like the exporters it is deterministic and never fails.
 
 use super::diff::Change;
+use super::export::markdown::longest_run;
 use super::impact::{analyze, AssessedChange, LineTag, Severity};
 use super::types::Model;
 use std::fmt::Write;
@@ -136,23 +137,10 @@ fn heading(text: &str) -> String {
     }
 }
 
-fn longest_run(text: &str, c: char) -> usize {
-    let (mut longest, mut run) = (0, 0);
-    for ch in text.chars() {
-        run = if ch == c { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    longest
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::tests::sample;
-
-    fn v2() -> Model {
-        serde_json::from_str(include_str!("../tests/data/library-v2.json")).expect("v2 parses")
-    }
+    use crate::types::tests::{sample, v2};
 
     #[test]
     fn no_changes() {

@@ -862,13 +862,7 @@ fn rel_key(r: &Relationship) -> RelKey {
 fn diff_relationships(old: &Model, new: &Model, matching: &Matching, changes: &mut Vec<Change>) {
     // An old relationship's identity in the newer model's names, through renames. Old entities
     // are looked up through one index, not a scan per relationship.
-    let old_index: HashMap<String, usize> = old
-        .entities
-        .iter()
-        .enumerate()
-        .rev()
-        .map(|(i, e)| (e.name.to_ascii_lowercase(), i))
-        .collect();
+    let old_index = old.entity_positions();
     let translate = |r: &Relationship| -> RelKey {
         let entity = |e: &str| {
             old_index
@@ -958,12 +952,8 @@ fn diff_relationships(old: &Model, new: &Model, matching: &Matching, changes: &m
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::tests::sample;
+    use crate::types::tests::{sample, v2};
     use crate::LogicalType;
-
-    fn v2() -> Model {
-        serde_json::from_str(include_str!("../tests/data/library-v2.json")).expect("v2 parses")
-    }
 
     #[test]
     fn identical_models_have_no_changes() {

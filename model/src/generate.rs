@@ -744,13 +744,7 @@ fn add_entity(model: &mut Model, position: usize, next_number: &mut usize, rng: 
     }
     // Built against an empty model, the new entity starts no relationship of its own; the one
     // to the touched entity is added below.
-    let empty = Model {
-        format_version: model.format_version,
-        summary: String::new(),
-        narrative: String::new(),
-        entities: Vec::new(),
-        relationships: Vec::new(),
-    };
+    let empty = empty_like(model);
     let (mut entity, _) = generated_entity(&empty, name, attributes, rng);
     let target = model.entities[position].clone();
     if has_usable_key(&target) {
@@ -762,6 +756,18 @@ fn add_entity(model: &mut Model, position: usize, next_number: &mut usize, rng: 
 
 /// Adds a relationship from the entity at `position` to another entity, with new foreign-key
 /// attributes.
+/// A model with no entities, of the same format version as `model`: generating an entity
+/// against it starts no relationship of its own.
+fn empty_like(model: &Model) -> Model {
+    Model {
+        format_version: model.format_version,
+        summary: String::new(),
+        narrative: String::new(),
+        entities: Vec::new(),
+        relationships: Vec::new(),
+    }
+}
+
 fn add_relationship(model: &mut Model, position: usize, rng: &mut Rng) {
     let target_position = rng.below(model.entities.len());
     let target = model.entities[target_position].clone();
@@ -876,13 +882,7 @@ pub fn generated_change_set(model: &Model, count: usize, seed: u64) -> ChangeSet
                 }
             }
             6 => {
-                let empty = Model {
-                    format_version: model.format_version,
-                    summary: String::new(),
-                    narrative: String::new(),
-                    entities: Vec::new(),
-                    relationships: Vec::new(),
-                };
+                let empty = empty_like(model);
                 let mut name = format!("{}_{next_number:04}", rng.pick(NOUNS));
                 next_number += 1;
                 while model.entity(&name).is_some() {

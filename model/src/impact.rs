@@ -505,12 +505,8 @@ fn uses_of_attribute(model: &Model, entity: &str, attr: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::tests::sample;
+    use crate::types::tests::{sample, v2};
     use crate::Attribute;
-
-    fn v2() -> Model {
-        serde_json::from_str(include_str!("../tests/data/library-v2.json")).expect("v2 parses")
-    }
 
     fn severities(report: &ImpactReport) -> Vec<(String, Severity)> {
         report

@@ -1377,11 +1377,7 @@ fn needs_rebuild(plan: &Plan, ni: usize, dropped_fks: &[usize], added_fks: &[usi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::tests::sample;
-
-    fn v2() -> Model {
-        serde_json::from_str(include_str!("../tests/data/library-v2.json")).expect("v2 parses")
-    }
+    use crate::types::tests::{sample, v2};
 
     #[test]
     fn equal_models_change_nothing() {

@@ -276,6 +276,14 @@ fn rename_in(list: &mut [String], from: &str, to: &str) {
     }
 }
 
+/// The note for a relationship that goes with the entity or attribute it uses.
+fn dropped_with_it(r: &Relationship) -> String {
+    format!(
+        "relationship `{}` ({} → {}) dropped with it",
+        r.name, r.from_entity, r.to_entity
+    )
+}
+
 /// Applies one operation; returns notes on side effects, or why it cannot apply.
 fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
     let mut notes = Vec::new();
@@ -298,10 +306,7 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
             model.relationships.retain(|r| {
                 let touches = eq(&r.from_entity, &name) || eq(&r.to_entity, &name);
                 if touches {
-                    notes.push(format!(
-                        "relationship `{}` ({} → {}) dropped with it",
-                        r.name, r.from_entity, r.to_entity
-                    ));
+                    notes.push(dropped_with_it(r));
                 }
                 !touches
             });
@@ -418,10 +423,7 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
                 let uses = (eq(&r.from_entity, &ename) && named(&r.from_attributes))
                     || (eq(&r.to_entity, &ename) && named(&r.to_attributes));
                 if uses {
-                    notes.push(format!(
-                        "relationship `{}` ({} → {}) dropped with it",
-                        r.name, r.from_entity, r.to_entity
-                    ));
+                    notes.push(dropped_with_it(r));
                 }
                 !uses
             });
@@ -688,12 +690,9 @@ impl Operation {
                 format!("drop index `{index}` of `{entity}`")
             }
             Operation::AddRelationship { relationship: r } => format!(
-                "add relationship `{}`: {}.{} → {}.{} ({}, on delete {})",
+                "add relationship `{}`: {} ({}, on delete {})",
                 r.name,
-                r.from_entity,
-                r.from_attributes.join(","),
-                r.to_entity,
-                r.to_attributes.join(","),
+                r.link(),
                 r.cardinality,
                 r.on_delete
             ),
@@ -1098,7 +1097,7 @@ mod tests {
 #[cfg(test)]
 mod library_tests {
     use super::*;
-    use crate::types::tests::sample;
+    use crate::types::tests::{sample, v2};
 
     /// The demo change set (what the fake provider answers to "add an audit log") turns
     /// library v1 into exactly library v2.
@@ -1112,9 +1111,7 @@ mod library_tests {
             "{:?}",
             applied.outcomes
         );
-        let v2: Model =
-            serde_json::from_str(include_str!("../tests/data/library-v2.json")).expect("v2 parses");
-        assert_eq!(applied.model, v2);
+        assert_eq!(applied.model, v2());
     }
 }
 

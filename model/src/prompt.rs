@@ -369,12 +369,9 @@ fn render_model(
         for r in shown {
             let _ = writeln!(
                 out,
-                "  {}: {}.{} → {}.{} {} on delete {}",
+                "  {}: {} {} on delete {}",
                 r.name,
-                r.from_entity,
-                r.from_attributes.join(","),
-                r.to_entity,
-                r.to_attributes.join(","),
+                r.link(),
                 r.cardinality,
                 r.on_delete
             );

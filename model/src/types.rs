@@ -7,6 +7,7 @@
 
 use super::logical_type::LogicalType;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Version of the serialized model layout written by this build.
 pub const MODEL_FORMAT_VERSION: u32 = 1;
@@ -129,6 +130,33 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Entity positions by lower-cased name, for callers that look many names up: one table
+    /// instead of a scan per name. Of entities whose names differ only in case the first wins,
+    /// as in [`Model::entity`].
+    pub(crate) fn entity_positions(&self) -> HashMap<String, usize> {
+        self.entities
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, e)| (e.name.to_ascii_lowercase(), i))
+            .collect()
+    }
+}
+
+impl Relationship {
+    /// The link as people read it: `loan.book_id → book.id`, several columns joined by commas.
+    pub fn link(&self) -> String {
+        format!(
+            "{}.{} → {}.{}",
+            self.from_entity,
+            self.from_attributes.join(","),
+            self.to_entity,
+            self.to_attributes.join(",")
+        )
+    }
+}
+
 impl Entity {
     /// Looks an attribute up by name, ignoring ASCII case.
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
@@ -174,6 +202,12 @@ pub(crate) mod tests {
     pub(crate) fn sample() -> Model {
         serde_json::from_str(include_str!("../tests/data/library-v1.json"))
             .expect("the sample model parses")
+    }
+
+    /// The sample's next version (library v2: what the demo change set makes of it).
+    pub(crate) fn v2() -> Model {
+        serde_json::from_str(include_str!("../tests/data/library-v2.json"))
+            .expect("the sample's v2 parses")
     }
 
     /// The serialized layout is a contract with IndexedDB, SQLite and sync: this pins it.

@@ -322,7 +322,7 @@ impl Enums {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::tests::sample;
+    use crate::types::tests::{sample, v2};
 
     #[test]
     fn library_v1() {
@@ -331,8 +331,7 @@ mod tests {
 
     #[test]
     fn library_v2() {
-        let model: Model = serde_json::from_str(include_str!("../../tests/data/library-v2.json"))
-            .expect("v2 parses");
+        let model = v2();
         insta::assert_snapshot!(dbml(&model));
     }
 

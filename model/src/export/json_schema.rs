@@ -208,7 +208,7 @@ impl Serialize for Json {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::tests::sample;
+    use crate::types::tests::{sample, v2};
     use serde_json::json;
 
     #[test]
@@ -218,8 +218,7 @@ mod tests {
 
     #[test]
     fn library_v2() {
-        let model: Model = serde_json::from_str(include_str!("../../tests/data/library-v2.json"))
-            .expect("v2 parses");
+        let model = v2();
         insta::assert_snapshot!(json_schema(&model));
     }
 

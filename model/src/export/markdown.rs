@@ -201,7 +201,8 @@ fn link_text(text: &str) -> String {
         .replace(['\n', '\r'], " ")
 }
 
-fn longest_run(text: &str, c: char) -> usize {
+/// The longest run of `c` in `text`: a code span or fence around the text must be longer.
+pub(crate) fn longest_run(text: &str, c: char) -> usize {
     let (mut longest, mut run) = (0, 0);
     for ch in text.chars() {
         run = if ch == c { run + 1 } else { 0 };
@@ -282,7 +283,7 @@ impl Anchors {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::tests::sample;
+    use crate::types::tests::{sample, v2};
 
     #[test]
     fn library_v1() {
@@ -291,8 +292,7 @@ mod tests {
 
     #[test]
     fn library_v2() {
-        let model: Model = serde_json::from_str(include_str!("../../tests/data/library-v2.json"))
-            .expect("v2 parses");
+        let model = v2();
         insta::assert_snapshot!(markdown(&model));
     }
 

@@ -301,13 +301,7 @@ pub(crate) fn fk_ends(model: &Model, rel: &Relationship) -> Option<(usize, usize
 /// [`fk_ends`] of every relationship, in relationship order, with one name lookup table, so
 /// that callers looping over tables do not rescan the entities for every relationship.
 pub(crate) fn fk_ends_all(model: &Model) -> Vec<Option<(usize, usize)>> {
-    let index: std::collections::HashMap<String, usize> = model
-        .entities
-        .iter()
-        .enumerate()
-        .rev()
-        .map(|(i, e)| (e.name.to_ascii_lowercase(), i))
-        .collect();
+    let index = model.entity_positions();
     model
         .relationships
         .iter()
@@ -816,11 +810,7 @@ const SQLITE_KEYWORDS: &str = "\
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::tests::sample;
-
-    fn v2() -> Model {
-        serde_json::from_str(include_str!("../../tests/data/library-v2.json")).expect("v2 parses")
-    }
+    use crate::types::tests::{sample, v2};
 
     #[test]
     fn reserved_word_lists_are_upper_case_words() {
