@@ -713,6 +713,19 @@ impl Operation {
 }
 
 /// JSON Schema (2020-12) of a change set, for providers that accept a response schema.
+///
+/// Written by hand rather than derived from [`Operation`] (with `schemars`, say), because it is
+/// deliberately tighter than what serde's derive would describe, and each tightening is what a
+/// provider's structured output needs: every branch lists the change's `rationale` and `notes`
+/// next to the operation's fields and closes itself with `additionalProperties: false` (a derived
+/// schema of the flattened, internally tagged enum cannot do both without
+/// `unevaluatedProperties`, which providers do not take); a change must give a `rationale` and an
+/// entity its `primary_key` although the parser defaults them; attribute lists have `minItems: 1`;
+/// a logical type is a string with the pattern of the types the parser knows. Nor would deriving
+/// give OpenAI's `strict: true` for free: strict mode wants every property required (optional
+/// ones as `null`-able), `anyOf` instead of `oneOf` and no `pattern`, which is another contract
+/// that the parser would have to accept too. The tests in `schema_contract` below hold this
+/// schema to the type field by field, both ways, so that it cannot drift from it.
 pub fn change_set_schema() -> serde_json::Value {
     use serde_json::json;
     let names = json!({"type": "array", "items": {"type": "string"}, "minItems": 1});
@@ -1153,5 +1166,487 @@ mod frozen {
             serde_json::to_string(&set).expect("serializes"),
             r#"{"changes":[{"op":"rename_attribute","entity":"loan","from":"member_id","to":"patron_id","rationale":"r","notes":["n1"]},{"op":"alter_attribute","entity":"book","attribute":"title","type":"string(500)","default":null,"rationale":""}]}"#
         );
+    }
+}
+
+/// The hand-written [`change_set_schema`] checked against the types it describes, field by field
+/// and both ways: a field added to, removed from or renamed in an operation (or in an entity,
+/// attribute, index or relationship), or an operation added, removed or renamed, fails here until
+/// the schema follows.
+#[cfg(test)]
+mod schema_contract {
+    use super::*;
+    use crate::types::{Cardinality, OnDelete};
+    use serde::de::DeserializeOwned;
+    use serde_json::{json, Value};
+    use std::collections::BTreeSet;
+
+    /// How many variants [`Operation`] has: [`variant_number`] gives each its number.
+    const VARIANTS: usize = 17;
+
+    /// A number per variant. The match has no wildcard, so a new variant does not compile until
+    /// it has a number here, and then [`every_variant_is_built`] fails until
+    /// [`every_operation`] builds one.
+    fn variant_number(op: &Operation) -> usize {
+        match op {
+            Operation::AddEntity { .. } => 0,
+            Operation::DropEntity { .. } => 1,
+            Operation::RenameEntity { .. } => 2,
+            Operation::SetEntityDescription { .. } => 3,
+            Operation::AddAttribute { .. } => 4,
+            Operation::AlterAttribute { .. } => 5,
+            Operation::DropAttribute { .. } => 6,
+            Operation::RenameAttribute { .. } => 7,
+            Operation::SetPrimaryKey { .. } => 8,
+            Operation::AddUnique { .. } => 9,
+            Operation::DropUnique { .. } => 10,
+            Operation::AddIndex { .. } => 11,
+            Operation::DropIndex { .. } => 12,
+            Operation::AddRelationship { .. } => 13,
+            Operation::DropRelationship { .. } => 14,
+            Operation::SetSummary { .. } => 15,
+            Operation::SetNarrative { .. } => 16,
+        }
+    }
+
+    /// Every [`Cardinality`] and [`OnDelete`]: the matches stop compiling when one is added.
+    fn every_cardinality() -> Vec<Cardinality> {
+        let all = vec![
+            Cardinality::OneToOne,
+            Cardinality::ManyToOne,
+            Cardinality::ManyToMany,
+        ];
+        for c in &all {
+            match c {
+                Cardinality::OneToOne | Cardinality::ManyToOne | Cardinality::ManyToMany => {}
+            }
+        }
+        all
+    }
+
+    fn every_on_delete() -> Vec<OnDelete> {
+        let all = vec![
+            OnDelete::NoAction,
+            OnDelete::Restrict,
+            OnDelete::Cascade,
+            OnDelete::SetNull,
+        ];
+        for d in &all {
+            match d {
+                OnDelete::NoAction | OnDelete::Restrict | OnDelete::Cascade | OnDelete::SetNull => {
+                }
+            }
+        }
+        all
+    }
+
+    // Fully populated instances: every `Option` is `Some` and every list has an element, so that
+    // serde writes every field (struct literals make a new field impossible to forget; give it
+    // a value that serializes).
+
+    fn full_attribute() -> Attribute {
+        Attribute {
+            name: "price".into(),
+            data_type: LogicalType::Decimal {
+                precision: 10,
+                scale: 2,
+            },
+            nullable: true,
+            default: Some("0".into()),
+            description: "what it costs".into(),
+            tags: vec!["money".into()],
+        }
+    }
+
+    fn full_index() -> Index {
+        Index {
+            name: "book_price".into(),
+            attributes: vec!["price".into()],
+            unique: true,
+        }
+    }
+
+    fn full_entity() -> Entity {
+        Entity {
+            name: "book".into(),
+            description: "a book".into(),
+            attributes: vec![full_attribute()],
+            primary_key: vec!["price".into()],
+            unique: vec![vec!["price".into()]],
+            indexes: vec![full_index()],
+            tags: vec!["catalogue".into()],
+        }
+    }
+
+    fn full_relationship() -> Relationship {
+        Relationship {
+            name: "loan_book".into(),
+            from_entity: "loan".into(),
+            from_attributes: vec!["book_id".into()],
+            to_entity: "book".into(),
+            to_attributes: vec!["id".into()],
+            cardinality: Cardinality::ManyToOne,
+            on_delete: OnDelete::Cascade,
+        }
+    }
+
+    fn every_operation() -> Vec<Operation> {
+        let names = || vec!["a".to_string(), "b".to_string()];
+        vec![
+            Operation::AddEntity {
+                entity: full_entity(),
+            },
+            Operation::DropEntity { entity: "e".into() },
+            Operation::RenameEntity {
+                from: "f".into(),
+                to: "t".into(),
+            },
+            Operation::SetEntityDescription {
+                entity: "e".into(),
+                description: "d".into(),
+            },
+            Operation::AddAttribute {
+                entity: "e".into(),
+                attribute: full_attribute(),
+            },
+            Operation::AlterAttribute {
+                entity: "e".into(),
+                attribute: "a".into(),
+                data_type: Some(LogicalType::Text),
+                nullable: Some(false),
+                default: Some(Some("'x'".into())),
+                description: Some("d".into()),
+                tags: Some(vec!["PII".into()]),
+            },
+            Operation::DropAttribute {
+                entity: "e".into(),
+                attribute: "a".into(),
+            },
+            Operation::RenameAttribute {
+                entity: "e".into(),
+                from: "f".into(),
+                to: "t".into(),
+            },
+            Operation::SetPrimaryKey {
+                entity: "e".into(),
+                attributes: names(),
+            },
+            Operation::AddUnique {
+                entity: "e".into(),
+                attributes: names(),
+            },
+            Operation::DropUnique {
+                entity: "e".into(),
+                attributes: names(),
+            },
+            Operation::AddIndex {
+                entity: "e".into(),
+                index: full_index(),
+            },
+            Operation::DropIndex {
+                entity: "e".into(),
+                index: "i".into(),
+            },
+            Operation::AddRelationship {
+                relationship: full_relationship(),
+            },
+            Operation::DropRelationship {
+                from_entity: "f".into(),
+                to_entity: "t".into(),
+                name: Some("n".into()),
+            },
+            Operation::SetSummary {
+                summary: "s".into(),
+            },
+            Operation::SetNarrative {
+                narrative: "n".into(),
+            },
+        ]
+    }
+
+    fn full_change(operation: Operation) -> Value {
+        serde_json::to_value(ProposedChange {
+            operation,
+            rationale: "r".into(),
+            notes: vec!["n1".into()],
+        })
+        .expect("a change serializes")
+    }
+
+    fn keys(object: &Value) -> BTreeSet<String> {
+        object
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn strings(list: &Value) -> BTreeSet<String> {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// The fields serde cannot do without: those whose absence makes the instance fail to parse.
+    fn required_by_serde<T: DeserializeOwned>(instance: &Value) -> BTreeSet<String> {
+        keys(instance)
+            .into_iter()
+            .filter(|key| {
+                let mut without = instance.clone();
+                without.as_object_mut().map(|o| o.remove(key));
+                serde_json::from_value::<T>(without).is_err()
+            })
+            .collect()
+    }
+
+    /// The keywords [`conforms`] understands; `pattern` it leaves to Ajv (`tests/consumers.rs`).
+    const KEYWORDS: [&str; 15] = [
+        "$schema",
+        "$id",
+        "title",
+        "$defs",
+        "$ref",
+        "type",
+        "const",
+        "enum",
+        "pattern",
+        "items",
+        "minItems",
+        "properties",
+        "required",
+        "additionalProperties",
+        "oneOf",
+    ];
+
+    /// Whether `value` conforms to `schema`, for the keywords in [`KEYWORDS`]; `oneOf` is
+    /// resolved by the caller, which knows the branch.
+    fn conforms(value: &Value, schema: &Value, defs: &Value, path: &str) -> Result<(), String> {
+        if let Some(name) = schema["$ref"].as_str() {
+            let name = name
+                .strip_prefix("#/$defs/")
+                .expect("only local references");
+            return conforms(value, &defs[name], defs, path);
+        }
+        if let Some(c) = schema.get("const") {
+            if value != c {
+                return Err(format!("{path}: {value} is not {c}"));
+            }
+        }
+        if let Some(values) = schema["enum"].as_array() {
+            if !values.contains(value) {
+                return Err(format!("{path}: {value} is not one of {values:?}"));
+            }
+        }
+        if let Some(types) = schema.get("type") {
+            let types: Vec<&str> = match types {
+                Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+                other => other.as_str().into_iter().collect(),
+            };
+            let actual = match value {
+                Value::Null => "null",
+                Value::Bool(_) => "boolean",
+                Value::Number(_) => "number",
+                Value::String(_) => "string",
+                Value::Array(_) => "array",
+                Value::Object(_) => "object",
+            };
+            if !types.contains(&actual) {
+                return Err(format!("{path}: {value} is not of type {types:?}"));
+            }
+        }
+        if let Some(items) = value.as_array() {
+            if let Some(min) = schema["minItems"].as_u64() {
+                if (items.len() as u64) < min {
+                    return Err(format!("{path}: fewer than {min} items"));
+                }
+            }
+            if let Some(item) = schema.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    conforms(v, item, defs, &format!("{path}[{i}]"))?;
+                }
+            }
+        }
+        if let (Some(object), Some(properties)) = (value.as_object(), schema.get("properties")) {
+            for (key, v) in object {
+                match properties.get(key) {
+                    Some(s) => conforms(v, s, defs, &format!("{path}.{key}"))?,
+                    None if schema["additionalProperties"] == json!(false) => {
+                        return Err(format!("{path}: `{key}` is not in the schema"))
+                    }
+                    None => {}
+                }
+            }
+            for key in strings(&schema["required"]) {
+                if !object.contains_key(&key) {
+                    return Err(format!("{path}: `{key}` is required"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `check(what, full instance, its schema, fields the schema requires though serde
+    /// defaults them)`: the instance has exactly the schema's properties, the schema requires
+    /// exactly what serde requires plus those, and every value conforms.
+    fn check<T: DeserializeOwned>(
+        what: &str,
+        instance: &Value,
+        schema: &Value,
+        tightened: &[&str],
+    ) {
+        let defs = change_set_schema()["$defs"].clone();
+        assert_eq!(
+            keys(instance),
+            keys(&schema["properties"]),
+            "{what}: the serialized fields (left) and the schema's properties (right) differ"
+        );
+        let mut required = required_by_serde::<T>(instance);
+        required.extend(tightened.iter().map(|s| s.to_string()));
+        assert_eq!(
+            required,
+            strings(&schema["required"]),
+            "{what}: what serde requires, and the tightenings (left), and the schema's `required` (right) differ"
+        );
+        assert_eq!(schema["additionalProperties"], json!(false), "{what}");
+        if let Err(e) = conforms(instance, schema, &defs, what) {
+            panic!("{e}");
+        }
+    }
+
+    fn branches() -> Vec<Value> {
+        change_set_schema()["properties"]["changes"]["items"]["oneOf"]
+            .as_array()
+            .expect("one branch per operation")
+            .clone()
+    }
+
+    #[test]
+    fn every_variant_is_built() {
+        let numbers: BTreeSet<usize> = every_operation().iter().map(variant_number).collect();
+        assert_eq!(numbers, (0..VARIANTS).collect());
+        assert_eq!(every_operation().len(), VARIANTS);
+    }
+
+    /// The `op` tags of the type and the schema's branches are the same set, one branch each.
+    #[test]
+    fn the_schema_has_a_branch_per_operation_and_no_other() {
+        let tags: BTreeSet<String> = every_operation()
+            .into_iter()
+            .map(|op| full_change(op)["op"].as_str().expect("a tag").to_string())
+            .collect();
+        let branch_tags: Vec<String> = branches()
+            .iter()
+            .map(|b| {
+                b["properties"]["op"]["const"]
+                    .as_str()
+                    .expect("a const tag")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(branch_tags.len(), VARIANTS, "{branch_tags:?}");
+        assert_eq!(tags, branch_tags.into_iter().collect::<BTreeSet<_>>());
+    }
+
+    /// Each operation, fully populated, has exactly its branch's fields, the branch requires
+    /// exactly what the parser requires (plus the rationale, which the prompt demands), and each
+    /// value has the branch's type.
+    #[test]
+    fn every_branch_matches_its_operation_field_by_field() {
+        let branches = branches();
+        for op in every_operation() {
+            let change = full_change(op);
+            let tag = change["op"].as_str().expect("a tag");
+            let branch = branches
+                .iter()
+                .find(|b| b["properties"]["op"]["const"] == tag)
+                .unwrap_or_else(|| panic!("no branch for `{tag}`"));
+            check::<ProposedChange>(tag, &change, branch, &["rationale"]);
+        }
+    }
+
+    /// The shared definitions match the model types the same way; an entity must name its key.
+    #[test]
+    fn every_definition_matches_its_type_field_by_field() {
+        let schema = change_set_schema();
+        let defs = &schema["$defs"];
+        let value = |v: Result<Value, serde_json::Error>| v.expect("serializes");
+        check::<Entity>(
+            "entity",
+            &value(serde_json::to_value(full_entity())),
+            &defs["entity"],
+            &["primary_key"],
+        );
+        check::<Attribute>(
+            "attribute",
+            &value(serde_json::to_value(full_attribute())),
+            &defs["attribute"],
+            &[],
+        );
+        check::<Index>(
+            "index",
+            &value(serde_json::to_value(full_index())),
+            &defs["index"],
+            &[],
+        );
+        check::<Relationship>(
+            "relationship",
+            &value(serde_json::to_value(full_relationship())),
+            &defs["relationship"],
+            &[],
+        );
+        let set =
+            json!({ "changes": [full_change(Operation::SetSummary { summary: "s".into() })] });
+        check::<ChangeSet>("change set", &set, &schema, &[]);
+        // The enums, both ways.
+        let spelled = |v: Vec<Value>| -> BTreeSet<String> {
+            v.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        };
+        let cardinalities = every_cardinality()
+            .into_iter()
+            .map(|c| value(serde_json::to_value(c)))
+            .collect();
+        assert_eq!(
+            spelled(cardinalities),
+            strings(&defs["relationship"]["properties"]["cardinality"]["enum"])
+        );
+        let on_delete = every_on_delete()
+            .into_iter()
+            .map(|d| value(serde_json::to_value(d)))
+            .collect();
+        assert_eq!(
+            spelled(on_delete),
+            strings(&defs["relationship"]["properties"]["on_delete"]["enum"])
+        );
+    }
+
+    /// The checks above understand every keyword the schema uses, so none is skipped silently.
+    #[test]
+    fn the_schema_uses_only_keywords_the_checks_understand() {
+        fn walk(schema: &Value, path: &str) {
+            let Some(object) = schema.as_object() else {
+                return;
+            };
+            for (key, value) in object {
+                assert!(KEYWORDS.contains(&key.as_str()), "{path}: keyword `{key}`");
+                match key.as_str() {
+                    "properties" | "$defs" => {
+                        for (name, sub) in value.as_object().into_iter().flatten() {
+                            walk(sub, &format!("{path}.{key}.{name}"));
+                        }
+                    }
+                    "items" => walk(value, &format!("{path}.items")),
+                    "oneOf" => {
+                        for (i, sub) in value.as_array().into_iter().flatten().enumerate() {
+                            walk(sub, &format!("{path}.oneOf[{i}]"));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        walk(&change_set_schema(), "#");
     }
 }
