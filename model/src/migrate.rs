@@ -9,13 +9,16 @@
 //! next migration find things by name: renaming a table also renames its derived names (the
 //! `<table>_pkey`, `<table>_<columns>_key` and `<table>_<column>` enum types).
 //!
-//! PostgreSQL runs the whole migration in one transaction, in an order where every step is
+//! Every dialect follows one ordered list of *steps* (`STEPS`), in an order where every step is
 //! legal: foreign keys, indexes and constraints that go away are dropped first, then tables and
-//! columns, then renames, new tables, column changes, keys, indexes, and foreign keys last.
+//! columns, then renames, new tables, column changes, keys, indexes, and foreign keys last, then
+//! descriptions. Where the dialects' SQL differs a step calls the dialect's *hooks* (the `Hooks`
+//! trait, one implementation per dialect); a step a dialect has no part in writes nothing there.
+//! PostgreSQL runs the whole migration in one transaction.
 //!
 //! SQLite alters in place what `ALTER TABLE` can do (rename a table or column, add a nullable
-//! or constant-defaulted column, drop a column no key or constraint names) and otherwise
-//! rebuilds the table the way the SQLite manual prescribes ("making other kinds of table schema
+//! or constant-defaulted column, drop a column no key or constraint names) and otherwise, in a
+//! step only it has, rebuilds the table the way the SQLite manual prescribes ("making other kinds of table schema
 //! changes"): with foreign keys off, create the new table under a temporary name, copy the rows
 //! (renamed columns already carry their new names), drop the old table, rename the new one,
 //! create its indexes, and check every foreign key before committing. A table is not rebuilt
@@ -29,7 +32,7 @@
 //! (`USING column::type` in PostgreSQL); values that do not cast make the engine refuse.
 //!
 //! MySQL (MariaDB 10.5 or later: `RENAME COLUMN`, `RENAME INDEX`, `DROP INDEX IF EXISTS`)
-//! follows the PostgreSQL order with `MODIFY COLUMN`, which restates a whole column. MySQL
+//! changes a column with `MODIFY COLUMN`, which restates the whole column. MySQL
 //! commits every DDL statement on its own, so a failed migration stays half applied; the script
 //! says so at the top. InnoDB makes an index for a foreign key that has none and keeps it when
 //! the key is dropped, so dropping a foreign key drops that index too (`IF EXISTS`).
@@ -41,8 +44,8 @@ use super::dialect::SqlDialect;
 use super::diff::{match_models, Matching};
 use super::export::sql::{
     add_foreign_key, column_definition, column_type, create_enum_type, create_index, create_table,
-    default_sql, derived_name, fk_ends, fk_ends_all, foreign_key_clause, pk_name,
-    primary_key_clause, quote_ident, string_literal, table_order, unique_clause, Naming,
+    default_sql, derived_name, fk_ends, fk_ends_all, pk_name, primary_key_clause, quote_ident,
+    string_literal, table_order, unique_clause, Naming,
 };
 use super::logical_type::LogicalType;
 use super::types::{Attribute, Entity, Model};
@@ -62,11 +65,173 @@ pub fn migration_sql(
     new: &Model,
     dialect: SqlDialect,
 ) -> Result<String, MigrateError> {
-    let plan = Plan::new(old, new, dialect);
-    match dialect {
-        SqlDialect::Postgres => Ok(postgres(&plan)),
-        SqlDialect::Sqlite => sqlite(&plan),
-        SqlDialect::Mysql => Ok(mysql(&plan)),
+    let hooks: &'static dyn Hooks = match dialect {
+        SqlDialect::Postgres => &Postgres,
+        SqlDialect::Mysql => &Mysql,
+        SqlDialect::Sqlite => &Sqlite,
+    };
+    hooks.check(new)?;
+    let migration = Migration::new(Plan::new(old, new, dialect), hooks);
+    let mut out = String::from(hooks.header());
+    for step in STEPS {
+        let body = step.write(&migration);
+        if !body.is_empty() {
+            let _ = write!(out, "\n-- {}\n{body}", hooks.title(step));
+        }
+    }
+    out.push_str(hooks.footer());
+    Ok(out)
+}
+
+/// The steps of a migration, in the one order all dialects follow: what goes away first (foreign
+/// keys, then indexes and constraints, then tables and columns), then renames, then what is new
+/// or changed (tables, columns, keys and indexes, foreign keys last), then descriptions. Each
+/// step's comment heads its statements in the script; a step with nothing to do writes nothing.
+/// A dialect takes part in a step through its [`Hooks`], and some steps have nothing to do in
+/// some dialects: SQLite keeps foreign keys inside its tables and rebuilds a table for what
+/// `ALTER TABLE` cannot do, in the step only it has, [`Step::RebuildTables`].
+const STEPS: [Step; 10] = [
+    Step::DropForeignKeys,
+    Step::DropIndexesAndConstraints,
+    Step::DropTablesAndColumns,
+    Step::Renames,
+    Step::RebuildTables,
+    Step::CreateTables,
+    Step::ChangeColumns,
+    Step::AddKeysAndIndexes,
+    Step::AddForeignKeys,
+    Step::Descriptions,
+];
+
+/// One step of [`STEPS`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// Foreign keys that go away, before anything they depend on.
+    DropForeignKeys,
+    /// Indexes, unique constraints and primary keys that go away or change (and, in SQLite,
+    /// tables that go away).
+    DropIndexesAndConstraints,
+    /// Tables and columns that go away, with their enum types.
+    DropTablesAndColumns,
+    /// Tables, then columns, then the names derived from them.
+    Renames,
+    /// SQLite only: tables altered in place gain columns; the others are rebuilt.
+    RebuildTables,
+    /// New tables, in reference order.
+    CreateTables,
+    /// Columns of kept tables: added ones, then changed types, defaults and nullability.
+    ChangeColumns,
+    /// Keys, unique constraints and indexes that are new or changed.
+    AddKeysAndIndexes,
+    /// Foreign keys, now that every table, column and key exists.
+    AddForeignKeys,
+    /// Descriptions of kept tables and columns (new tables got theirs with `CREATE TABLE`).
+    Descriptions,
+}
+
+impl Step {
+    fn title(self) -> &'static str {
+        match self {
+            Step::DropForeignKeys => "drop foreign keys",
+            Step::DropIndexesAndConstraints => "drop indexes and constraints",
+            Step::DropTablesAndColumns => "drop tables and columns",
+            Step::Renames => "renames",
+            Step::RebuildTables => "alter and rebuild tables",
+            Step::CreateTables => "create tables",
+            Step::ChangeColumns => "add and change columns",
+            Step::AddKeysAndIndexes => "add keys and indexes",
+            Step::AddForeignKeys => "add foreign keys",
+            Step::Descriptions => "descriptions",
+        }
+    }
+
+    fn write(self, m: &Migration) -> String {
+        match self {
+            Step::DropForeignKeys => drop_foreign_keys(m),
+            Step::DropIndexesAndConstraints => drop_indexes_and_constraints(m),
+            Step::DropTablesAndColumns => drop_tables_and_columns(m),
+            Step::Renames => renames(m),
+            Step::RebuildTables => m.hooks.rebuild_tables(m),
+            Step::CreateTables => create_tables(m),
+            Step::ChangeColumns => change_columns(m),
+            Step::AddKeysAndIndexes => add_keys_and_indexes(m),
+            Step::AddForeignKeys => add_foreign_keys(m),
+            Step::Descriptions => descriptions(m),
+        }
+    }
+}
+
+/// The plan with what every step asks of it, computed once: what is dropped and added, and
+/// which tables SQLite rebuilds.
+struct Migration<'a> {
+    plan: Plan<'a>,
+    hooks: &'static dyn Hooks,
+    /// Old entities that the new model does not have, in old order.
+    dropped_entities: Vec<usize>,
+    dropped: HashSet<usize>,
+    /// Old relationships whose foreign key goes away.
+    dropped_fks: Vec<usize>,
+    /// New relationships whose foreign key is created.
+    added_fks: Vec<usize>,
+    /// For each new entity, whether its table is rebuilt (SQLite only; never elsewhere).
+    rebuilt: Vec<bool>,
+    /// [`fk_ends_all`] of the new model, for dialects that write foreign keys inline.
+    new_ends: Vec<Option<(usize, usize)>>,
+}
+
+impl<'a> Migration<'a> {
+    fn new(plan: Plan<'a>, hooks: &'static dyn Hooks) -> Migration<'a> {
+        let dropped_entities = plan.dropped_entities();
+        let dropped = dropped_entities.iter().copied().collect();
+        let dropped_fks = plan.dropped_fks();
+        let added_fks = plan.added_fks();
+        let (rebuilt, new_ends) = if hooks.rebuilds_tables() {
+            (
+                (0..plan.new.entities.len())
+                    .map(|ni| needs_rebuild(&plan, ni, &dropped_fks, &added_fks))
+                    .collect(),
+                fk_ends_all(plan.new),
+            )
+        } else {
+            (vec![false; plan.new.entities.len()], Vec::new())
+        };
+        Migration {
+            plan,
+            hooks,
+            dropped_entities,
+            dropped,
+            dropped_fks,
+            added_fks,
+            rebuilt,
+            new_ends,
+        }
+    }
+
+    /// The new relationships whose foreign key new entity `ni` holds, for inline foreign keys.
+    fn inline_fks(&self, ni: usize) -> Vec<usize> {
+        self.new_ends
+            .iter()
+            .enumerate()
+            .filter(|(_, end)| end.is_some_and(|(from, _)| from == ni))
+            .map(|(ri, _)| ri)
+            .collect()
+    }
+
+    /// Old entities that lose columns with `ALTER TABLE ... DROP COLUMN`: every kept table, in
+    /// the old model's order; in SQLite only the tables altered in place (a rebuilt table leaves
+    /// its dropped columns behind), in the new model's order.
+    fn tables_dropping_columns(&self) -> Vec<usize> {
+        let plan = &self.plan;
+        if self.hooks.rebuilds_tables() {
+            (0..plan.new.entities.len())
+                .filter(|&ni| !self.rebuilt[ni])
+                .filter_map(|ni| plan.old_of_new[ni])
+                .collect()
+        } else {
+            (0..plan.old.entities.len())
+                .filter(|oi| !self.dropped.contains(oi))
+                .collect()
+        }
     }
 }
 
@@ -415,101 +580,200 @@ fn rename_all(
     out
 }
 
-fn postgres(plan: &Plan) -> String {
-    let dialect = SqlDialect::Postgres;
-    let (old, new) = (plan.old, plan.new);
-    let q = |n: &str| plan.q(n);
-    let mut out = String::from("-- PostgreSQL migration written by Data Modeller\nBEGIN;\n");
-    let step = |out: &mut String, title: &str, body: String| {
-        if !body.is_empty() {
-            let _ = write!(out, "\n-- {title}\n{body}");
-        }
-    };
-    let dropped_entities = plan.dropped_entities();
-    let dropped_set: HashSet<usize> = dropped_entities.iter().copied().collect();
+/// Where the dialects' SQL differs. The provided methods are what PostgreSQL writes, and what
+/// the others write too unless they say otherwise; a method that returns nothing for a dialect
+/// says why.
+trait Hooks {
+    /// The script's first lines.
+    fn header(&self) -> &'static str;
+    /// The script's last lines.
+    fn footer(&self) -> &'static str;
+    /// The comment over `step`'s statements.
+    fn title(&self, step: Step) -> &'static str {
+        step.title()
+    }
+    /// Refuses a new model that cannot exist in the dialect at all.
+    fn check(&self, _new: &Model) -> Result<(), MigrateError> {
+        Ok(())
+    }
+    /// Whether the dialect rebuilds a table for what `ALTER TABLE` cannot do, and keeps foreign
+    /// keys inside the table definition (SQLite), instead of altering everything in place.
+    fn rebuilds_tables(&self) -> bool {
+        false
+    }
+    /// Drops foreign key `name` (quoted here) of `table`.
+    fn drop_foreign_key(&self, plan: &Plan, table: &str, name: &str) -> String {
+        format!(
+            "ALTER TABLE {} DROP CONSTRAINT {};\n",
+            plan.q(table),
+            plan.q(name)
+        )
+    }
+    /// Drops index `index` of `table`.
+    fn drop_index(&self, plan: &Plan, _table: &str, index: &str) -> String {
+        format!("DROP INDEX {};\n", plan.q(index))
+    }
+    /// Drops the unique constraint `name` of `table`.
+    fn drop_unique(&self, plan: &Plan, table: &str, name: &str) -> String {
+        format!(
+            "ALTER TABLE {} DROP CONSTRAINT {};\n",
+            plan.q(table),
+            plan.q(name)
+        )
+    }
+    /// Drops the primary key of `table`.
+    fn drop_primary_key(&self, plan: &Plan, table: &str) -> String {
+        format!(
+            "ALTER TABLE {} DROP CONSTRAINT {};\n",
+            plan.q(table),
+            plan.q(&pk_name(table))
+        )
+    }
+    fn rename_table(&self, plan: &Plan, from: &str, to: &str) -> String {
+        format!("ALTER TABLE {} RENAME TO {};\n", plan.q(from), plan.q(to))
+    }
+    /// Renames the primary key constraint of `table` (quoted) from `from` to `to`.
+    fn rename_primary_key(&self, plan: &Plan, table: &str, from: &str, to: &str) -> String {
+        format!(
+            "ALTER TABLE {table} RENAME CONSTRAINT {} TO {};\n",
+            plan.q(from),
+            plan.q(to)
+        )
+    }
+    /// Renames a unique constraint of `table` (quoted) from `from` to `to`.
+    fn rename_unique(&self, plan: &Plan, table: &str, from: &str, to: &str) -> String {
+        self.rename_primary_key(plan, table, from, to)
+    }
+    /// SQLite's [`Step::RebuildTables`]; nothing elsewhere.
+    fn rebuild_tables(&self, _m: &Migration) -> String {
+        String::new()
+    }
+    /// Creates the table of new entity `ni`, which the old model does not have.
+    fn create_table(&self, m: &Migration, ni: usize) -> String {
+        let plan = &m.plan;
+        create_table(plan.new, ni, plan.dialect, &plan.new_names, &[], None)
+    }
+    /// Changes column `o` of `old_entity` into column `n` of `entity` (quoted `table`), which
+    /// is `o` renamed where it was renamed.
+    fn change_column(
+        &self,
+        plan: &Plan,
+        table: &str,
+        old_entity: &Entity,
+        entity: &Entity,
+        o: &Attribute,
+        n: &Attribute,
+    ) -> String;
+    /// The table's description, where the dialect changes it with the columns; nothing in
+    /// PostgreSQL, which changes it in [`Step::Descriptions`].
+    fn change_table_description(
+        &self,
+        _plan: &Plan,
+        _table: &str,
+        _old_entity: &Entity,
+        _entity: &Entity,
+    ) -> String {
+        String::new()
+    }
+    /// The descriptions of new entity `ni` and its columns, where they changed; nothing where
+    /// the dialect changes them with the table and its columns.
+    fn redescribe(&self, _plan: &Plan, _ni: usize, _oi: usize) -> String {
+        String::new()
+    }
+}
 
-    // 1. Foreign keys that go away, before anything they depend on.
+/// Drops old entity `entity`'s table and its enum types (PostgreSQL's only).
+fn drop_table(plan: &Plan, entity: &Entity) -> String {
+    let mut out = format!("DROP TABLE {};\n", plan.q(&entity.name));
+    for attr in &entity.attributes {
+        if let Some(t) = plan.old_names.enum_type(&entity.name, &attr.name) {
+            let _ = writeln!(out, "DROP TYPE {};", plan.q(t));
+        }
+    }
+    out
+}
+
+fn drop_foreign_keys(m: &Migration) -> String {
+    let (plan, old) = (&m.plan, m.plan.old);
     let mut body = String::new();
-    for oi in plan.dropped_fks() {
-        let rel = &old.relationships[oi];
-        let Some((from, _)) = fk_ends(old, rel) else {
+    for &oi in &m.dropped_fks {
+        let Some((from, _)) = fk_ends(old, &old.relationships[oi]) else {
             continue;
         };
-        if dropped_set.contains(&from) {
+        if m.dropped.contains(&from) {
             continue;
         }
-        let _ = writeln!(
-            body,
-            "ALTER TABLE {} DROP CONSTRAINT {};",
-            q(&old.entities[from].name),
-            q(plan.old_names.fk(oi))
-        );
+        body.push_str(&m.hooks.drop_foreign_key(
+            plan,
+            &old.entities[from].name,
+            plan.old_names.fk(oi),
+        ));
     }
-    step(&mut out, "drop foreign keys", body);
+    body
+}
 
-    // 2. Indexes, unique constraints and primary keys that go away or change.
+fn drop_indexes_and_constraints(m: &Migration) -> String {
+    let (plan, old) = (&m.plan, m.plan.old);
     let mut body = String::new();
     for (oi, entity) in old.entities.iter().enumerate() {
-        if dropped_set.contains(&oi) {
+        if m.dropped.contains(&oi) {
+            // SQLite, its foreign keys off, drops a table before it alters any other.
+            if m.hooks.rebuilds_tables() {
+                body.push_str(&drop_table(plan, entity));
+            }
             continue;
         }
         for (ix, index) in entity.indexes.iter().enumerate() {
             if !plan.old_index_kept(oi, ix) {
-                let _ = writeln!(body, "DROP INDEX {};", q(&index.name));
+                body.push_str(&m.hooks.drop_index(plan, &entity.name, &index.name));
             }
         }
         for u in &entity.unique {
             if !plan.old_unique_kept(oi, u) {
-                let _ = writeln!(
-                    body,
-                    "ALTER TABLE {} DROP CONSTRAINT {};",
-                    q(&entity.name),
-                    q(&derived_name(&entity.name, u, "key"))
-                );
+                let name = derived_name(&entity.name, u, "key");
+                body.push_str(&m.hooks.drop_unique(plan, &entity.name, &name));
             }
         }
         let ni = plan.new_of_old(oi);
         if !entity.primary_key.is_empty() && !ni.is_some_and(|ni| plan.pk_kept(ni)) {
-            let _ = writeln!(
-                body,
-                "ALTER TABLE {} DROP CONSTRAINT {};",
-                q(&entity.name),
-                q(&pk_name(&entity.name))
-            );
+            body.push_str(&m.hooks.drop_primary_key(plan, &entity.name));
         }
     }
-    step(&mut out, "drop indexes and constraints", body);
+    body
+}
 
-    // 3. Tables and columns that go away, with their enum types.
+fn drop_tables_and_columns(m: &Migration) -> String {
+    let (plan, old) = (&m.plan, m.plan.old);
     let mut body = String::new();
-    for &oi in &dropped_entities {
-        let entity = &old.entities[oi];
-        let _ = writeln!(body, "DROP TABLE {};", q(&entity.name));
-        for attr in &entity.attributes {
-            if let Some(t) = plan.old_names.enum_type(&entity.name, &attr.name) {
-                let _ = writeln!(body, "DROP TYPE {};", q(t));
-            }
+    if !m.hooks.rebuilds_tables() {
+        for &oi in &m.dropped_entities {
+            body.push_str(&drop_table(plan, &old.entities[oi]));
         }
     }
-    for (oi, entity) in old.entities.iter().enumerate() {
-        if dropped_set.contains(&oi) {
-            continue;
-        }
+    for oi in m.tables_dropping_columns() {
+        let entity = &old.entities[oi];
         for attr in plan.dropped_attrs(oi) {
             let _ = writeln!(
                 body,
                 "ALTER TABLE {} DROP COLUMN {};",
-                q(&entity.name),
-                q(&attr.name)
+                plan.q(&entity.name),
+                plan.q(&attr.name)
             );
             if let Some(t) = plan.old_names.enum_type(&entity.name, &attr.name) {
-                let _ = writeln!(body, "DROP TYPE {};", q(t));
+                let _ = writeln!(body, "DROP TYPE {};", plan.q(t));
             }
         }
     }
-    step(&mut out, "drop tables and columns", body);
+    body
+}
 
-    // 4. Renames: tables, then columns, then the names derived from them.
+/// Renames tables, then each kept table's columns, then the names derived from them (key and
+/// constraint names, PostgreSQL's enum types). SQLite rewrites the references to a renamed table
+/// or column in every other table's foreign keys, which is why it renames even tables it is
+/// about to rebuild.
+fn renames(m: &Migration) -> String {
+    let plan = &m.plan;
+    let (old, new) = (plan.old, plan.new);
     let mut body = String::new();
     let table_pairs: Vec<(String, String)> = plan
         .renamed_entities()
@@ -520,16 +784,17 @@ fn postgres(plan: &Plan) -> String {
         .entities
         .iter()
         .enumerate()
-        .filter(|(oi, _)| !dropped_set.contains(oi))
+        .filter(|(oi, _)| !m.dropped.contains(oi))
         .map(|(_, e)| e.name.to_ascii_lowercase())
         .collect();
     body.push_str(&rename_all(&table_pairs, &taken, &mut |from, to| {
-        format!("ALTER TABLE {} RENAME TO {};\n", q(from), q(to))
+        m.hooks.rename_table(plan, from, to)
     }));
     for (ni, entity) in new.entities.iter().enumerate() {
         let Some(oi) = plan.old_of_new[ni] else {
             continue;
         };
+        let table = plan.q(&entity.name);
         let pairs: Vec<(String, String)> = plan
             .attr_pairs(ni)
             .iter()
@@ -546,74 +811,102 @@ fn postgres(plan: &Plan) -> String {
             .map(|a| a.name.to_ascii_lowercase())
             .filter(|n| !dropped.contains(n))
             .collect();
-        let table = q(&entity.name);
-        body.push_str(&rename_all(&pairs, &taken, &mut |from, to| {
-            format!(
-                "ALTER TABLE {table} RENAME COLUMN {} TO {};\n",
-                q(from),
-                q(to)
-            )
-        }));
-        // Derived names follow the table and column names.
-        let old_entity = &old.entities[oi];
-        let mut rename_constraint = |from: String, to: String| {
-            if from != to {
-                let _ = writeln!(
-                    body,
-                    "ALTER TABLE {table} RENAME CONSTRAINT {} TO {};",
-                    q(&from),
-                    q(&to)
-                );
-            }
-        };
-        if plan.pk_kept(ni) && !entity.primary_key.is_empty() {
-            rename_constraint(pk_name(&old_entity.name), pk_name(&entity.name));
-        }
-        for u in &old_entity.unique {
-            if plan.old_unique_kept(oi, u) {
-                let new_cols: Vec<String> = u
-                    .iter()
-                    .filter_map(|c| plan.new_attr_name(oi, c).map(str::to_string))
-                    .collect();
-                rename_constraint(
-                    derived_name(&old_entity.name, u, "key"),
-                    derived_name(&entity.name, &new_cols, "key"),
-                );
-            }
-        }
-        for (o, n) in plan.attr_pairs(ni) {
-            if o.data_type != n.data_type {
-                continue;
-            }
-            if let (Some(ot), Some(nt)) = (
-                plan.old_names.enum_type(&old_entity.name, &o.name),
-                plan.new_names.enum_type(&entity.name, &n.name),
-            ) {
-                if ot != nt {
-                    let _ = writeln!(body, "ALTER TYPE {} RENAME TO {};", q(ot), q(nt));
+        if m.rebuilt[ni] {
+            // A column the rebuild leaves behind still exists: move it out of the way of a
+            // column renamed to its name.
+            let wanted: HashSet<String> =
+                pairs.iter().map(|(_, t)| t.to_ascii_lowercase()).collect();
+            for (i, attr) in plan.dropped_attrs(oi).iter().enumerate() {
+                if wanted.contains(&attr.name.to_ascii_lowercase()) {
+                    let _ = writeln!(
+                        body,
+                        "ALTER TABLE {table} RENAME COLUMN {} TO {};",
+                        plan.q(&attr.name),
+                        plan.q(&format!("_dm_old_{i}"))
+                    );
                 }
             }
         }
+        body.push_str(&rename_all(&pairs, &taken, &mut |from, to| {
+            format!(
+                "ALTER TABLE {table} RENAME COLUMN {} TO {};\n",
+                plan.q(from),
+                plan.q(to)
+            )
+        }));
+        body.push_str(&derived_renames(m, ni, oi, &table));
     }
-    step(&mut out, "renames", body);
+    body
+}
 
-    // 5. New tables, in reference order, without foreign keys (added in step 8).
+/// The names derived from a renamed table or column that follow it: the primary key's, the
+/// unique constraints' and PostgreSQL's enum types.
+fn derived_renames(m: &Migration, ni: usize, oi: usize, table: &str) -> String {
+    let plan = &m.plan;
+    let (old_entity, entity) = (&plan.old.entities[oi], &plan.new.entities[ni]);
     let mut body = String::new();
-    for ni in table_order(new) {
-        if plan.old_of_new[ni].is_none() {
-            body.push_str(&create_table(new, ni, dialect, &plan.new_names, &[], None));
+    if plan.pk_kept(ni) && !entity.primary_key.is_empty() {
+        let (from, to) = (pk_name(&old_entity.name), pk_name(&entity.name));
+        if from != to {
+            body.push_str(&m.hooks.rename_primary_key(plan, table, &from, &to));
         }
     }
-    step(&mut out, "create tables", body);
+    for u in &old_entity.unique {
+        if plan.old_unique_kept(oi, u) {
+            let new_cols: Vec<String> = u
+                .iter()
+                .filter_map(|c| plan.new_attr_name(oi, c).map(str::to_string))
+                .collect();
+            let (from, to) = (
+                derived_name(&old_entity.name, u, "key"),
+                derived_name(&entity.name, &new_cols, "key"),
+            );
+            if from != to {
+                body.push_str(&m.hooks.rename_unique(plan, table, &from, &to));
+            }
+        }
+    }
+    for (o, n) in plan.attr_pairs(ni) {
+        if o.data_type != n.data_type {
+            continue;
+        }
+        if let (Some(ot), Some(nt)) = (
+            plan.old_names.enum_type(&old_entity.name, &o.name),
+            plan.new_names.enum_type(&entity.name, &n.name),
+        ) {
+            if ot != nt {
+                let _ = writeln!(body, "ALTER TYPE {} RENAME TO {};", plan.q(ot), plan.q(nt));
+            }
+        }
+    }
+    body
+}
 
-    // 6. Columns of kept tables: added ones, then changed types, defaults and nullability.
+fn create_tables(m: &Migration) -> String {
+    let plan = &m.plan;
     let mut body = String::new();
-    for (ni, entity) in new.entities.iter().enumerate() {
+    for ni in table_order(plan.new) {
+        if plan.old_of_new[ni].is_none() {
+            body.push_str(&m.hooks.create_table(m, ni));
+        }
+    }
+    body
+}
+
+/// Added columns of kept tables (with their PostgreSQL enum types), then each changed column.
+/// SQLite altered or rebuilt its tables before it created the new ones.
+fn change_columns(m: &Migration) -> String {
+    let plan = &m.plan;
+    let mut body = String::new();
+    if m.hooks.rebuilds_tables() {
+        return body;
+    }
+    for (ni, entity) in plan.new.entities.iter().enumerate() {
         let Some(oi) = plan.old_of_new[ni] else {
             continue;
         };
-        let old_entity = &old.entities[oi];
-        let table = q(&entity.name);
+        let old_entity = &plan.old.entities[oi];
+        let table = plan.q(&entity.name);
         for (na, attr) in entity.attributes.iter().enumerate() {
             if plan.old_attr_of_new[ni][na].is_some() {
                 continue;
@@ -627,90 +920,36 @@ fn postgres(plan: &Plan) -> String {
             let _ = writeln!(
                 body,
                 "ALTER TABLE {table} ADD COLUMN {};",
-                column_definition(dialect, &plan.new_names, entity, attr)
+                column_definition(plan.dialect, &plan.new_names, entity, attr)
             );
         }
         for (o, n) in plan.attr_pairs(ni) {
-            let col = q(&n.name);
-            let old_default = o
-                .default
-                .as_deref()
-                .and_then(|d| default_sql(dialect, d, &o.data_type));
-            let new_default = n
-                .default
-                .as_deref()
-                .and_then(|d| default_sql(dialect, d, &n.data_type));
-            let retyped = o.data_type != n.data_type;
-            if retyped {
-                if old_default.is_some() {
-                    let _ = writeln!(body, "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;");
-                }
-                let old_enum = plan.old_names.enum_type(&old_entity.name, &o.name);
-                let new_enum = plan.new_names.enum_type(&entity.name, &n.name);
-                if let Some(ot) = old_enum {
-                    let _ = writeln!(
-                        body,
-                        "ALTER TABLE {table} ALTER COLUMN {col} TYPE text USING {col}::text;\nDROP TYPE {};",
-                        q(ot)
-                    );
-                }
-                match (&n.data_type, new_enum) {
-                    (LogicalType::Enum(values), Some(nt)) => {
-                        body.push_str(&create_enum_type(nt, values));
-                        let _ = writeln!(
-                            body,
-                            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {t} USING {col}::text::{t};",
-                            t = q(nt)
-                        );
-                    }
-                    _ => {
-                        let t = column_type(dialect, &n.data_type);
-                        let _ = writeln!(
-                            body,
-                            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {t} USING {col}::{t};"
-                        );
-                    }
-                }
-            }
-            if retyped || old_default != new_default {
-                match &new_default {
-                    Some(d) => {
-                        let _ = writeln!(
-                            body,
-                            "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};"
-                        );
-                    }
-                    None if !retyped => {
-                        let _ =
-                            writeln!(body, "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;");
-                    }
-                    None => {}
-                }
-            }
-            let (was, is) = (not_null(old_entity, o), not_null(entity, n));
-            if !was && is {
-                if new_default.is_some() {
-                    let _ = writeln!(
-                        body,
-                        "UPDATE {table} SET {col} = DEFAULT WHERE {col} IS NULL;"
-                    );
-                }
-                let _ = writeln!(body, "ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;");
-            } else if was && !is {
-                let _ = writeln!(
-                    body,
-                    "ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL;"
-                );
-            }
+            body.push_str(
+                &m.hooks
+                    .change_column(plan, &table, old_entity, entity, o, n),
+            );
         }
+        body.push_str(
+            &m.hooks
+                .change_table_description(plan, &table, old_entity, entity),
+        );
     }
-    step(&mut out, "add and change columns", body);
+    body
+}
 
-    // 7. Keys, unique constraints and indexes that are new or changed.
+/// Primary keys and unique constraints of kept tables, then indexes, that are new or changed.
+/// SQLite created the indexes of new and rebuilt tables with them, and rebuilt every table
+/// whose keys changed.
+fn add_keys_and_indexes(m: &Migration) -> String {
+    let plan = &m.plan;
+    let dialect = plan.dialect;
     let mut body = String::new();
-    for (ni, entity) in new.entities.iter().enumerate() {
+    for (ni, entity) in plan.new.entities.iter().enumerate() {
         let matched = plan.old_of_new[ni].is_some();
-        let table = q(&entity.name);
+        if m.hooks.rebuilds_tables() && (!matched || m.rebuilt[ni]) {
+            continue;
+        }
+        let table = plan.q(&entity.name);
         if matched {
             if !entity.primary_key.is_empty() && !plan.pk_kept(ni) {
                 let _ = writeln!(
@@ -735,39 +974,147 @@ fn postgres(plan: &Plan) -> String {
             }
         }
     }
-    step(&mut out, "add keys and indexes", body);
+    body
+}
 
-    // 8. Foreign keys, now that every table, column and key exists.
+/// Foreign keys of new relationships; SQLite wrote them inside their tables.
+fn add_foreign_keys(m: &Migration) -> String {
+    let plan = &m.plan;
     let mut body = String::new();
-    for ri in plan.added_fks() {
-        let rel = &new.relationships[ri];
-        let Some((from, _)) = fk_ends(new, rel) else {
-            continue;
-        };
-        let _ = writeln!(
-            body,
-            "ALTER TABLE {} ADD {};",
-            q(&new.entities[from].name),
-            foreign_key_clause(new, ri, dialect, &plan.new_names)
-        );
+    if m.hooks.rebuilds_tables() {
+        return body;
     }
-    step(&mut out, "add foreign keys", body);
+    for &ri in &m.added_fks {
+        body.push_str(&add_foreign_key(
+            plan.new,
+            ri,
+            plan.dialect,
+            &plan.new_names,
+        ));
+    }
+    body
+}
 
-    // 9. Descriptions of kept tables and columns (new tables got theirs with CREATE TABLE).
+fn descriptions(m: &Migration) -> String {
+    let plan = &m.plan;
     let mut body = String::new();
-    let comment = |text: &str| {
-        if text.is_empty() {
-            "NULL".to_string()
-        } else {
-            string_literal(dialect, text)
+    for ni in 0..plan.new.entities.len() {
+        if let Some(oi) = plan.old_of_new[ni] {
+            body.push_str(&m.hooks.redescribe(plan, ni, oi));
         }
-    };
-    for (ni, entity) in new.entities.iter().enumerate() {
-        let Some(oi) = plan.old_of_new[ni] else {
-            continue;
+    }
+    body
+}
+
+/// PostgreSQL: the whole migration in one transaction; columns changed one property at a time,
+/// types cast with `USING`; descriptions with `COMMENT ON`.
+struct Postgres;
+
+impl Hooks for Postgres {
+    fn header(&self) -> &'static str {
+        "-- PostgreSQL migration written by Data Modeller\nBEGIN;\n"
+    }
+
+    fn footer(&self) -> &'static str {
+        "\nCOMMIT;\n"
+    }
+
+    fn change_column(
+        &self,
+        plan: &Plan,
+        table: &str,
+        old_entity: &Entity,
+        entity: &Entity,
+        o: &Attribute,
+        n: &Attribute,
+    ) -> String {
+        let dialect = plan.dialect;
+        let mut body = String::new();
+        let col = plan.q(&n.name);
+        let old_default = o
+            .default
+            .as_deref()
+            .and_then(|d| default_sql(dialect, d, &o.data_type));
+        let new_default = n
+            .default
+            .as_deref()
+            .and_then(|d| default_sql(dialect, d, &n.data_type));
+        let retyped = o.data_type != n.data_type;
+        if retyped {
+            if old_default.is_some() {
+                let _ = writeln!(body, "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;");
+            }
+            let old_enum = plan.old_names.enum_type(&old_entity.name, &o.name);
+            let new_enum = plan.new_names.enum_type(&entity.name, &n.name);
+            if let Some(ot) = old_enum {
+                let _ = writeln!(
+                    body,
+                    "ALTER TABLE {table} ALTER COLUMN {col} TYPE text USING {col}::text;\nDROP TYPE {};",
+                    plan.q(ot)
+                );
+            }
+            match (&n.data_type, new_enum) {
+                (LogicalType::Enum(values), Some(nt)) => {
+                    body.push_str(&create_enum_type(nt, values));
+                    let _ = writeln!(
+                        body,
+                        "ALTER TABLE {table} ALTER COLUMN {col} TYPE {t} USING {col}::text::{t};",
+                        t = plan.q(nt)
+                    );
+                }
+                _ => {
+                    let t = column_type(dialect, &n.data_type);
+                    let _ = writeln!(
+                        body,
+                        "ALTER TABLE {table} ALTER COLUMN {col} TYPE {t} USING {col}::{t};"
+                    );
+                }
+            }
+        }
+        if retyped || old_default != new_default {
+            match &new_default {
+                Some(d) => {
+                    let _ = writeln!(
+                        body,
+                        "ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {d};"
+                    );
+                }
+                None if !retyped => {
+                    let _ = writeln!(body, "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT;");
+                }
+                None => {}
+            }
+        }
+        let (was, is) = (not_null(old_entity, o), not_null(entity, n));
+        if !was && is {
+            if new_default.is_some() {
+                let _ = writeln!(
+                    body,
+                    "UPDATE {table} SET {col} = DEFAULT WHERE {col} IS NULL;"
+                );
+            }
+            let _ = writeln!(body, "ALTER TABLE {table} ALTER COLUMN {col} SET NOT NULL;");
+        } else if was && !is {
+            let _ = writeln!(
+                body,
+                "ALTER TABLE {table} ALTER COLUMN {col} DROP NOT NULL;"
+            );
+        }
+        body
+    }
+
+    fn redescribe(&self, plan: &Plan, ni: usize, oi: usize) -> String {
+        let (old, entity) = (&plan.old.entities[oi], &plan.new.entities[ni]);
+        let comment = |text: &str| {
+            if text.is_empty() {
+                "NULL".to_string()
+            } else {
+                string_literal(plan.dialect, text)
+            }
         };
-        let table = q(&entity.name);
-        if old.entities[oi].description != entity.description {
+        let table = plan.q(&entity.name);
+        let mut body = String::new();
+        if old.description != entity.description {
             let _ = writeln!(
                 body,
                 "COMMENT ON TABLE {table} IS {};",
@@ -776,520 +1123,301 @@ fn postgres(plan: &Plan) -> String {
         }
         for (na, attr) in entity.attributes.iter().enumerate() {
             let before = plan.old_attr_of_new[ni][na]
-                .and_then(|oa| old.entities[oi].attributes.get(oa))
+                .and_then(|oa| old.attributes.get(oa))
                 .map(|a| a.description.as_str())
                 .unwrap_or("");
             if before != attr.description {
                 let _ = writeln!(
                     body,
                     "COMMENT ON COLUMN {table}.{} IS {};",
-                    q(&attr.name),
+                    plan.q(&attr.name),
                     comment(&attr.description)
                 );
             }
         }
+        body
     }
-    step(&mut out, "descriptions", body);
-    out.push_str("\nCOMMIT;\n");
-    out
 }
 
-fn mysql(plan: &Plan) -> String {
-    let dialect = SqlDialect::Mysql;
-    let (old, new) = (plan.old, plan.new);
-    let q = |n: &str| plan.q(n);
-    let mut out = String::from(
+/// MySQL and MariaDB: every DDL statement commits on its own; indexes, unique constraints and
+/// the primary key are dropped as indexes; a column is changed by restating it whole
+/// (`MODIFY COLUMN`, with its comment), a table's comment with `ALTER TABLE ... COMMENT`.
+struct Mysql;
+
+impl Hooks for Mysql {
+    fn header(&self) -> &'static str {
         "-- MySQL / MariaDB migration written by Data Modeller\n\
-         -- MySQL commits each DDL statement: a failure leaves the steps before it applied.\n",
-    );
-    let step = |out: &mut String, title: &str, body: String| {
-        if !body.is_empty() {
-            let _ = write!(out, "\n-- {title}\n{body}");
-        }
-    };
-    let dropped_entities = plan.dropped_entities();
-    let dropped_set: HashSet<usize> = dropped_entities.iter().copied().collect();
-
-    // 1. Foreign keys that go away, with the index InnoDB may have made for each.
-    let mut body = String::new();
-    for oi in plan.dropped_fks() {
-        let rel = &old.relationships[oi];
-        let Some((from, _)) = fk_ends(old, rel) else {
-            continue;
-        };
-        if dropped_set.contains(&from) {
-            continue;
-        }
-        let table = q(&old.entities[from].name);
-        let name = q(plan.old_names.fk(oi));
-        let _ = writeln!(body, "ALTER TABLE {table} DROP FOREIGN KEY {name};");
-        let _ = writeln!(body, "ALTER TABLE {table} DROP INDEX IF EXISTS {name};");
+         -- MySQL commits each DDL statement: a failure leaves the steps before it applied.\n"
     }
-    step(&mut out, "drop foreign keys", body);
 
-    // 2. Indexes, unique constraints and primary keys that go away or change.
-    let mut body = String::new();
-    for (oi, entity) in old.entities.iter().enumerate() {
-        if dropped_set.contains(&oi) {
-            continue;
-        }
-        let table = q(&entity.name);
-        for (ix, index) in entity.indexes.iter().enumerate() {
-            if !plan.old_index_kept(oi, ix) {
-                let _ = writeln!(body, "ALTER TABLE {table} DROP INDEX {};", q(&index.name));
-            }
-        }
-        for u in &entity.unique {
-            if !plan.old_unique_kept(oi, u) {
-                let _ = writeln!(
-                    body,
-                    "ALTER TABLE {table} DROP INDEX {};",
-                    q(&derived_name(&entity.name, u, "key"))
-                );
-            }
-        }
-        let ni = plan.new_of_old(oi);
-        if !entity.primary_key.is_empty() && !ni.is_some_and(|ni| plan.pk_kept(ni)) {
-            let _ = writeln!(body, "ALTER TABLE {table} DROP PRIMARY KEY;");
-        }
+    fn footer(&self) -> &'static str {
+        ""
     }
-    step(&mut out, "drop indexes and constraints", body);
 
-    // 3. Tables and columns that go away.
-    let mut body = String::new();
-    for &oi in &dropped_entities {
-        let _ = writeln!(body, "DROP TABLE {};", q(&old.entities[oi].name));
+    /// Drops the foreign key and the index InnoDB may have made for it.
+    fn drop_foreign_key(&self, plan: &Plan, table: &str, name: &str) -> String {
+        let (table, name) = (plan.q(table), plan.q(name));
+        format!(
+            "ALTER TABLE {table} DROP FOREIGN KEY {name};\n\
+             ALTER TABLE {table} DROP INDEX IF EXISTS {name};\n"
+        )
     }
-    for (oi, entity) in old.entities.iter().enumerate() {
-        if dropped_set.contains(&oi) {
-            continue;
+
+    fn drop_index(&self, plan: &Plan, table: &str, index: &str) -> String {
+        format!(
+            "ALTER TABLE {} DROP INDEX {};\n",
+            plan.q(table),
+            plan.q(index)
+        )
+    }
+
+    fn drop_unique(&self, plan: &Plan, table: &str, name: &str) -> String {
+        self.drop_index(plan, table, name)
+    }
+
+    fn drop_primary_key(&self, plan: &Plan, table: &str) -> String {
+        format!("ALTER TABLE {} DROP PRIMARY KEY;\n", plan.q(table))
+    }
+
+    fn rename_table(&self, plan: &Plan, from: &str, to: &str) -> String {
+        format!("RENAME TABLE {} TO {};\n", plan.q(from), plan.q(to))
+    }
+
+    /// Nothing: MySQL's primary key is always named `PRIMARY`.
+    fn rename_primary_key(&self, _plan: &Plan, _table: &str, _from: &str, _to: &str) -> String {
+        String::new()
+    }
+
+    fn rename_unique(&self, plan: &Plan, table: &str, from: &str, to: &str) -> String {
+        format!(
+            "ALTER TABLE {table} RENAME INDEX {} TO {};\n",
+            plan.q(from),
+            plan.q(to)
+        )
+    }
+
+    /// `MODIFY` restates the whole column (type, nullability, default, comment); a column
+    /// that becomes `NOT NULL` with a default is first given the default where it is null.
+    fn change_column(
+        &self,
+        plan: &Plan,
+        table: &str,
+        old_entity: &Entity,
+        entity: &Entity,
+        o: &Attribute,
+        n: &Attribute,
+    ) -> String {
+        let dialect = plan.dialect;
+        let mut body = String::new();
+        let mut renamed = o.clone();
+        renamed.name = n.name.clone();
+        let before = column_definition(dialect, &plan.old_names, old_entity, &renamed);
+        let after = column_definition(dialect, &plan.new_names, entity, n);
+        if before == after {
+            return body;
         }
-        for attr in plan.dropped_attrs(oi) {
+        let fill = !not_null(old_entity, o) && not_null(entity, n) && n.default.is_some();
+        if fill {
+            let mut nullable = n.clone();
+            nullable.nullable = true;
+            let mut loose = entity.clone();
+            loose.primary_key.clear();
             let _ = writeln!(
                 body,
-                "ALTER TABLE {} DROP COLUMN {};",
-                q(&entity.name),
-                q(&attr.name)
+                "ALTER TABLE {table} MODIFY COLUMN {};\nUPDATE {table} SET {col} = DEFAULT WHERE {col} IS NULL;",
+                column_definition(dialect, &plan.new_names, &loose, &nullable),
+                col = plan.q(&n.name)
             );
         }
+        let _ = writeln!(body, "ALTER TABLE {table} MODIFY COLUMN {after};");
+        body
     }
-    step(&mut out, "drop tables and columns", body);
 
-    // 4. Renames (MariaDB 10.5 or MySQL 8 for columns and indexes).
-    let mut body = String::new();
-    let table_pairs: Vec<(String, String)> = plan
-        .renamed_entities()
-        .into_iter()
-        .map(|(oi, ni)| (old.entities[oi].name.clone(), new.entities[ni].name.clone()))
-        .collect();
-    let taken: HashSet<String> = old
-        .entities
-        .iter()
-        .enumerate()
-        .filter(|(oi, _)| !dropped_set.contains(oi))
-        .map(|(_, e)| e.name.to_ascii_lowercase())
-        .collect();
-    body.push_str(&rename_all(&table_pairs, &taken, &mut |from, to| {
-        format!("RENAME TABLE {} TO {};\n", q(from), q(to))
-    }));
-    for (ni, entity) in new.entities.iter().enumerate() {
-        let Some(oi) = plan.old_of_new[ni] else {
-            continue;
-        };
-        let pairs: Vec<(String, String)> = plan
-            .attr_pairs(ni)
-            .iter()
-            .map(|(o, n)| (o.name.clone(), n.name.clone()))
-            .collect();
-        let dropped: HashSet<String> = plan
-            .dropped_attrs(oi)
-            .iter()
-            .map(|a| a.name.to_ascii_lowercase())
-            .collect();
-        let taken: HashSet<String> = old.entities[oi]
-            .attributes
-            .iter()
-            .map(|a| a.name.to_ascii_lowercase())
-            .filter(|n| !dropped.contains(n))
-            .collect();
-        let table = q(&entity.name);
-        body.push_str(&rename_all(&pairs, &taken, &mut |from, to| {
-            format!(
-                "ALTER TABLE {table} RENAME COLUMN {} TO {};\n",
-                q(from),
-                q(to)
-            )
-        }));
-        let old_entity = &old.entities[oi];
-        for u in &old_entity.unique {
-            if plan.old_unique_kept(oi, u) {
-                let new_cols: Vec<String> = u
-                    .iter()
-                    .filter_map(|c| plan.new_attr_name(oi, c).map(str::to_string))
-                    .collect();
-                let (from, to) = (
-                    derived_name(&old_entity.name, u, "key"),
-                    derived_name(&entity.name, &new_cols, "key"),
-                );
-                if from != to {
-                    let _ = writeln!(
-                        body,
-                        "ALTER TABLE {table} RENAME INDEX {} TO {};",
-                        q(&from),
-                        q(&to)
-                    );
-                }
-            }
+    fn change_table_description(
+        &self,
+        plan: &Plan,
+        table: &str,
+        old_entity: &Entity,
+        entity: &Entity,
+    ) -> String {
+        if old_entity.description == entity.description {
+            return String::new();
         }
+        format!(
+            "ALTER TABLE {table} COMMENT = {};\n",
+            string_literal(plan.dialect, &entity.description)
+        )
     }
-    step(&mut out, "renames", body);
-
-    // 5. New tables, in reference order, without foreign keys (added in step 8).
-    let mut body = String::new();
-    for ni in table_order(new) {
-        if plan.old_of_new[ni].is_none() {
-            body.push_str(&create_table(new, ni, dialect, &plan.new_names, &[], None));
-        }
-    }
-    step(&mut out, "create tables", body);
-
-    // 6. Columns of kept tables. MODIFY restates the whole column (type, nullability,
-    // default, comment); a column that becomes NOT NULL with a default is first given the
-    // default where it is null.
-    let mut body = String::new();
-    for (ni, entity) in new.entities.iter().enumerate() {
-        let Some(oi) = plan.old_of_new[ni] else {
-            continue;
-        };
-        let old_entity = &old.entities[oi];
-        let table = q(&entity.name);
-        for (na, attr) in entity.attributes.iter().enumerate() {
-            if plan.old_attr_of_new[ni][na].is_none() {
-                let _ = writeln!(
-                    body,
-                    "ALTER TABLE {table} ADD COLUMN {};",
-                    column_definition(dialect, &plan.new_names, entity, attr)
-                );
-            }
-        }
-        for (o, n) in plan.attr_pairs(ni) {
-            let mut renamed = o.clone();
-            renamed.name = n.name.clone();
-            let before = column_definition(dialect, &plan.old_names, old_entity, &renamed);
-            let after = column_definition(dialect, &plan.new_names, entity, n);
-            if before == after {
-                continue;
-            }
-            let fill = !not_null(old_entity, o) && not_null(entity, n) && n.default.is_some();
-            if fill {
-                let mut nullable = n.clone();
-                nullable.nullable = true;
-                let mut loose = entity.clone();
-                loose.primary_key.clear();
-                let _ = writeln!(
-                    body,
-                    "ALTER TABLE {table} MODIFY COLUMN {};\nUPDATE {table} SET {col} = DEFAULT WHERE {col} IS NULL;",
-                    column_definition(dialect, &plan.new_names, &loose, &nullable),
-                    col = q(&n.name)
-                );
-            }
-            let _ = writeln!(body, "ALTER TABLE {table} MODIFY COLUMN {after};");
-        }
-        if old_entity.description != entity.description {
-            let _ = writeln!(
-                body,
-                "ALTER TABLE {table} COMMENT = {};",
-                string_literal(dialect, &entity.description)
-            );
-        }
-    }
-    step(&mut out, "add and change columns", body);
-
-    // 7. Keys, unique constraints and indexes that are new or changed.
-    let mut body = String::new();
-    for (ni, entity) in new.entities.iter().enumerate() {
-        let matched = plan.old_of_new[ni].is_some();
-        let table = q(&entity.name);
-        if matched {
-            if !entity.primary_key.is_empty() && !plan.pk_kept(ni) {
-                let _ = writeln!(
-                    body,
-                    "ALTER TABLE {table} ADD {};",
-                    primary_key_clause(dialect, entity)
-                );
-            }
-            for u in &entity.unique {
-                if !plan.new_unique_kept(ni, u) {
-                    let _ = writeln!(
-                        body,
-                        "ALTER TABLE {table} ADD {};",
-                        unique_clause(dialect, entity, u)
-                    );
-                }
-            }
-        }
-        for index in &entity.indexes {
-            if !matched || !plan.new_index_kept(ni, &index.name) {
-                body.push_str(&create_index(dialect, entity, index, None));
-            }
-        }
-    }
-    step(&mut out, "add keys and indexes", body);
-
-    // 8. Foreign keys, now that every table, column and key exists.
-    let mut body = String::new();
-    for ri in plan.added_fks() {
-        body.push_str(&add_foreign_key(new, ri, dialect, &plan.new_names));
-    }
-    step(&mut out, "add foreign keys", body);
-    out
 }
 
-fn sqlite(plan: &Plan) -> Result<String, MigrateError> {
-    let dialect = SqlDialect::Sqlite;
-    let (old, new) = (plan.old, plan.new);
-    let new_ends = fk_ends_all(new);
-    let q = |n: &str| plan.q(n);
-    if let Some(empty) = new.entities.iter().find(|e| e.attributes.is_empty()) {
-        return Err(MigrateError(format!(
-            "entity `{}` has no attributes and a sqlite table needs at least one column: add one",
-            empty.name
-        )));
-    }
-    let dropped_entities = plan.dropped_entities();
-    let dropped_set: HashSet<usize> = dropped_entities.iter().copied().collect();
-    let dropped_fks = plan.dropped_fks();
-    let added_fks = plan.added_fks();
-    let rebuilt: Vec<bool> = (0..new.entities.len())
-        .map(|ni| needs_rebuild(plan, ni, &dropped_fks, &added_fks))
-        .collect();
+/// SQLite: foreign keys off around one transaction; what `ALTER TABLE` cannot do rebuilds the
+/// table ([`needs_rebuild`]), foreign keys are written inside the tables, and every foreign key
+/// is checked before the commit.
+struct Sqlite;
 
-    let mut out = String::from(
+impl Hooks for Sqlite {
+    fn header(&self) -> &'static str {
         "-- SQLite migration written by Data Modeller\n\
-         PRAGMA foreign_keys = OFF;\nBEGIN;\n",
-    );
-    let step = |out: &mut String, title: &str, body: String| {
-        if !body.is_empty() {
-            let _ = write!(out, "\n-- {title}\n{body}");
-        }
-    };
-
-    // 1. Indexes that go away or change, and tables that go away.
-    let mut body = String::new();
-    for (oi, entity) in old.entities.iter().enumerate() {
-        if dropped_set.contains(&oi) {
-            let _ = writeln!(body, "DROP TABLE {};", q(&entity.name));
-            continue;
-        }
-        for (ix, index) in entity.indexes.iter().enumerate() {
-            if !plan.old_index_kept(oi, ix) {
-                let _ = writeln!(body, "DROP INDEX {};", q(&index.name));
-            }
-        }
+         PRAGMA foreign_keys = OFF;\nBEGIN;\n"
     }
-    step(&mut out, "drop indexes and tables", body);
 
-    // 2. Columns that go away from tables altered in place (before renames can reuse names).
-    let mut body = String::new();
-    for (ni, _) in new.entities.iter().enumerate() {
-        let Some(oi) = plan.old_of_new[ni] else {
-            continue;
-        };
-        if rebuilt[ni] {
-            continue;
-        }
-        for attr in plan.dropped_attrs(oi) {
-            let _ = writeln!(
-                body,
-                "ALTER TABLE {} DROP COLUMN {};",
-                q(&old.entities[oi].name),
-                q(&attr.name)
-            );
-        }
-    }
-    step(&mut out, "drop columns", body);
-
-    // 3. Renames. SQLite rewrites the references to a renamed table or column in every other
-    // table's foreign keys, which is why renames are done even on tables about to be rebuilt.
-    let mut body = String::new();
-    let table_pairs: Vec<(String, String)> = plan
-        .renamed_entities()
-        .into_iter()
-        .map(|(oi, ni)| (old.entities[oi].name.clone(), new.entities[ni].name.clone()))
-        .collect();
-    let taken: HashSet<String> = old
-        .entities
-        .iter()
-        .enumerate()
-        .filter(|(oi, _)| !dropped_set.contains(oi))
-        .map(|(_, e)| e.name.to_ascii_lowercase())
-        .collect();
-    body.push_str(&rename_all(&table_pairs, &taken, &mut |from, to| {
-        format!("ALTER TABLE {} RENAME TO {};\n", q(from), q(to))
-    }));
-    for (ni, entity) in new.entities.iter().enumerate() {
-        let Some(oi) = plan.old_of_new[ni] else {
-            continue;
-        };
-        let table = q(&entity.name);
-        let pairs: Vec<(String, String)> = plan
-            .attr_pairs(ni)
-            .iter()
-            .map(|(o, n)| (o.name.clone(), n.name.clone()))
-            .collect();
-        let wanted: HashSet<String> = pairs.iter().map(|(_, t)| t.to_ascii_lowercase()).collect();
-        let mut taken: HashSet<String> = old.entities[oi]
-            .attributes
-            .iter()
-            .map(|a| a.name.to_ascii_lowercase())
-            .collect();
-        if rebuilt[ni] {
-            // A column the rebuild leaves behind still exists: move it out of the way.
-            for (i, attr) in plan.dropped_attrs(oi).iter().enumerate() {
-                if wanted.contains(&attr.name.to_ascii_lowercase()) {
-                    let _ = writeln!(
-                        body,
-                        "ALTER TABLE {table} RENAME COLUMN {} TO {};",
-                        q(&attr.name),
-                        q(&format!("_dm_old_{i}"))
-                    );
-                    taken.remove(&attr.name.to_ascii_lowercase());
-                }
-            }
-        } else {
-            for attr in plan.dropped_attrs(oi) {
-                taken.remove(&attr.name.to_ascii_lowercase());
-            }
-        }
-        body.push_str(&rename_all(&pairs, &taken, &mut |from, to| {
-            format!(
-                "ALTER TABLE {table} RENAME COLUMN {} TO {};\n",
-                q(from),
-                q(to)
-            )
-        }));
-    }
-    step(&mut out, "renames", body);
-
-    // 4. Tables altered in place gain columns; the others are rebuilt.
-    let mut body = String::new();
-    for (ni, entity) in new.entities.iter().enumerate() {
-        if plan.old_of_new[ni].is_none() {
-            continue;
-        }
-        let table = q(&entity.name);
-        if !rebuilt[ni] {
-            for (na, attr) in entity.attributes.iter().enumerate() {
-                if plan.old_attr_of_new[ni][na].is_none() {
-                    let _ = writeln!(
-                        body,
-                        "ALTER TABLE {table} ADD COLUMN {};",
-                        column_definition(dialect, &plan.new_names, entity, attr)
-                    );
-                }
-            }
-            continue;
-        }
-        let temp = format!("_dm_new_{}", entity.name);
-        let inline: Vec<usize> = new_ends
-            .iter()
-            .enumerate()
-            .filter(|(_, end)| end.is_some_and(|(from, _)| from == ni))
-            .map(|(ri, _)| ri)
-            .collect();
-        body.push_str(&create_table(
-            new,
-            ni,
-            dialect,
-            &plan.new_names,
-            &inline,
-            Some(&temp),
-        ));
-        let old_entity = &old.entities[plan.old_of_new[ni].unwrap_or_default()];
-        let mut columns = Vec::new();
-        let mut values = Vec::new();
-        for (o, n) in plan.attr_pairs(ni) {
-            let col = q(&n.name);
-            let default = n
-                .default
-                .as_deref()
-                .and_then(|d| default_sql(dialect, d, &n.data_type));
-            let value = match default {
-                Some(d) if not_null(entity, n) && !not_null(old_entity, o) => {
-                    format!("coalesce({col}, {d})")
-                }
-                _ => col.clone(),
-            };
-            columns.push(col);
-            values.push(value);
-        }
-        if !columns.is_empty() {
-            let _ = writeln!(
-                body,
-                "INSERT INTO {} ({}) SELECT {} FROM {table};",
-                q(&temp),
-                columns.join(", "),
-                values.join(", ")
-            );
-        }
-        let _ = writeln!(body, "DROP TABLE {table};");
-        let _ = writeln!(body, "ALTER TABLE {} RENAME TO {table};", q(&temp));
-        for index in &entity.indexes {
-            body.push_str(&create_index(dialect, entity, index, None));
-        }
-    }
-    step(&mut out, "alter and rebuild tables", body);
-
-    // 5. New tables (SQLite keeps foreign keys inline and does not check their targets here).
-    let mut body = String::new();
-    for ni in table_order(new) {
-        if plan.old_of_new[ni].is_some() {
-            continue;
-        }
-        let entity = &new.entities[ni];
-        let inline: Vec<usize> = new_ends
-            .iter()
-            .enumerate()
-            .filter(|(_, end)| end.is_some_and(|(from, _)| from == ni))
-            .map(|(ri, _)| ri)
-            .collect();
-        body.push_str(&create_table(
-            new,
-            ni,
-            dialect,
-            &plan.new_names,
-            &inline,
-            None,
-        ));
-        for index in &entity.indexes {
-            body.push_str(&create_index(dialect, entity, index, None));
-        }
-    }
-    step(&mut out, "create tables", body);
-
-    // 6. Indexes new on tables altered in place.
-    let mut body = String::new();
-    for (ni, entity) in new.entities.iter().enumerate() {
-        if plan.old_of_new[ni].is_none() || rebuilt[ni] {
-            continue;
-        }
-        for index in &entity.indexes {
-            if !plan.new_index_kept(ni, &index.name) {
-                body.push_str(&create_index(dialect, entity, index, None));
-            }
-        }
-    }
-    step(&mut out, "create indexes", body);
-
-    // A violated foreign key fails the CHECK, which stops the script before COMMIT.
-    out.push_str(
+    /// A violated foreign key fails the CHECK, which stops the script before COMMIT.
+    fn footer(&self) -> &'static str {
         "\n-- every foreign key must still hold\n\
          CREATE TEMP TABLE _dm_fk_check (violations integer CONSTRAINT foreign_keys_hold CHECK (violations = 0));\n\
          INSERT INTO _dm_fk_check SELECT count(*) FROM pragma_foreign_key_check;\n\
          DROP TABLE _dm_fk_check;\n\
-         COMMIT;\nPRAGMA foreign_keys = ON;\n",
-    );
-    Ok(out)
+         COMMIT;\nPRAGMA foreign_keys = ON;\n"
+    }
+
+    fn title(&self, step: Step) -> &'static str {
+        match step {
+            Step::DropIndexesAndConstraints => "drop indexes and tables",
+            Step::DropTablesAndColumns => "drop columns",
+            Step::AddKeysAndIndexes => "create indexes",
+            _ => step.title(),
+        }
+    }
+
+    fn check(&self, new: &Model) -> Result<(), MigrateError> {
+        match new.entities.iter().find(|e| e.attributes.is_empty()) {
+            Some(empty) => Err(MigrateError(format!(
+                "entity `{}` has no attributes and a sqlite table needs at least one column: add one",
+                empty.name
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    fn rebuilds_tables(&self) -> bool {
+        true
+    }
+
+    /// Nothing: a foreign key is part of its table, which is rebuilt without it.
+    fn drop_foreign_key(&self, _plan: &Plan, _table: &str, _name: &str) -> String {
+        String::new()
+    }
+
+    /// Nothing: a unique constraint is part of its table, which is rebuilt without it.
+    fn drop_unique(&self, _plan: &Plan, _table: &str, _name: &str) -> String {
+        String::new()
+    }
+
+    /// Nothing: the primary key is part of its table, which is rebuilt with the new one.
+    fn drop_primary_key(&self, _plan: &Plan, _table: &str) -> String {
+        String::new()
+    }
+
+    /// Nothing: SQLite's key and constraint names follow their table.
+    fn rename_primary_key(&self, _plan: &Plan, _table: &str, _from: &str, _to: &str) -> String {
+        String::new()
+    }
+
+    fn rename_unique(&self, _plan: &Plan, _table: &str, _from: &str, _to: &str) -> String {
+        String::new()
+    }
+
+    /// Tables altered in place gain their new columns; the others are rebuilt: the new table
+    /// under a temporary name, the rows copied (a column that becomes `NOT NULL` takes its
+    /// default where it was null), the old table dropped, the new one renamed, its indexes
+    /// created.
+    fn rebuild_tables(&self, m: &Migration) -> String {
+        let plan = &m.plan;
+        let (old, new, dialect) = (plan.old, plan.new, plan.dialect);
+        let mut body = String::new();
+        for (ni, entity) in new.entities.iter().enumerate() {
+            let Some(oi) = plan.old_of_new[ni] else {
+                continue;
+            };
+            let table = plan.q(&entity.name);
+            if !m.rebuilt[ni] {
+                for (na, attr) in entity.attributes.iter().enumerate() {
+                    if plan.old_attr_of_new[ni][na].is_none() {
+                        let _ = writeln!(
+                            body,
+                            "ALTER TABLE {table} ADD COLUMN {};",
+                            column_definition(dialect, &plan.new_names, entity, attr)
+                        );
+                    }
+                }
+                continue;
+            }
+            let temp = format!("_dm_new_{}", entity.name);
+            body.push_str(&create_table(
+                new,
+                ni,
+                dialect,
+                &plan.new_names,
+                &m.inline_fks(ni),
+                Some(&temp),
+            ));
+            let old_entity = &old.entities[oi];
+            let mut columns = Vec::new();
+            let mut values = Vec::new();
+            for (o, n) in plan.attr_pairs(ni) {
+                let col = plan.q(&n.name);
+                let default = n
+                    .default
+                    .as_deref()
+                    .and_then(|d| default_sql(dialect, d, &n.data_type));
+                let value = match default {
+                    Some(d) if not_null(entity, n) && !not_null(old_entity, o) => {
+                        format!("coalesce({col}, {d})")
+                    }
+                    _ => col.clone(),
+                };
+                columns.push(col);
+                values.push(value);
+            }
+            if !columns.is_empty() {
+                let _ = writeln!(
+                    body,
+                    "INSERT INTO {} ({}) SELECT {} FROM {table};",
+                    plan.q(&temp),
+                    columns.join(", "),
+                    values.join(", ")
+                );
+            }
+            let _ = writeln!(body, "DROP TABLE {table};");
+            let _ = writeln!(body, "ALTER TABLE {} RENAME TO {table};", plan.q(&temp));
+            for index in &entity.indexes {
+                body.push_str(&create_index(dialect, entity, index, None));
+            }
+        }
+        body
+    }
+
+    /// The table with its foreign keys inline (SQLite does not check their targets here) and
+    /// its indexes.
+    fn create_table(&self, m: &Migration, ni: usize) -> String {
+        let plan = &m.plan;
+        let entity = &plan.new.entities[ni];
+        let mut body = create_table(
+            plan.new,
+            ni,
+            plan.dialect,
+            &plan.new_names,
+            &m.inline_fks(ni),
+            None,
+        );
+        for index in &entity.indexes {
+            body.push_str(&create_index(plan.dialect, entity, index, None));
+        }
+        body
+    }
+
+    /// Nothing: a changed column rebuilds its table.
+    fn change_column(
+        &self,
+        _plan: &Plan,
+        _table: &str,
+        _old_entity: &Entity,
+        _entity: &Entity,
+        _o: &Attribute,
+        _n: &Attribute,
+    ) -> String {
+        String::new()
+    }
 }
 
 /// Whether SQLite must rebuild new entity `ni`: anything `ALTER TABLE` cannot do in place.

@@ -8,7 +8,7 @@
 //! `[<type>, "null"]`. Records are closed (`additionalProperties: false`).
 //!
 //! Key order matters to people reading the schema, and `serde_json`'s map sorts keys, so the
-//! schema is built as a small ordered tree ([`Json`]) and serialized through serde.
+//! schema is built as a small ordered tree (`Json`) and serialized through serde.
 
 use super::super::logical_type::LogicalType;
 use super::super::types::{Attribute, Entity, Model};
