@@ -428,13 +428,7 @@ fn rel_label(r: &Relationship) -> String {
     } else {
         r.name.clone()
     };
-    format!(
-        "relationship `{name}` ({}.{} → {}.{})",
-        r.from_entity,
-        r.from_attributes.join(","),
-        r.to_entity,
-        r.to_attributes.join(",")
-    )
+    format!("relationship `{name}` ({})", r.link())
 }
 
 /// Relationships that touch `entity` from either end.
