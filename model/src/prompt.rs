@@ -545,4 +545,56 @@ mod tests {
             .last()
             .is_some_and(|s| s.ends_with("oldest change notes left out")));
     }
+
+    /// Renders a prompt whole (every message with its role, then the estimate and the shrinking
+    /// steps), so that a snapshot pins the exact bytes that are hashed for provenance.
+    fn rendered(prompt: &Prompt) -> String {
+        let mut out = String::new();
+        for message in &prompt.messages {
+            out.push_str(&format!("=== {} ===\n{}\n", message.role, message.content));
+        }
+        out.push_str(&format!(
+            "=== estimated {} tokens, over budget: {}, shrunk: {:?}, hash {} ===\n",
+            prompt.estimated_tokens,
+            prompt.over_budget,
+            prompt.shrunk,
+            prompt_hash(&prompt.messages)
+        ));
+        out
+    }
+
+    #[test]
+    fn snapshot_of_a_first_draft_prompt() {
+        insta::assert_snapshot!(rendered(&build_prompt(&input(
+            None,
+            &[],
+            DEFAULT_BUDGET_TOKENS
+        ))));
+    }
+
+    #[test]
+    fn snapshot_of_a_revision_prompt_with_notes() {
+        let model = sample();
+        let notes = [
+            ChangeNote {
+                id: "n1".into(),
+                text: "members need a soft delete".into(),
+            },
+            ChangeNote {
+                id: "n2".into(),
+                text: "rename member to patron".into(),
+            },
+        ];
+        insta::assert_snapshot!(rendered(&build_prompt(&input(
+            Some(&model),
+            &notes,
+            DEFAULT_BUDGET_TOKENS
+        ))));
+    }
+
+    #[test]
+    fn snapshot_of_a_shrunk_revision_prompt() {
+        let model = generated_model(60, 12, 7);
+        insta::assert_snapshot!(rendered(&build_prompt(&input(Some(&model), &[], 3_000))));
+    }
 }
