@@ -265,14 +265,17 @@ impl Workbench {
             loads: StoredValue::new(0),
         };
         provide_context(workbench);
+        // The memos are read with `get`, not `track`: `track` subscribes to a memo without
+        // running it, and a memo that never ran never subscribes to the sync signal, so the
+        // effect would never run again. That is how the page used to miss every sync round.
         let finished = Memo::new(move |_| workspace.sync.with(|s| s.finished));
         Effect::new(move |_| {
-            finished.track();
+            let _attempt = finished.get();
             workbench.reload();
         });
         let rounds = Memo::new(move |_| workspace.sync.with(|s| s.rounds));
         Effect::new(move |_| {
-            rounds.track();
+            let _round = rounds.get();
             workbench.reload_providers();
         });
         workbench
