@@ -23,6 +23,7 @@ test('a domain link opened cold waits for the first sync instead of saying "Doma
   await expect(page.getByTestId('domain-waiting')).toBeVisible();
   await expect(page.getByTestId('sync-status')).toHaveText('syncing…');
   await expect(page.getByText('Domain not found')).toHaveCount(0);
+  await shot(page, 'domain-waiting');
   release();
 
   // Once the pull is merged, the page shows the domain and its latest draft, without a reload.
@@ -31,6 +32,8 @@ test('a domain link opened cold waits for the first sync instead of saying "Doma
   await expect(page.getByTestId('draft-tabs').getByRole('link')).toHaveText(['Draft 1', 'Draft 2']);
   await expect(page.getByTestId('draft-view')).toHaveAttribute('data-number', '2');
   await expect(page.getByText('Domain not found')).toHaveCount(0);
+  // This user has no provider yet: the form says where to add one.
+  await expect(page.getByTestId('no-provider')).toContainText('add one under Settings');
   await shot(page, 'domain-page');
 
   // A domain that truly does not exist is "not found", but only once the sync has answered.

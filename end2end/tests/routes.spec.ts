@@ -143,6 +143,7 @@ test('a bad draft number or pair says what is wrong', async ({ browser }) => {
     // The domain itself and its drafts are still there to pick from.
     await expect(page.getByTestId('domain-name')).toHaveText('library');
     await expect(page.getByTestId('draft-tabs').getByRole('link')).toHaveText(['Draft 1', 'Draft 2']);
+    if (url.endsWith('1..9')) await shot(page, 'bad-pair');
   }
   await open(page, '/domains/not-a-uuid');
   await expect(page.getByTestId('domain-not-found')).toBeVisible();

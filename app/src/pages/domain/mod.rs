@@ -150,6 +150,9 @@ fn Bench() -> impl IntoView {
                             }).collect_view()}
                         </select>
                     </label>
+                    {move || (wb.providers.with(Vec::is_empty) && wb.error.with(Option::is_none)).then(|| view! {
+                        <p class="hint" data-testid="no-provider">"No provider yet: add one under "<A href="/settings">"Settings"</A>"."</p>
+                    })}
                     <label>"Instruction"
                         <textarea name="instruction" rows="4" bind:value=wb.instruction
                             placeholder="What to add or change, e.g. \"add an audit log\". Leave empty for a first draft."></textarea>

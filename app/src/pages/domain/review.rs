@@ -38,9 +38,17 @@ pub fn ReviewRoute() -> impl IntoView {
                 on:change=move |ev| {
                     if let Ok(n) = event_target_value(&ev).parse() { pick(n) }
                 }>
-                {move || numbers.get().into_iter().map(|n| view! {
-                    <option value=n.to_string() selected=n == current>{format!("Draft {n}")}</option>
-                }).collect_view()}
+                {move || {
+                    let numbers = numbers.get();
+                    // A number the domain lacks stays visible as what the URL asked for.
+                    let missing = (!numbers.contains(&current)).then(|| view! {
+                        <option value=current.to_string() selected=true disabled=true>{format!("Draft {current} (none)")}</option>
+                    });
+                    let options = numbers.into_iter().map(|n| view! {
+                        <option value=n.to_string() selected=n == current>{format!("Draft {n}")}</option>
+                    }).collect_view();
+                    (missing, options)
+                }}
             </select>
         }
     };
