@@ -17,6 +17,9 @@ use model::{validate, Conventions};
 #[component]
 pub fn ProposalReview(
     proposal: Proposal,
+    /// The number the accepted draft will get (the domain may have drafts after the parent).
+    #[prop(into)]
+    next_number: Signal<u32>,
     on_accept: Callback<Acceptance>,
     on_discard: Callback<()>,
 ) -> impl IntoView {
@@ -110,7 +113,7 @@ pub fn ProposalReview(
                 <button type="button" class="primary" data-testid="accept"
                     disabled=move || applied_count() == 0 || !problems.with(Vec::is_empty)
                     on:click=accept>
-                    {move || format!("Accept {} of {total} as draft {}", applied_count(), proposal.parent.number + 1)}
+                    {move || format!("Accept {} of {total} as draft {}", applied_count(), next_number.get())}
                 </button>
                 <button type="button" on:click=move |_| on_discard.run(())>"Discard"</button>
             </div>

@@ -171,6 +171,11 @@ pub struct DraftSource {
     pub parent: Option<Uuid>,
 }
 
+/// The number the next draft of a domain gets: the one after the highest it has.
+pub fn next_number(existing: &[DraftRecord]) -> u32 {
+    existing.iter().map(|d| d.number).max().unwrap_or(0) + 1
+}
+
 /// The one constructor of a domain's next draft, whether generated, accepted or imported: it
 /// takes the number after the highest the domain has (so a draft that arrived by sync while a
 /// proposal was under review is never numbered twice), records its parent and the time. The id
@@ -185,7 +190,7 @@ pub fn next_draft(
     DraftRecord {
         id,
         domain_id,
-        number: existing.iter().map(|d| d.number).max().unwrap_or(0) + 1,
+        number: next_number(existing),
         parent_id: source.parent,
         created_at: now_ms,
         provenance: source.provenance,

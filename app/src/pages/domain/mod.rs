@@ -20,7 +20,9 @@ pub mod review;
 use crate::components::proposal::ProposalReview;
 use crate::components::ErrorBanner;
 use crate::pages::SignedIn;
-use crate::state::workbench::{default_pair, Generation, Loaded, Selection, Workbench};
+use crate::state::workbench::{
+    default_pair, next_number, Generation, Loaded, Selection, Workbench,
+};
 use crate::state::Workspace;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -205,6 +207,7 @@ fn Bench() -> impl IntoView {
         </div>
         {move || wb.proposal.get().map(|p| view! {
             <ProposalReview proposal=p
+                next_number=Signal::derive(move || wb.drafts.with(|l| next_number(l)))
                 on_accept=Callback::new(move |a| wb.accept(a))
                 on_discard=Callback::new(move |()| wb.discard())/>
         })}
