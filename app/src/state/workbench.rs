@@ -426,7 +426,9 @@ impl Workbench {
 
     /// Builds the next draft of this domain from `source`, against the drafts it has now.
     fn next(self, source: DraftSource) -> DraftRecord {
-        let existing = self.drafts.get_untracked();
+        // A first draft is built when its answer has streamed in, possibly after the user left
+        // the page (the signals are gone then, and the draft is still saved).
+        let existing = self.drafts.try_get_untracked().unwrap_or_default();
         next_draft(
             self.domain_id,
             &existing,
