@@ -11,7 +11,7 @@
 //! `max_tokens`. The failure directives in the model name work as on the OpenAI side; for a
 //! stream, a *chunk* is one SSE event.
 
-use super::{Directives, Fake, Recorded};
+use super::Fake;
 use axum::{
     extract::State,
     http::{header, HeaderMap, StatusCode},
@@ -20,7 +20,7 @@ use axum::{
     Json, Router,
 };
 use serde_json::{json, Value};
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 /// Routes to merge into the fake's router.
 pub fn routes() -> Router<Arc<Fake>> {
@@ -73,17 +73,10 @@ async fn messages(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Strin
     let Ok(body) = serde_json::from_str::<Value>(&body) else {
         return bad_request("the body is not JSON");
     };
-    if let Some(mut requests) = fake
-        .options
-        .record
-        .then(|| fake.requests.lock().ok())
-        .flatten()
-    {
-        requests.push(Recorded {
-            authorization: header(header::AUTHORIZATION.as_str()).map(str::to_string),
-            body: body.clone(),
-        });
-    }
+    fake.record(
+        header(header::AUTHORIZATION.as_str()).map(str::to_string),
+        &body,
+    );
     if header("anthropic-version").is_none() {
         return bad_request("anthropic-version: header is required");
     }
@@ -150,7 +143,13 @@ async fn messages(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Strin
             "usage": { "input_tokens": input_tokens, "output_tokens": output_tokens },
         })
         .to_string();
-        return whole(&fake, answer, chunk_chars, &d);
+        return fake.whole(answer, &d, || {
+            anthropic_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not build the body",
+                None,
+            )
+        });
     }
     let events = stream_events(
         &reply,
@@ -171,34 +170,6 @@ async fn messages(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Strin
             )
         },
     )
-}
-
-/// A non-streamed answer: broken in half for `malformed_after`, sent in `chunk_chars` pieces
-/// when a directive acts on its chunks.
-fn whole(fake: &Arc<Fake>, answer: String, chunk_chars: usize, d: &Directives) -> Response {
-    let answer = if d.malformed_after.is_some() {
-        answer[..answer.len() / 2].to_string()
-    } else {
-        answer
-    };
-    if !d.chunked() {
-        return ([(header::CONTENT_TYPE, "application/json")], answer).into_response();
-    }
-    let chars: Vec<char> = answer.chars().collect();
-    let pieces = chars
-        .chunks(chunk_chars)
-        .map(|piece| piece.iter().collect())
-        .collect();
-    axum::response::Response::builder()
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(fake.pieces_body(pieces, Duration::ZERO, d))
-        .unwrap_or_else(|_| {
-            anthropic_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "could not build the body",
-                None,
-            )
-        })
 }
 
 /// The SSE events of a streamed answer, in the order the Messages API sends them:

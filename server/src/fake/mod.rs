@@ -220,6 +220,17 @@ impl Fake {
         }
     }
 
+    /// Keeps a request in `requests`, unless recording is off.
+    fn record(&self, authorization: Option<String>, body: &Value) {
+        if let Some(mut requests) = self.options.record.then(|| self.requests.lock().ok()).flatten()
+        {
+            requests.push(Recorded {
+                authorization,
+                body: body.clone(),
+            });
+        }
+    }
+
     /// Wraps a response body so that dropping it before its end counts in `cancelled`. The
     /// body ends at its last item or at its first error.
     pub fn track<T, E>(
@@ -285,6 +296,34 @@ impl Fake {
             .header(header::CONTENT_TYPE, "text/event-stream")
             .header(header::CACHE_CONTROL, "no-cache")
             .body(self.pieces_body(events, self.options.chunk_delay, d))
+            .unwrap_or_else(|_| failed())
+    }
+
+    /// A non-streamed answer: broken in half for `malformed_after`, sent in `chunk_chars`
+    /// pieces when a directive acts on its chunks; `failed` is the answer if the response
+    /// cannot be built.
+    fn whole(
+        self: &Arc<Self>,
+        answer: String,
+        d: &Directives,
+        failed: impl FnOnce() -> Response,
+    ) -> Response {
+        let answer = if d.malformed_after.is_some() {
+            answer[..answer.len() / 2].to_string()
+        } else {
+            answer
+        };
+        if !d.chunked() {
+            return ([(header::CONTENT_TYPE, "application/json")], answer).into_response();
+        }
+        let chars: Vec<char> = answer.chars().collect();
+        let pieces = chars
+            .chunks(self.options.chunk_chars.max(1))
+            .map(|piece| piece.iter().collect())
+            .collect();
+        Response::builder()
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(self.pieces_body(pieces, Duration::ZERO, d))
             .unwrap_or_else(|_| failed())
     }
 
@@ -402,17 +441,7 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
     let Ok(body) = serde_json::from_str::<Value>(&body) else {
         return error(StatusCode::BAD_REQUEST, "the body is not JSON");
     };
-    if let Some(mut requests) = fake
-        .options
-        .record
-        .then(|| fake.requests.lock().ok())
-        .flatten()
-    {
-        requests.push(Recorded {
-            authorization: authorization.clone(),
-            body: body.clone(),
-        });
-    }
+    fake.record(authorization, &body);
     if !key_ok(&fake, &headers) {
         return error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
     }
@@ -463,28 +492,12 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
             "usage": usage,
         })
         .to_string();
-        let answer = if d.malformed_after.is_some() {
-            answer[..answer.len() / 2].to_string()
-        } else {
-            answer
-        };
-        if !d.chunked() {
-            return ([(header::CONTENT_TYPE, "application/json")], answer).into_response();
-        }
-        let chars: Vec<char> = answer.chars().collect();
-        let pieces = chars
-            .chunks(chunk_chars)
-            .map(|piece| piece.iter().collect())
-            .collect();
-        return Response::builder()
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(fake.pieces_body(pieces, Duration::ZERO, &d))
-            .unwrap_or_else(|_| {
-                error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "could not build the body",
-                )
-            });
+        return fake.whole(answer, &d, || {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not build the body",
+            )
+        });
     }
     let include_usage = body
         .pointer("/stream_options/include_usage")
