@@ -12,16 +12,14 @@
 use anyhow::{anyhow, bail, Context};
 use server::{
     auth,
+    clock::now_ms,
     config::Config,
-    db::{self, now_ms},
+    store::{self, Maintenance, Store},
     vault::{self, Vault},
 };
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::{Connection, SqliteConnection, SqlitePool};
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use uuid::Uuid;
 
 /// The name of the lock file in the data directory.
@@ -76,9 +74,8 @@ fn create_data_dir(data_dir: &Path) -> anyhow::Result<()> {
 
 /// The database file that `config` names.
 fn database_path(config: &Config) -> anyhow::Result<PathBuf> {
-    let options = SqliteConnectOptions::from_str(&config.database_url())
-        .context("the database URL is not a SQLite URL: check DM_DATABASE_URL")?;
-    Ok(options.get_filename().to_path_buf())
+    store::database_path(&config.database_url())
+        .context("the database URL is not a SQLite URL: check DM_DATABASE_URL")
 }
 
 /// `rotate-master-key`: re-seals every provider key with a new master key. From the key file,
@@ -107,12 +104,12 @@ pub async fn rotate_master_key(config: &Config) -> anyhow::Result<String> {
         (None, _) => None,
     };
     let _lock = lock_data_dir(&config.data_dir)?;
-    let pool = db::connect(&config.database_url()).await?;
+    let store = Store::connect(&config.database_url()).await?;
     // Also finishes or undoes an earlier rotation that was interrupted.
-    let old = vault::open_vault(config, &pool).await?;
+    let old = vault::open_vault(config, &store).await?;
     let message = match new_from_env {
         Some(new) => {
-            let count = vault::rotate(&pool, &old, &new).await?;
+            let count = vault::rotate(&store, &old, &new).await?;
             format!(
                 "re-encrypted {count} provider keys: now set DM_MASTER_KEY to the value of \
                  DM_NEW_MASTER_KEY before starting the server (the old key no longer opens them)"
@@ -123,10 +120,10 @@ pub async fn rotate_master_key(config: &Config) -> anyhow::Result<String> {
             let new = tokio::task::spawn_blocking(move || Vault::create_key_file(&next)).await??;
             let dir = config.data_dir.clone();
             tokio::task::spawn_blocking(move || vault::sync_dir(&dir)).await??;
-            let rotated = vault::rotate(&pool, &old, &new).await;
+            let rotated = vault::rotate(&store, &old, &new).await;
             // The same step that a start after a crash takes: keep the key that opens the
             // check value (the new one if the transaction committed), drop the other.
-            let leftover = vault::resolve_leftover(&config.data_dir, &pool).await?;
+            let leftover = vault::resolve_leftover(&config.data_dir, &store).await?;
             let count = rotated?;
             if leftover != vault::Leftover::KeptNew {
                 bail!("the rotated database does not open with the new master key: report this");
@@ -137,7 +134,7 @@ pub async fn rotate_master_key(config: &Config) -> anyhow::Result<String> {
             )
         }
     };
-    pool.close().await;
+    store.close().await;
     Ok(message)
 }
 
@@ -171,24 +168,14 @@ pub async fn create_user(config: &Config, username: &str, admin: bool) -> anyhow
         .await?
         .map_err(|_| anyhow!("cannot hash the password"))?;
     create_data_dir(&config.data_dir)?;
-    let pool = db::connect(&config.database_url()).await?;
-    let id = Uuid::now_v7();
+    let store = Store::connect(&config.database_url()).await?;
     // As with registration, the first account is an administrator whatever was asked, so
     // that an install never ends up without one.
-    let inserted: Option<(bool,)> = sqlx::query_as(
-        "INSERT INTO users (id, username, password_hash, is_admin, created_at) \
-         VALUES (?, ?, ?, ? OR (SELECT COUNT(*) = 0 FROM users), ?) \
-         ON CONFLICT (username) DO NOTHING RETURNING is_admin",
-    )
-    .bind(id.to_string())
-    .bind(username)
-    .bind(&hash)
-    .bind(admin)
-    .bind(now_ms())
-    .fetch_optional(&pool)
-    .await?;
-    pool.close().await;
-    let Some((admin,)) = inserted else {
+    let inserted = store
+        .insert_user(Uuid::now_v7(), username, &hash, admin, now_ms())
+        .await;
+    store.close().await;
+    let Some(admin) = inserted? else {
         bail!("the username {username} is taken: pick another");
     };
     Ok(format!(
@@ -213,15 +200,11 @@ fn create_private(path: &Path) -> anyhow::Result<File> {
 }
 
 /// Opens the database without creating or migrating it.
-async fn open_existing(path: &Path, read_only: bool) -> anyhow::Result<SqliteConnection> {
+async fn open_existing(path: &Path, read_only: bool) -> anyhow::Result<Maintenance> {
     if !path.is_file() {
         bail!("there is no database at {}", path.display());
     }
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(read_only)
-        .busy_timeout(std::time::Duration::from_secs(5));
-    SqliteConnection::connect_with(&options)
+    Maintenance::open(path, read_only)
         .await
         .with_context(|| format!("cannot open the database {}", path.display()))
 }
@@ -234,10 +217,7 @@ pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<String> {
     // The empty 0600 file is what VACUUM INTO fills (it accepts an empty file), so the copy
     // is never readable by others and an existing file is never overwritten.
     drop(create_private(file)?);
-    let copied = sqlx::query("VACUUM INTO ?")
-        .bind(file.to_string_lossy().into_owned())
-        .execute(&mut connection)
-        .await;
+    let copied = connection.vacuum_into(file).await;
     connection.close().await?;
     if let Err(e) = copied {
         let _ = std::fs::remove_file(file);
@@ -254,12 +234,9 @@ pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<String> {
 
 /// Checks that `path` is a Data Modeller database this server can run: it passes SQLite's
 /// quick check, has the migrations table and our tables, and applied no migration unknown to
-/// this version. Returns a read-only pool on it for the key check.
-async fn check_restorable(path: &Path) -> anyhow::Result<SqlitePool> {
-    let options = SqliteConnectOptions::new().filename(path).read_only(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
+/// this version. Returns a read-only store on it for the key check.
+async fn check_restorable(path: &Path) -> anyhow::Result<Store> {
+    let backup = Store::open_read_only(path)
         .await
         .with_context(|| format!("{} is not a SQLite database", path.display()))?;
     let not_ours = || {
@@ -268,39 +245,29 @@ async fn check_restorable(path: &Path) -> anyhow::Result<SqlitePool> {
             path.display()
         )
     };
-    let (quick,): (String,) = sqlx::query_as("PRAGMA quick_check")
-        .fetch_one(&pool)
-        .await
-        .map_err(|_| not_ours())?;
+    let quick = backup.quick_check().await.map_err(|_| not_ours())?;
     if quick != "ok" {
         bail!(
             "{} is damaged ({quick}): restore another backup",
             path.display()
         );
     }
-    let tables: Vec<(String,)> =
-        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .fetch_all(&pool)
-            .await
-            .map_err(|_| not_ours())?;
-    let has = |name: &str| tables.iter().any(|(t,)| t == name);
+    let tables = backup.table_names().await.map_err(|_| not_ours())?;
+    let has = |name: &str| tables.iter().any(|t| t == name);
     if !has("_sqlx_migrations") || !OUR_TABLES.iter().all(|t| has(t)) {
         return Err(not_ours());
     }
-    let applied: Vec<(i64,)> = sqlx::query_as("SELECT version FROM _sqlx_migrations")
-        .fetch_all(&pool)
-        .await
-        .map_err(|_| not_ours())?;
-    if let Some((version,)) = applied
+    let applied = backup.applied_migrations().await.map_err(|_| not_ours())?;
+    if let Some(version) = applied
         .iter()
-        .find(|(v,)| !db::MIGRATOR.iter().any(|m| m.version == *v))
+        .find(|v| !store::MIGRATOR.iter().any(|m| m.version == **v))
     {
         bail!(
             "{} was written by a newer server (migration {version}): restore it with that version",
             path.display()
         );
     }
-    Ok(pool)
+    Ok(backup)
 }
 
 /// `restore`: replaces the database with a backup, only while no server runs. The backup is
@@ -348,24 +315,24 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<String> {
         out.sync_all()?;
     }
     let checked = match check_restorable(&staged).await {
-        Ok(pool) => check_key(config, &pool).await.map(|()| pool),
+        Ok(backup) => check_key(config, &backup).await.map(|()| backup),
         Err(e) => Err(e),
     };
-    let pool = match checked {
-        Ok(pool) => pool,
+    let backup = match checked {
+        Ok(backup) => backup,
         Err(e) => {
             let _ = std::fs::remove_file(&staged);
             return Err(e);
         }
     };
     let key_note = key_note(config);
-    pool.close().await;
+    backup.close().await;
     if target.exists() {
         // The checkpoint moves everything committed into the main file, so the kept copy
         // is whole and the -wal file removed below holds nothing.
         let mut current = open_existing(&target, false).await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&mut current)
+        current
+            .checkpoint()
             .await
             .context("cannot checkpoint the current database")?;
         current.close().await?;
@@ -400,7 +367,7 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<String> {
 
 /// Refuses a backup whose sealed keys the configured master key (if there is one yet) does not
 /// open: the server would refuse to start on it.
-async fn check_key(config: &Config, backup: &SqlitePool) -> anyhow::Result<()> {
+async fn check_key(config: &Config, backup: &Store) -> anyhow::Result<()> {
     let vault = match &config.master_key {
         Some(secret) => Vault::from_base64(&secret.0)?,
         None => match Vault::from_key_file(&vault::key_file(&config.data_dir)) {

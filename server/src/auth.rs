@@ -8,7 +8,8 @@
 //! the extractor that every route touching user data takes, so ownership checks start from an
 //! authenticated user id; it says how the user was authenticated ([`AuthVia`]).
 
-use crate::{db::now_ms, error::ApiError, AppState};
+use crate::store::NewSession;
+use crate::{clock::now_ms, error::ApiError, AppState};
 use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
@@ -22,7 +23,6 @@ use axum::{
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 use uuid::Uuid;
 
 pub const SESSION_COOKIE: &str = "dm_session";
@@ -104,18 +104,17 @@ pub async fn start_session(
     let now = now_ms();
     let max_age_secs = i64::from(state.config.session_days) * 24 * 3600;
     let user_agent = user_agent.map(|ua| ua.chars().take(200).collect::<String>());
-    sqlx::query(
-        "INSERT INTO sessions (id, token_hash, user_id, user_agent, created_at, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(Uuid::now_v7().to_string())
-    .bind(token_hash(&token))
-    .bind(user.to_string())
-    .bind(user_agent)
-    .bind(now)
-    .bind(now + max_age_secs * 1000)
-    .execute(&state.pool)
-    .await?;
+    state
+        .store
+        .insert_session(NewSession {
+            id: Uuid::now_v7(),
+            token_hash: &token_hash(&token),
+            user,
+            user_agent: user_agent.as_deref(),
+            created_at: now,
+            expires_at: now + max_age_secs * 1000,
+        })
+        .await?;
     Ok(cookie(&token, max_age_secs, state.config.cookie_secure))
 }
 
@@ -146,28 +145,10 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// Deletes expired sessions and API tokens.
-pub async fn delete_expired(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let now = now_ms();
-    let sessions = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
-        .bind(now)
-        .execute(pool)
-        .await?;
-    let tokens =
-        sqlx::query("DELETE FROM api_tokens WHERE expires_at IS NOT NULL AND expires_at <= ?")
-            .bind(now)
-            .execute(pool)
-            .await?;
-    Ok(sessions.rows_affected() + tokens.rows_affected())
-}
-
 /// Deletes the session behind `token`.
 pub async fn end_session(state: &AppState, token: &str) -> Result<(), ApiError> {
     let hash = token_hash(token);
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-        .bind(&hash)
-        .execute(&state.pool)
-        .await?;
+    state.store.delete_session_by_token(&hash).await?;
     state.caches.auth.remove(&hash);
     Ok(())
 }
@@ -204,41 +185,28 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// A token's row: user id, username, admin, token id, last use, expiry.
-type TokenRow = (String, String, bool, String, Option<i64>, Option<i64>);
-
 /// The owner of an API token, from the database.
 async fn token_user(
     state: &AppState,
     hash: &[u8],
     now: i64,
 ) -> Result<(CurrentUser, Option<i64>), ApiError> {
-    let row: Option<TokenRow> = sqlx::query_as(
-        "SELECT u.id, u.username, u.is_admin, t.id, t.last_used_at, t.expires_at FROM api_tokens t \
-         JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)",
-    )
-    .bind(hash)
-    .bind(now)
-    .fetch_optional(&state.pool)
-    .await?;
-    let (id, username, is_admin, token_id, last_used, expires_at) =
-        row.ok_or(ApiError::BadToken)?;
+    let row = state
+        .store
+        .token_user(hash, now)
+        .await?
+        .ok_or(ApiError::BadToken)?;
     // The last use is kept to the minute: no write on every request of a busy client.
-    if last_used.is_none_or(|t| now - t > 60_000) {
-        sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
-            .bind(now)
-            .bind(&token_id)
-            .execute(&state.pool)
-            .await?;
+    if row.last_used_at.is_none_or(|t| now - t > 60_000) {
+        state.store.touch_token(row.token_id, now).await?;
     }
     let user = CurrentUser {
-        id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
-        username,
-        is_admin,
-        via: AuthVia::Token(Uuid::parse_str(&token_id).map_err(ApiError::internal)?),
+        id: row.user_id,
+        username: row.username,
+        is_admin: row.is_admin,
+        via: AuthVia::Token(row.token_id),
     };
-    Ok((user, expires_at))
+    Ok((user, row.expires_at))
 }
 
 /// The owner of a browser session, from the database.
@@ -247,22 +215,18 @@ async fn session_user(
     hash: &[u8],
     now: i64,
 ) -> Result<(CurrentUser, Option<i64>), ApiError> {
-    let row: Option<(String, String, bool, String, i64)> = sqlx::query_as(
-        "SELECT u.id, u.username, u.is_admin, s.id, s.expires_at FROM sessions s \
-         JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
-    )
-    .bind(hash)
-    .bind(now)
-    .fetch_optional(&state.pool)
-    .await?;
-    let (id, username, is_admin, session_id, expires_at) = row.ok_or(ApiError::Unauthenticated)?;
+    let row = state
+        .store
+        .session_user(hash, now)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     let user = CurrentUser {
-        id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
-        username,
-        is_admin,
-        via: AuthVia::Session(Uuid::parse_str(&session_id).map_err(ApiError::internal)?),
+        id: row.user_id,
+        username: row.username,
+        is_admin: row.is_admin,
+        via: AuthVia::Session(row.session_id),
     };
-    Ok((user, Some(expires_at)))
+    Ok((user, Some(row.expires_at)))
 }
 
 /// Refuses state-changing requests that lack the CSRF header. A cross-site page can make the

@@ -10,7 +10,7 @@
 //! costs the queries it saves).
 
 use crate::auth::{AuthVia, CurrentUser};
-use crate::routes::providers::StoredProvider;
+use crate::store::StoredProvider;
 use std::{
     collections::HashMap,
     hash::Hash,

@@ -4,8 +4,14 @@
 //! to a status and a semantic code in a single `match`, in the envelope
 //! `{"error": {"code", "message", "details"}}`. 4xx messages say what was wrong and how to fix
 //! it; 5xx messages say nothing internal, and the cause goes to the log.
+//!
+//! The layers below have their own error types, turned into an [`ApiError`] here and nowhere
+//! else: a [`StoreError`] is always a `DB_ERROR` (500), and a gateway [`LlmError`] keeps its
+//! `AI_*` or `VAL_*` code and status (the `From` impls at the end of this module).
 
+use crate::llm::LlmError;
 use crate::ratelimit::{LimitKind, Limited};
+use crate::store::StoreError;
 use axum::{
     extract::rejection::{JsonRejection, PathRejection},
     http::{header, HeaderValue, StatusCode},
@@ -53,7 +59,7 @@ pub enum ApiError {
         retry_after: Option<u64>,
     },
     #[error("database error")]
-    Database(#[from] sqlx::Error),
+    Database(#[from] StoreError),
     #[error("internal error")]
     Internal(String),
 }
@@ -199,5 +205,28 @@ impl From<PathRejection> for ApiError {
             "VAL_PATH",
             format!("the URL is malformed: {}", rejection.body_text()),
         )
+    }
+}
+
+impl From<LlmError> for ApiError {
+    fn from(e: LlmError) -> Self {
+        match e {
+            LlmError::BadRequest(message) => ApiError::invalid("VAL_CHAT_REQUEST", message),
+            LlmError::KeyInvalid => {
+                ApiError::invalid("AI_KEY_INVALID", LlmError::KeyInvalid.to_string())
+            }
+            LlmError::Upstream {
+                code,
+                status,
+                message,
+                retry_after,
+            } => ApiError::Upstream {
+                code,
+                status,
+                message,
+                retry_after: retry_after.map(whole_seconds),
+            },
+            LlmError::Internal(cause) => ApiError::Internal(cause),
+        }
     }
 }

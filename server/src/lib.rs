@@ -7,14 +7,15 @@
 
 pub mod auth;
 pub mod cache;
+pub mod clock;
 pub mod config;
-pub mod db;
 pub mod error;
 pub mod fake;
 pub mod llm;
 pub mod metrics;
 pub mod ratelimit;
 pub mod routes;
+pub mod store;
 pub mod vault;
 
 use app::{shell, App};
@@ -27,8 +28,8 @@ use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use metrics::Metrics;
 use ratelimit::{Limits, RateLimiter};
-use sqlx::SqlitePool;
 use std::{future::Future, sync::Arc, time::Duration};
+use store::{Store, StoreError};
 use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 use vault::Vault;
 
@@ -36,7 +37,8 @@ use vault::Vault;
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub pool: SqlitePool,
+    /// The database, opened once: every SQL statement goes through it.
+    pub store: Store,
     pub http: reqwest::Client,
     pub vault: Arc<Vault>,
     pub limiter: Arc<RateLimiter>,
@@ -56,9 +58,7 @@ pub enum StartError {
         source: std::io::Error,
     },
     #[error("cannot open the database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("cannot run the database migrations: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Store(#[from] StoreError),
     #[error(transparent)]
     Vault(#[from] vault::VaultError),
     #[error("cannot build the HTTP client: {0}")]
@@ -82,8 +82,8 @@ impl AppState {
                     .map_err(dir_error)?;
             }
         }
-        let pool = db::connect(&config.database_url()).await?;
-        let vault = vault::open_vault(&config, &pool).await?;
+        let store = Store::connect(&config.database_url()).await?;
+        let vault = vault::open_vault(&config, &store).await?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_millis(config.upstream_connect_timeout_ms))
             .tcp_nodelay(true)
@@ -97,7 +97,7 @@ impl AppState {
             .build();
         Ok(AppState {
             leptos_options,
-            pool,
+            store,
             http,
             vault: Arc::new(vault),
             limiter: Arc::new(RateLimiter::new(Limits::from_config(&config))),
@@ -145,13 +145,13 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limiter = state.limiter.clone();
-    let pool = state.pool.clone();
+    let store = state.store.clone();
     let pruner = tokio::spawn(async move {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));
         loop {
             every_minute.tick().await;
             limiter.prune();
-            if let Err(e) = auth::delete_expired(&pool).await {
+            if let Err(e) = store.delete_expired(clock::now_ms()).await {
                 tracing::warn!(error = %e, "could not delete expired sessions");
             }
         }

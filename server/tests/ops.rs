@@ -444,7 +444,7 @@ async fn probes_answer_and_readiness_follows_the_database() {
     let state = AppState::start(Config::for_data_dir(dir.path().join("data")))
         .await
         .unwrap();
-    let pool = state.pool.clone();
+    let store = state.store.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -453,7 +453,7 @@ async fn probes_answer_and_readiness_follows_the_database() {
     }));
     let mut client = Client::new(&base);
     assert_eq!(client.get("/readyz").await.status, StatusCode::OK);
-    pool.close().await;
+    store.close().await;
     let unready = client.get("/readyz").await;
     assert_eq!(
         unready.status,

@@ -16,8 +16,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::{
     config::{Config, Secret},
-    db,
     fake::FakeOptions,
+    store::Store,
     vault::{self, SealedKey, Vault},
     AppState,
 };
@@ -190,22 +190,20 @@ async fn two_users_with_providers(
 
 /// The providers' sealed keys as stored, with the ids they are bound to.
 async fn sealed_rows(data: &Path) -> Vec<(Uuid, Uuid, SealedKey)> {
-    let pool = db::connect(&Config::for_data_dir(data.to_path_buf()).database_url())
+    let store = Store::connect(&Config::for_data_dir(data.to_path_buf()).database_url())
         .await
         .unwrap();
-    let rows: Vec<(String, String, Vec<u8>, Vec<u8>)> = sqlx::query_as(
-        "SELECT user_id, id, key_nonce, key_ciphertext FROM providers ORDER BY rowid",
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
+    let rows = store.sealed_keys().await.unwrap();
+    store.close().await;
     rows.into_iter()
-        .map(|(user, id, nonce, ciphertext)| {
+        .map(|row| {
             (
-                Uuid::parse_str(&user).unwrap(),
-                Uuid::parse_str(&id).unwrap(),
-                SealedKey { nonce, ciphertext },
+                Uuid::parse_str(&row.user_id).unwrap(),
+                Uuid::parse_str(&row.id).unwrap(),
+                SealedKey {
+                    nonce: row.key_nonce,
+                    ciphertext: row.key_ciphertext,
+                },
             )
         })
         .collect()
@@ -369,16 +367,16 @@ async fn a_leftover_next_key_is_resolved_on_start_both_ways() {
     assert_eq!(key_bytes(&key_file), old, "the old key stays");
 
     // Interrupted after the commit, before the rename.
-    let pool = db::connect(&Config::for_data_dir(data.clone()).database_url())
+    let store = Store::connect(&Config::for_data_dir(data.clone()).database_url())
         .await
         .unwrap();
     let new = Vault::create_key_file(&next).unwrap();
     let new_bytes = key_bytes(&next);
-    let count = vault::rotate(&pool, &Vault::from_key(old), &new)
+    let count = vault::rotate(&store, &Vault::from_key(old), &new)
         .await
         .unwrap();
     assert_eq!(count, 2);
-    pool.close().await;
+    store.close().await;
     let server = serve(&data, None).await;
     assert_eq!(
         call(&mut login(&server.base, "alice").await, &a).await,

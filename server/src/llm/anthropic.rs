@@ -37,7 +37,7 @@
 //! or file parts, an unknown role) is refused with `VAL_CHAT_REQUEST` naming the field.
 
 use super::stream::{Shaper, StreamFault};
-use crate::error::ApiError;
+use super::LlmError;
 use bytes::Bytes;
 use eventsource_stream::{Event, EventStream};
 use futures::{channel::mpsc, task::noop_waker_ref, StreamExt};
@@ -55,12 +55,12 @@ pub const API_VERSION: &str = "2023-06-01";
 /// The `max_tokens` sent when the client sets no limit (Anthropic requires one).
 pub const DEFAULT_MAX_TOKENS: u64 = 4096;
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::invalid("VAL_CHAT_REQUEST", message)
+fn invalid(message: impl Into<String>) -> LlmError {
+    LlmError::BadRequest(message.into())
 }
 
 /// Translates an OpenAI chat-completions request into a Messages API request.
-pub fn to_messages_request(body: &Value) -> Result<Value, ApiError> {
+pub fn to_messages_request(body: &Value) -> Result<Value, LlmError> {
     let body = body
         .as_object()
         .ok_or_else(|| invalid("the body must be a JSON object"))?;
@@ -129,7 +129,7 @@ pub fn to_messages_request(body: &Value) -> Result<Value, ApiError> {
 }
 
 /// The system text and the turns of a conversation.
-fn translate_messages(messages: &[Value]) -> Result<(Vec<String>, Vec<Value>), ApiError> {
+fn translate_messages(messages: &[Value]) -> Result<(Vec<String>, Vec<Value>), LlmError> {
     let mut system = Vec::new();
     let mut turns: Vec<(&'static str, Vec<Value>)> = Vec::new();
     for (i, message) in messages.iter().enumerate() {
@@ -190,7 +190,7 @@ fn turn_content(mut blocks: Vec<Value>) -> Value {
 }
 
 /// The text of a string or of an array of text parts (joined with blank lines).
-fn plain_text(content: Option<&Value>, i: usize) -> Result<String, ApiError> {
+fn plain_text(content: Option<&Value>, i: usize) -> Result<String, LlmError> {
     match content {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(text)) => Ok(text.clone()),
@@ -220,13 +220,13 @@ fn part_text(part: &Value) -> String {
         .to_string()
 }
 
-fn unsupported_part(kind: &str, i: usize) -> ApiError {
+fn unsupported_part(kind: &str, i: usize) -> LlmError {
     invalid(format!(
         "messages[{i}] has a content part of type `{kind}`, which Anthropic providers do not support here: send text (or image_url in user messages)"
     ))
 }
 
-fn bad_content(i: usize) -> ApiError {
+fn bad_content(i: usize) -> LlmError {
     invalid(format!(
         "messages[{i}].content must be a string or an array of content parts"
     ))
@@ -237,7 +237,7 @@ fn text_block(text: String) -> Option<Value> {
     (!text.is_empty()).then(|| json!({ "type": "text", "text": text }))
 }
 
-fn user_blocks(content: Option<&Value>, i: usize) -> Result<Vec<Value>, ApiError> {
+fn user_blocks(content: Option<&Value>, i: usize) -> Result<Vec<Value>, LlmError> {
     match content {
         None | Some(Value::Null) => Err(invalid(format!("messages[{i}] needs `content`"))),
         Some(Value::String(text)) => Ok(text_block(text.clone()).into_iter().collect()),
@@ -258,7 +258,7 @@ fn user_blocks(content: Option<&Value>, i: usize) -> Result<Vec<Value>, ApiError
 
 /// An image block from an `image_url` part: a `data:` URL becomes a base64 source, an
 /// `http(s)` URL a URL source.
-fn image_block(part: &Value, i: usize) -> Result<Value, ApiError> {
+fn image_block(part: &Value, i: usize) -> Result<Value, LlmError> {
     let url = part
         .get("image_url")
         .and_then(|u| u.get("url").or(Some(u)))
@@ -282,7 +282,7 @@ fn image_block(part: &Value, i: usize) -> Result<Value, ApiError> {
     Ok(json!({ "type": "image", "source": source }))
 }
 
-fn assistant_blocks(message: &Value, i: usize) -> Result<Vec<Value>, ApiError> {
+fn assistant_blocks(message: &Value, i: usize) -> Result<Vec<Value>, LlmError> {
     let mut blocks: Vec<Value> = text_block(plain_text(message.get("content"), i)?)
         .into_iter()
         .collect();
@@ -320,7 +320,7 @@ fn assistant_blocks(message: &Value, i: usize) -> Result<Vec<Value>, ApiError> {
     Ok(blocks)
 }
 
-fn tool_result(message: &Value, i: usize) -> Result<Value, ApiError> {
+fn tool_result(message: &Value, i: usize) -> Result<Value, LlmError> {
     let id = message
         .get("tool_call_id")
         .and_then(Value::as_str)
@@ -333,7 +333,7 @@ fn tool_result(message: &Value, i: usize) -> Result<Value, ApiError> {
     Ok(json!({ "type": "tool_result", "tool_use_id": id, "content": content }))
 }
 
-fn max_tokens(body: &Map<String, Value>) -> Result<u64, ApiError> {
+fn max_tokens(body: &Map<String, Value>) -> Result<u64, LlmError> {
     for key in ["max_completion_tokens", "max_tokens"] {
         match body.get(key) {
             None | Some(Value::Null) => continue,
@@ -347,7 +347,7 @@ fn max_tokens(body: &Map<String, Value>) -> Result<u64, ApiError> {
     Ok(DEFAULT_MAX_TOKENS)
 }
 
-fn number(body: &Map<String, Value>, key: &str) -> Result<Option<f64>, ApiError> {
+fn number(body: &Map<String, Value>, key: &str) -> Result<Option<f64>, LlmError> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(value) => value
@@ -357,7 +357,7 @@ fn number(body: &Map<String, Value>, key: &str) -> Result<Option<f64>, ApiError>
     }
 }
 
-fn stop_sequences(stop: Option<&Value>) -> Result<Vec<String>, ApiError> {
+fn stop_sequences(stop: Option<&Value>) -> Result<Vec<String>, LlmError> {
     let wrong = || invalid("`stop` must be a string or an array of strings");
     match stop {
         None | Some(Value::Null) => Ok(Vec::new()),
@@ -374,7 +374,7 @@ fn stop_sequences(stop: Option<&Value>) -> Result<Vec<String>, ApiError> {
 fn translate_tools(
     body: &Map<String, Value>,
     out: &mut Map<String, Value>,
-) -> Result<(), ApiError> {
+) -> Result<(), LlmError> {
     if let Some(tools) = body.get("tools").filter(|v| !v.is_null()) {
         let tools = tools
             .as_array()
@@ -828,6 +828,7 @@ impl Shaper for StreamTranslator {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn check(input: Value, expected: Value) {
         let got = to_messages_request(&input).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -835,7 +836,7 @@ mod tests {
     }
 
     fn check_refused(input: Value, says: &str) {
-        match to_messages_request(&input) {
+        match to_messages_request(&input).map_err(ApiError::from) {
             Err(ApiError::Invalid { code, message, .. }) => {
                 assert_eq!(code, "VAL_CHAT_REQUEST", "for {input}");
                 assert!(message.contains(says), "for {input}: {message}");

@@ -15,14 +15,18 @@
 //! [`Ledger`]: the rate limiter's token charge is corrected with the reported usage, metrics
 //! are recorded and one log line is written. The gateway does not build prompts or parse
 //! models: that happens in the browser.
+//!
+//! Every failure is an [`LlmError`]: a request that cannot be sent (`VAL_CHAT_REQUEST`), a key
+//! that cannot go into a header (`AI_KEY_INVALID`), or the provider's failure with its `AI_*`
+//! code and the status to answer with. The API turns it into its envelope at its edge
+//! (`crate::error`); the gateway knows nothing of the API's error type.
 
 pub mod anthropic;
 pub mod stream;
 
-use crate::error::{whole_seconds, ApiError};
 use crate::metrics::Metrics;
 use crate::ratelimit::{LlmGrant, RateLimiter};
-use crate::routes::providers::StoredProvider;
+use crate::store::StoredProvider;
 use crate::vault::PlainKey;
 use crate::AppState;
 use axum::{
@@ -48,6 +52,49 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 const MAX_BODY: usize = 32 * 1024 * 1024;
 /// The largest model list read from a provider.
 const MAX_MODELS_BODY: usize = 8 * 1024 * 1024;
+
+/// Why a call could not be forwarded, or how the provider failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    /// The client's request cannot be sent to this provider (`VAL_CHAT_REQUEST`, 400); the
+    /// message names the field and what to send instead.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The stored key cannot be sent in a header (`AI_KEY_INVALID`, 400).
+    #[error(
+        "the API key has characters that cannot be sent in a header: enter it again under Settings"
+    )]
+    KeyInvalid,
+    /// The provider failed, or could not be reached in time: an `AI_*` code, the status the
+    /// client gets, a message that quotes the provider (key scrubbed) and names the remedy,
+    /// and how long the client should wait before trying again.
+    #[error("{message}")]
+    Upstream {
+        code: &'static str,
+        status: StatusCode,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// A bug of ours; the cause goes to the log, not to the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl LlmError {
+    /// The code the failure is counted, logged and answered under.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LlmError::BadRequest(_) => "VAL_CHAT_REQUEST",
+            LlmError::KeyInvalid => "AI_KEY_INVALID",
+            LlmError::Upstream { code, .. } => code,
+            LlmError::Internal(_) => "SYS_INTERNAL",
+        }
+    }
+
+    fn internal(cause: impl std::fmt::Display) -> Self {
+        LlmError::Internal(cause.to_string())
+    }
+}
 
 /// When to give up on a provider and how to retry it, from the configuration.
 #[derive(Clone, Copy, Debug)]
@@ -195,11 +242,11 @@ pub async fn list_models(
     state: &AppState,
     provider: &StoredProvider,
     key: &PlainKey,
-) -> Result<Vec<ModelInfo>, ApiError> {
+) -> Result<Vec<ModelInfo>, LlmError> {
     let headers = auth_headers(provider.kind, key)?;
     let url = format!("{}/models", provider.base_url.trim_end_matches('/'));
     let mut upstream = Upstream::new(state, key, Instant::now());
-    let result = async {
+    let result: Result<Vec<ModelInfo>, LlmError> = async {
         let opened = upstream
             .open(|| state.http.get(&url).headers(headers.clone()))
             .await?;
@@ -227,7 +274,7 @@ pub async fn list_models(
     }
     .await;
     if let Err(e) = &result {
-        state.metrics.upstream_error(error_code(e));
+        state.metrics.upstream_error(e.code());
     }
     result
 }
@@ -235,7 +282,7 @@ pub async fn list_models(
 /// Forwards the call to the provider and returns the response to send to the client. The
 /// grant's token charge is corrected with the reported usage when the call ends, however it
 /// ends.
-pub async fn forward(state: &AppState, call: Call, grant: LlmGrant) -> Result<Response, ApiError> {
+pub async fn forward(state: &AppState, call: Call, grant: LlmGrant) -> Result<Response, LlmError> {
     let Call {
         user,
         provider,
@@ -261,7 +308,7 @@ pub async fn forward(state: &AppState, call: Call, grant: LlmGrant) -> Result<Re
     let answer = match answer(state, &provider, &key, &mut body, &mut ledger).await {
         Ok(answer) => answer,
         Err(e) => {
-            ledger.end(error_code(&e));
+            ledger.end(e.code());
             return Err(e);
         }
     };
@@ -331,14 +378,13 @@ async fn answer(
     key: &PlainKey,
     body: &mut Value,
     ledger: &mut Ledger,
-) -> Result<Answer, ApiError> {
+) -> Result<Answer, LlmError> {
     let object = body
         .as_object_mut()
-        .ok_or_else(|| ApiError::invalid("VAL_CHAT_REQUEST", "the body must be a JSON object"))?;
+        .ok_or_else(|| LlmError::BadRequest("the body must be a JSON object".into()))?;
     if !object.get("messages").is_some_and(Value::is_array) {
-        return Err(ApiError::invalid(
-            "VAL_CHAT_REQUEST",
-            "the body needs a `messages` array",
+        return Err(LlmError::BadRequest(
+            "the body needs a `messages` array".into(),
         ));
     }
     if object
@@ -379,7 +425,7 @@ async fn answer(
         }
         ("chat/completions", std::mem::take(body))
     };
-    let payload = Bytes::from(serde_json::to_vec(&payload).map_err(ApiError::internal)?);
+    let payload = Bytes::from(serde_json::to_vec(&payload).map_err(LlmError::internal)?);
     let url = format!("{}/{path}", provider.base_url.trim_end_matches('/'));
     let headers = auth_headers(provider.kind, key)?;
     let mut upstream = Upstream::new(state, key, ledger.started);
@@ -447,11 +493,11 @@ fn whole_answer(
     kind: ProviderKind,
     bytes: Vec<u8>,
     key: &PlainKey,
-) -> Result<(Bytes, Option<Usage>), ApiError> {
+) -> Result<(Bytes, Option<Usage>), LlmError> {
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| malformed(&e))?;
     let (bytes, value) = if kind == ProviderKind::Anthropic {
         let value = anthropic::to_chat_completion(&value).map_err(|f| early_fault(f, key))?;
-        let bytes = Bytes::from(serde_json::to_vec(&value).map_err(ApiError::internal)?);
+        let bytes = Bytes::from(serde_json::to_vec(&value).map_err(LlmError::internal)?);
         (bytes, value)
     } else {
         if value.get("choices").is_none() {
@@ -471,16 +517,11 @@ fn whole_answer(
 }
 
 /// The provider's authentication headers, marked sensitive so that no debug output shows them.
-fn auth_headers(kind: ProviderKind, key: &PlainKey) -> Result<header::HeaderMap, ApiError> {
+fn auth_headers(kind: ProviderKind, key: &PlainKey) -> Result<header::HeaderMap, LlmError> {
     let secret = |value: String| {
-        let mut value = HeaderValue::from_str(&value).map_err(|_| {
-            ApiError::invalid(
-                "AI_KEY_INVALID",
-                "the API key has characters that cannot be sent in a header: enter it again under Settings",
-            )
-        })?;
+        let mut value = HeaderValue::from_str(&value).map_err(|_| LlmError::KeyInvalid)?;
         value.set_sensitive(true);
-        Ok::<_, ApiError>(value)
+        Ok::<_, LlmError>(value)
     };
     let mut headers = header::HeaderMap::new();
     let key = key.expose();
@@ -564,7 +605,7 @@ impl<'a> Upstream<'a> {
     async fn open(
         &mut self,
         request: impl Fn() -> reqwest::RequestBuilder,
-    ) -> Result<Opened, ApiError> {
+    ) -> Result<Opened, LlmError> {
         loop {
             let sent = Instant::now();
             let first_byte_by = (sent + self.policy.first_byte).min(self.deadline);
@@ -618,7 +659,7 @@ impl<'a> Upstream<'a> {
         }
     }
 
-    fn first_byte_timeout(&self, at: Instant) -> ApiError {
+    fn first_byte_timeout(&self, at: Instant) -> LlmError {
         let limit = if at >= self.deadline {
             self.policy.total
         } else {
@@ -635,7 +676,7 @@ impl<'a> Upstream<'a> {
     }
 
     /// The error for a failed attempt that is not retried.
-    async fn give_up(&self, failed: AttemptError, retry_after: Option<Duration>) -> ApiError {
+    async fn give_up(&self, failed: AttemptError, retry_after: Option<Duration>) -> LlmError {
         match failed {
             AttemptError::Status(response) => self.status_error(response, retry_after).await,
             AttemptError::Send(e) => transport_error(e),
@@ -656,7 +697,7 @@ impl<'a> Upstream<'a> {
         &self,
         mut upstream: reqwest::Response,
         retry_after: Option<Duration>,
-    ) -> ApiError {
+    ) -> LlmError {
         let status = upstream.status();
         let mut body = Vec::new();
         let read_by = (Instant::now() + self.policy.idle).min(self.deadline);
@@ -716,13 +757,11 @@ impl<'a> Upstream<'a> {
         // A client told to come back gets a time to come back at, even when the provider
         // gave none.
         let retry_after = match retry_after {
-            Some(wait) => Some(whole_seconds(wait)),
-            None if code == "AI_PROVIDER_RATE_LIMITED" => {
-                Some(whole_seconds(self.policy.retry_max_wait))
-            }
+            Some(wait) => Some(wait),
+            None if code == "AI_PROVIDER_RATE_LIMITED" => Some(self.policy.retry_max_wait),
             None => None,
         };
-        ApiError::Upstream {
+        LlmError::Upstream {
             code,
             status: ours,
             message,
@@ -731,7 +770,7 @@ impl<'a> Upstream<'a> {
     }
 
     /// Reads the rest of a body, at most `limit` bytes, under the idle and total timeouts.
-    async fn read_all(&self, opened: Opened, limit: usize) -> Result<Vec<u8>, ApiError> {
+    async fn read_all(&self, opened: Opened, limit: usize) -> Result<Vec<u8>, LlmError> {
         let Opened {
             mut response,
             first,
@@ -897,7 +936,7 @@ fn fault_code(fault: &StreamFault) -> (&'static str, &'static str, StatusCode) {
 }
 
 /// A stream fault before the client's first byte, as an HTTP error.
-fn early_fault(fault: StreamFault, key: &PlainKey) -> ApiError {
+fn early_fault(fault: StreamFault, key: &PlainKey) -> LlmError {
     let (_, code, status) = fault_code(&fault);
     upstream_error(
         code,
@@ -906,7 +945,7 @@ fn early_fault(fault: StreamFault, key: &PlainKey) -> ApiError {
     )
 }
 
-fn malformed(e: &serde_json::Error) -> ApiError {
+fn malformed(e: &serde_json::Error) -> LlmError {
     upstream_error(
         "AI_UPSTREAM_MALFORMED",
         StatusCode::BAD_GATEWAY,
@@ -935,8 +974,8 @@ fn scrub(text: &str, key: &PlainKey) -> String {
     }
 }
 
-fn upstream_error(code: &'static str, status: StatusCode, message: String) -> ApiError {
-    ApiError::Upstream {
+fn upstream_error(code: &'static str, status: StatusCode, message: String) -> LlmError {
+    LlmError::Upstream {
         code,
         status,
         message,
@@ -944,7 +983,7 @@ fn upstream_error(code: &'static str, status: StatusCode, message: String) -> Ap
     }
 }
 
-fn transport_error(e: reqwest::Error) -> ApiError {
+fn transport_error(e: reqwest::Error) -> LlmError {
     // reqwest's messages name the URL; the log needs no URL (some providers take keys in it).
     let e = e.without_url();
     if e.is_timeout() {
@@ -967,17 +1006,6 @@ fn transport_error(e: reqwest::Error) -> ApiError {
             StatusCode::BAD_GATEWAY,
             "the call to the provider failed: try again".into(),
         )
-    }
-}
-
-/// The code an error is counted and logged under.
-fn error_code(e: &ApiError) -> &'static str {
-    match e {
-        ApiError::Upstream { code, .. }
-        | ApiError::Invalid { code, .. }
-        | ApiError::Conflict { code, .. } => code,
-        ApiError::Database(_) => "DB_ERROR",
-        _ => "SYS_INTERNAL",
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::{ApiJson, ApiPath};
 use crate::auth::{self, CurrentUser};
-use crate::{db::now_ms, error::ApiError, AppState};
+use crate::{clock::now_ms, error::ApiError, AppState};
 use axum::{
     extract::{ConnectInfo, FromRequestParts, State},
     http::request::Parts,
@@ -102,20 +102,13 @@ pub async fn register(
         .await
         .map_err(ApiError::internal)??;
     let id = Uuid::now_v7();
-    // The first account becomes the administrator. One statement decides and inserts, so two
-    // concurrent first registrations cannot both become administrators.
-    let inserted: Option<(bool,)> = sqlx::query_as(
-        "INSERT INTO users (id, username, password_hash, is_admin, created_at) \
-         VALUES (?, ?, ?, (SELECT COUNT(*) = 0 FROM users), ?) \
-         ON CONFLICT (username) DO NOTHING RETURNING is_admin",
-    )
-    .bind(id.to_string())
-    .bind(&credentials.username)
-    .bind(&hash)
-    .bind(now_ms())
-    .fetch_optional(&state.pool)
-    .await?;
-    let Some((is_admin,)) = inserted else {
+    // The first account becomes the administrator (the store decides it in the insert, so two
+    // concurrent first registrations cannot both become administrators).
+    let inserted = state
+        .store
+        .insert_user(id, &credentials.username, &hash, false, now_ms())
+        .await?;
+    let Some(is_admin) = inserted else {
         return Err(ApiError::Conflict {
             code: "VAL_USERNAME_TAKEN",
             message: "that username is taken: pick another".into(),
@@ -138,29 +131,23 @@ pub async fn login(
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
     check_attempts(&state, peer, &headers)?;
-    let row: Option<(String, String, String, bool)> = sqlx::query_as(
-        "SELECT id, username, password_hash, is_admin FROM users WHERE username = ?",
-    )
-    .bind(&credentials.username)
-    .fetch_optional(&state.pool)
-    .await?;
+    let row = state.store.user_by_name(&credentials.username).await?;
     let hash = row
         .as_ref()
-        .map_or_else(|| DUMMY_HASH.clone(), |r| r.2.clone());
+        .map_or_else(|| DUMMY_HASH.clone(), |r| r.password_hash.clone());
     let password = credentials.password;
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
         .map_err(ApiError::internal)?;
-    let Some((id, username, _, is_admin)) = row.filter(|_| ok) else {
+    let Some(user) = row.filter(|_| ok) else {
         return Err(ApiError::BadCredentials);
     };
-    let id = Uuid::parse_str(&id).map_err(ApiError::internal)?;
-    let cookie = auth::start_session(&state, id, user_agent(&headers)).await?;
+    let cookie = auth::start_session(&state, user.id, user_agent(&headers)).await?;
     Ok(signed_in(
         UserInfo {
-            id,
-            username,
-            is_admin,
+            id: user.id,
+            username: user.username,
+            is_admin: user.is_admin,
         },
         cookie,
         StatusCode::OK,
@@ -192,27 +179,18 @@ pub async fn sessions(
     user: CurrentUser,
 ) -> Result<Json<Vec<SessionInfo>>, ApiError> {
     let current = user.require_session()?;
-    let rows: Vec<(String, i64, i64, Option<String>)> = sqlx::query_as(
-        "SELECT id, created_at, expires_at, user_agent FROM sessions \
-         WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC",
-    )
-    .bind(user.id.to_string())
-    .bind(now_ms())
-    .fetch_all(&state.pool)
-    .await?;
-    rows.into_iter()
-        .map(|(id, created_at, expires_at, user_agent)| {
-            let id = Uuid::parse_str(&id).map_err(ApiError::internal)?;
-            Ok(SessionInfo {
-                id,
-                created_at,
-                expires_at,
-                user_agent,
-                current: id == current,
+    let rows = state.store.sessions(user.id, now_ms()).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| SessionInfo {
+                id: row.id,
+                created_at: row.created_at,
+                expires_at: row.expires_at,
+                user_agent: row.user_agent,
+                current: row.id == current,
             })
-        })
-        .collect::<Result<Vec<_>, ApiError>>()
-        .map(Json)
+            .collect(),
+    ))
 }
 
 /// `DELETE /api/v1/auth/sessions/{id}`: signs one of the user's sessions out (the current
@@ -223,12 +201,7 @@ pub async fn revoke_session(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     user.require_session()?;
-    let deleted = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
-        .bind(id.to_string())
-        .bind(user.id.to_string())
-        .execute(&state.pool)
-        .await?;
-    if deleted.rows_affected() == 0 {
+    if !state.store.delete_session(user.id, id).await? {
         return Err(ApiError::NotFound { what: "session" });
     }
     state.caches.forget_credential(auth::AuthVia::Session(id));

@@ -2,57 +2,28 @@
 
 use super::{ApiJson, ApiPath};
 use crate::auth::CurrentUser;
-use crate::vault::{PlainKey, SealedKey};
-use crate::{db::now_ms, error::ApiError, AppState};
+use crate::llm::LlmError;
+use crate::store::StoredProvider;
+use crate::vault::PlainKey;
+use crate::{clock::now_ms, error::ApiError, AppState};
 use axum::{extract::State, http::StatusCode, Json};
 use model::wire::{mask_key, ProviderInfo, ProviderInput, ProviderKind, ProviderTest};
 use uuid::Uuid;
 
-/// A provider row with its key still sealed.
-#[derive(Clone, Debug)]
-pub struct StoredProvider {
-    pub id: Uuid,
-    pub name: String,
-    pub kind: ProviderKind,
-    pub base_url: String,
-    pub model: String,
-    pub key: SealedKey,
-}
-
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    Vec<u8>,
-    Vec<u8>,
-    String,
-    i64,
-    String,
-);
-
-const COLUMNS: &str =
-    "id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at, kind";
-
-/// The stored kind; an unknown one (a newer server's) reads as OpenAI-compatible.
-fn kind(stored: &str) -> ProviderKind {
-    ProviderKind::parse(stored).unwrap_or_default()
-}
-
-fn info(row: &Row) -> Result<ProviderInfo, ApiError> {
-    Ok(ProviderInfo {
-        id: Uuid::parse_str(&row.0).map_err(ApiError::internal)?,
-        name: row.1.clone(),
-        kind: kind(&row.8),
-        base_url: row.2.clone(),
-        model: row.3.clone(),
-        key_masked: if row.6.is_empty() {
+fn info(provider: &StoredProvider) -> ProviderInfo {
+    ProviderInfo {
+        id: provider.id,
+        name: provider.name.clone(),
+        kind: provider.kind,
+        base_url: provider.base_url.clone(),
+        model: provider.model.clone(),
+        key_masked: if provider.key_hint.is_empty() {
             "(no key)".into()
         } else {
-            format!("••••{}", row.6)
+            format!("••••{}", provider.key_hint)
         },
-        created_at: row.7,
-    })
+        created_at: provider.created_at,
+    }
 }
 
 /// Loads one of the user's providers; another user's provider is "not found". Served from
@@ -62,7 +33,11 @@ pub async fn load(state: &AppState, user: Uuid, id: Uuid) -> Result<StoredProvid
     if let Some(hit) = state.caches.providers.get(&(user, id), now) {
         return Ok(hit);
     }
-    let provider = load_row(state, user, id).await?;
+    let provider = state
+        .store
+        .provider(user, id)
+        .await?
+        .ok_or(ApiError::NotFound { what: "provider" })?;
     state
         .caches
         .providers
@@ -82,42 +57,12 @@ pub fn open_key(
         .map_err(|e| ApiError::invalid("AI_KEY_UNREADABLE", e.to_string()))
 }
 
-async fn load_row(state: &AppState, user: Uuid, id: Uuid) -> Result<StoredProvider, ApiError> {
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM providers WHERE id = ? AND user_id = ?"
-    ))
-    .bind(id.to_string())
-    .bind(user.to_string())
-    .fetch_optional(&state.pool)
-    .await?;
-    let row = row.ok_or(ApiError::NotFound { what: "provider" })?;
-    Ok(StoredProvider {
-        id,
-        kind: kind(&row.8),
-        name: row.1,
-        base_url: row.2,
-        model: row.3,
-        key: SealedKey {
-            nonce: row.4,
-            ciphertext: row.5,
-        },
-    })
-}
-
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<Vec<ProviderInfo>>, ApiError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM providers WHERE user_id = ? ORDER BY created_at, id"
-    ))
-    .bind(user.id.to_string())
-    .fetch_all(&state.pool)
-    .await?;
-    rows.iter()
-        .map(info)
-        .collect::<Result<Vec<_>, _>>()
-        .map(Json)
+    let providers = state.store.providers(user.id).await?;
+    Ok(Json(providers.iter().map(info).collect()))
 }
 
 /// Checks the input and returns the base URL to store (the kind's default when none is given).
@@ -188,24 +133,17 @@ pub async fn create(
     } else {
         masked.trim_start_matches('•').to_string()
     };
-    let now = now_ms();
-    let inserted = sqlx::query(
-        "INSERT INTO providers (id, user_id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at, kind) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, name) DO NOTHING",
-    )
-    .bind(id.to_string())
-    .bind(user.id.to_string())
-    .bind(input.name.trim())
-    .bind(&base_url)
-    .bind(input.model.trim())
-    .bind(&sealed.nonce)
-    .bind(&sealed.ciphertext)
-    .bind(&hint)
-    .bind(now)
-    .bind(input.kind.as_str())
-    .execute(&state.pool)
-    .await?;
-    if inserted.rows_affected() == 0 {
+    let provider = StoredProvider {
+        id,
+        name: input.name.trim().to_string(),
+        kind: input.kind,
+        base_url,
+        model: input.model.trim().to_string(),
+        key: sealed,
+        key_hint: hint,
+        created_at: now_ms(),
+    };
+    if !state.store.insert_provider(user.id, &provider).await? {
         return Err(ApiError::Conflict {
             code: "VAL_PROVIDER_EXISTS",
             message:
@@ -214,18 +152,7 @@ pub async fn create(
         });
     }
     tracing::info!(user = %user.id, provider = %id, "provider added");
-    let row: Row = (
-        id.to_string(),
-        input.name.trim().to_string(),
-        base_url,
-        input.model.trim().to_string(),
-        sealed.nonce,
-        sealed.ciphertext,
-        hint,
-        now,
-        input.kind.as_str().to_string(),
-    );
-    Ok((StatusCode::CREATED, Json(info(&row)?)))
+    Ok((StatusCode::CREATED, Json(info(&provider))))
 }
 
 pub async fn remove(
@@ -233,12 +160,7 @@ pub async fn remove(
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let deleted = sqlx::query("DELETE FROM providers WHERE id = ? AND user_id = ?")
-        .bind(id.to_string())
-        .bind(user.id.to_string())
-        .execute(&state.pool)
-        .await?;
-    if deleted.rows_affected() == 0 {
+    if !state.store.delete_provider(user.id, id).await? {
         return Err(ApiError::NotFound { what: "provider" });
     }
     state.caches.forget_provider(user.id, id);
@@ -253,9 +175,7 @@ pub async fn models(
 ) -> Result<Json<Vec<model::wire::ModelInfo>>, ApiError> {
     let provider = load(&state, user.id, id).await?;
     let key = open_key(&state, user.id, &provider)?;
-    crate::llm::list_models(&state, &provider, &key)
-        .await
-        .map(Json)
+    Ok(Json(crate::llm::list_models(&state, &provider, &key).await?))
 }
 
 /// `POST /api/v1/providers/{id}/test`: asks the provider for its model list with the stored
@@ -297,7 +217,7 @@ pub async fn test(
                 model_listed,
             }
         }
-        Err(ApiError::Upstream { code, message, .. }) => ProviderTest {
+        Err(LlmError::Upstream { code, message, .. }) => ProviderTest {
             ok: false,
             latency_ms,
             code: Some(code.to_string()),
@@ -305,7 +225,7 @@ pub async fn test(
             models: 0,
             model_listed: None,
         },
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
     };
     tracing::info!(user = %user.id, provider = %id, ok = result.ok, latency_ms, "provider tested");
     Ok(Json(result))

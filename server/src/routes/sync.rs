@@ -7,7 +7,7 @@
 
 use super::ApiJson;
 use crate::auth::CurrentUser;
-use crate::{db::now_ms, error::ApiError, AppState};
+use crate::{clock::now_ms, error::ApiError, AppState};
 use axum::{extract::State, Json};
 use model::wire::{DomainRecord, DraftRecord, SyncPull, SyncPush, SyncPushResult};
 use model::{validate, Conventions};
@@ -41,64 +41,33 @@ pub async fn push(
             });
         }
     }
-    let owner = user.id.to_string();
+    let owner = user.id;
     let mut result = SyncPushResult::default();
-    let mut tx = state.pool.begin().await?;
+    // One transaction: a refused record undoes the whole push (dropping `tx` rolls back).
+    let mut tx = state.store.begin_sync().await?;
     for domain in &batch.domains {
-        let id = domain.id.to_string();
-        let existing: Option<(String, String, i64)> =
-            sqlx::query_as("SELECT user_id, body, updated_at FROM domains WHERE id = ?")
-                .bind(&id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let existing = tx.domain(domain.id).await?;
         match existing {
-            Some((other, _, _)) if other != owner => return Err(taken("domain")),
-            Some((_, _, updated_at)) if updated_at >= domain.updated_at => {
-                result.domains_stale += 1
-            }
-            Some((_, body, updated_at)) => {
-                sqlx::query(
-                    "INSERT INTO domain_versions (domain_id, user_id, body, updated_at, replaced_at) VALUES (?, ?, ?, ?, ?)",
-                )
-                .bind(&id)
-                .bind(&owner)
-                .bind(body)
-                .bind(updated_at)
-                .bind(now_ms())
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("UPDATE domains SET body = ?, updated_at = ? WHERE id = ?")
-                    .bind(encode(domain)?)
-                    .bind(domain.updated_at)
-                    .bind(&id)
-                    .execute(&mut *tx)
+            Some(stored) if stored.user_id != owner => return Err(taken("domain")),
+            Some(stored) if stored.updated_at >= domain.updated_at => result.domains_stale += 1,
+            Some(stored) => {
+                tx.keep_domain_version(domain.id, &stored, now_ms()).await?;
+                tx.update_domain(domain.id, &encode(domain)?, domain.updated_at)
                     .await?;
                 result.domains_applied += 1;
             }
             None => {
-                sqlx::query(
-                    "INSERT INTO domains (id, user_id, body, updated_at) VALUES (?, ?, ?, ?)",
-                )
-                .bind(&id)
-                .bind(&owner)
-                .bind(encode(domain)?)
-                .bind(domain.updated_at)
-                .execute(&mut *tx)
-                .await?;
+                tx.insert_domain(domain.id, owner, &encode(domain)?, domain.updated_at)
+                    .await?;
                 result.domains_applied += 1;
             }
         }
     }
     for draft in &batch.drafts {
         let body = encode(draft)?;
-        let existing: Option<(String, String)> =
-            sqlx::query_as("SELECT user_id, body FROM drafts WHERE id = ?")
-                .bind(draft.id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-        match existing {
-            Some((other, _)) if other != owner => return Err(taken("draft")),
-            Some((_, stored)) if stored == body => result.drafts_existing += 1,
+        match tx.draft(draft.id).await? {
+            Some(stored) if stored.user_id != owner => return Err(taken("draft")),
+            Some(stored) if stored.body == body => result.drafts_existing += 1,
             Some(_) => {
                 return Err(ApiError::Conflict {
                     code: "RES_DRAFT_IMMUTABLE",
@@ -109,23 +78,13 @@ pub async fn push(
                 })
             }
             None => {
-                let domain_owner: Option<(String,)> = sqlx::query_as("SELECT user_id FROM domains WHERE id = ?")
-                    .bind(draft.domain_id.to_string())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if domain_owner.as_ref().map(|(o,)| o.as_str()) != Some(owner.as_str()) {
+                if tx.domain_owner(draft.domain_id).await? != Some(owner) {
                     return Err(ApiError::invalid(
                         "VAL_UNKNOWN_DOMAIN",
                         format!("draft {} names a domain the server does not have for you: push the domain first", draft.id),
                     ));
                 }
-                sqlx::query("INSERT INTO drafts (id, user_id, domain_id, body, created_at) VALUES (?, ?, ?, ?, ?)")
-                    .bind(draft.id.to_string())
-                    .bind(&owner)
-                    .bind(draft.domain_id.to_string())
-                    .bind(body)
-                    .bind(draft.created_at)
-                    .execute(&mut *tx)
+                tx.insert_draft(draft.id, owner, draft.domain_id, &body, draft.created_at)
                     .await?;
                 result.drafts_created += 1;
             }
@@ -140,23 +99,12 @@ pub async fn pull(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<SyncPull>, ApiError> {
-    let owner = user.id.to_string();
-    let domains: Vec<(String,)> =
-        sqlx::query_as("SELECT body FROM domains WHERE user_id = ? ORDER BY id")
-            .bind(&owner)
-            .fetch_all(&state.pool)
-            .await?;
-    let drafts: Vec<(String,)> = sqlx::query_as(
-        "SELECT body FROM drafts WHERE user_id = ? ORDER BY domain_id, created_at, id",
-    )
-    .bind(&owner)
-    .fetch_all(&state.pool)
-    .await?;
-    let decode_domain = |(body,): &(String,)| {
-        serde_json::from_str::<DomainRecord>(body).map_err(ApiError::internal)
-    };
+    let domains = state.store.domain_bodies(user.id).await?;
+    let drafts = state.store.draft_bodies(user.id).await?;
+    let decode_domain =
+        |body: &String| serde_json::from_str::<DomainRecord>(body).map_err(ApiError::internal);
     let decode_draft =
-        |(body,): &(String,)| serde_json::from_str::<DraftRecord>(body).map_err(ApiError::internal);
+        |body: &String| serde_json::from_str::<DraftRecord>(body).map_err(ApiError::internal);
     Ok(Json(SyncPull {
         domains: domains
             .iter()

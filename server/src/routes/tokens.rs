@@ -7,7 +7,8 @@
 
 use super::{ApiJson, ApiPath};
 use crate::auth::{self, CurrentUser};
-use crate::{db::now_ms, error::ApiError, AppState};
+use crate::store::{NewToken, TokenRow};
+use crate::{clock::now_ms, error::ApiError, AppState};
 use axum::{extract::State, http::StatusCode, Json};
 use model::wire::{TokenCreated, TokenInfo, TokenInput};
 use uuid::Uuid;
@@ -17,17 +18,15 @@ const PREFIX_CHARS: usize = 9;
 /// Most tokens a user may hold.
 const MAX_TOKENS: i64 = 50;
 
-type Row = (String, String, String, i64, Option<i64>, Option<i64>);
-
-fn info(row: Row) -> Result<TokenInfo, ApiError> {
-    Ok(TokenInfo {
-        id: Uuid::parse_str(&row.0).map_err(ApiError::internal)?,
-        name: row.1,
-        prefix: row.2,
-        created_at: row.3,
-        last_used_at: row.4,
-        expires_at: row.5,
-    })
+fn info(row: TokenRow) -> TokenInfo {
+    TokenInfo {
+        id: row.id,
+        name: row.name,
+        prefix: row.prefix,
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+        expires_at: row.expires_at,
+    }
 }
 
 /// `GET /api/v1/tokens`.
@@ -36,18 +35,8 @@ pub async fn list(
     user: CurrentUser,
 ) -> Result<Json<Vec<TokenInfo>>, ApiError> {
     user.require_session()?;
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, name, prefix, created_at, last_used_at, expires_at FROM api_tokens \
-         WHERE user_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at, id",
-    )
-    .bind(user.id.to_string())
-    .bind(now_ms())
-    .fetch_all(&state.pool)
-    .await?;
-    rows.into_iter()
-        .map(info)
-        .collect::<Result<Vec<_>, _>>()
-        .map(Json)
+    let rows = state.store.tokens(user.id, now_ms()).await?;
+    Ok(Json(rows.into_iter().map(info).collect()))
 }
 
 /// `POST /api/v1/tokens`: `{name, expires_in_days?}` → `{token, info}`.
@@ -73,11 +62,7 @@ pub async fn create(
             "a token lives 1 to 3650 days: leave the lifetime empty for a token that does not expire",
         ));
     }
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_tokens WHERE user_id = ?")
-        .bind(user.id.to_string())
-        .fetch_one(&state.pool)
-        .await?;
-    if count >= MAX_TOKENS {
+    if state.store.token_count(user.id).await? >= MAX_TOKENS {
         return Err(ApiError::Conflict {
             code: "VAL_TOKEN_LIMIT",
             message: format!("you have {MAX_TOKENS} tokens: revoke one you no longer use"),
@@ -90,20 +75,19 @@ pub async fn create(
         .expires_in_days
         .map(|days| now + i64::from(days) * 24 * 3600 * 1000);
     let prefix: String = token.chars().take(PREFIX_CHARS).collect();
-    let inserted = sqlx::query(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, name) DO NOTHING",
-    )
-    .bind(id.to_string())
-    .bind(user.id.to_string())
-    .bind(name)
-    .bind(auth::token_hash(&token))
-    .bind(&prefix)
-    .bind(now)
-    .bind(expires_at)
-    .execute(&state.pool)
-    .await?;
-    if inserted.rows_affected() == 0 {
+    let inserted = state
+        .store
+        .insert_token(NewToken {
+            id,
+            user: user.id,
+            name,
+            token_hash: &auth::token_hash(&token),
+            prefix: &prefix,
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    if !inserted {
         return Err(ApiError::Conflict {
             code: "VAL_TOKEN_EXISTS",
             message: "you already have a token with this name: pick another or revoke the old one"
@@ -129,12 +113,7 @@ pub async fn revoke(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     user.require_session()?;
-    let deleted = sqlx::query("DELETE FROM api_tokens WHERE id = ? AND user_id = ?")
-        .bind(id.to_string())
-        .bind(user.id.to_string())
-        .execute(&state.pool)
-        .await?;
-    if deleted.rows_affected() == 0 {
+    if !state.store.delete_token(user.id, id).await? {
         return Err(ApiError::NotFound { what: "token" });
     }
     state.caches.forget_credential(auth::AuthVia::Token(id));

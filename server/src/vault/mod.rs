@@ -15,15 +15,15 @@
 //! renamed over `master.key`, the next start keeps whichever of the two keys opens the check
 //! value and removes the other.
 
+use crate::clock::now_ms;
 use crate::config::Config;
+use crate::store::{SealedRow, Store, StoreError};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chacha20poly1305::{
     aead::{Aead, KeyInit, Payload},
     XChaCha20Poly1305, XNonce,
 };
-use futures::TryStreamExt;
 use rand::RngCore;
-use sqlx::{SqliteExecutor, SqlitePool};
 use std::{
     fmt,
     io::Write,
@@ -62,12 +62,9 @@ impl fmt::Debug for PlainKey {
     }
 }
 
-/// A provider key as stored: nonce and ciphertext (with its tag).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SealedKey {
-    pub nonce: Vec<u8>,
-    pub ciphertext: Vec<u8>,
-}
+/// A provider key as stored: nonce and ciphertext (with its tag). The store owns the type
+/// (it is what the database holds); the vault seals and opens it.
+pub use crate::store::SealedKey;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -99,7 +96,7 @@ pub enum VaultError {
     )]
     Corrupt { provider: String },
     #[error("cannot read or write the key vault's rows: {0}")]
-    Database(#[from] sqlx::Error),
+    Store(#[from] StoreError),
 }
 
 /// Seals and opens provider keys with the master key.
@@ -261,12 +258,12 @@ pub fn next_key_file(data_dir: &Path) -> PathBuf {
 /// the check value is refused; a database without one (fresh, or from before check values)
 /// gets one, after at least one stored provider key has been seen to open. A `master.key.next`
 /// left by an interrupted rotation is resolved first (see the module documentation).
-pub async fn open_vault(config: &Config, pool: &SqlitePool) -> Result<Vault, VaultError> {
+pub async fn open_vault(config: &Config, store: &Store) -> Result<Vault, VaultError> {
     let vault = match &config.master_key {
         Some(secret) => Vault::from_base64(&secret.0)?,
         None => {
-            let check = read_check(pool).await?;
-            let holds_keys = check.is_some() || provider_count(pool).await? > 0;
+            let check = store.vault_check().await?;
+            let holds_keys = check.is_some() || store.provider_count().await? > 0;
             let data_dir = config.data_dir.clone();
             // File work is blocking I/O: keep it off the async runtime.
             tokio::task::spawn_blocking(move || {
@@ -305,7 +302,7 @@ pub async fn open_vault(config: &Config, pool: &SqlitePool) -> Result<Vault, Vau
             })??
         }
     };
-    verify(pool, &vault).await?;
+    verify(store, &vault).await?;
     Ok(vault)
 }
 
@@ -361,8 +358,8 @@ fn resolve_next_key_file(
 
 /// Resolves a `master.key.next` left in `data_dir` by an interrupted rotation (nothing when
 /// there is none): the rotation command calls this after its transaction, as a start does.
-pub async fn resolve_leftover(data_dir: &Path, pool: &SqlitePool) -> Result<Leftover, VaultError> {
-    let check = read_check(pool).await?;
+pub async fn resolve_leftover(data_dir: &Path, store: &Store) -> Result<Leftover, VaultError> {
+    let check = store.vault_check().await?;
     let dir = data_dir.to_path_buf();
     tokio::task::spawn_blocking(move || resolve_next_key_file(&dir, check.as_ref()))
         .await
@@ -372,30 +369,22 @@ pub async fn resolve_leftover(data_dir: &Path, pool: &SqlitePool) -> Result<Left
         })?
 }
 
-/// Whether `vault` opens what `pool` holds, without writing anything: the check value if there
+/// Whether `vault` opens what `store` holds, without writing anything: the check value if there
 /// is one, else at least one provider key if there are any (a database with neither is opened
 /// by every key).
-pub async fn check_only(pool: &SqlitePool, vault: &Vault) -> Result<bool, VaultError> {
-    if let Some(check) = read_check(pool).await? {
+pub async fn check_only(store: &Store, vault: &Vault) -> Result<bool, VaultError> {
+    if let Some(check) = store.vault_check().await? {
         return Ok(vault.opens_check(&check));
     }
-    opens_a_provider_key(pool, vault).await
+    opens_a_provider_key(store, vault).await
 }
 
 /// Whether `vault` opens at least one provider key, or there are none.
-async fn opens_a_provider_key(pool: &SqlitePool, vault: &Vault) -> Result<bool, VaultError> {
-    let mut rows = sqlx::query_as::<_, ProviderRow>(
-        "SELECT id, user_id, key_nonce, key_ciphertext FROM providers ORDER BY rowid",
-    )
-    .fetch(pool);
-    let mut seen = false;
-    while let Some(row) = rows.try_next().await? {
-        if open_row(vault, &row).is_ok() {
-            return Ok(true);
-        }
-        seen = true;
-    }
-    Ok(!seen)
+async fn opens_a_provider_key(store: &Store, vault: &Vault) -> Result<bool, VaultError> {
+    let opened = store
+        .any_sealed_key(|row| open_row(vault, row).is_ok())
+        .await?;
+    Ok(opened.unwrap_or(true))
 }
 
 /// Flushes a directory's entries (a rename or a removal) to disk.
@@ -407,57 +396,22 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-async fn read_check(executor: impl SqliteExecutor<'_>) -> Result<Option<SealedKey>, VaultError> {
-    let row: Option<(Vec<u8>, Vec<u8>)> =
-        sqlx::query_as("SELECT check_nonce, check_ciphertext FROM vault_meta WHERE id = 1")
-            .fetch_optional(executor)
-            .await?;
-    Ok(row.map(|(nonce, ciphertext)| SealedKey { nonce, ciphertext }))
-}
-
-async fn write_check(executor: impl SqliteExecutor<'_>, vault: &Vault) -> Result<(), VaultError> {
-    let sealed = vault.seal_check()?;
-    sqlx::query(
-        "INSERT INTO vault_meta (id, check_nonce, check_ciphertext, updated_at) VALUES (1, ?, ?, ?) \
-         ON CONFLICT (id) DO UPDATE SET check_nonce = excluded.check_nonce, \
-         check_ciphertext = excluded.check_ciphertext, updated_at = excluded.updated_at",
-    )
-    .bind(sealed.nonce)
-    .bind(sealed.ciphertext)
-    .bind(crate::db::now_ms())
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
-async fn provider_count(pool: &SqlitePool) -> Result<i64, VaultError> {
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM providers")
-        .fetch_one(pool)
-        .await?;
-    Ok(count)
-}
-
-/// A provider row's sealed key, with the ids it is bound to (as stored: text).
-type ProviderRow = (String, String, Vec<u8>, Vec<u8>);
-
-fn open_row(vault: &Vault, row: &ProviderRow) -> Result<PlainKey, VaultError> {
-    let (id, user, nonce, ciphertext) = row;
+/// Opens a provider row's sealed key; a row that does not open is named.
+fn open_row(vault: &Vault, row: &SealedRow) -> Result<PlainKey, VaultError> {
     let corrupt = || VaultError::Corrupt {
-        provider: id.clone(),
+        provider: row.id.clone(),
     };
-    let provider = Uuid::parse_str(id).map_err(|_| corrupt())?;
-    let user = Uuid::parse_str(user).map_err(|_| corrupt())?;
-    let sealed = SealedKey {
-        nonce: nonce.clone(),
-        ciphertext: ciphertext.clone(),
-    };
-    vault.open(user, provider, &sealed).map_err(|_| corrupt())
+    let provider = Uuid::parse_str(&row.id).map_err(|_| corrupt())?;
+    let user = Uuid::parse_str(&row.user_id).map_err(|_| corrupt())?;
+    vault
+        .open(user, provider, &row.sealed())
+        .map_err(|_| corrupt())
 }
 
 /// Checks `vault` against the database's check value, writing the check value when there is
 /// none yet (see [`open_vault`]).
-pub async fn verify(pool: &SqlitePool, vault: &Vault) -> Result<(), VaultError> {
-    if let Some(check) = read_check(pool).await? {
+pub async fn verify(store: &Store, vault: &Vault) -> Result<(), VaultError> {
+    if let Some(check) = store.vault_check().await? {
         return if vault.opens_check(&check) {
             Ok(())
         } else {
@@ -466,22 +420,15 @@ pub async fn verify(pool: &SqlitePool, vault: &Vault) -> Result<(), VaultError> 
     }
     // No check value yet. A database from before check values may hold provider keys: the
     // key must open one of them before it is written down as the right one.
-    if !opens_a_provider_key(pool, vault).await? {
+    if !opens_a_provider_key(store, vault).await? {
         return Err(VaultError::WrongMasterKey);
     }
     // Two servers starting at once on a fresh database both get here; the insert keeps the
     // first value, and the re-read tells the second whether its key is the same.
-    let sealed = vault.seal_check()?;
-    sqlx::query(
-        "INSERT INTO vault_meta (id, check_nonce, check_ciphertext, updated_at) VALUES (1, ?, ?, ?) \
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(sealed.nonce)
-    .bind(sealed.ciphertext)
-    .bind(crate::db::now_ms())
-    .execute(pool)
-    .await?;
-    match read_check(pool).await? {
+    store
+        .insert_vault_check(&vault.seal_check()?, now_ms())
+        .await?;
+    match store.vault_check().await? {
         Some(check) if vault.opens_check(&check) => Ok(()),
         _ => Err(VaultError::WrongMasterKey),
     }
@@ -490,36 +437,26 @@ pub async fn verify(pool: &SqlitePool, vault: &Vault) -> Result<(), VaultError> 
 /// Re-seals every provider key and the check value from `old` to `new` in one transaction:
 /// either every row is rotated or none is. Returns the number of provider keys re-sealed.
 /// Refuses when `old` does not open the check value or any stored key (naming that provider).
-pub async fn rotate(pool: &SqlitePool, old: &Vault, new: &Vault) -> Result<usize, VaultError> {
-    // IMMEDIATE takes the write lock now, so no provider can be added with the old key between
-    // the read and the commit.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    if let Some(check) = read_check(&mut *tx).await? {
+pub async fn rotate(store: &Store, old: &Vault, new: &Vault) -> Result<usize, VaultError> {
+    // The store's rotation holds the write lock from its start, so no provider can be added
+    // with the old key between the read and the commit; dropping it on an error rolls back.
+    let mut tx = store.begin_rotation().await?;
+    if let Some(check) = tx.vault_check().await? {
         if !old.opens_check(&check) {
             return Err(VaultError::WrongMasterKey);
         }
     }
-    let rows: Vec<ProviderRow> = sqlx::query_as(
-        "SELECT id, user_id, key_nonce, key_ciphertext FROM providers ORDER BY rowid",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows = tx.sealed_keys().await?;
     for row in &rows {
         let plain = open_row(old, row)?;
-        let (id, user, _, _) = row;
         let sealed = new.seal(
-            Uuid::parse_str(user).map_err(|_| VaultError::Seal)?,
-            Uuid::parse_str(id).map_err(|_| VaultError::Seal)?,
+            Uuid::parse_str(&row.user_id).map_err(|_| VaultError::Seal)?,
+            Uuid::parse_str(&row.id).map_err(|_| VaultError::Seal)?,
             &plain,
         )?;
-        sqlx::query("UPDATE providers SET key_nonce = ?, key_ciphertext = ? WHERE id = ?")
-            .bind(sealed.nonce)
-            .bind(sealed.ciphertext)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        tx.reseal(&row.id, &sealed).await?;
     }
-    write_check(&mut *tx, new).await?;
+    tx.write_vault_check(&new.seal_check()?, now_ms()).await?;
     tx.commit().await?;
     Ok(rows.len())
 }
@@ -594,72 +531,67 @@ mod tests {
     }
 
     /// A migrated database in a temporary directory, with one user and `keys.len()` providers
-    /// sealed with `vault`; returns the pool, the directory and the provider ids.
+    /// sealed with `vault`; returns the store, the directory and the provider ids.
     async fn database_with(
         vault: &Vault,
         keys: &[&str],
-    ) -> (SqlitePool, tempfile::TempDir, Uuid, Vec<Uuid>) {
+    ) -> (Store, tempfile::TempDir, Uuid, Vec<Uuid>) {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let pool = crate::db::connect(&url).await.expect("database");
+        let store = Store::connect(&url).await.expect("database");
         let user = Uuid::now_v7();
-        sqlx::query(
-            "INSERT INTO users (id, username, password_hash, created_at) VALUES (?, 'u', 'h', 0)",
-        )
-        .bind(user.to_string())
-        .execute(&pool)
-        .await
-        .expect("user");
+        store
+            .insert_user(user, "u", "h", false, 0)
+            .await
+            .expect("user")
+            .expect("a new name");
         let mut ids = Vec::new();
         for (n, key) in keys.iter().enumerate() {
             let id = Uuid::now_v7();
             let sealed = vault
                 .seal(user, id, &PlainKey::new((*key).into()))
                 .expect("seals");
-            sqlx::query(
-                "INSERT INTO providers (id, user_id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at) \
-                 VALUES (?, ?, ?, 'http://x', 'm', ?, ?, 'hint', 0)",
-            )
-            .bind(id.to_string())
-            .bind(user.to_string())
-            .bind(format!("p{n}"))
-            .bind(sealed.nonce)
-            .bind(sealed.ciphertext)
-            .execute(&pool)
-            .await
-            .expect("provider");
+            let provider = crate::store::StoredProvider {
+                id,
+                name: format!("p{n}"),
+                kind: model::wire::ProviderKind::Compatible,
+                base_url: "http://x".into(),
+                model: "m".into(),
+                key: sealed,
+                key_hint: "hint".into(),
+                created_at: 0,
+            };
+            assert!(store
+                .insert_provider(user, &provider)
+                .await
+                .expect("provider"));
             ids.push(id);
         }
-        (pool, dir, user, ids)
+        (store, dir, user, ids)
     }
 
-    async fn sealed_rows(pool: &SqlitePool) -> Vec<ProviderRow> {
-        sqlx::query_as(
-            "SELECT id, user_id, key_nonce, key_ciphertext FROM providers ORDER BY rowid",
-        )
-        .fetch_all(pool)
-        .await
-        .expect("rows")
+    async fn sealed_rows(store: &Store) -> Vec<SealedRow> {
+        store.sealed_keys().await.expect("rows")
     }
 
     #[tokio::test]
     async fn rotate_re_seals_every_row_and_the_check_value() {
         let (old, new) = (Vault::from_key([1; 32]), Vault::from_key([2; 32]));
-        let (pool, _dir, _, _) = database_with(&old, &["key-a", "key-b"]).await;
-        verify(&pool, &old).await.expect("check value written");
-        assert_eq!(rotate(&pool, &old, &new).await.expect("rotates"), 2);
-        for (row, key) in sealed_rows(&pool).await.iter().zip(["key-a", "key-b"]) {
+        let (store, _dir, _, _) = database_with(&old, &["key-a", "key-b"]).await;
+        verify(&store, &old).await.expect("check value written");
+        assert_eq!(rotate(&store, &old, &new).await.expect("rotates"), 2);
+        for (row, key) in sealed_rows(&store).await.iter().zip(["key-a", "key-b"]) {
             assert_eq!(open_row(&new, row).expect("opens").expose(), key);
             assert!(open_row(&old, row).is_err());
         }
-        assert!(verify(&pool, &new).await.is_ok());
+        assert!(verify(&store, &new).await.is_ok());
         assert!(matches!(
-            verify(&pool, &old).await,
+            verify(&store, &old).await,
             Err(VaultError::WrongMasterKey)
         ));
         // Rotating again from the old key is refused: it no longer opens the check value.
         assert!(matches!(
-            rotate(&pool, &old, &Vault::from_key([3; 32])).await,
+            rotate(&store, &old, &Vault::from_key([3; 32])).await,
             Err(VaultError::WrongMasterKey)
         ));
     }
@@ -667,47 +599,51 @@ mod tests {
     #[tokio::test]
     async fn rotate_is_all_or_nothing() {
         let (old, new) = (Vault::from_key([1; 32]), Vault::from_key([2; 32]));
-        let (pool, _dir, _, ids) = database_with(&old, &["key-a", "key-b", "key-c"]).await;
-        verify(&pool, &old).await.expect("check value written");
+        let (store, _dir, _, ids) = database_with(&old, &["key-a", "key-b", "key-c"]).await;
+        verify(&store, &old).await.expect("check value written");
         // The last row (rotated last) is corrupt: the two before it were already re-sealed
         // inside the transaction when it fails.
-        sqlx::query("UPDATE providers SET key_ciphertext = x'00112233' WHERE id = ?")
-            .bind(ids[2].to_string())
-            .execute(&pool)
-            .await
-            .expect("corrupts");
-        let before = sealed_rows(&pool).await;
-        let check_before = read_check(&pool).await.expect("reads");
-        match rotate(&pool, &old, &new).await {
+        let last = sealed_rows(&store).await.pop().expect("three rows");
+        assert_eq!(last.id, ids[2].to_string());
+        let corrupt = SealedKey {
+            nonce: last.key_nonce,
+            ciphertext: vec![0x00, 0x11, 0x22, 0x33],
+        };
+        let mut tx = store.begin_rotation().await.expect("begins");
+        tx.reseal(&last.id, &corrupt).await.expect("corrupts");
+        tx.commit().await.expect("commits");
+        let before = sealed_rows(&store).await;
+        let check_before = store.vault_check().await.expect("reads");
+        match rotate(&store, &old, &new).await {
             Err(VaultError::Corrupt { provider }) => assert_eq!(provider, ids[2].to_string()),
             other => panic!("expected a corrupt row, got {other:?}"),
         }
-        assert_eq!(sealed_rows(&pool).await, before, "no row changed");
-        assert_eq!(read_check(&pool).await.expect("reads"), check_before);
-        assert!(verify(&pool, &old).await.is_ok());
+        assert_eq!(sealed_rows(&store).await, before, "no row changed");
+        assert_eq!(store.vault_check().await.expect("reads"), check_before);
+        assert!(verify(&store, &old).await.is_ok());
         assert_eq!(open_row(&old, &before[0]).expect("opens").expose(), "key-a");
     }
 
     #[tokio::test]
     async fn verify_writes_the_check_value_only_for_a_key_that_opens_the_rows() {
         let right = Vault::from_key([1; 32]);
-        let (pool, _dir, _, _) = database_with(&right, &["key-a"]).await;
+        let (store, _dir, _, _) = database_with(&right, &["key-a"]).await;
         // A database from before check values: the wrong key opens no row and writes nothing.
         assert!(matches!(
-            verify(&pool, &Vault::from_key([9; 32])).await,
+            verify(&store, &Vault::from_key([9; 32])).await,
             Err(VaultError::WrongMasterKey)
         ));
-        assert_eq!(read_check(&pool).await.expect("reads"), None);
-        verify(&pool, &right)
+        assert_eq!(store.vault_check().await.expect("reads"), None);
+        verify(&store, &right)
             .await
             .expect("the right key is written down");
-        assert!(read_check(&pool).await.expect("reads").is_some());
-        assert!(check_only(&pool, &right).await.expect("checks"));
-        assert!(!check_only(&pool, &Vault::from_key([9; 32]))
+        assert!(store.vault_check().await.expect("reads").is_some());
+        assert!(check_only(&store, &right).await.expect("checks"));
+        assert!(!check_only(&store, &Vault::from_key([9; 32]))
             .await
             .expect("checks"));
         // The check value and a provider key have different associated data.
-        let check = read_check(&pool).await.expect("reads").expect("present");
+        let check = store.vault_check().await.expect("reads").expect("present");
         assert!(right.open(Uuid::nil(), Uuid::nil(), &check).is_err());
     }
 }
