@@ -30,8 +30,8 @@ const FORBIDDEN: [&str; 12] = [
 
 /// The words that open a SQL statement; a string literal starting with one is SQL.
 const STATEMENTS: [&str; 12] = [
-    "SELECT", "INSERT", "UPDATE", "DELETE", "PRAGMA", "VACUUM", "BEGIN", "CREATE", "ALTER",
-    "DROP", "WITH", "REPLACE",
+    "SELECT", "INSERT", "UPDATE", "DELETE", "PRAGMA", "VACUUM", "BEGIN", "CREATE", "ALTER", "DROP",
+    "WITH", "REPLACE",
 ];
 
 /// The SQL calls in `source`, as `(line number, line)`.
@@ -75,15 +75,27 @@ fn the_detector_finds_sql_calls_and_only_those() {
         assert_eq!(!sql_calls(source).is_empty(), found, "{source}");
     };
     check(r#"sqlx::query("SELECT 1").execute(&pool).await?;"#, true);
-    check(r#"let rows: Vec<Row> = query_as("x").fetch_all(pool).await?;"#, true);
+    check(
+        r#"let rows: Vec<Row> = query_as("x").fetch_all(pool).await?;"#,
+        true,
+    );
     check("let n = sqlx::query_scalar::<_, i64>(q);", true);
-    check("let mut tx: sqlx::Transaction<'_, Sqlite> = pool.begin().await?;", true);
+    check(
+        "let mut tx: sqlx::Transaction<'_, Sqlite> = pool.begin().await?;",
+        true,
+    );
     check("use sqlx::SqlitePool;", true);
     check("fn f(pool: &SqlitePool) {}", true);
     check(r#"    "DELETE FROM sessions WHERE id = ?","#, true);
     check(r#"let q = "PRAGMA quick_check";"#, true);
-    check(r#"let q = format!("SELECT {COLUMNS} FROM providers");"#, true);
-    check(r#"    let row = state.store.provider(user, id).await?;"#, false);
+    check(
+        r#"let q = format!("SELECT {COLUMNS} FROM providers");"#,
+        true,
+    );
+    check(
+        r#"    let row = state.store.provider(user, id).await?;"#,
+        false,
+    );
     check("/// Runs `sqlx::query` in the store, never here.", false);
     check("    // SELECT in a comment is prose", false);
     check(r#"let method = "DELETED"; let s = "Selected";"#, false);

@@ -222,7 +222,11 @@ impl Fake {
 
     /// Keeps a request in `requests`, unless recording is off.
     fn record(&self, authorization: Option<String>, body: &Value) {
-        if let Some(mut requests) = self.options.record.then(|| self.requests.lock().ok()).flatten()
+        if let Some(mut requests) = self
+            .options
+            .record
+            .then(|| self.requests.lock().ok())
+            .flatten()
         {
             requests.push(Recorded {
                 authorization,

@@ -175,7 +175,9 @@ pub async fn models(
 ) -> Result<Json<Vec<model::wire::ModelInfo>>, ApiError> {
     let provider = load(&state, user.id, id).await?;
     let key = open_key(&state, user.id, &provider)?;
-    Ok(Json(crate::llm::list_models(&state, &provider, &key).await?))
+    Ok(Json(
+        crate::llm::list_models(&state, &provider, &key).await?,
+    ))
 }
 
 /// `POST /api/v1/providers/{id}/test`: asks the provider for its model list with the stored

@@ -134,10 +134,12 @@ impl SyncTx {
 
     /// The draft `id` of any user, if stored.
     pub async fn draft(&mut self, id: Uuid) -> Result<Option<DraftRow>, StoreError> {
-        Ok(sqlx::query_as("SELECT user_id, body FROM drafts WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT user_id, body FROM drafts WHERE id = ?")
+                .bind(id.to_string())
+                .fetch_optional(&mut *self.tx)
+                .await?,
+        )
     }
 
     /// The owner of the domain `id`, if stored.
