@@ -28,7 +28,8 @@ const FORBIDDEN: [&str; 12] = [
     "begin_with(",
 ];
 
-/// The words that open a SQL statement; a string literal starting with one is SQL.
+/// The words that open a SQL statement; a string literal starting with one and a space (or a
+/// line break) is SQL.
 const STATEMENTS: [&str; 12] = [
     "SELECT", "INSERT", "UPDATE", "DELETE", "PRAGMA", "VACUUM", "BEGIN", "CREATE", "ALTER", "DROP",
     "WITH", "REPLACE",
@@ -44,12 +45,14 @@ fn sql_calls(source: &str) -> Vec<(usize, String)> {
             FORBIDDEN.iter().any(|f| line.contains(f))
                 || line.match_indices('"').any(|(i, _)| {
                     let after = &line[i + 1..];
+                    // A statement's first word is followed by more of it; a lone word
+                    // (the HTTP method "DELETE") is not SQL.
                     STATEMENTS.iter().any(|word| {
                         after.starts_with(word)
                             && after[word.len()..]
                                 .chars()
                                 .next()
-                                .is_none_or(|c| !c.is_alphanumeric() && c != '_')
+                                .is_some_and(char::is_whitespace)
                     })
                 })
         })
@@ -99,6 +102,12 @@ fn the_detector_finds_sql_calls_and_only_those() {
     check("/// Runs `sqlx::query` in the store, never here.", false);
     check("    // SELECT in a comment is prose", false);
     check(r#"let method = "DELETED"; let s = "Selected";"#, false);
+    check(r#"m.http_request("DELETE", route, 204, elapsed);"#, false);
+    check(
+        r#"r"method="DELETE",route="/api/v1/providers/{id}"""#,
+        false,
+    );
+    check("let q = \"VACUUM INTO ?\";", true);
     check(r#"let url = "http://localhost:11434/v1";"#, false);
 }
 

@@ -18,11 +18,11 @@
 //! PostgreSQL slots in behind the same signatures, as atuin's `atuin-server-sqlite` and
 //! `atuin-server-postgres` sit behind `atuin-server-database`: the statements of each
 //! submodule move to a `sqlite` backend, a `postgres` backend gets its own statements (`$1`
-//! placeholders, `BYTEA`, `BEGIN ISOLATION LEVEL SERIALIZABLE` for `BEGIN IMMEDIATE`) and its
-//! own `migrations/postgres`, and [`Store`] and the transaction handles become enums over the
-//! two, chosen by the scheme of `DM_DATABASE_URL`. Routes, auth, the vault and the gateway
-//! take `&Store` and are untouched; only `maintenance` (backup with `VACUUM INTO`, restore of
-//! a file) stays SQLite's, since a PostgreSQL installation backs up with `pg_dump`.
+//! placeholders, `BYTEA`, a `LOCK TABLE providers` where SQLite's rotation says `BEGIN
+//! IMMEDIATE`) and its own `migrations/postgres`, and [`Store`] and the transaction handles
+//! become enums over the two, chosen by the scheme of `DM_DATABASE_URL`. Routes, auth, the
+//! vault and the gateway take `&Store` and stay as they are; only `maintenance` (backup with
+//! `VACUUM INTO`, restore of a file) stays SQLite's, since PostgreSQL backs up with `pg_dump`.
 
 mod maintenance;
 mod providers;
