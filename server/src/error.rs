@@ -230,3 +230,108 @@ impl From<LlmError> for ApiError {
         }
     }
 }
+
+#[cfg(test)]
+// Tests fail loudly on purpose; `unwrap` is the shortest way to say "this must work".
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The status, code, message and `Retry-After` the client gets for `error`.
+    async fn answer(error: impl Into<ApiError>) -> (StatusCode, String, String, Option<String>) {
+        let response = error.into().into_response();
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let envelope: ErrorEnvelope = serde_json::from_slice(&body).unwrap();
+        (
+            status,
+            envelope.error.code,
+            envelope.error.message,
+            retry_after,
+        )
+    }
+
+    #[tokio::test]
+    async fn gateway_errors_keep_their_codes_and_statuses() {
+        let check =
+            |error: LlmError, status: u16, code: &'static str, retry: Option<&'static str>| {
+                let said = error.to_string();
+                async move {
+                    let (got_status, got_code, message, retry_after) = answer(error).await;
+                    assert_eq!(got_status.as_u16(), status, "{code}");
+                    assert_eq!(got_code, code);
+                    assert_eq!(retry_after.as_deref(), retry, "{code}");
+                    if status < 500 || code.starts_with("AI_") {
+                        assert_eq!(message, said, "{code}: the client reads what went wrong");
+                    } else {
+                        assert!(
+                            !message.contains("bug 42"),
+                            "5xx bodies say nothing internal"
+                        );
+                    }
+                }
+            };
+        check(
+            LlmError::BadRequest("`n` above 1 is not supported".into()),
+            400,
+            "VAL_CHAT_REQUEST",
+            None,
+        )
+        .await;
+        check(LlmError::KeyInvalid, 400, "AI_KEY_INVALID", None).await;
+        check(
+            LlmError::Upstream {
+                code: "AI_PROVIDER_RATE_LIMITED",
+                status: StatusCode::TOO_MANY_REQUESTS,
+                message: "the provider is rate-limiting you: wait and try again".into(),
+                retry_after: Some(Duration::from_millis(1200)),
+            },
+            429,
+            "AI_PROVIDER_RATE_LIMITED",
+            Some("2"),
+        )
+        .await;
+        check(
+            LlmError::Upstream {
+                code: "AI_UPSTREAM_TIMEOUT",
+                status: StatusCode::GATEWAY_TIMEOUT,
+                message: "the provider timed out: try again later".into(),
+                retry_after: None,
+            },
+            504,
+            "AI_UPSTREAM_TIMEOUT",
+            None,
+        )
+        .await;
+        check(
+            LlmError::Internal("bug 42".into()),
+            500,
+            "SYS_INTERNAL",
+            None,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn store_errors_are_db_errors_that_say_nothing_internal() {
+        // A real store failure: a query on a closed store.
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let store = crate::store::Store::connect(&url).await.unwrap();
+        store.close().await;
+        let error = store.ping().await.unwrap_err();
+        let (status, code, message, _) = answer(error).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(code, "DB_ERROR");
+        assert!(
+            message.starts_with("something went wrong on the server"),
+            "{message}"
+        );
+    }
+}

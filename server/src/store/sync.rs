@@ -178,3 +178,72 @@ impl SyncTx {
         Ok(self.tx.commit().await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A migrated store in a temporary directory, with one user.
+    async fn store_with_user() -> (Store, tempfile::TempDir, Uuid) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let store = Store::connect(&url).await.expect("database");
+        let user = Uuid::now_v7();
+        store
+            .insert_user(user, "u", "h", false, 0)
+            .await
+            .expect("user")
+            .expect("a new name");
+        (store, dir, user)
+    }
+
+    #[tokio::test]
+    async fn a_push_is_applied_whole_or_not_at_all() {
+        let (store, _dir, user) = store_with_user().await;
+        let (domain, draft) = (Uuid::now_v7(), Uuid::now_v7());
+
+        // Dropped before its commit (a later record was refused): nothing is stored.
+        let mut tx = store.begin_sync().await.expect("begins");
+        tx.insert_domain(domain, user, "{\"v\":1}", 1)
+            .await
+            .expect("domain");
+        tx.insert_draft(draft, user, domain, "{\"d\":1}", 1)
+            .await
+            .expect("draft");
+        assert_eq!(tx.domain_owner(domain).await.expect("reads"), Some(user));
+        drop(tx);
+        assert!(store.domain_bodies(user).await.expect("reads").is_empty());
+        assert!(store.draft_bodies(user).await.expect("reads").is_empty());
+
+        // Committed: everything is stored, and a replaced version is kept.
+        let mut tx = store.begin_sync().await.expect("begins");
+        tx.insert_domain(domain, user, "{\"v\":1}", 1)
+            .await
+            .expect("domain");
+        tx.insert_draft(draft, user, domain, "{\"d\":1}", 1)
+            .await
+            .expect("draft");
+        tx.commit().await.expect("commits");
+        let mut tx = store.begin_sync().await.expect("begins");
+        let stored = tx.domain(domain).await.expect("reads").expect("stored");
+        assert_eq!((stored.user_id, stored.updated_at), (user, 1));
+        tx.keep_domain_version(domain, &stored, 2)
+            .await
+            .expect("kept");
+        tx.update_domain(domain, "{\"v\":2}", 2)
+            .await
+            .expect("updated");
+        tx.commit().await.expect("commits");
+        assert_eq!(
+            store.domain_bodies(user).await.expect("reads"),
+            ["{\"v\":2}"]
+        );
+        assert_eq!(
+            store.draft_bodies(user).await.expect("reads"),
+            ["{\"d\":1}"]
+        );
+        let mut tx = store.begin_sync().await.expect("begins");
+        let kept = tx.draft(draft).await.expect("reads").expect("stored");
+        assert_eq!((kept.user_id, kept.body.as_str()), (user, "{\"d\":1}"));
+    }
+}
