@@ -2,7 +2,7 @@
 //! gateway and the sync store, over one SQLite database.
 //!
 //! [`AppState::start`] opens everything the server holds for its lifetime (database pool,
-//! vault, HTTP client, rate limiter); [`app`] builds the router from it; [`launch`] serves it
+//! vault, HTTP client, rate limiter); [`app()`] builds the router from it; [`launch`] serves it
 //! on a listener until a shutdown signal. `main.rs` only parses the command line.
 
 pub mod auth;

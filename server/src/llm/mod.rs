@@ -12,7 +12,7 @@
 //! SDKs raise as an API error.
 //!
 //! Every call, however it ends (answered, failed, or left by the client), is closed by its
-//! [`Ledger`]: the rate limiter's token charge is corrected with the reported usage, metrics
+//! `Ledger`: the rate limiter's token charge is corrected with the reported usage, metrics
 //! are recorded and one log line is written. The gateway does not build prompts or parse
 //! models: that happens in the browser.
 //!
