@@ -38,12 +38,22 @@ impl SealedRow {
 const SEALED_ROWS: &str =
     "SELECT id, user_id, key_nonce, key_ciphertext FROM providers ORDER BY rowid";
 
+/// The check value's row.
+#[derive(sqlx::FromRow)]
+struct CheckRow {
+    check_nonce: Vec<u8>,
+    check_ciphertext: Vec<u8>,
+}
+
 async fn read_check(executor: impl SqliteExecutor<'_>) -> Result<Option<SealedKey>, StoreError> {
-    let row: Option<(Vec<u8>, Vec<u8>)> =
+    let row: Option<CheckRow> =
         sqlx::query_as("SELECT check_nonce, check_ciphertext FROM vault_meta WHERE id = 1")
             .fetch_optional(executor)
             .await?;
-    Ok(row.map(|(nonce, ciphertext)| SealedKey { nonce, ciphertext }))
+    Ok(row.map(|row| SealedKey {
+        nonce: row.check_nonce,
+        ciphertext: row.check_ciphertext,
+    }))
 }
 
 impl Store {
