@@ -1,9 +1,10 @@
 //! Data Modeller's server: the SSR shell, the `/api/v1` JSON API, the key vault, the LLM
 //! gateway and the sync store, over one SQLite database.
 //!
-//! [`AppState::start`] opens everything the server holds for its lifetime (database pool,
-//! vault, HTTP client, rate limiter); [`app()`] builds the router from it; [`launch`] serves it
-//! on a listener until a shutdown signal. `main.rs` only parses the command line.
+//! [`AppState::start`] opens everything the server holds for its lifetime (the store over
+//! the database pool, vault, HTTP client, rate limiter); [`app()`] builds the router from it;
+//! [`launch`] serves it on a listener until a shutdown signal. `main.rs` only parses the
+//! command line.
 
 pub mod auth;
 pub mod cache;
