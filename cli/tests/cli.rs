@@ -536,6 +536,28 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
+fn version_and_bare_invocation() {
+    let scratch = Scratch::new();
+    let version = scratch.run(&["--version"]);
+    assert_eq!(version.code, 0, "{}", version.stderr);
+    assert_eq!(
+        version.stdout,
+        format!("dm {}\n", env!("CARGO_PKG_VERSION")),
+        "--version names the binary and the crate's version"
+    );
+    // No command is a usage error that lists the commands, on stderr.
+    let bare = scratch.run(&[]);
+    assert_eq!(bare.code, 2, "{}", bare.stderr);
+    assert_eq!(bare.stdout, "");
+    for command in ["convert", "diff", "migrate-sql", "validate"] {
+        assert!(bare.stderr.contains(command), "{}", bare.stderr);
+    }
+    // The server's operations are not commands of dm.
+    let serve = scratch.run(&["serve"]);
+    assert_eq!(serve.code, 2, "{}", serve.stderr);
+}
+
+#[test]
 fn help_documents_the_exit_codes() {
     let scratch = Scratch::new();
     for command in ["convert", "diff", "migrate-sql", "validate"] {
