@@ -89,6 +89,10 @@ impl AppState {
             .connect_timeout(Duration::from_millis(config.upstream_connect_timeout_ms))
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(90))
+            // A provider's redirect is never followed: it could send the request (and its
+            // API key) to an address the provider's URL does not name, an internal one
+            // included. The redirect reaches the user as an error that says so.
+            .redirect(reqwest::redirect::Policy::none())
             .build()?;
         let leptos_options = LeptosOptions::builder()
             .output_name("data-modeller")

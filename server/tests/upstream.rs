@@ -203,6 +203,67 @@ async fn error_statuses_are_mapped_and_quoted() {
     s.still_fine().await;
 }
 
+/// A provider that answers with a redirect, to an internal service here: the redirect is not
+/// followed (the request and its key would go to an address the provider's URL does not name),
+/// the user gets an error that says so without quoting where it points, and the service is
+/// never reached.
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let mut s = setup(|c| c.upstream_retries = 1).await;
+    let (internal_url, internal) = start_fake(FakeOptions {
+        script: Script {
+            rules: vec![Rule {
+                when_contains: String::new(),
+                reply: "internal secrets".into(),
+            }],
+        },
+        chunk_chars: 8,
+        chunk_delay: Duration::ZERO,
+        expect_key: None,
+        record: true,
+    })
+    .await;
+    let target = format!("{internal_url}/chat/completions");
+    for (status, stream) in [(307, false), (307, true), (302, false), (308, true)] {
+        let before = s.upstream_requests();
+        let reply = s
+            .chat(
+                &format!("fake-model?status={status}&location={target}"),
+                stream,
+            )
+            .await;
+        assert_eq!(
+            status_and_code(&reply),
+            (
+                StatusCode::BAD_GATEWAY,
+                "AI_PROVIDER_UNAVAILABLE".to_string()
+            ),
+            "{status} stream {stream}: {}",
+            reply.text
+        );
+        let message = reply.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            message.contains("redirect, which is not followed"),
+            "{message}"
+        );
+        assert!(!message.contains(&internal_url), "{message}");
+        assert_eq!(
+            s.upstream_requests() - before,
+            1,
+            "{status}: a redirect is neither followed nor retried"
+        );
+    }
+    assert_eq!(
+        internal.requests.lock().unwrap().len(),
+        0,
+        "the internal service was reached"
+    );
+    s.still_fine().await;
+}
+
 #[tokio::test]
 async fn a_rate_limit_with_retry_after_is_waited_out_and_retried() {
     let mut s = setup(|_| {}).await;

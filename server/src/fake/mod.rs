@@ -147,6 +147,9 @@ pub struct Directives {
     pub malformed_after: Option<usize>,
     /// `cut_after=N`: end the body cleanly after N chunks, without `[DONE]`.
     pub cut_after: Option<usize>,
+    /// `location=URL`: send `Location: URL` (with a 307 unless `status` says otherwise), as a
+    /// provider that redirects elsewhere would; the rest of the model name after it is the URL.
+    pub location: Option<String>,
 }
 
 /// Reads the directives in a model name.
@@ -154,6 +157,13 @@ pub fn directives(model: &str) -> Directives {
     let mut d = Directives::default();
     let Some((_, query)) = model.split_once('?') else {
         return d;
+    };
+    let query = match query.split_once("location=") {
+        Some((before, url)) => {
+            d.location = Some(url.to_string());
+            before
+        }
+        None => query,
     };
     for pair in query.split('&') {
         let Some((name, value)) = pair.split_once('=') else {
@@ -178,12 +188,14 @@ pub fn directives(model: &str) -> Directives {
 }
 
 impl Directives {
-    /// The error status to answer with: `status`, or 429 when only `retry_after` is given.
+    /// The error status to answer with: `status`, or 429 when only `retry_after` is given, or
+    /// 307 when only `location` is.
     pub fn failure_status(&self) -> Option<StatusCode> {
-        match (self.status, self.retry_after) {
-            (Some(status), _) => StatusCode::from_u16(status).ok(),
-            (None, Some(_)) => Some(StatusCode::TOO_MANY_REQUESTS),
-            (None, None) => None,
+        match (self.status, self.retry_after, &self.location) {
+            (Some(status), _, _) => StatusCode::from_u16(status).ok(),
+            (None, Some(_), _) => Some(StatusCode::TOO_MANY_REQUESTS),
+            (None, None, Some(_)) => Some(StatusCode::TEMPORARY_REDIRECT),
+            (None, None, None) => None,
         }
     }
 
@@ -458,7 +470,15 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
     d.wait_first_byte().await;
     if let Some(status) = d.failure_status() {
         let message = format!("the fake provider fails with {} as asked", status.as_u16());
-        return openai_error(status, &message, d.retry_after);
+        let mut response = openai_error(status, &message, d.retry_after);
+        if let Some(value) = d
+            .location
+            .as_deref()
+            .and_then(|url| header::HeaderValue::from_str(url).ok())
+        {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        return response;
     }
     let Some(messages) = body.get("messages").and_then(Value::as_array) else {
         return error(StatusCode::BAD_REQUEST, "messages is required");
@@ -574,9 +594,21 @@ mod tests {
                 reset_after: Some(3),
                 malformed_after: Some(4),
                 cut_after: Some(5),
+                location: None,
             }
         );
         assert_eq!(directives("m?status=abc").status, None);
+        // A location is the rest of the name, whatever it holds.
+        let redirect = directives("m?times=1&location=http://10.0.0.1/v1/chat?a=1&b=2");
+        assert_eq!(redirect.times, Some(1));
+        assert_eq!(
+            redirect.location.as_deref(),
+            Some("http://10.0.0.1/v1/chat?a=1&b=2")
+        );
+        assert_eq!(
+            redirect.failure_status(),
+            Some(StatusCode::TEMPORARY_REDIRECT)
+        );
         assert_eq!(
             directives("m?retry_after=3").failure_status(),
             Some(StatusCode::TOO_MANY_REQUESTS)

@@ -680,6 +680,12 @@ impl<'a> Upstream<'a> {
             .unwrap_or_else(|| text.chars().take(300).collect());
         let said = scrub(&said, self.key);
         let (code, ours, what) = match status.as_u16() {
+            300..=399 => (
+                "AI_PROVIDER_UNAVAILABLE",
+                StatusCode::BAD_GATEWAY,
+                "the provider answered with a redirect, which is not followed: set the \
+                 provider's base URL to the address it redirects to",
+            ),
             401 | 403 => (
                 "AI_PROVIDER_AUTH",
                 StatusCode::BAD_GATEWAY,
@@ -712,6 +718,12 @@ impl<'a> Upstream<'a> {
             retries = self.retries,
             "provider returned an error"
         );
+        // A redirect's body is not quoted: it describes where the redirect points.
+        let said = if status.is_redirection() {
+            String::new()
+        } else {
+            said
+        };
         let message = if said.trim().is_empty() {
             format!("{what} (status {})", status.as_u16())
         } else {
