@@ -212,9 +212,7 @@ impl From<LlmError> for ApiError {
     fn from(e: LlmError) -> Self {
         match e {
             LlmError::BadRequest(message) => ApiError::invalid("VAL_CHAT_REQUEST", message),
-            LlmError::KeyInvalid => {
-                ApiError::invalid("AI_KEY_INVALID", LlmError::KeyInvalid.to_string())
-            }
+            e @ LlmError::KeyInvalid => ApiError::invalid("AI_KEY_INVALID", e.to_string()),
             LlmError::Upstream {
                 code,
                 status,

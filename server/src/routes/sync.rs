@@ -9,11 +9,19 @@ use super::ApiJson;
 use crate::auth::CurrentUser;
 use crate::{clock::now_ms, error::ApiError, AppState};
 use axum::{extract::State, Json};
-use model::wire::{DomainRecord, DraftRecord, SyncPull, SyncPush, SyncPushResult};
+use model::wire::{SyncPull, SyncPush, SyncPushResult};
 use model::{validate, Conventions};
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
     serde_json::to_string(value).map_err(ApiError::internal)
+}
+
+/// Decodes stored record bodies; a body that no longer reads is a server fault.
+fn decode<T: serde::de::DeserializeOwned>(bodies: &[String]) -> Result<Vec<T>, ApiError> {
+    bodies
+        .iter()
+        .map(|body| serde_json::from_str(body).map_err(ApiError::internal))
+        .collect()
 }
 
 fn taken(what: &str) -> ApiError {
@@ -101,15 +109,8 @@ pub async fn pull(
 ) -> Result<Json<SyncPull>, ApiError> {
     let domains = state.store.domain_bodies(user.id).await?;
     let drafts = state.store.draft_bodies(user.id).await?;
-    let decode_domain =
-        |body: &String| serde_json::from_str::<DomainRecord>(body).map_err(ApiError::internal);
-    let decode_draft =
-        |body: &String| serde_json::from_str::<DraftRecord>(body).map_err(ApiError::internal);
     Ok(Json(SyncPull {
-        domains: domains
-            .iter()
-            .map(decode_domain)
-            .collect::<Result<_, _>>()?,
-        drafts: drafts.iter().map(decode_draft).collect::<Result<_, _>>()?,
+        domains: decode(&domains)?,
+        drafts: decode(&drafts)?,
     }))
 }

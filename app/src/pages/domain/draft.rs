@@ -16,7 +16,7 @@ use model::wire::{DraftRecord, Provenance};
 pub fn LatestDraft() -> impl IntoView {
     let wb = Workbench::expect();
     Effect::new(move |_| wb.selection.set(Selection::Latest));
-    let latest = Memo::new(move |_| wb.drafts.with(|l| l.last().cloned()));
+    let latest = Memo::new(move |_| wb.latest());
     move || {
         latest
             .get()
