@@ -56,6 +56,8 @@ export default defineConfig({
       env: {
         DM_ADDR: `127.0.0.1:${appPort}`,
         DM_DATA_DIR: dataDir,
+        // The fake provider is on loopback, which the upstream policy refuses by default.
+        DM_UPSTREAM_ALLOW: `127.0.0.1:${fakePort}`,
         LEPTOS_SITE_ROOT: path.join(target, 'site'),
         DM_LOG: 'info,sqlx=warn',
       },

@@ -25,6 +25,14 @@ pub struct ErrorBody {
     pub details: serde_json::Value,
 }
 
+/// One wrong field of a request: where it is (`messages[2].role`, empty for the whole body)
+/// and what is wrong with it. A `VAL_*` error lists them in `details.fields`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub path: String,
+    pub reason: String,
+}
+
 /// Register or log in. Its `Debug` leaves the password out, so that a logged request cannot
 /// leak it.
 #[derive(Clone, Serialize, Deserialize)]
@@ -119,6 +127,10 @@ pub struct ProviderInput {
     pub base_url: String,
     pub model: String,
     pub api_key: String,
+    /// How often the gateway retries this provider's failures (429, 5xx, a refused
+    /// connection) before answering; `None` for the server's default (`DM_UPSTREAM_RETRIES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
 }
 
 impl std::fmt::Debug for ProviderInput {
@@ -129,6 +141,7 @@ impl std::fmt::Debug for ProviderInput {
             .field("base_url", &self.base_url)
             .field("model", &self.model)
             .field("api_key", &"[redacted]")
+            .field("retries", &self.retries)
             .finish()
     }
 }
@@ -144,6 +157,9 @@ pub struct ProviderInfo {
     /// `••••` followed by the key's last four characters.
     pub key_masked: String,
     pub created_at: i64,
+    /// The provider's own retry count; `None` for the server's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
 }
 
 /// A model a provider offers.
@@ -495,6 +511,7 @@ mod tests {
             base_url: "u".into(),
             model: "m".into(),
             api_key: "sk-secret-value".into(),
+            retries: None,
         };
         assert!(!format!("{input:?}").contains("secret"));
     }
@@ -527,6 +544,7 @@ mod tests {
             base_url: "u".into(),
             model: "m".into(),
             api_key: "sk-live-0123456789".into(),
+            retries: Some(1),
         };
         check_redacted([format!("{input:?}"), format!("{input:#?}")], "0123456789");
         let created = TokenCreated {

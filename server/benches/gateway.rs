@@ -954,6 +954,8 @@ async fn run(settings: Settings) -> Result<()> {
     server_cmd
         .env("DM_ADDR", format!("127.0.0.1:{server_port}"))
         .env("DM_DATA_DIR", dir.path().join("data"))
+        // The fake provider is on loopback, which the upstream policy refuses by default.
+        .env("DM_UPSTREAM_ALLOW", format!("127.0.0.1:{fake_port}"))
         .env("LEPTOS_SITE_ROOT", &site)
         .env("DM_LLM_REQUESTS_PER_MINUTE", "10000000")
         .env("DM_LLM_TOKENS_PER_MINUTE", "1000000000")

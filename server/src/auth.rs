@@ -11,8 +11,8 @@
 use crate::store::NewSession;
 use crate::{clock::now_ms, error::ApiError, AppState};
 use argon2::{
-    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-    Argon2,
+    password_hash::{self, Output, ParamsString, PasswordHash, SaltString},
+    Algorithm, Argon2, Block, Params, Version,
 };
 use axum::{
     extract::{FromRequestParts, Request},
@@ -72,22 +72,207 @@ pub fn new_api_token() -> String {
     format!("{TOKEN_PREFIX}{}", random_secret())
 }
 
-/// Hashes a password with Argon2id and a random salt (blocking: call off the async runtime).
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(ApiError::internal)
+/// The password hashers: a few threads of their own that compute every Argon2id hash and
+/// check, one at a time each.
+///
+/// One Argon2id computation takes about 19 MiB and tens of milliseconds of a core. Run on
+/// the blocking pool without a bound, a burst of sign-ins ran dozens at once (12 concurrent
+/// failed logins took the server from 18 to 209 MiB, 32 registrations to 779 MiB), and the
+/// many threads' allocator arenas kept the memory afterwards. Here at most
+/// [`HashPool::size`] run at once, one per core, on the same long-lived threads, so memory
+/// stays within that many buffers and the rest wait in a queue (each waiting job is a
+/// password and a hash, not a buffer). Callers charge the per-IP attempt limit before they
+/// queue, so one address cannot fill the queue.
+pub struct HashPool {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+    size: usize,
+    busy: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    most_busy: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
-/// Checks a password against a stored hash (blocking: call off the async runtime).
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
+type Job = Box<dyn FnOnce() + Send>;
+
+impl HashPool {
+    fn new(size: usize) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..size {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || loop {
+                    // The lock is held only while waiting for the next job, not while it runs.
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
+        HashPool {
+            jobs: std::sync::Mutex::new(jobs),
+            size,
+            busy: Default::default(),
+            most_busy: Default::default(),
+        }
+    }
+
+    /// The pool of the process, one thread per core (at most 8).
+    pub fn shared() -> &'static HashPool {
+        static POOL: std::sync::LazyLock<HashPool> = std::sync::LazyLock::new(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            HashPool::new(cores.clamp(1, 8))
+        });
+        &POOL
+    }
+
+    /// How many hashes may run at once.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The most hashes that ran at once since the process started (for tests and metrics).
+    pub fn most_busy(&self) -> usize {
+        self.most_busy.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Runs `work` on a hashing thread and waits for its result.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        use std::sync::atomic::Ordering;
+        let (done, result) = tokio::sync::oneshot::channel();
+        let busy = self.busy.clone();
+        let most_busy = self.most_busy.clone();
+        let job: Job = Box::new(move || {
+            let now = busy.fetch_add(1, Ordering::SeqCst) + 1;
+            most_busy.fetch_max(now, Ordering::SeqCst);
+            let value = work();
+            busy.fetch_sub(1, Ordering::SeqCst);
+            let _ = done.send(value);
+        });
+        self.jobs
+            .lock()
+            .map_err(|_| ApiError::internal("the password hashing queue is poisoned"))?
+            .send(job)
+            .map_err(|_| ApiError::internal("the password hashing threads have stopped"))?;
+        result
+            .await
+            .map_err(|_| ApiError::internal("a password hashing job was dropped"))
+    }
+}
+
+/// Hashes a password with Argon2id and a random salt, on the [`HashPool`].
+pub async fn hash(password: String) -> Result<String, ApiError> {
+    HashPool::shared()
+        .run(move || hash_password(&password))
+        .await?
+}
+
+/// Checks a password against a stored hash, on the [`HashPool`].
+pub async fn verify(password: String, hash: String) -> Result<bool, ApiError> {
+    HashPool::shared()
+        .run(move || verify_password(&password, &hash))
+        .await
+}
+
+/// The largest Argon2 memory a stored hash may ask for (256 MiB): a hash from elsewhere with a
+/// larger cost is refused rather than allowed to take the server's memory.
+const MAX_HASH_BLOCKS: usize = 256 * 1024;
+
+thread_local! {
+    /// The Argon2 working memory of this thread (19 MiB with the default parameters), kept
+    /// between hashes. Allocated and freed per hash, the allocator kept several such buffers
+    /// per thread after a burst (RSS stayed 100 MiB above idle); kept, it is one per hashing
+    /// thread, for the life of the process.
+    static MEMORY: std::cell::RefCell<Vec<Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `work` with this thread's Argon2 memory, at least `blocks` long, and wipes what the
+/// hash left in it.
+fn with_memory<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+    MEMORY.with(|memory| {
+        let mut memory = memory.borrow_mut();
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        let result = work(&mut memory[..]);
+        memory[..blocks].fill(Block::default());
+        result
     })
+}
+
+/// Hashes a password with Argon2id (the crate's default parameters: 19 MiB, 2 passes) and a
+/// random salt, as a PHC string (blocking: call [`hash`] from async code, which bounds how
+/// many run at once).
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let argon2 = Argon2::default();
+    let params = argon2.params().clone();
+    let mut salt_buffer = [0u8; 64];
+    let salt_bytes = salt
+        .decode_b64(&mut salt_buffer)
+        .map_err(ApiError::internal)?;
+    let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = Output::init_with(output_len, |out| {
+        with_memory(params.block_count(), |memory| {
+            argon2.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, memory)
+        })
+        .map_err(|_| password_hash::Error::Crypto)
+    })
+    .map_err(ApiError::internal)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(ApiError::internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
+}
+
+/// Checks a password against a stored PHC hash of any Argon2 variant (blocking: call
+/// [`verify`] from async code). The comparison is constant-time.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    if params.block_count() > MAX_HASH_BLOCKS {
+        return false;
+    }
+    let mut salt_buffer = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_buffer) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    let computed = Output::init_with(expected.len(), |out| {
+        with_memory(blocks, |memory| {
+            argon2.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, memory)
+        })
+        .map_err(|_| password_hash::Error::Crypto)
+    });
+    computed.is_ok_and(|computed| computed == expected)
 }
 
 pub fn token_hash(token: &str) -> Vec<u8> {
@@ -233,13 +418,24 @@ async fn session_user(
 /// browser send a form POST with the user's cookie, but cannot add a custom header without a
 /// CORS preflight, which this server never grants. Requests with a bearer token are not at
 /// risk (a browser never adds one by itself), so API clients need no extra header.
+///
+/// A request with no credentials at all (no cookie, no token) is told to sign in first
+/// (`401 AUTH_REQUIRED`), which is what is wrong with it, except on the routes that take
+/// no credentials (register, log in): those still need the header, so that a cross-site
+/// form cannot sign the browser in to an account of the attacker's.
 pub async fn require_csrf_header(request: Request, next: Next) -> Result<Response, ApiError> {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    let bearer = bearer_token(request.headers()).is_some();
-    if !safe && !bearer && !request.headers().contains_key(CSRF_HEADER) {
+    let headers = request.headers();
+    let bearer = bearer_token(headers).is_some();
+    if !safe && !bearer && !headers.contains_key(CSRF_HEADER) {
+        let path = request.uri().path();
+        let signs_in = path.ends_with("/auth/login") || path.ends_with("/auth/register");
+        if session_token(headers).is_none() && !signs_in {
+            return Err(ApiError::Unauthenticated);
+        }
         return Err(ApiError::CsrfHeaderMissing);
     }
     Ok(next.run(request).await)
@@ -252,10 +448,45 @@ mod tests {
     #[test]
     fn password_hash_round_trip() {
         let hash = hash_password("correct horse battery").expect("hashes");
-        assert!(hash.starts_with("$argon2id$"));
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_password("correct horse battery", &hash));
         assert!(!verify_password("wrong horse battery", &hash));
         assert!(!verify_password("x", "not a hash"));
+        assert_ne!(
+            hash,
+            hash_password("correct horse battery").expect("hashes"),
+            "salted"
+        );
+    }
+
+    /// Hashes made by the `argon2` crate's own `PasswordHasher` (how every stored hash was
+    /// made before the hashers kept their memory) still verify, and ours verify with it.
+    #[test]
+    fn hashes_agree_with_the_argon2_crate() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        let theirs = Argon2::default()
+            .hash_password(b"correct horse battery", &salt)
+            .expect("hashes")
+            .to_string();
+        assert!(verify_password("correct horse battery", &theirs));
+        assert!(!verify_password("correct horse batterx", &theirs));
+        let ours = hash_password("correct horse battery").expect("hashes");
+        let parsed = PasswordHash::new(&ours).expect("parses");
+        assert!(Argon2::default()
+            .verify_password(b"correct horse battery", &parsed)
+            .is_ok());
+        // Other parameters and variants, as a hash from another server could have.
+        let params = Params::new(8 * 1024, 3, 1, None).expect("params");
+        let argon2i = Argon2::new(Algorithm::Argon2i, Version::V0x13, params)
+            .hash_password(b"pw with other params", &salt)
+            .expect("hashes")
+            .to_string();
+        assert!(verify_password("pw with other params", &argon2i));
+        assert!(!verify_password("pw with other param", &argon2i));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Defaults give a working single-user install: listen on 127.0.0.1:3000, keep everything
 //! under `./data` (SQLite database and master key file, both created on first start).
 
+use crate::egress::{AllowList, Resolver};
 use clap::Args;
 use std::{net::SocketAddr, path::PathBuf};
 
@@ -94,6 +95,17 @@ pub struct Config {
     #[arg(long, env = "DM_UPSTREAM_RETRY_MAX_WAIT_MS", default_value_t = 10_000)]
     pub upstream_retry_max_wait_ms: u64,
 
+    /// Upstream addresses allowed beyond public ones, separated by commas: ranges
+    /// (`10.0.0.0/8`), addresses with an optional port (`127.0.0.1:11434`, `[::1]:8000`), host
+    /// names with an optional port (`localhost:11434`), or `*` for everything. By default a
+    /// provider's base URL must resolve to public addresses only (see `crate::egress`).
+    #[arg(long, env = "DM_UPSTREAM_ALLOW", default_value = "")]
+    pub upstream_allow: AllowList,
+
+    /// How host names are resolved: the system's resolver, or a table in tests.
+    #[arg(skip)]
+    pub resolver: Resolver,
+
     /// Mark the session cookie `Secure` (set this when serving over HTTPS).
     #[arg(long, env = "DM_COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
@@ -136,6 +148,8 @@ impl Config {
             upstream_retries: 2,
             upstream_retry_base_ms: 250,
             upstream_retry_max_wait_ms: 10_000,
+            upstream_allow: AllowList::default(),
+            resolver: Resolver::default(),
             cookie_secure: false,
             session_days: 30,
         }

@@ -18,7 +18,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use model::wire::{ErrorBody, ErrorEnvelope};
+use model::wire::{ErrorBody, ErrorEnvelope, FieldError};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -42,6 +42,9 @@ pub enum ApiError {
         message: String,
         details: Value,
     },
+    /// The route exists but not for this method; the `Allow` header lists the ones it takes.
+    #[error("this route does not take the {method} method: use one in the Allow header")]
+    MethodNotAllowed { method: String },
     #[error("{what} not found: check the id")]
     NotFound { what: &'static str },
     #[error("{message}")]
@@ -73,6 +76,26 @@ impl ApiError {
         }
     }
 
+    /// A `VAL_*` error for the wrong fields of a request: the first one's reason is the
+    /// message, and `details.fields` lists them all.
+    pub fn fields(code: &'static str, fields: Vec<FieldError>) -> Self {
+        let message = match fields.as_slice() {
+            [] => "the request is malformed".to_string(),
+            [one] => field_message(one),
+            [first, rest @ ..] => format!(
+                "{} (and {} more wrong field{})",
+                field_message(first),
+                rest.len(),
+                if rest.len() == 1 { "" } else { "s" }
+            ),
+        };
+        ApiError::Invalid {
+            code,
+            message,
+            details: serde_json::json!({ "fields": fields }),
+        }
+    }
+
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         ApiError::Internal(cause.to_string())
     }
@@ -98,6 +121,7 @@ impl IntoResponse for ApiError {
                 details = d.clone();
                 (StatusCode::BAD_REQUEST, *code)
             }
+            ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "VAL_METHOD"),
             ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, "RES_NOT_FOUND"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code),
             ApiError::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "VAL_BODY_TOO_LARGE"),
@@ -146,6 +170,14 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        if matches!(self, ApiError::Upstream { .. }) {
+            // The gateway has already retried the provider as far as its policy allows:
+            // tell clients not to retry on top (the official SDKs honour this header), so
+            // one call cannot turn into retries times retries upstream requests.
+            response
+                .headers_mut()
+                .insert("x-should-retry", HeaderValue::from_static("false"));
+        }
         if let Some(secs) = retry_after {
             response
                 .headers_mut()
@@ -155,6 +187,14 @@ impl IntoResponse for ApiError {
             limited.write_headers(response.headers_mut());
         }
         response
+    }
+}
+
+fn field_message(field: &FieldError) -> String {
+    if field.path.is_empty() {
+        field.reason.clone()
+    } else {
+        format!("`{}`: {}", field.path, field.reason)
     }
 }
 
@@ -212,6 +252,14 @@ impl From<LlmError> for ApiError {
     fn from(e: LlmError) -> Self {
         match e {
             LlmError::BadRequest(message) => ApiError::invalid("VAL_CHAT_REQUEST", message),
+            LlmError::Fields(fields) => ApiError::fields("VAL_CHAT_REQUEST", fields),
+            e @ LlmError::Forbidden(_) => ApiError::Invalid {
+                code: "VAL_UPSTREAM_FORBIDDEN",
+                message: e.to_string(),
+                details: serde_json::json!({
+                    "fields": [FieldError { path: "base_url".into(), reason: e.to_string() }]
+                }),
+            },
             e @ LlmError::KeyInvalid => ApiError::invalid("AI_KEY_INVALID", e.to_string()),
             LlmError::Upstream {
                 code,

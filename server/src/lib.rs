@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod egress;
 pub mod error;
 pub mod fake;
 pub mod llm;
@@ -40,7 +41,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The database, opened once: every SQL statement goes through it.
     pub store: Store,
-    pub http: reqwest::Client,
+    /// The way out to providers: the upstream URL policy and its HTTP clients.
+    pub egress: Arc<egress::Egress>,
     pub vault: Arc<Vault>,
     pub limiter: Arc<RateLimiter>,
     pub metrics: Arc<Metrics>,
@@ -85,15 +87,17 @@ impl AppState {
         }
         let store = Store::connect(&config.database_url()).await?;
         let vault = vault::open_vault(&config, &store).await?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_millis(config.upstream_connect_timeout_ms))
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            // A provider's redirect is never followed: it could send the request (and its
-            // API key) to an address the provider's URL does not name, an internal one
-            // included. The redirect reaches the user as an error that says so.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let egress = egress::Egress::new(
+            config.upstream_allow.clone(),
+            config.resolver.clone(),
+            Duration::from_millis(config.upstream_connect_timeout_ms),
+        );
+        egress.warm_up()?;
+        if config.upstream_allow.allows_everything() {
+            tracing::warn!(
+                "DM_UPSTREAM_ALLOW=* lets providers point at any address, internal ones included"
+            );
+        }
         let leptos_options = LeptosOptions::builder()
             .output_name("data-modeller")
             .site_root(config.site_root.to_string_lossy().as_ref())
@@ -103,7 +107,7 @@ impl AppState {
         Ok(AppState {
             leptos_options,
             store,
-            http,
+            egress: Arc::new(egress),
             vault: Arc::new(vault),
             limiter: Arc::new(RateLimiter::new(Limits::from_config(&config))),
             metrics: Arc::new(Metrics::new()),

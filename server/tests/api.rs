@@ -119,7 +119,7 @@ async fn providers_are_masked_owned_and_stored_encrypted() {
     let dup = alice
         .post(
             "/api/v1/providers",
-            json!({ "name": "fake", "base_url": "http://h/v1", "model": "m", "api_key": "k" }),
+            json!({ "name": "fake", "base_url": "http://127.0.0.1:8/v1", "model": "m", "api_key": "k" }),
         )
         .await;
     assert_eq!(dup.code(), "VAL_PROVIDER_EXISTS");
@@ -262,10 +262,9 @@ async fn upstream_failures_become_ai_errors() {
         (reply.status, reply.code().as_str()),
         (StatusCode::BAD_GATEWAY, "AI_PROVIDER_AUTH")
     );
-    assert!(reply.json()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("Incorrect API key"));
+    // An OpenAI-compatible URL could be anything: its error body is never quoted.
+    assert!(!reply.text.contains("Incorrect API key"), "{}", reply.text);
+    assert!(reply.text.contains("status 401"), "{}", reply.text);
     let reply = alice
         .post(&format!("/api/v1/llm/{unreachable}/chat/completions"), body)
         .await;

@@ -32,6 +32,10 @@ impl Drop for TestServer {
 pub async fn start_server(configure: impl FnOnce(&mut Config)) -> TestServer {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_data_dir(dir.path().join("data"));
+    // The fake provider runs on loopback, which the upstream policy refuses by default: the
+    // tests allow it as an administrator would a local Ollama. Tests of the policy itself
+    // set their own list.
+    config.upstream_allow = "127.0.0.1".parse().unwrap();
     configure(&mut config);
     let state = AppState::start(config).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

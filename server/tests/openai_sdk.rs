@@ -81,3 +81,91 @@ async fn the_openai_python_sdk_calls_the_gateway() {
         .contains("before it was complete"));
     assert!(!stdout.contains("SECRET") && !stderr.contains("SECRET"));
 }
+
+/// One SDK call with the SDK's default retries makes at most `1 + retries` upstream requests:
+/// the gateway retries the provider itself and tells the SDK not to retry on top
+/// (`x-should-retry: false`), with the server's retry count and with a provider's own.
+#[tokio::test]
+async fn sdk_retries_do_not_multiply_the_gateways() {
+    let (fake_url, fake) = start_fake(FakeOptions {
+        expect_key: Some(KEY.into()),
+        ..FakeOptions::default()
+    })
+    .await;
+    let server = start_server(|c| {
+        c.upstream_retries = 2;
+        c.upstream_retry_base_ms = 10;
+    })
+    .await;
+    let mut alice = Client::new(&server.base);
+    alice.register("alice").await;
+    let default_retries = alice.add_provider("fake", &fake_url, KEY).await;
+    let reply = alice
+        .post(
+            "/api/v1/providers",
+            serde_json::json!({ "name": "no-retries", "base_url": fake_url, "model": "fake-model", "api_key": KEY, "retries": 0 }),
+        )
+        .await;
+    assert_eq!(reply.json()["retries"], 0, "{}", reply.text);
+    let no_retries = reply.json()["id"].as_str().unwrap().to_string();
+    let token = alice.create_token("sdk").await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/sdk/retries.py");
+    for (provider, model, status, code, most) in [
+        (
+            &default_retries,
+            "fake-model?status=429&retry_after=1",
+            429,
+            "AI_PROVIDER_RATE_LIMITED",
+            3,
+        ),
+        (
+            &default_retries,
+            "fake-model?status=503",
+            502,
+            "AI_PROVIDER_UNAVAILABLE",
+            3,
+        ),
+        (
+            &no_retries,
+            "fake-model?status=503",
+            502,
+            "AI_PROVIDER_UNAVAILABLE",
+            1,
+        ),
+        (
+            &no_retries,
+            "fake-model?status=429",
+            429,
+            "AI_PROVIDER_RATE_LIMITED",
+            1,
+        ),
+    ] {
+        let before = fake.requests.lock().unwrap().len();
+        let output = tokio::process::Command::new(python())
+            .arg(script)
+            .env("BASE", format!("{}/api/v1/llm/{provider}", server.base))
+            .env("TOKEN", &token)
+            .env("MODEL", model)
+            .output()
+            .await
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "the script failed: {stderr}");
+        let seen: Value =
+            serde_json::from_str(String::from_utf8_lossy(&output.stdout).trim()).unwrap();
+        assert_eq!(
+            seen["max_retries"], 2,
+            "the SDK's default retries are on: {seen}"
+        );
+        assert_eq!(
+            (seen["status"].as_u64(), seen["code"].as_str()),
+            (Some(status), Some(code)),
+            "{seen}"
+        );
+        let upstream = fake.requests.lock().unwrap().len() - before;
+        assert_eq!(
+            upstream, most,
+            "{model}: upstream requests for one SDK call ({seen})"
+        );
+    }
+}

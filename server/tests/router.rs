@@ -90,6 +90,14 @@ async fn bad_requests_get_the_error_envelope() {
         (
             post(
                 "/api/v1/auth/register",
+                r#"{"username": "alice", "password": "long enough password"} trailing"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "VAL_JSON",
+        ),
+        (
+            post(
+                "/api/v1/auth/register",
                 r#"{"username": "a", "password": "long enough password"}"#,
             ),
             StatusCode::BAD_REQUEST,
@@ -128,7 +136,7 @@ async fn bad_requests_get_the_error_envelope() {
                 .header("x-dm-csrf", "1")
                 .body(Body::empty())
                 .unwrap(),
-            StatusCode::BAD_REQUEST,
+            StatusCode::METHOD_NOT_ALLOWED,
             "VAL_METHOD",
         ),
         (
@@ -152,6 +160,126 @@ async fn bad_requests_get_the_error_envelope() {
         assert!(
             !message.is_empty() && !message.ends_with('.'),
             "{what}: {message:?}"
+        );
+    }
+}
+
+/// A wrong field is named by its path, a missing one too, in `details.fields`.
+#[tokio::test]
+async fn field_errors_name_their_paths() {
+    let (router, _dir) = router(|_| {}).await;
+    let check = |body: &'static str, path: &'static str, reason: &'static str| {
+        let router = router.clone();
+        async move {
+            let (status, reply) = send(&router, post("/api/v1/auth/register", body)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {reply}");
+            assert_eq!(reply["error"]["code"], "VAL_FIELDS", "{body}: {reply}");
+            let fields = reply["error"]["details"]["fields"].as_array().unwrap();
+            assert_eq!(fields[0]["path"], path, "{body}: {reply}");
+            let said = fields[0]["reason"].as_str().unwrap();
+            assert!(said.contains(reason), "{body}: {said}");
+            assert!(!said.contains("line 1"), "no serde positions: {said}");
+            let message = reply["error"]["message"].as_str().unwrap();
+            assert!(message.contains(path), "{message}");
+        }
+    };
+    check(
+        r#"{"username": 3, "password": "x"}"#,
+        "username",
+        "invalid type",
+    )
+    .await;
+    check(r#"{"username": "alice"}"#, "password", "is required").await;
+    check(
+        r#"{"password": "long enough password"}"#,
+        "username",
+        "is required",
+    )
+    .await;
+}
+
+/// A wrong method is a 405 whose `Allow` header names the methods the route takes.
+#[tokio::test]
+async fn wrong_methods_are_405_with_allow() {
+    let (router, _dir) = router(|_| {}).await;
+    for (method, uri, allow) in [
+        (Method::DELETE, "/api/v1/auth/me", "GET,HEAD"),
+        (Method::PUT, "/api/v1/providers", "GET,HEAD,POST"),
+        (Method::GET, "/api/v1/auth/login", "POST"),
+    ] {
+        let request = Request::builder()
+            .method(method.clone())
+            .uri(uri)
+            .header("x-dm-csrf", "1")
+            .body(Body::empty())
+            .unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}"
+        );
+        let got = response
+            .headers()
+            .get(header::ALLOW)
+            .map(|v| v.to_str().unwrap().replace(' ', ""));
+        assert_eq!(got.as_deref(), Some(allow), "{method} {uri}");
+    }
+}
+
+/// A request with no credentials at all is told to sign in, before the CSRF check; the
+/// routes that sign in keep the CSRF check (no login CSRF).
+#[tokio::test]
+async fn no_credentials_is_401_before_csrf() {
+    let (router, _dir) = router(|_| {}).await;
+    let bare = |method: Method, uri: &str, cookie: Option<&str>| {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        request.body(Body::from("{}")).unwrap()
+    };
+    for (request, status, code) in [
+        (
+            bare(Method::POST, "/api/v1/providers", None),
+            StatusCode::UNAUTHORIZED,
+            "AUTH_REQUIRED",
+        ),
+        (
+            bare(Method::DELETE, "/api/v1/tokens/x", None),
+            StatusCode::UNAUTHORIZED,
+            "AUTH_REQUIRED",
+        ),
+        (
+            bare(Method::POST, "/api/v1/sync/push", None),
+            StatusCode::UNAUTHORIZED,
+            "AUTH_REQUIRED",
+        ),
+        (
+            bare(Method::POST, "/api/v1/providers", Some("dm_session=abc")),
+            StatusCode::FORBIDDEN,
+            "AUTH_CSRF",
+        ),
+        (
+            bare(Method::POST, "/api/v1/auth/login", None),
+            StatusCode::FORBIDDEN,
+            "AUTH_CSRF",
+        ),
+        (
+            bare(Method::POST, "/api/v1/auth/register", None),
+            StatusCode::FORBIDDEN,
+            "AUTH_CSRF",
+        ),
+    ] {
+        let what = format!("{} {}", request.method(), request.uri());
+        let (got, body) = send(&router, request).await;
+        assert_eq!(
+            (got, body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{what}: {body}"
         );
     }
 }

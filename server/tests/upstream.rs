@@ -165,9 +165,22 @@ fn status_and_code(reply: &Reply) -> (StatusCode, String) {
     (reply.status, reply.code())
 }
 
+/// Each error status has its code; the provider's own message is quoted only for a known
+/// provider kind (here OpenAI's API at the fake's URL), never for an OpenAI-compatible URL,
+/// whose body could be anything the server can reach.
 #[tokio::test]
 async fn error_statuses_are_mapped_and_quoted() {
     let mut s = setup(|c| c.upstream_retries = 1).await;
+    let compatible = s.provider.clone();
+    let reply = s
+        .alice
+        .post(
+            "/api/v1/providers",
+            json!({ "name": "openai", "kind": "openai", "base_url": s.fake_url, "model": "fake-model", "api_key": "sk-upstream-test-key" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    let openai = reply.json()["id"].as_str().unwrap().to_string();
     let cases = [
         (400, "AI_PROVIDER_REJECTED", 1),
         (401, "AI_PROVIDER_AUTH", 1),
@@ -176,7 +189,13 @@ async fn error_statuses_are_mapped_and_quoted() {
         (503, "AI_PROVIDER_UNAVAILABLE", 2),
     ];
     for (status, code, attempts) in cases {
-        for stream in [true, false] {
+        for (stream, provider) in [
+            (true, &openai),
+            (false, &openai),
+            (true, &compatible),
+            (false, &compatible),
+        ] {
+            s.provider = provider.clone();
             let before = s.upstream_requests();
             let reply = s.chat(&format!("fake-model?status={status}"), stream).await;
             assert_eq!(
@@ -189,10 +208,10 @@ async fn error_statuses_are_mapped_and_quoted() {
                 .as_str()
                 .unwrap()
                 .to_string();
-            assert!(
-                message.contains(&format!("the fake provider fails with {status} as asked")),
-                "the provider's message is quoted: {message}"
-            );
+            let quoted =
+                message.contains(&format!("the fake provider fails with {status} as asked"));
+            assert_eq!(quoted, *provider == openai, "{message}");
+            assert!(message.contains(&format!("status {status}")), "{message}");
             assert_eq!(
                 s.upstream_requests() - before,
                 attempts,
@@ -200,6 +219,7 @@ async fn error_statuses_are_mapped_and_quoted() {
             );
         }
     }
+    s.provider = compatible;
     s.still_fine().await;
 }
 
@@ -604,4 +624,80 @@ async fn models_are_listed_through_the_gateway() {
     assert_eq!(anthropic["data"][0]["id"], "fake-model");
     assert_eq!(anthropic["has_more"], false);
     assert_eq!(anthropic["last_id"], "fake-model");
+}
+
+/// A request with fields of the wrong type or range is refused before anything goes
+/// upstream, with every wrong field named; the provider is not blamed for it.
+#[tokio::test]
+async fn wrong_fields_never_reach_the_provider() {
+    let mut s = setup(|_| {}).await;
+    let path = format!("/api/v1/llm/{}/chat/completions", s.provider);
+    for (body, paths) in [
+        (
+            json!({ "messages": [{ "role": "user", "content": "hi" }], "stream": "yes" }),
+            vec!["stream"],
+        ),
+        (
+            json!({ "messages": [{ "role": "user", "content": "hi" }], "temperature": 9, "max_tokens": -1 }),
+            vec!["temperature", "max_tokens"],
+        ),
+        (
+            json!({ "messages": [{ "role": "robot", "content": "hi" }] }),
+            vec!["messages[0].role"],
+        ),
+        (json!({ "prompt": "hi" }), vec!["messages"]),
+    ] {
+        let reply = s.alice.post(&path, body.clone()).await;
+        assert_eq!(
+            (reply.status, reply.code().as_str()),
+            (StatusCode::BAD_REQUEST, "VAL_CHAT_REQUEST"),
+            "{body}: {}",
+            reply.text
+        );
+        let fields: Vec<String> = reply.json()["error"]["details"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(fields, paths, "{body}");
+    }
+    assert_eq!(s.upstream_requests(), 0, "nothing reached the provider");
+    s.still_fine().await;
+}
+
+/// A context-length refusal and a content-policy refusal have codes of their own; for an
+/// OpenAI-compatible URL the provider's words are not quoted.
+#[tokio::test]
+async fn context_and_content_refusals_have_their_own_codes() {
+    let mut s = setup(|_| {}).await;
+    for (model, code) in [
+        (
+            "fake-model?status=400&error_code=context_length_exceeded",
+            "AI_TOKEN_LIMIT",
+        ),
+        (
+            "fake-model?status=400&error_code=content_policy_violation",
+            "AI_CONTENT_POLICY",
+        ),
+        ("fake-model?status=400", "AI_PROVIDER_REJECTED"),
+    ] {
+        for stream in [false, true] {
+            let reply = s.chat(model, stream).await;
+            let expected = if code == "AI_PROVIDER_REJECTED" {
+                StatusCode::BAD_GATEWAY
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            assert_eq!(
+                status_and_code(&reply),
+                (expected, code.to_string()),
+                "{model}: {}",
+                reply.text
+            );
+            assert_eq!(reply.headers["x-should-retry"], "false");
+            assert!(!reply.text.contains("the fake provider"), "{}", reply.text);
+        }
+    }
+    s.still_fine().await;
 }

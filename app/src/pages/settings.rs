@@ -75,6 +75,7 @@ fn Providers() -> impl IntoView {
             base_url: base_url.get(),
             model: model.get(),
             api_key: api_key.get(),
+            retries: None,
         };
         busy.try_set(true);
         spawn_local(async move {

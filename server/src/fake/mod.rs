@@ -150,6 +150,9 @@ pub struct Directives {
     /// `location=URL`: send `Location: URL` (with a 307 unless `status` says otherwise), as a
     /// provider that redirects elsewhere would; the rest of the model name after it is the URL.
     pub location: Option<String>,
+    /// `error_code=CODE`: put `"code": CODE` in the error body, as OpenAI does for
+    /// `context_length_exceeded` or `content_policy_violation`.
+    pub error_code: Option<String>,
 }
 
 /// Reads the directives in a model name.
@@ -181,6 +184,7 @@ pub fn directives(model: &str) -> Directives {
             "reset_after" => d.reset_after = count,
             "malformed_after" => d.malformed_after = count,
             "cut_after" => d.cut_after = count,
+            "error_code" => d.error_code = Some(value.trim().to_string()),
             _ => {}
         }
     }
@@ -470,7 +474,13 @@ async fn chat(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -
     d.wait_first_byte().await;
     if let Some(status) = d.failure_status() {
         let message = format!("the fake provider fails with {} as asked", status.as_u16());
-        let mut response = openai_error(status, &message, d.retry_after);
+        let mut response = match &d.error_code {
+            Some(code) => {
+                let body = json!({ "error": { "message": message, "type": "invalid_request_error", "code": code } });
+                (status, Json(body)).into_response()
+            }
+            None => openai_error(status, &message, d.retry_after),
+        };
         if let Some(value) = d
             .location
             .as_deref()
@@ -595,9 +605,16 @@ mod tests {
                 malformed_after: Some(4),
                 cut_after: Some(5),
                 location: None,
+                error_code: None,
             }
         );
         assert_eq!(directives("m?status=abc").status, None);
+        assert_eq!(
+            directives("m?status=400&error_code=context_length_exceeded")
+                .error_code
+                .as_deref(),
+            Some("context_length_exceeded")
+        );
         // A location is the rest of the name, whatever it holds.
         let redirect = directives("m?times=1&location=http://10.0.0.1/v1/chat?a=1&b=2");
         assert_eq!(redirect.times, Some(1));

@@ -22,8 +22,10 @@
 //! (`crate::error`); the gateway knows nothing of the API's error type.
 
 pub mod anthropic;
+pub mod request;
 pub mod stream;
 
+use crate::egress::{self, EgressRefused};
 use crate::metrics::Metrics;
 use crate::ratelimit::{LlmGrant, RateLimiter};
 use crate::store::StoredProvider;
@@ -60,6 +62,10 @@ pub enum LlmError {
     /// message names the field and what to send instead.
     #[error("{0}")]
     BadRequest(String),
+    /// The request's fields are wrong (`VAL_CHAT_REQUEST`, 400, with `details.fields`),
+    /// found before anything is sent upstream.
+    #[error("the request has wrong fields")]
+    Fields(Vec<model::wire::FieldError>),
     /// The stored key cannot be sent in a header (`AI_KEY_INVALID`, 400).
     #[error(
         "the API key has characters that cannot be sent in a header: enter it again under Settings"
@@ -75,6 +81,10 @@ pub enum LlmError {
         message: String,
         retry_after: Option<Duration>,
     },
+    /// The upstream URL policy refuses the provider's address (`VAL_UPSTREAM_FORBIDDEN`,
+    /// 400): see `crate::egress`.
+    #[error(transparent)]
+    Forbidden(#[from] EgressRefused),
     /// A bug of ours; the cause goes to the log, not to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -84,9 +94,10 @@ impl LlmError {
     /// The code the failure is counted, logged and answered under.
     pub fn code(&self) -> &'static str {
         match self {
-            LlmError::BadRequest(_) => "VAL_CHAT_REQUEST",
+            LlmError::BadRequest(_) | LlmError::Fields(_) => "VAL_CHAT_REQUEST",
             LlmError::KeyInvalid => "AI_KEY_INVALID",
             LlmError::Upstream { code, .. } => code,
+            LlmError::Forbidden(_) => "VAL_UPSTREAM_FORBIDDEN",
             LlmError::Internal(_) => "SYS_INTERNAL",
         }
     }
@@ -109,6 +120,14 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// This policy with the provider's own retry count, when it sets one.
+    pub fn for_provider(self, provider: &StoredProvider) -> Self {
+        Policy {
+            retries: provider.retries.unwrap_or(self.retries),
+            ..self
+        }
+    }
+
     pub fn from_config(config: &crate::config::Config) -> Self {
         let ms = Duration::from_millis;
         Policy {
@@ -207,11 +226,12 @@ pub async fn list_models(
     key: &PlainKey,
 ) -> Result<Vec<ModelInfo>, LlmError> {
     let headers = auth_headers(provider.kind, key)?;
-    let url = format!("{}/models", provider.base_url.trim_end_matches('/'));
-    let mut upstream = Upstream::new(state, key, Instant::now());
+    let url = upstream_url(provider, "models")?;
+    let mut upstream = Upstream::new(state, provider, key, Instant::now());
     let result: Result<Vec<ModelInfo>, LlmError> = async {
+        let client = state.egress.client(&url)?;
         let opened = upstream
-            .open(|| state.http.get(&url).headers(headers.clone()))
+            .open(|| client.get(url.clone()).headers(headers.clone()))
             .await?;
         let body = upstream.read_all(opened, MAX_MODELS_BODY).await?;
         let value: Value = serde_json::from_slice(&body).map_err(|e| malformed(&e))?;
@@ -389,14 +409,14 @@ async fn answer(
         ("chat/completions", std::mem::take(body))
     };
     let payload = Bytes::from(serde_json::to_vec(&payload).map_err(LlmError::internal)?);
-    let url = format!("{}/{path}", provider.base_url.trim_end_matches('/'));
+    let url = upstream_url(provider, path)?;
     let headers = auth_headers(provider.kind, key)?;
-    let mut upstream = Upstream::new(state, key, ledger.started);
+    let client = state.egress.client(&url)?;
+    let mut upstream = Upstream::new(state, provider, key, ledger.started);
     let opened = upstream
         .open(|| {
-            state
-                .http
-                .post(&url)
+            client
+                .post(url.clone())
                 .headers(headers.clone())
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(payload.clone())
@@ -442,7 +462,7 @@ async fn answer(
     // Nothing has reached the client yet: a fault in the first chunk is still an HTTP error.
     let first = shaper
         .feed(&first)
-        .map_err(|fault| early_fault(fault, key))?;
+        .map_err(|fault| early_fault(fault, provider.kind, key))?;
     ledger.usage = shaper.usage();
     Ok(Answer::Stream {
         first,
@@ -459,17 +479,27 @@ fn whole_answer(
 ) -> Result<(Bytes, Option<Usage>), LlmError> {
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| malformed(&e))?;
     let (bytes, value) = if kind == ProviderKind::Anthropic {
-        let value = anthropic::to_chat_completion(&value).map_err(|f| early_fault(f, key))?;
+        let value = anthropic::to_chat_completion(&value).map_err(|f| early_fault(f, kind, key))?;
         let bytes = Bytes::from(serde_json::to_vec(&value).map_err(LlmError::internal)?);
         (bytes, value)
     } else {
-        if value.get("choices").is_none() {
-            if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+        if !value.get("choices").is_some_and(Value::is_array) {
+            if value.get("error").is_some_and(|e| !e.is_null()) {
+                let said = provider_message(&value).unwrap_or("unknown error");
                 return Err(early_fault(
-                    StreamFault::Provider(provider_message(error)),
+                    StreamFault::Provider(said.to_string()),
+                    kind,
                     key,
                 ));
             }
+            // Whatever else it is, it is not passed on: the URL may not be a provider at all.
+            return Err(upstream_error(
+                "AI_UPSTREAM_MALFORMED",
+                StatusCode::BAD_GATEWAY,
+                "the provider's answer is not a chat completion (it has no `choices`): check \
+                 the provider's base URL"
+                    .into(),
+            ));
         }
         (Bytes::from(bytes), value)
     };
@@ -477,6 +507,12 @@ fn whole_answer(
         .get("usage")
         .and_then(|u| serde_json::from_value::<Usage>(u.clone()).ok());
     Ok((bytes, usage))
+}
+
+/// `{base_url}/{path}` as a URL.
+fn upstream_url(provider: &StoredProvider, path: &str) -> Result<reqwest::Url, LlmError> {
+    let text = format!("{}/{path}", provider.base_url.trim_end_matches('/'));
+    reqwest::Url::parse(&text).map_err(|_| LlmError::Forbidden(EgressRefused::NotHttp))
 }
 
 /// The provider's authentication headers, marked sensitive so that no debug output shows them.
@@ -540,6 +576,8 @@ async fn attempt(request: reqwest::RequestBuilder) -> Result<Opened, AttemptErro
 /// What the attempts of one call share.
 struct Upstream<'a> {
     key: &'a PlainKey,
+    /// What API the provider speaks: only a known provider's error messages are quoted.
+    kind: ProviderKind,
     policy: Policy,
     metrics: &'a Metrics,
     /// When the whole call must be over.
@@ -551,10 +589,16 @@ struct Upstream<'a> {
 }
 
 impl<'a> Upstream<'a> {
-    fn new(state: &'a AppState, key: &'a PlainKey, started: Instant) -> Self {
-        let policy = state.policy;
+    fn new(
+        state: &'a AppState,
+        provider: &StoredProvider,
+        key: &'a PlainKey,
+        started: Instant,
+    ) -> Self {
+        let policy = state.policy.for_provider(provider);
         Upstream {
             key,
+            kind: provider.kind,
             policy,
             metrics: &state.metrics,
             deadline: started + policy.total,
@@ -596,10 +640,16 @@ impl<'a> Upstream<'a> {
                         return Err(self.give_up(failed, retry_after).await);
                     }
                 }
-                AttemptError::Send(e) if e.is_connect() => ("connect", None),
-                AttemptError::Send(_) | AttemptError::Body(_) => {
-                    return Err(self.give_up(failed, None).await)
+                AttemptError::Send(e) => {
+                    if let Some(refused) = egress::refusal(e) {
+                        return Err(LlmError::Forbidden(refused));
+                    }
+                    if !e.is_connect() {
+                        return Err(self.give_up(failed, None).await);
+                    }
+                    ("connect", None)
                 }
+                AttemptError::Body(_) => return Err(self.give_up(failed, None).await),
             };
             match self
                 .policy
@@ -673,35 +723,43 @@ impl<'a> Upstream<'a> {
             }
         })
         .await;
-        let text = String::from_utf8_lossy(&body[..body.len().min(MAX_ERROR_BODY)]).into_owned();
-        let said = serde_json::from_str::<Value>(&text)
-            .ok()
-            .map(|v| provider_message(&v))
-            .unwrap_or_else(|| text.chars().take(300).collect());
-        let said = scrub(&said, self.key);
-        let (code, ours, what) = match status.as_u16() {
-            300..=399 => (
+        let body: Option<Value> =
+            serde_json::from_slice(&body[..body.len().min(MAX_ERROR_BODY)]).ok();
+        let refusal = body.as_ref().and_then(refusal_kind);
+        let (code, ours, what) = match (status.as_u16(), refusal) {
+            (300..=399, _) => (
                 "AI_PROVIDER_UNAVAILABLE",
                 StatusCode::BAD_GATEWAY,
                 "the provider answered with a redirect, which is not followed: set the \
                  provider's base URL to the address it redirects to",
             ),
-            401 | 403 => (
+            (400..=499, Some(Refusal::TokenLimit)) => (
+                "AI_TOKEN_LIMIT",
+                StatusCode::BAD_REQUEST,
+                "the prompt and the answer asked for do not fit the model's context window: \
+                 shorten the prompt, ask for fewer tokens, or pick a model with a larger context",
+            ),
+            (400..=499, Some(Refusal::ContentPolicy)) => (
+                "AI_CONTENT_POLICY",
+                StatusCode::BAD_REQUEST,
+                "the provider refused the request under its content policy: rephrase it",
+            ),
+            (401 | 403, _) => (
                 "AI_PROVIDER_AUTH",
                 StatusCode::BAD_GATEWAY,
                 "the provider rejected the API key: update it under Settings",
             ),
-            404 => (
+            (404, _) => (
                 "AI_PROVIDER_NOT_FOUND",
                 StatusCode::BAD_GATEWAY,
                 "the provider does not know this model or URL: check the provider settings",
             ),
-            429 => (
+            (429, _) => (
                 "AI_PROVIDER_RATE_LIMITED",
                 StatusCode::TOO_MANY_REQUESTS,
                 "the provider is rate-limiting you: wait and try again",
             ),
-            400..=499 => (
+            (400..=499, _) => (
                 "AI_PROVIDER_REJECTED",
                 StatusCode::BAD_GATEWAY,
                 "the provider refused the request",
@@ -718,16 +776,16 @@ impl<'a> Upstream<'a> {
             retries = self.retries,
             "provider returned an error"
         );
-        // A redirect's body is not quoted: it describes where the redirect points.
-        let said = if status.is_redirection() {
-            String::new()
-        } else {
-            said
-        };
-        let message = if said.trim().is_empty() {
-            format!("{what} (status {})", status.as_u16())
-        } else {
-            format!("{what} (status {}: {})", status.as_u16(), said.trim())
+        // Only a known provider's own error message is quoted, and only its message field,
+        // bounded and cleaned: the body of an arbitrary URL could be anything the server can
+        // reach. A redirect's body is never quoted: it describes where the redirect points.
+        let said = body
+            .as_ref()
+            .filter(|_| !status.is_redirection())
+            .and_then(|body| quote(self.kind, body, self.key));
+        let message = match said {
+            Some(said) => format!("{what} (status {}: {said})", status.as_u16()),
+            None => format!("{what} (status {})", status.as_u16()),
         };
         // A client told to come back gets a time to come back at, even when the provider
         // gave none.
@@ -871,7 +929,7 @@ impl Relay {
                 }
                 Err(fault) => {
                     let (code, _, _) = fault_code(&fault);
-                    let message = format!("{}: try again", scrub(&fault.to_string(), &self.key));
+                    let message = fault_message(&fault, self.ledger.kind, &self.key);
                     return Some(self.fail(code, message));
                 }
             }
@@ -911,13 +969,25 @@ fn fault_code(fault: &StreamFault) -> (&'static str, &'static str, StatusCode) {
 }
 
 /// A stream fault before the client's first byte, as an HTTP error.
-fn early_fault(fault: StreamFault, key: &PlainKey) -> LlmError {
+fn early_fault(fault: StreamFault, kind: ProviderKind, key: &PlainKey) -> LlmError {
     let (_, code, status) = fault_code(&fault);
-    upstream_error(
-        code,
-        status,
-        format!("{}: try again", scrub(&fault.to_string(), key)),
-    )
+    upstream_error(code, status, fault_message(&fault, kind, key))
+}
+
+/// What the client hears of a stream fault: a known provider's details as an [`excerpt`];
+/// for an OpenAI-compatible URL only what kind of fault it was, since its body could be
+/// anything the server can reach.
+fn fault_message(fault: &StreamFault, kind: ProviderKind, key: &PlainKey) -> String {
+    let text = match (kind, fault) {
+        (ProviderKind::Compatible, StreamFault::Malformed(_)) => {
+            "the provider sent an unreadable stream event".to_string()
+        }
+        (ProviderKind::Compatible, StreamFault::Provider(_)) => {
+            "the provider reported an error".to_string()
+        }
+        _ => excerpt(&fault.to_string(), key),
+    };
+    format!("{text}: try again")
 }
 
 fn malformed(e: &serde_json::Error) -> LlmError {
@@ -929,15 +999,91 @@ fn malformed(e: &serde_json::Error) -> LlmError {
 }
 
 /// The message in a provider's error body: OpenAI's and Anthropic's `error.message`, a bare
-/// `error` string, or a top-level `message`; else the body itself, shortened.
-fn provider_message(body: &Value) -> String {
-    let said = body
-        .pointer("/error/message")
+/// `error` string, or a top-level `message`.
+fn provider_message(body: &Value) -> Option<&str> {
+    body.pointer("/error/message")
         .or_else(|| body.get("error").filter(|e| e.is_string()))
         .or_else(|| body.get("message"))
         .and_then(Value::as_str)
-        .map_or_else(|| body.to_string(), str::to_string);
-    said.chars().take(300).collect()
+}
+
+/// What a known provider said, for quoting in our message: its error message, cleaned by
+/// [`excerpt`]. An OpenAI-compatible base URL can be anything, so nothing of its body is
+/// quoted.
+fn quote(kind: ProviderKind, body: &Value, key: &PlainKey) -> Option<String> {
+    if kind == ProviderKind::Compatible {
+        return None;
+    }
+    let said = excerpt(provider_message(body)?, key);
+    (!said.is_empty()).then_some(said)
+}
+
+/// At most 200 characters of `text`, control characters and runs of white space collapsed to
+/// one space, and the key replaced.
+fn excerpt(text: &str, key: &PlainKey) -> String {
+    let cleaned: String = scrub(text, key)
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    match cleaned.char_indices().nth(200) {
+        Some((at, _)) => format!("{}…", &cleaned[..at]),
+        None => cleaned,
+    }
+}
+
+/// A refusal that has a code of its own: the request does not fit the model's context, or
+/// the provider's content policy refused it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    TokenLimit,
+    ContentPolicy,
+}
+
+/// Recognises a refusal in a provider's error body: by OpenAI's `error.code`
+/// (`context_length_exceeded`, `content_policy_violation`, `content_filter`), else by the
+/// wording OpenAI, Anthropic, vLLM, llama.cpp and OpenRouter use in the message.
+fn refusal_kind(body: &Value) -> Option<Refusal> {
+    let error = body.get("error").unwrap_or(body);
+    let code = ["code", "type"]
+        .iter()
+        .filter_map(|field| error.get(*field).and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
+    let message = provider_message(body)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let token_words = [
+        "context_length_exceeded",
+        "context length",
+        "context window",
+        "context size",
+        "maximum context",
+        "prompt is too long",
+        "too many tokens",
+        "exceeds the available context",
+    ];
+    let policy_words = [
+        "content_policy_violation",
+        "content_filter",
+        "content policy",
+        "content management policy",
+        "safety system",
+        "flagged as potentially violating",
+    ];
+    let said = |words: &[&str]| {
+        words
+            .iter()
+            .any(|w| code.contains(w) || message.contains(w))
+    };
+    if said(&token_words) {
+        Some(Refusal::TokenLimit)
+    } else if said(&policy_words) {
+        Some(Refusal::ContentPolicy)
+    } else {
+        None
+    }
 }
 
 /// `text` with the key replaced, for messages that quote a provider.
@@ -1134,17 +1280,79 @@ mod tests {
     }
 
     #[test]
-    fn provider_messages_are_found_and_scrubbed() {
+    fn only_known_providers_are_quoted_and_only_their_message_field() {
         let key = PlainKey::new("sk-secret-1234".into());
-        let check = |body: Value, expected: &str| {
-            assert_eq!(scrub(&provider_message(&body), &key), expected);
+        let check = |kind, body: Value, expected: Option<&str>| {
+            assert_eq!(quote(kind, &body, &key).as_deref(), expected, "{body}");
+        };
+        let openai = ProviderKind::OpenAi;
+        check(
+            openai,
+            serde_json::json!({ "error": { "message": "bad key sk-secret-1234" } }),
+            Some("bad key [redacted]"),
+        );
+        check(
+            openai,
+            serde_json::json!({ "error": "overloaded" }),
+            Some("overloaded"),
+        );
+        check(
+            ProviderKind::Anthropic,
+            serde_json::json!({ "message": "nope\n\u{1b}[31m  red" }),
+            Some("nope [31m red"),
+        );
+        check(
+            openai,
+            serde_json::json!({ "detail": 1, "secret": "x" }),
+            None,
+        );
+        check(
+            openai,
+            serde_json::json!({ "error": { "message": "  " } }),
+            None,
+        );
+        check(
+            ProviderKind::Compatible,
+            serde_json::json!({ "error": { "message": "internal: db password" } }),
+            None,
+        );
+        let long = "x".repeat(500);
+        let quoted = quote(openai, &serde_json::json!({ "message": long }), &key).expect("quoted");
+        assert_eq!(
+            quoted.chars().count(),
+            201,
+            "200 characters and an ellipsis"
+        );
+    }
+
+    #[test]
+    fn recognises_context_and_content_refusals() {
+        let check = |body: Value, expected: Option<Refusal>| {
+            assert_eq!(refusal_kind(&body), expected, "{body}");
         };
         check(
-            serde_json::json!({ "error": { "message": "bad key sk-secret-1234" } }),
-            "bad key [redacted]",
+            serde_json::json!({ "error": { "message": "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.", "type": "invalid_request_error", "code": "context_length_exceeded" } }),
+            Some(Refusal::TokenLimit),
         );
-        check(serde_json::json!({ "error": "overloaded" }), "overloaded");
-        check(serde_json::json!({ "message": "nope" }), "nope");
-        check(serde_json::json!({ "detail": 1 }), r#"{"detail":1}"#);
+        check(
+            serde_json::json!({ "type": "error", "error": { "type": "invalid_request_error", "message": "prompt is too long: 210000 tokens > 200000 maximum" } }),
+            Some(Refusal::TokenLimit),
+        );
+        check(
+            serde_json::json!({ "object": "error", "message": "This model's maximum context length is 4096 tokens.", "type": "BadRequestError", "code": 400 }),
+            Some(Refusal::TokenLimit),
+        );
+        check(
+            serde_json::json!({ "error": { "code": "content_policy_violation", "message": "Your request was rejected as a result of our safety system." } }),
+            Some(Refusal::ContentPolicy),
+        );
+        check(
+            serde_json::json!({ "error": { "code": "content_filter", "message": "The response was filtered" } }),
+            Some(Refusal::ContentPolicy),
+        );
+        check(
+            serde_json::json!({ "error": { "message": "Invalid value for 'temperature'" } }),
+            None,
+        );
     }
 }

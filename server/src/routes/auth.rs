@@ -57,9 +57,8 @@ fn check_attempts(state: &AppState, peer: Peer, headers: &HeaderMap) -> Result<(
 }
 
 /// A real Argon2id hash to verify against when the user does not exist, so that a login for a
-/// missing user costs as much as one with a wrong password.
-static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| auth::hash_password("no such user here").unwrap_or_default());
+/// missing user costs as much as one with a wrong password. Made once, on the hashing pool.
+static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
 fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::USER_AGENT)?.to_str().ok()
@@ -97,10 +96,7 @@ pub async fn register(
 ) -> Result<Response, ApiError> {
     check_attempts(&state, peer, &headers)?;
     check_credentials(&credentials)?;
-    let password = credentials.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(ApiError::internal)??;
+    let hash = auth::hash(credentials.password.clone()).await?;
     let id = Uuid::now_v7();
     // The first account becomes the administrator (the store decides it in the insert, so two
     // concurrent first registrations cannot both become administrators).
@@ -132,13 +128,14 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     check_attempts(&state, peer, &headers)?;
     let row = state.store.user_by_name(&credentials.username).await?;
-    let hash = row
-        .as_ref()
-        .map_or_else(|| DUMMY_HASH.clone(), |r| r.password_hash.clone());
-    let password = credentials.password;
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::internal)?;
+    let hash = match &row {
+        Some(row) => row.password_hash.clone(),
+        None => DUMMY_HASH
+            .get_or_try_init(|| auth::hash("no such user here".into()))
+            .await?
+            .clone(),
+    };
+    let ok = auth::verify(credentials.password, hash).await?;
     let Some(user) = row.filter(|_| ok) else {
         return Err(ApiError::BadCredentials);
     };

@@ -14,6 +14,7 @@ pub async fn chat_completions(
     ApiPath(provider_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
+    llm::request::check(&body).map_err(|wrong| ApiError::from(llm::LlmError::Fields(wrong)))?;
     let provider = providers::load(&state, user.id, provider_id).await?;
     let estimate = llm::estimate_tokens(&body, state.config.llm_default_completion_tokens);
     let grant = state

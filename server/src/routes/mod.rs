@@ -14,15 +14,20 @@ pub mod tokens;
 
 use crate::{auth::require_csrf_header, error::ApiError, AppState};
 use axum::{
+    body::Bytes,
     extract::{FromRequest, FromRequestParts, Path, Request},
-    http::request::Parts,
+    http::{header, request::Parts, HeaderMap, StatusCode},
     middleware,
     routing::{delete, get, post},
-    Json, Router,
+    Router,
 };
+use model::wire::FieldError;
 use serde::de::DeserializeOwned;
 
-/// A JSON body whose rejection is an [`ApiError`].
+/// A JSON body whose rejection is an [`ApiError`]: `VAL_CONTENT_TYPE` without a JSON
+/// content type, `VAL_BODY_TOO_LARGE` past the body limit, `VAL_JSON` for text that is not
+/// JSON, and `VAL_FIELDS` for JSON of the wrong shape, with the field's path and what is
+/// wrong with it in `details.fields`.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -33,10 +38,96 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        Json::<T>::from_request(req, state)
-            .await
-            .map(|Json(v)| ApiJson(v))
-            .map_err(ApiError::from)
+        if !json_content_type(req.headers()) {
+            return Err(ApiError::invalid(
+                "VAL_CONTENT_TYPE",
+                "send the body as JSON with content-type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::BodyTooLarge
+            } else {
+                ApiError::invalid(
+                    "VAL_JSON",
+                    format!("the body could not be read: {}", rejection.body_text()),
+                )
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json`, or a `+json` type).
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Reads `T` from JSON text; see [`ApiJson`] for the errors.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => value,
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.classify() != serde_json::error::Category::Data {
+                return Err(ApiError::invalid(
+                    "VAL_JSON",
+                    format!("the body is not valid JSON: {inner}"),
+                ));
+            }
+            return Err(ApiError::fields(
+                "VAL_FIELDS",
+                vec![field_error(&path, &inner)],
+            ));
+        }
+    };
+    deserializer
+        .end()
+        .map_err(|e| ApiError::invalid("VAL_JSON", format!("the body is not valid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// A serde error at `path` as a [`FieldError`]: without serde's line and column, and a
+/// missing field named in the path rather than in the reason.
+fn field_error(path: &str, error: &serde_json::Error) -> FieldError {
+    let text = error.to_string();
+    let reason = match text.rfind(" at line ") {
+        Some(at) => &text[..at],
+        None => text.as_str(),
+    };
+    let parent = if path == "." { "" } else { path };
+    if let Some(name) = reason
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        let path = if parent.is_empty() {
+            name.to_string()
+        } else {
+            format!("{parent}.{name}")
+        };
+        return FieldError {
+            path,
+            reason: "is required".into(),
+        };
+    }
+    FieldError {
+        path: parent.to_string(),
+        reason: reason.to_string(),
     }
 }
 
@@ -82,8 +173,11 @@ pub fn api() -> Router<AppState> {
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
         .fallback(|| async { ApiError::NotFound { what: "API route" } })
-        .method_not_allowed_fallback(|| async {
-            ApiError::invalid("VAL_METHOD", "this route does not take that HTTP method")
+        // axum adds the `Allow` header with the route's methods to this answer.
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            ApiError::MethodNotAllowed {
+                method: method.to_string(),
+            }
         })
         .layer(middleware::from_fn(require_csrf_header))
 }

@@ -7,7 +7,7 @@ use crate::store::StoredProvider;
 use crate::vault::PlainKey;
 use crate::{clock::now_ms, error::ApiError, AppState};
 use axum::{extract::State, http::StatusCode, Json};
-use model::wire::{mask_key, ProviderInfo, ProviderInput, ProviderKind, ProviderTest};
+use model::wire::{mask_key, FieldError, ProviderInfo, ProviderInput, ProviderKind, ProviderTest};
 use uuid::Uuid;
 
 fn info(provider: &StoredProvider) -> ProviderInfo {
@@ -23,6 +23,7 @@ fn info(provider: &StoredProvider) -> ProviderInfo {
             format!("••••{}", provider.key_hint)
         },
         created_at: provider.created_at,
+        retries: provider.retries,
     }
 }
 
@@ -65,54 +66,103 @@ pub async fn list(
     Ok(Json(providers.iter().map(info).collect()))
 }
 
-/// Checks the input and returns the base URL to store (the kind's default when none is given).
+/// The most retries a provider may ask for: more would only hold a user's call for minutes.
+const MAX_RETRIES: u32 = 5;
+
+/// Checks the input and returns the base URL to store (the kind's default when none is
+/// given). Every wrong field is listed in `details.fields`; the error's code and message are
+/// the first one's.
 fn check(input: &ProviderInput) -> Result<String, ApiError> {
+    let mut wrong: Vec<(&'static str, FieldError)> = Vec::new();
+    let mut field = |code, path: &str, reason: String| {
+        wrong.push((
+            code,
+            FieldError {
+                path: path.into(),
+                reason,
+            },
+        ));
+    };
     if input.name.trim().is_empty() || input.name.chars().count() > 64 {
-        return Err(ApiError::invalid(
+        field(
             "VAL_PROVIDER_NAME",
-            "the provider name needs 1 to 64 characters",
-        ));
+            "name",
+            "the provider name needs 1 to 64 characters".into(),
+        );
     }
-    let base_url =
-        match (input.base_url.trim(), input.kind.default_base_url()) {
-            ("", Some(default)) => default.to_string(),
-            ("", None) => return Err(ApiError::invalid(
+    let base_url = match (input.base_url.trim(), input.kind.default_base_url()) {
+        ("", Some(default)) => default.to_string(),
+        ("", None) => {
+            field(
                 "VAL_BASE_URL",
-                "an OpenAI-compatible provider needs its base URL, e.g. http://localhost:11434/v1",
-            )),
-            (given, _) => given.trim_end_matches('/').to_string(),
-        };
-    let url = reqwest::Url::parse(&base_url).map_err(|e| {
-        ApiError::invalid(
-            "VAL_BASE_URL",
-            format!("the base URL is not a URL ({e}): use e.g. https://api.openai.com/v1"),
-        )
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ApiError::invalid(
-            "VAL_BASE_URL",
-            "the base URL must be http:// or https:// with a host",
-        ));
+                "base_url",
+                "an OpenAI-compatible provider needs its base URL, e.g. https://llm.example.com/v1"
+                    .into(),
+            );
+            String::new()
+        }
+        (given, _) => given.trim_end_matches('/').to_string(),
+    };
+    if !base_url.is_empty() {
+        match reqwest::Url::parse(&base_url) {
+            Err(e) => field(
+                "VAL_BASE_URL",
+                "base_url",
+                format!("the base URL is not a URL ({e}): use e.g. https://api.openai.com/v1"),
+            ),
+            Ok(url) if !matches!(url.scheme(), "http" | "https") || url.host().is_none() => {
+                field(
+                    "VAL_BASE_URL",
+                    "base_url",
+                    "the base URL must be http:// or https:// with a host".into(),
+                );
+            }
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => field(
+                "VAL_BASE_URL",
+                "base_url",
+                "the base URL must not carry a user name or password: put the key in the API key field"
+                    .into(),
+            ),
+            Ok(_) => {}
+        }
     }
     if input.model.trim().is_empty() || input.model.len() > 200 {
-        return Err(ApiError::invalid(
+        field(
             "VAL_MODEL",
-            "name the model to use, e.g. gpt-4o-mini",
-        ));
+            "model",
+            "name the model to use, e.g. gpt-4o-mini".into(),
+        );
     }
     if input.api_key.len() > 4096 || input.api_key.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
+        field(
             "VAL_API_KEY",
-            "the API key is malformed: paste it again",
-        ));
-    }
-    if input.api_key.trim().is_empty() && input.kind != ProviderKind::Compatible {
-        return Err(ApiError::invalid(
+            "api_key",
+            "the API key is malformed: paste it again".into(),
+        );
+    } else if input.api_key.trim().is_empty() && input.kind != ProviderKind::Compatible {
+        field(
             "VAL_API_KEY",
+            "api_key",
             format!("{} needs an API key: paste it", input.kind.label()),
-        ));
+        );
     }
-    Ok(base_url)
+    if input.retries.is_some_and(|n| n > MAX_RETRIES) {
+        field(
+            "VAL_RETRIES",
+            "retries",
+            format!("retries must be between 0 and {MAX_RETRIES}"),
+        );
+    }
+    match wrong.first() {
+        None => Ok(base_url),
+        Some((code, _)) => {
+            let code = *code;
+            Err(ApiError::fields(
+                code,
+                wrong.into_iter().map(|(_, field)| field).collect(),
+            ))
+        }
+    }
 }
 
 pub async fn create(
@@ -121,6 +171,14 @@ pub async fn create(
     ApiJson(input): ApiJson<ProviderInput>,
 ) -> Result<(StatusCode, Json<ProviderInfo>), ApiError> {
     let base_url = check(&input)?;
+    // The upstream URL policy, checked now so that the user hears at once; the gateway checks
+    // again at every connection (see `crate::egress`).
+    let url = reqwest::Url::parse(&base_url).map_err(ApiError::internal)?;
+    state
+        .egress
+        .check(&url)
+        .await
+        .map_err(|refused| ApiError::from(LlmError::Forbidden(refused)))?;
     let id = Uuid::now_v7();
     let key = PlainKey::new(input.api_key.trim().to_string());
     let sealed = state
@@ -142,6 +200,7 @@ pub async fn create(
         key: sealed,
         key_hint: hint,
         created_at: now_ms(),
+        retries: input.retries,
     };
     if !state.store.insert_provider(user.id, &provider).await? {
         return Err(ApiError::Conflict {

@@ -18,6 +18,8 @@ pub struct StoredProvider {
     /// The key's last four characters, empty when there is no key.
     pub key_hint: String,
     pub created_at: i64,
+    /// The gateway's retries for this provider; `None` for the server's default.
+    pub retries: Option<u32>,
 }
 
 /// A provider row as read.
@@ -33,6 +35,7 @@ struct ProviderRow {
     key_hint: String,
     created_at: i64,
     kind: String,
+    retries: Option<i64>,
 }
 
 impl From<ProviderRow> for StoredProvider {
@@ -50,12 +53,13 @@ impl From<ProviderRow> for StoredProvider {
             },
             key_hint: row.key_hint,
             created_at: row.created_at,
+            retries: row.retries.and_then(|n| u32::try_from(n).ok()),
         }
     }
 }
 
 const COLUMNS: &str =
-    "id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at, kind";
+    "id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at, kind, retries";
 
 impl Store {
     /// One of the user's providers; another user's reads as none.
@@ -93,8 +97,8 @@ impl Store {
         provider: &StoredProvider,
     ) -> Result<bool, StoreError> {
         let inserted = sqlx::query(
-            "INSERT INTO providers (id, user_id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at, kind) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, name) DO NOTHING",
+            "INSERT INTO providers (id, user_id, name, base_url, model, key_nonce, key_ciphertext, key_hint, created_at, kind, retries) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, name) DO NOTHING",
         )
         .bind(provider.id.to_string())
         .bind(user.to_string())
@@ -106,6 +110,7 @@ impl Store {
         .bind(&provider.key_hint)
         .bind(provider.created_at)
         .bind(provider.kind.as_str())
+        .bind(provider.retries.map(i64::from))
         .execute(&self.pool)
         .await?;
         Ok(inserted.rows_affected() > 0)

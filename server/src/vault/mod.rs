@@ -560,6 +560,7 @@ mod tests {
                 key: sealed,
                 key_hint: "hint".into(),
                 created_at: 0,
+                retries: None,
             };
             assert!(store
                 .insert_provider(user, &provider)
