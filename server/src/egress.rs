@@ -332,7 +332,11 @@ impl Lookup for TableLookup {
     }
 }
 
-/// The gateway's way out: the policy, the resolver, and one HTTP client per port.
+/// The most HTTP clients kept, one per port.
+const MAX_CLIENTS: usize = 32;
+
+/// The gateway's way out: the policy, the resolver, and one HTTP client per port (at most
+/// [`MAX_CLIENTS`]).
 pub struct Egress {
     allow: Arc<AllowList>,
     lookup: Arc<dyn Lookup>,
@@ -396,6 +400,14 @@ impl Egress {
         })?;
         if let Some(client) = clients.get(&port) {
             return Ok(client.clone());
+        }
+        if clients.len() >= MAX_CLIENTS {
+            // Ports are chosen by users: keep their number, and so the memory of the clients
+            // (each holds its own TLS set-up), bounded. A dropped client only costs the
+            // connections it pooled.
+            if let Some(victim) = clients.keys().copied().find(|p| *p != 443) {
+                clients.remove(&victim);
+            }
         }
         let client = build_client(
             PolicyResolver {
@@ -615,6 +627,24 @@ mod tests {
         ] {
             assert!(bad.parse::<AllowList>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn clients_per_port_are_bounded() {
+        let egress = Egress::new(
+            AllowList::default(),
+            Resolver::default(),
+            Duration::from_secs(1),
+        );
+        egress.warm_up().unwrap();
+        for port in 1000..1100u16 {
+            let url = reqwest::Url::parse(&format!("https://example.com:{port}/v1")).unwrap();
+            egress.client(&url).unwrap();
+        }
+        let clients = egress.clients.lock().unwrap();
+        assert_eq!(clients.len(), MAX_CLIENTS);
+        assert!(clients.contains_key(&443), "the common port stays");
+        assert!(clients.contains_key(&1099), "the newest is there");
     }
 
     #[tokio::test]
