@@ -1,6 +1,7 @@
 //! The files that hold user data or the key to it are owner-only (0600) whoever made the data
 //! directory: a database, its write-ahead log and shared-memory index, the master key and a
-//! backup, in an operator-made 0755 folder where an older version left them 0644.
+//! backup (and the copy a restore keeps), in an operator-made 0755 folder where an older
+//! version left them 0644.
 
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
@@ -68,12 +69,7 @@ async fn data_files_are_owner_only_in_an_operator_made_folder() {
 
     // A backup by the operations command, into the same open folder.
     let backup = data.join("backup.db");
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["backup", backup.to_str().unwrap(), "--data-dir"])
-        .arg(&data)
-        .env_remove("DM_MASTER_KEY")
-        .env_remove("DM_DATABASE_URL")
-        .env_remove("DM_DATA_DIR")
+    let output = server_command(&["backup", backup.to_str().unwrap()], &data)
         .output()
         .await
         .unwrap();
@@ -83,4 +79,32 @@ async fn data_files_are_owner_only_in_an_operator_made_folder() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(mode(&backup), 0o600);
+
+    // A restore over a database an older version left 0644: the kept copy is private too.
+    let db = data.join("data-modeller.db");
+    set_mode(&db, 0o644);
+    let output = server_command(&["restore", backup.to_str().unwrap()], &data)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(&data.join("data-modeller.db.before-restore")), 0o600);
+}
+
+/// The server binary running an operations command on `data`, configured by nothing else.
+fn server_command(args: &[&str], data: &Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("DM_MASTER_KEY")
+        .env_remove("DM_DATABASE_URL")
+        .env_remove("DM_DATA_DIR");
+    command
 }
