@@ -74,26 +74,26 @@ pub enum StoreError {
 
 /// Makes a database file and its companions owner-only.
 async fn make_private(database: &Path) -> Result<(), StoreError> {
-    let database = database.to_path_buf();
+    let error = |path: &Path, source| StoreError::Private {
+        path: path.display().to_string(),
+        source,
+    };
+    let path = database.to_path_buf();
     // File work is blocking I/O: keep it off the async runtime.
     tokio::task::spawn_blocking(move || {
-        let private = |path: &Path, result: std::io::Result<()>| {
-            result.map_err(|source| StoreError::Private {
-                path: path.display().to_string(),
-                source,
-            })
-        };
-        private(&database, files::make_private(&database))?;
-        for companion in files::sqlite_companions(&database) {
-            private(&companion, files::restrict_if_exists(&companion))?;
+        match files::make_private(&path) {
+            // A missing folder is SQLite's to report, as it always has.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(error(&path, e)),
+            Ok(()) => {}
+        }
+        for companion in files::sqlite_companions(&path) {
+            files::restrict_if_exists(&companion).map_err(|e| error(&companion, e))?;
         }
         Ok(())
     })
     .await
-    .map_err(|e| StoreError::Private {
-        path: String::new(),
-        source: std::io::Error::other(e),
-    })?
+    .map_err(|e| error(database, std::io::Error::other(e)))?
 }
 
 /// The server's database: every statement runs through it. Cloning shares the pool.
