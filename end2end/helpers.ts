@@ -1,7 +1,7 @@
 // Shared set-up for the browser tests: accounts and data made through the JSON API (as another
 // device of the same user would), and browser contexts that start with nothing but the session
 // cookie (a fresh browser: empty IndexedDB, no local storage).
-import { expect, Browser, BrowserContext, Page, APIRequestContext } from '@playwright/test';
+import { test as base, expect, Browser, BrowserContext, Page, APIRequestContext } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +10,55 @@ import { FAKE_BASE_URL, FAKE_KEY } from './env';
 const data = path.resolve(__dirname, '..', 'model', 'tests', 'data');
 export const LIBRARY_V1 = JSON.parse(fs.readFileSync(path.join(data, 'library-v1.json'), 'utf8'));
 export const LIBRARY_V2 = JSON.parse(fs.readFileSync(path.join(data, 'library-v2.json'), 'utf8'));
+
+/** What the CSP guard writes to the console when the browser blocks something. */
+const CSP_MARK = 'CSP violation:';
+
+/** Runs in every page before its own scripts: reports each Content-Security-Policy violation. */
+function reportCspViolations(mark: string) {
+  document.addEventListener('securitypolicyviolation', (e) => {
+    console.error(`${mark} ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+  });
+}
+
+async function guardContext(context: BrowserContext, violations: string[]) {
+  await context.addInitScript(reportCspViolations, CSP_MARK);
+  context.on('console', (m) => {
+    // Our own report, and Chromium's "Refused to ... because it violates the following
+    // Content Security Policy directive" in case the event never reached the page's script.
+    if (m.text().startsWith(CSP_MARK) || m.text().includes('Content Security Policy')) {
+      violations.push(`${m.text()} on ${m.page()?.url() ?? '?'}`);
+    }
+  });
+}
+
+/**
+ * The `test` of every spec: each browser context a test opens through `browser.newContext` (the
+ * way these specs open theirs; the built-in `page` fixture is not watched) reports
+ * Content-Security-Policy violations, and a test that saw one fails. `csp.violations` lets a test that provokes one on
+ * purpose check and clear it.
+ */
+export const test = base.extend<{ csp: { violations: string[] } }>({
+  csp: [
+    async ({ browser }, use) => {
+      const violations: string[] = [];
+      const newContext = browser.newContext.bind(browser);
+      // Every spec opens its contexts itself (fresh browsers of one user): wrap the one door.
+      browser.newContext = async (...args: Parameters<Browser['newContext']>) => {
+        const context = await newContext(...args);
+        await guardContext(context, violations);
+        return context;
+      };
+      try {
+        await use({ violations });
+      } finally {
+        browser.newContext = newContext;
+      }
+      expect(violations, 'Content-Security-Policy violations').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 export const CSRF = { 'x-dm-csrf': '1' };
 export const PASSWORD = 'correct horse battery staple';

@@ -2,8 +2,9 @@
 // offline recovers by itself when the network returns. Each test is one of the failures a new
 // user met (restructure issue, item 4), driven as that user would: a fresh browser with only the
 // session cookie, and another device that pushes through the API.
-import { test, expect } from '@playwright/test';
+import { expect } from '@playwright/test';
 import {
+  test,
   open, watchConsole, newUser, freshBrowser, pushLibrary, pushDraft, addProvider, holdRequests,
   LIBRARY_V1, shot,
 } from '../helpers';

@@ -1,10 +1,10 @@
 // The proposal under review lives in IndexedDB. A browser that still has one in local storage
 // (where the previous version kept it) gets it moved over on first load, loses nothing, and can
 // accept it; the accepted draft takes the next free number even when its parent is older.
-import { test, expect } from '@playwright/test';
+import { expect } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { open, watchConsole, newUser, freshBrowser, pushLibrary } from '../helpers';
+import { test, open, watchConsole, newUser, freshBrowser, pushLibrary } from '../helpers';
 
 const CHANGES = JSON.parse(fs.readFileSync(
   path.resolve(__dirname, '..', '..', 'model', 'tests', 'data', 'library-v2-changes.json'), 'utf8')).changes;

@@ -1,8 +1,8 @@
 // What is open is in the URL: a draft, a review pair, the export and import panels. Deep links
 // open cold in a fresh browser (only the session cookie), and reload and back/forward keep the
 // view; a bad number or pair says so instead of failing.
-import { test, expect, Page } from '@playwright/test';
-import { open, watchConsole, newUser, freshBrowser, pushLibrary, shot } from '../helpers';
+import { expect, Page } from '@playwright/test';
+import { test, open, watchConsole, newUser, freshBrowser, pushLibrary, shot } from '../helpers';
 
 async function expectDraft(page: Page, number: number) {
   await expect(page.getByTestId('draft-view')).toHaveAttribute('data-number', String(number));

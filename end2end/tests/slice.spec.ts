@@ -2,7 +2,8 @@
 // domain, generate draft 1 (streamed), draft 2 as a change set accepted change by change, review
 // the impact, migration SQL and exports,
 // survive reloads, and see the synced drafts from a second browser of the same user.
-import { test, expect, Page, BrowserContext } from '@playwright/test';
+import { expect, Page, BrowserContext } from '@playwright/test';
+import { test } from '../helpers';
 import { FAKE_BASE_URL, FAKE_KEY } from '../env';
 import * as fs from 'node:fs';
 

@@ -339,6 +339,9 @@ pub async fn restore(config: &Config, file: &Path) -> anyhow::Result<String> {
         std::fs::hard_link(&target, &before)
             .or_else(|_| std::fs::copy(&target, &before).map(|_| ()))
             .with_context(|| format!("cannot keep the current database as {}", before.display()))?;
+        // A database from an older version may be readable by others; its copy must not be.
+        server::files::restrict_if_exists(&before)
+            .with_context(|| format!("cannot make {} owner-only", before.display()))?;
     }
     // A stale log beside the new file would be applied to it on the next open.
     for suffix in ["-wal", "-shm"] {

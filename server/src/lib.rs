@@ -13,6 +13,8 @@ pub mod config;
 pub mod egress;
 pub mod error;
 pub mod fake;
+pub mod files;
+pub mod headers;
 pub mod llm;
 pub mod metrics;
 pub mod ratelimit;
@@ -127,9 +129,21 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(metrics::endpoint))
         .nest("/api/v1", routes::api())
-        .leptos_routes(&state, routes, move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // The page is rendered with the nonce of its response's policy (see `headers`).
+        .leptos_routes_with_context(&state, routes, headers::provide_request_nonce, move || {
+            shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(headers::provide_request_nonce, shell))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            headers::HeaderSettings {
+                hsts: state.config.cookie_secure,
+            },
+            headers::security_headers,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -40,6 +40,7 @@ pub use tokens::{NewToken, TokenRow, TokenUser};
 pub use users::UserRow;
 pub use vault::{RotationTx, SealedKey, SealedRow};
 
+use crate::files;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::{path::Path, str::FromStr, time::Duration};
@@ -61,6 +62,38 @@ pub enum StoreError {
          server version"
     )]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "cannot make the database file {path} owner-only ({source}): run the server as the \
+         file's owner, or `chmod 600` it and its -wal and -shm files"
+    )]
+    Private {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Makes a database file and its companions owner-only.
+async fn make_private(database: &Path) -> Result<(), StoreError> {
+    let error = |path: &Path, source| StoreError::Private {
+        path: path.display().to_string(),
+        source,
+    };
+    let path = database.to_path_buf();
+    // File work is blocking I/O: keep it off the async runtime.
+    tokio::task::spawn_blocking(move || {
+        match files::make_private(&path) {
+            // A missing folder is SQLite's to report, as it always has.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(error(&path, e)),
+            Ok(()) => {}
+        }
+        for companion in files::sqlite_companions(&path) {
+            files::restrict_if_exists(&companion).map_err(|e| error(&companion, e))?;
+        }
+        Ok(())
+    })
+    .await
+    .map_err(|e| error(database, std::io::Error::other(e)))?
 }
 
 /// The server's database: every statement runs through it. Cloning shares the pool.
@@ -71,8 +104,16 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    /// The file and its `-wal` and `-shm` files are made owner-only first (see
+    /// [`crate::files`]), so SQLite never creates them readable by others.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)?
+        let options = SqliteConnectOptions::from_str(url)?;
+        // sqlx names an in-memory database like a file (`file:sqlx-in-memory-…`) without
+        // saying so publicly: ask the URL.
+        if !(url.contains(":memory:") || url.contains("mode=memory")) {
+            make_private(options.get_filename()).await?;
+        }
+        let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)

@@ -2,7 +2,7 @@
 //!
 //! The *master key* (32 random bytes) comes from `DM_MASTER_KEY` (base64) or from the file
 //! `master.key` in the data directory, which the server creates on first start with owner-only
-//! permissions. A [`PlainKey`] is a provider key in the clear; a [`SealedKey`] is what the
+//! permissions (0600) and sets back to 0600 at every start. A [`PlainKey`] is a provider key in the clear; a [`SealedKey`] is what the
 //! database holds. They are different types so one cannot be stored where the other belongs.
 //! The user id and provider id are bound in as associated data, so a sealed key copied to
 //! another row does not open.
@@ -278,6 +278,12 @@ pub async fn open_vault(config: &Config, store: &Store) -> Result<Vault, VaultEr
                     ),
                 }
                 let path = key_file(&data_dir);
+                // A key file from an older version or made by hand may be readable by
+                // others: it is the key to every stored provider key.
+                crate::files::restrict_if_exists(&path).map_err(|source| VaultError::KeyFile {
+                    path: path.display().to_string(),
+                    source,
+                })?;
                 match Vault::from_key_file(&path) {
                     Err(VaultError::KeyFile { source, .. })
                         if source.kind() == std::io::ErrorKind::NotFound =>

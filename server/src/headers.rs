@@ -1,0 +1,114 @@
+//! Security headers on every response: the Content-Security-Policy, frame protection and, when
+//! the server sits behind TLS, HSTS.
+//!
+//! A *nonce* is a random value made for one request ([`security_headers`]); the HTML of that
+//! response carries it on every inline `<script>` Leptos writes (the hydration bootstrap, the
+//! serialized resources, the streamed chunks), and the response's policy allows scripts with
+//! exactly that nonce and scripts from this origin, nothing else. The middleware puts the nonce
+//! in the request's extensions ([`CspNonce`]); [`provide_request_nonce`], run by Leptos as
+//! additional context, hands it to the renderer in place of the one Leptos would make itself,
+//! so the document and the header always agree.
+//!
+//! The *app policy* goes on HTML; every other response (the JSON API, probes, static files)
+//! gets the *closed policy*, `default-src 'none'; frame-ancestors 'none'`: nothing they return
+//! is meant to run or be framed. Only headers are touched, so streamed bodies (the LLM
+//! gateway's server-sent events) pass through as they come.
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderValue},
+    middleware::Next,
+    response::Response,
+};
+use leptos::nonce::Nonce;
+
+/// The nonce of the request being served, as the middleware put it in the extensions.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub Nonce);
+
+/// The policy of every response that is not HTML.
+pub const CLOSED_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// Two years, the preload lists' minimum; a browser that saw it once refuses plain HTTP.
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// The app's policy for one response. Scripts: this origin (the wasm glue) and the inline
+/// scripts carrying `nonce`; `'wasm-unsafe-eval'` lets the page compile its own WebAssembly
+/// without allowing `eval`. Styles come from the stylesheet only (the app writes no inline
+/// styles). Images may be `data:` URLs (exported diagrams). The page talks to its own origin.
+pub fn app_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// What the middleware needs from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct HeaderSettings {
+    /// HSTS is sent only when cookies are `Secure`, that is when the operator says the server
+    /// is reached over HTTPS: over plain HTTP the header would lock browsers out of it.
+    pub hsts: bool,
+}
+
+/// Makes a nonce for the request, lets the handlers see it, and sets the security headers on
+/// the response.
+pub async fn security_headers(
+    State(settings): State<HeaderSettings>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let nonce = Nonce::new();
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    let policy = if is_html {
+        // The nonce is URL-safe base64, always a valid header value; the closed policy is
+        // the safe answer should that ever change.
+        HeaderValue::from_str(&app_policy(&nonce))
+            .unwrap_or(HeaderValue::from_static(CLOSED_POLICY))
+    } else {
+        HeaderValue::from_static(CLOSED_POLICY)
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
+    // For browsers that predate `frame-ancestors`.
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if settings.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    response
+}
+
+/// Leptos additional context: renders the page with the request's nonce (see the module
+/// documentation). Without a request (a static file, a route rendered ahead of time) there is
+/// nothing to do.
+pub fn provide_request_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    let nonce = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned());
+    if let Some(CspNonce(nonce)) = nonce {
+        provide_context(nonce);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_app_policy_names_the_nonce_and_forbids_framing() {
+        let policy = app_policy("abc123");
+        assert!(policy.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval';"));
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert!(!policy.contains("unsafe-inline"));
+    }
+}
