@@ -3,7 +3,7 @@
 //! Defaults give a working single-user install: listen on 127.0.0.1:3000, keep everything
 //! under `./data` (SQLite database and master key file, both created on first start).
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use std::{net::SocketAddr, path::PathBuf};
 
 /// Settings of a running server.
@@ -101,6 +101,29 @@ pub struct Config {
     /// Session lifetime in days.
     #[arg(long, env = "DM_SESSION_DAYS", default_value_t = 30)]
     pub session_days: u32,
+
+    /// Who may create an account through `POST /api/v1/auth/register`: anyone (`open`), only
+    /// holders of an invite code an administrator made (`invite`), or no one (`closed`). In
+    /// every mode the very first account of an install may register (it becomes the
+    /// administrator), and `server create-user` always works.
+    #[arg(long, env = "DM_REGISTRATION", value_enum, default_value_t = Registration::Open)]
+    pub registration: Registration,
+
+    /// Days the audit log keeps an event (0: keep every event).
+    #[arg(long, env = "DM_AUDIT_DAYS", default_value_t = 365)]
+    pub audit_days: u32,
+}
+
+/// Who may register (`DM_REGISTRATION`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Registration {
+    /// Anyone who reaches the server.
+    #[default]
+    Open,
+    /// Only with an invite code from an administrator.
+    Invite,
+    /// Nobody (accounts come from `server create-user`).
+    Closed,
 }
 
 impl Config {
@@ -138,6 +161,8 @@ impl Config {
             upstream_retry_max_wait_ms: 10_000,
             cookie_secure: false,
             session_days: 30,
+            registration: Registration::Open,
+            audit_days: 365,
         }
     }
 }

@@ -43,6 +43,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
         let credentials = Credentials {
             username: username.get(),
             password: password.get(),
+            invite: None,
         };
         let navigate = navigate.clone();
         busy.try_set(true);
