@@ -148,34 +148,31 @@ fn invite_code(problem: InviteProblem) -> &'static str {
     }
 }
 
-/// The gate a registration must pass, decided before the password is hashed; `Err` is the
-/// refusal's code. Without accounts, any mode lets the first one in.
+/// The gate a registration must pass, decided before the password is hashed; the inner
+/// `Err` is the refusal's code. Without accounts, any mode lets the first one in.
 async fn gate<'a>(
     state: &AppState,
     invite_hash: Option<&'a [u8]>,
-) -> Result<Gate<'a>, &'static str> {
+) -> Result<Result<Gate<'a>, &'static str>, ApiError> {
     let mode = state.config.registration;
-    if mode == Registration::Open {
-        return Ok(Gate::Open);
-    }
     let first = |code| async move {
-        match state.store.has_users().await {
-            Ok(false) => Ok(Gate::FirstAccount),
-            // A store failure is the insert's to report; refusing is the safe side here.
-            _ => Err(code),
-        }
+        Ok::<_, ApiError>(if state.store.has_users().await? {
+            Err(code)
+        } else {
+            Ok(Gate::FirstAccount)
+        })
     };
     match (mode, invite_hash) {
+        (Registration::Open, _) => Ok(Ok(Gate::Open)),
         (Registration::Invite, Some(code_hash)) => {
             let now = now_ms();
-            match state.store.invite_problem(code_hash, now).await {
-                Ok(None) => Ok(Gate::Invite { code_hash, now }),
-                Ok(Some(problem)) => Err(invite_code(problem)),
-                Err(_) => Err("AUTH_INVITE_INVALID"),
-            }
+            Ok(match state.store.invite_problem(code_hash, now).await? {
+                None => Ok(Gate::Invite { code_hash, now }),
+                Some(problem) => Err(invite_code(problem)),
+            })
         }
         (Registration::Invite, None) => first("AUTH_INVITE_REQUIRED").await,
-        _ => first("AUTH_REGISTRATION_CLOSED").await,
+        (Registration::Closed, _) => first("AUTH_REGISTRATION_CLOSED").await,
     }
 }
 
@@ -203,7 +200,7 @@ pub async fn register(
         .map(str::trim)
         .filter(|code| !code.is_empty())
         .map(auth::token_hash);
-    let gate = match gate(&state, invite_hash.as_deref()).await {
+    let gate = match gate(&state, invite_hash.as_deref()).await? {
         Ok(gate) => gate,
         Err(code) => {
             refusal(code).record(&state.store).await;
