@@ -58,6 +58,9 @@ export default defineConfig({
         DM_DATA_DIR: dataDir,
         LEPTOS_SITE_ROOT: path.join(target, 'site'),
         DM_LOG: 'info,sqlx=warn',
+        // The whole suite registers and signs in from one address, more than the default 10
+        // attempts a minute; the limit itself is tested in server/tests/ratelimit.rs.
+        DM_AUTH_ATTEMPTS_PER_MINUTE: '120',
       },
     },
   ],

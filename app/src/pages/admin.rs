@@ -27,10 +27,8 @@ pub fn AdminPage() -> impl IntoView {
             {move || if workspace.user.get().is_some_and(|u| u.is_admin) {
                 view! {
                     <Users/>
-                    <div class="columns">
-                        <Invites/>
-                        <Audit/>
-                    </div>
+                    <Invites/>
+                    <Audit/>
                 }.into_any()
             } else {
                 view! { <div class="card"><p>"Only an administrator may see this page."</p></div> }.into_any()
@@ -172,7 +170,7 @@ fn Invites() -> impl IntoView {
         })
     };
     view! {
-        <section class="card grow">
+        <section class="card">
             <h2>"Invite codes"</h2>
             <p class="muted">"Needed to register when the server runs with DM_REGISTRATION=invite. Each code registers one account."</p>
             {move || fresh.get().map(|code| view! {
@@ -223,7 +221,7 @@ fn Audit() -> impl IntoView {
     };
     Effect::new(move |_| reload());
     view! {
-        <section class="card side">
+        <section class="card">
             <h2>"Audit log"</h2>
             <p class="muted">{format!("The latest {AUDIT_EVENTS} security events, newest first.")}</p>
             <button class="link" on:click=move |_| reload()>"Refresh"</button>

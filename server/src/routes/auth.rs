@@ -248,6 +248,7 @@ pub async fn register(
         .record(&state.store)
         .await;
     let cookie = auth::start_session(&state, id, user_agent(&headers)).await?;
+    state.store.record_sign_in(id, now_ms()).await?;
     let user = UserInfo {
         id,
         username: credentials.username,
