@@ -60,6 +60,9 @@ export default defineConfig({
         DM_UPSTREAM_ALLOW: `127.0.0.1:${fakePort}`,
         LEPTOS_SITE_ROOT: path.join(target, 'site'),
         DM_LOG: 'info,sqlx=warn',
+        // The whole suite registers and signs in from one address, more than the default 10
+        // attempts a minute; the limit itself is tested in server/tests/ratelimit.rs.
+        DM_AUTH_ATTEMPTS_PER_MINUTE: '120',
       },
     },
   ],

@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::auth::LoginPage/>
                     <Route path=path!("/register") view=pages::auth::RegisterPage/>
                     <Route path=path!("/settings") view=pages::settings::SettingsPage/>
+                    <Route path=path!("/admin") view=pages::admin::AdminPage/>
                     // What is open in a domain is in the URL (see `pages::domain`).
                     <ParentRoute path=path!("/domains/:id") view=pages::domain::DomainPage>
                         <Route path=path!("") view=pages::domain::draft::LatestDraft/>

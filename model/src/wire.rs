@@ -33,12 +33,15 @@ pub struct FieldError {
     pub reason: String,
 }
 
-/// Register or log in. Its `Debug` leaves the password out, so that a logged request cannot
-/// leak it.
+/// Register or log in. `invite` is the invite code that registration needs when the server
+/// is invite-only (absent otherwise, so older clients send the same JSON). Its `Debug` leaves
+/// the password and the invite code out, so that a logged request cannot leak them.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Credentials {
     pub username: String,
     pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invite: Option<String>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -46,8 +49,127 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("username", &self.username)
             .field("password", &"[redacted]")
+            .field("invite", &self.invite.as_ref().map(|_| "[redacted]"))
             .finish()
     }
+}
+
+/// `POST /auth/password`: the current password, to prove it is the user, and the new one.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChange")
+            .field("current_password", &"[redacted]")
+            .field("new_password", &"[redacted]")
+            .finish()
+    }
+}
+
+/// The password again, to confirm a destructive action (`DELETE /auth/account`).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PasswordConfirmation {
+    pub password: String,
+}
+
+impl std::fmt::Debug for PasswordConfirmation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordConfirmation")
+            .field("password", &"[redacted]")
+            .finish()
+    }
+}
+
+/// An account as the administrator sees it (`GET /admin/users`): never a secret, only how
+/// much the account holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUser {
+    pub id: Uuid,
+    pub username: String,
+    pub is_admin: bool,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivated_at: Option<i64>,
+    /// The last sign-in with the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sign_in_at: Option<i64>,
+    pub domains: u64,
+    pub drafts: u64,
+    pub providers: u64,
+    pub tokens: u64,
+    pub sessions: u64,
+}
+
+/// `POST /admin/invites`: optionally, a lifetime in days.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct InviteInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_days: Option<u32>,
+}
+
+/// An invite code as listed (never the code itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteInfo {
+    pub id: Uuid,
+    /// The username of the administrator who made it.
+    pub created_by: String,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_at: Option<i64>,
+    /// The username of the account that used it, while that account exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_by: Option<String>,
+}
+
+/// A new invite: the code is shown this once and never again.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct InviteCreated {
+    pub code: String,
+    pub info: InviteInfo,
+}
+
+impl std::fmt::Debug for InviteCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InviteCreated")
+            .field("code", &"[redacted]")
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+/// One security event of the audit log (`GET /admin/audit`). `actor` is the account's name as
+/// it was (or `operator` for a command run on the server), `target` what the event was done
+/// to; `details` never holds a secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<String>,
+    pub actor: String,
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
+}
+
+/// A page of the audit log, newest first; `next_before` fetches the next (older) page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
 }
 
 /// The signed-in user.
@@ -532,12 +654,45 @@ mod tests {
         let credentials = Credentials {
             username: "ada".into(),
             password: "correct horse battery staple".into(),
+            invite: Some("inv_secret-code".into()),
         };
         check_redacted(
             [format!("{credentials:?}"), format!("{credentials:#?}")],
             "correct horse",
         );
+        check_redacted(
+            [format!("{credentials:?}"), format!("{credentials:#?}")],
+            "secret-code",
+        );
         assert!(format!("{credentials:?}").contains("ada"));
+        let change = PasswordChange {
+            current_password: "old horse battery".into(),
+            new_password: "new horse battery".into(),
+        };
+        check_redacted([format!("{change:?}"), format!("{change:#?}")], "old horse");
+        check_redacted([format!("{change:?}"), format!("{change:#?}")], "new horse");
+        let confirm = PasswordConfirmation {
+            password: "correct horse battery".into(),
+        };
+        check_redacted(
+            [format!("{confirm:?}"), format!("{confirm:#?}")],
+            "correct horse",
+        );
+        let invite = InviteCreated {
+            code: "inv_0123456789abcdef".into(),
+            info: InviteInfo {
+                id: Uuid::from_u128(1),
+                created_by: "root".into(),
+                created_at: 1,
+                expires_at: None,
+                used_at: None,
+                used_by: None,
+            },
+        };
+        check_redacted(
+            [format!("{invite:?}"), format!("{invite:#?}")],
+            "0123456789",
+        );
         let input = ProviderInput {
             name: "n".into(),
             kind: ProviderKind::OpenAi,
@@ -605,6 +760,103 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&draft).expect("serializes"),
             r#"{"id":"00000000-0000-0000-0000-000000000002","domain_id":"00000000-0000-0000-0000-000000000001","number":1,"parent_id":null,"created_at":3,"provenance":{"source":"llm","provider":"fake","model":"m","instruction":"","prompt_hash":"h"},"model":{"format_version":1,"summary":"s","narrative":"n","entities":[],"relationships":[]}}"#
+        );
+    }
+    /// The account and administration bodies are an API contract: this pins their layout, and
+    /// that an older client's credentials (no invite) still read.
+    #[test]
+    fn frozen_account_serialization() {
+        let check = |value: serde_json::Result<String>, expected: &str| {
+            assert_eq!(value.expect("serializes"), expected);
+        };
+        let old: Credentials =
+            serde_json::from_str(r#"{"username":"ada","password":"p"}"#).expect("reads");
+        assert_eq!(old.invite, None);
+        check(
+            serde_json::to_string(&old),
+            r#"{"username":"ada","password":"p"}"#,
+        );
+        check(
+            serde_json::to_string(&Credentials {
+                invite: Some("inv_x".into()),
+                ..old
+            }),
+            r#"{"username":"ada","password":"p","invite":"inv_x"}"#,
+        );
+        check(
+            serde_json::to_string(&PasswordChange {
+                current_password: "a".into(),
+                new_password: "b".into(),
+            }),
+            r#"{"current_password":"a","new_password":"b"}"#,
+        );
+        check(
+            serde_json::to_string(&PasswordConfirmation {
+                password: "a".into(),
+            }),
+            r#"{"password":"a"}"#,
+        );
+        let mut user = AdminUser {
+            id: Uuid::from_u128(1),
+            username: "ada".into(),
+            is_admin: true,
+            created_at: 1,
+            deactivated_at: None,
+            last_sign_in_at: None,
+            domains: 2,
+            drafts: 3,
+            providers: 4,
+            tokens: 5,
+            sessions: 6,
+        };
+        check(
+            serde_json::to_string(&user),
+            r#"{"id":"00000000-0000-0000-0000-000000000001","username":"ada","is_admin":true,"created_at":1,"domains":2,"drafts":3,"providers":4,"tokens":5,"sessions":6}"#,
+        );
+        user.deactivated_at = Some(7);
+        user.last_sign_in_at = Some(8);
+        check(
+            serde_json::to_string(&user),
+            r#"{"id":"00000000-0000-0000-0000-000000000001","username":"ada","is_admin":true,"created_at":1,"deactivated_at":7,"last_sign_in_at":8,"domains":2,"drafts":3,"providers":4,"tokens":5,"sessions":6}"#,
+        );
+        check(
+            serde_json::to_string(&InviteInput {
+                expires_in_days: Some(7),
+            }),
+            r#"{"expires_in_days":7}"#,
+        );
+        let info = InviteInfo {
+            id: Uuid::from_u128(2),
+            created_by: "ada".into(),
+            created_at: 1,
+            expires_at: Some(2),
+            used_at: Some(3),
+            used_by: Some("bob".into()),
+        };
+        check(
+            serde_json::to_string(&InviteCreated {
+                code: "inv_x".into(),
+                info,
+            }),
+            r#"{"code":"inv_x","info":{"id":"00000000-0000-0000-0000-000000000002","created_by":"ada","created_at":1,"expires_at":2,"used_at":3,"used_by":"bob"}}"#,
+        );
+        let page = AuditPage {
+            events: vec![AuditEvent {
+                id: 9,
+                at: 1,
+                actor_id: Some("u1".into()),
+                actor: "ada".into(),
+                event: "auth.sign_in".into(),
+                target_id: None,
+                target: None,
+                ip: Some("127.0.0.1".into()),
+                details: serde_json::json!({ "via": "password" }),
+            }],
+            next_before: Some(9),
+        };
+        check(
+            serde_json::to_string(&page),
+            r#"{"events":[{"id":9,"at":1,"actor_id":"u1","actor":"ada","event":"auth.sign_in","ip":"127.0.0.1","details":{"via":"password"}}],"next_before":9}"#,
         );
     }
 }

@@ -11,6 +11,7 @@
 
 use anyhow::{anyhow, bail, Context};
 use server::{
+    audit::{Audit, Event},
     auth,
     clock::now_ms,
     config::Config,
@@ -107,9 +108,11 @@ pub async fn rotate_master_key(config: &Config) -> anyhow::Result<String> {
     let store = Store::connect(&config.database_url()).await?;
     // Also finishes or undoes an earlier rotation that was interrupted.
     let old = vault::open_vault(config, &store).await?;
+    let from_env = new_from_env.is_some();
     let message = match new_from_env {
         Some(new) => {
             let count = vault::rotate(&store, &old, &new).await?;
+            record_rotation(&store, count, from_env).await;
             format!(
                 "re-encrypted {count} provider keys: now set DM_MASTER_KEY to the value of \
                  DM_NEW_MASTER_KEY before starting the server (the old key no longer opens them)"
@@ -128,6 +131,7 @@ pub async fn rotate_master_key(config: &Config) -> anyhow::Result<String> {
             if leftover != vault::Leftover::KeptNew {
                 bail!("the rotated database does not open with the new master key: report this");
             }
+            record_rotation(&store, count, from_env).await;
             format!(
                 "re-encrypted {count} provider keys with a new master key in {}",
                 vault::key_file(&config.data_dir).display()
@@ -138,11 +142,24 @@ pub async fn rotate_master_key(config: &Config) -> anyhow::Result<String> {
     Ok(message)
 }
 
+/// Records a master-key rotation in the audit log (how many keys, where the key lives; never
+/// a key).
+async fn record_rotation(store: &Store, count: usize, from_env: bool) {
+    Audit::operator(Event::MasterKeyRotated)
+        .details(serde_json::json!({
+            "provider_keys": count,
+            "master_key": if from_env { "DM_MASTER_KEY" } else { "master.key" },
+        }))
+        .record(store)
+        .await;
+}
+
 /// Checks a new account's username and password with the rules of registration.
 fn check_new_account(username: &str, password: &str) -> anyhow::Result<()> {
     let credentials = model::wire::Credentials {
         username: username.to_string(),
         password: password.to_string(),
+        invite: None,
     };
     server::routes::auth::check_credentials(&credentials).map_err(|e| anyhow!("{e}"))
 }
@@ -171,9 +188,17 @@ pub async fn create_user(config: &Config, username: &str, admin: bool) -> anyhow
     let store = Store::connect(&config.database_url()).await?;
     // As with registration, the first account is an administrator whatever was asked, so
     // that an install never ends up without one.
+    let id = Uuid::now_v7();
     let inserted = store
-        .insert_user(Uuid::now_v7(), username, &hash, admin, now_ms())
+        .insert_user(id, username, &hash, admin, now_ms())
         .await;
+    if let Ok(Some(admin)) = inserted {
+        Audit::operator(Event::AccountCreated)
+            .target(id, username)
+            .details(serde_json::json!({ "admin": admin, "registration": "create-user" }))
+            .record(&store)
+            .await;
+    }
     store.close().await;
     let Some(admin) = inserted? else {
         bail!("the username {username} is taken: pick another");

@@ -61,7 +61,7 @@ impl CurrentUser {
 }
 
 /// 32 random bytes, base64url.
-fn random_secret() -> String {
+pub fn random_secret() -> String {
     let mut raw = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut raw);
     URL_SAFE_NO_PAD.encode(raw)
@@ -357,6 +357,8 @@ impl FromRequestParts<AppState> for CurrentUser {
                 return Ok(user);
             }
         }
+        // Read before the database, so a revocation during the lookup keeps it uncached.
+        let epoch = state.caches.epoch();
         let (user, expires_at) = if bearer {
             token_user(state, &hash, now).await?
         } else {
@@ -364,8 +366,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         };
         state
             .caches
-            .auth
-            .insert(hash, (user.clone(), expires_at), instant);
+            .remember_credential(epoch, hash, (user.clone(), expires_at), instant);
         Ok(user)
     }
 }

@@ -4,7 +4,7 @@
 //! under `./data` (SQLite database and master key file, both created on first start).
 
 use crate::egress::{AllowList, Resolver};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use std::{net::SocketAddr, path::PathBuf};
 
 /// Settings of a running server.
@@ -113,6 +113,29 @@ pub struct Config {
     /// Session lifetime in days.
     #[arg(long, env = "DM_SESSION_DAYS", default_value_t = 30)]
     pub session_days: u32,
+
+    /// Who may create an account through `POST /api/v1/auth/register`: anyone (`open`), only
+    /// holders of an invite code an administrator made (`invite`), or no one (`closed`). In
+    /// every mode the very first account of an install may register (it becomes the
+    /// administrator), and `server create-user` always works.
+    #[arg(long, env = "DM_REGISTRATION", value_enum, default_value_t = Registration::Open)]
+    pub registration: Registration,
+
+    /// Days the audit log keeps an event (0: keep every event).
+    #[arg(long, env = "DM_AUDIT_DAYS", default_value_t = 365)]
+    pub audit_days: u32,
+}
+
+/// Who may register (`DM_REGISTRATION`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Registration {
+    /// Anyone who reaches the server.
+    #[default]
+    Open,
+    /// Only with an invite code from an administrator.
+    Invite,
+    /// Nobody (accounts come from `server create-user`).
+    Closed,
 }
 
 impl Config {
@@ -152,6 +175,8 @@ impl Config {
             resolver: Resolver::default(),
             cookie_secure: false,
             session_days: 30,
+            registration: Registration::Open,
+            audit_days: 365,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! [`launch`] serves it on a listener until a shutdown signal. `main.rs` only parses the
 //! command line.
 
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod clock;
@@ -169,6 +170,7 @@ pub async fn launch(
 ) -> std::io::Result<()> {
     let limiter = state.limiter.clone();
     let store = state.store.clone();
+    let audit_days = state.config.audit_days;
     let pruner = tokio::spawn(async move {
         let mut every_minute = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -177,6 +179,7 @@ pub async fn launch(
             if let Err(e) = store.delete_expired(clock::now_ms()).await {
                 tracing::warn!(error = %e, "could not delete expired sessions");
             }
+            audit::prune(&store, audit_days, clock::now_ms()).await;
         }
     });
     let listener = listener.tap_io(|tcp| {

@@ -255,10 +255,23 @@ async fn rotation_from_the_key_file_re_seals_every_provider_key() {
     }
 
     let server = serve(&data, None).await;
-    assert_eq!(
-        call(&mut login(&server.base, "alice").await, &a).await,
-        StatusCode::OK
-    );
+    let mut alice = login(&server.base, "alice").await;
+    assert_eq!(call(&mut alice, &a).await, StatusCode::OK);
+    // The rotation is in the audit log (alice, the first account, is the administrator),
+    // without any key.
+    let audit = alice.get("/api/v1/admin/audit").await;
+    let rotation = audit.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "vault.master_key_rotated")
+        .cloned()
+        .unwrap_or_else(|| panic!("no rotation event: {}", audit.text));
+    assert_eq!(rotation["actor"], "operator");
+    assert_eq!(rotation["details"]["provider_keys"], 2);
+    for secret in [STANDARD.encode(new), STANDARD.encode(old)] {
+        assert!(!audit.text.contains(&secret), "{}", audit.text);
+    }
     assert_eq!(
         call(&mut login(&server.base, "bob").await, &b).await,
         StatusCode::OK
@@ -459,6 +472,22 @@ async fn create_user_makes_accounts_that_sign_in() {
     let server = serve(&data, None).await;
     let mut root = login(&server.base, "root").await;
     assert_eq!(root.get("/api/v1/auth/me").await.json()["is_admin"], true);
+    // Accounts made on the server's command line are in the audit log, by the operator.
+    let events = root.get("/api/v1/admin/audit").await.json()["events"].clone();
+    let made: Vec<_> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "account.created")
+        .map(|e| (e["actor"].clone(), e["target"].clone()))
+        .collect();
+    assert_eq!(
+        made,
+        [
+            (json!("operator"), json!("bob")),
+            (json!("operator"), json!("root"))
+        ]
+    );
     let mut bob = login(&server.base, "bob").await;
     assert_eq!(bob.get("/api/v1/auth/me").await.json()["is_admin"], false);
     stop(server).await;

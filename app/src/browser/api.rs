@@ -8,8 +8,9 @@
 use super::UiError;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use model::wire::{
-    Credentials, ErrorEnvelope, ProviderInfo, ProviderInput, ProviderTest, SessionInfo, SyncPull,
-    SyncPush, SyncPushResult, TokenCreated, TokenInfo, TokenInput, UserInfo,
+    AdminUser, AuditPage, Credentials, ErrorEnvelope, InviteCreated, InviteInfo, InviteInput,
+    PasswordChange, PasswordConfirmation, ProviderInfo, ProviderInput, ProviderTest, SessionInfo,
+    SyncPull, SyncPush, SyncPushResult, TokenCreated, TokenInfo, TokenInput, UserInfo,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use uuid::Uuid;
@@ -94,6 +95,62 @@ async fn send_empty(builder: RequestBuilder) -> Result<(), UiError> {
     } else {
         Err(error_from(response).await)
     }
+}
+
+/// Sends a JSON body with a mutation whose success has no body.
+async fn send_json_empty<B: Serialize>(builder: RequestBuilder, body: &B) -> Result<(), UiError> {
+    let request = mutation(builder).json(body).map_err(|e| {
+        UiError::new(
+            "CLIENT_ENCODE",
+            format!("could not encode the request: {e}"),
+        )
+    })?;
+    let response = request.send().await.map_err(network)?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_from(response).await)
+    }
+}
+
+/// Changes the password; the server ends every other session.
+pub async fn change_password(change: &PasswordChange) -> Result<(), UiError> {
+    send_json_empty(Request::post("/api/v1/auth/password"), change).await
+}
+
+/// Deletes the account and everything of it on the server.
+pub async fn delete_account(confirmation: &PasswordConfirmation) -> Result<(), UiError> {
+    send_json_empty(Request::delete("/api/v1/auth/account"), confirmation).await
+}
+
+pub async fn admin_users() -> Result<Vec<AdminUser>, UiError> {
+    get("/api/v1/admin/users").await
+}
+
+/// `action` is `deactivate` or `reactivate`.
+pub async fn admin_set_active(id: Uuid, action: &str) -> Result<(), UiError> {
+    send_empty(Request::post(&format!("/api/v1/admin/users/{id}/{action}"))).await
+}
+
+pub async fn admin_delete_user(id: Uuid) -> Result<(), UiError> {
+    send_empty(Request::delete(&format!("/api/v1/admin/users/{id}"))).await
+}
+
+pub async fn admin_invites() -> Result<Vec<InviteInfo>, UiError> {
+    get("/api/v1/admin/invites").await
+}
+
+pub async fn admin_create_invite(input: &InviteInput) -> Result<InviteCreated, UiError> {
+    send_json(Request::post("/api/v1/admin/invites"), input).await
+}
+
+pub async fn admin_revoke_invite(id: Uuid) -> Result<(), UiError> {
+    send_empty(Request::delete(&format!("/api/v1/admin/invites/{id}"))).await
+}
+
+/// The newest `limit` events of the audit log.
+pub async fn admin_audit(limit: u32) -> Result<AuditPage, UiError> {
+    get(&format!("/api/v1/admin/audit?limit={limit}")).await
 }
 
 pub async fn logout() -> Result<(), UiError> {

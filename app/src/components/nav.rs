@@ -50,6 +50,7 @@ pub fn Nav(workspace: Workspace) -> impl IntoView {
                     Some(user) => view! {
                         <button class=sync_class title="Sync now" data-testid="sync-status"
                             on:click=move |_| workspace.sync_now()>{sync_label}</button>
+                        {user.is_admin.then(|| view! { <A href="/admin">"Administration"</A> })}
                         <A href="/settings">"Settings"</A>
                         <span class="who" data-testid="who">{user.username}</span>
                         <button class="link" on:click=sign_out.clone()>"Sign out"</button>

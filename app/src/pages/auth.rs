@@ -32,6 +32,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
     let navigate = use_navigate();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let invite = RwSignal::new(String::new());
     let error = RwSignal::new(None::<UiError>);
     let busy = RwSignal::new(false);
     let (title, button) = match mode {
@@ -43,6 +44,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
         let credentials = Credentials {
             username: username.get(),
             password: password.get(),
+            invite: Some(invite.get().trim().to_string()).filter(|code| !code.is_empty()),
         };
         let navigate = navigate.clone();
         busy.try_set(true);
@@ -79,6 +81,9 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                 </label>
                 {(mode == Mode::Register).then(|| view! {
                     <p class="hint">"At least 10 characters. The first account becomes the administrator."</p>
+                    <label>"Invite code (if the server asks for one)"
+                        <input name="invite" autocomplete="off" bind:value=invite/>
+                    </label>
                 })}
                 <ErrorBanner error=error/>
                 <button type="submit" class="primary" disabled=move || busy.get()>{button}</button>

@@ -1,5 +1,6 @@
 //! Settings: the LLM providers the user drafts with (OpenAI, OpenRouter, Anthropic or any
-//! OpenAI-compatible server), API tokens for programs, and the signed-in sessions.
+//! OpenAI-compatible server), API tokens for programs, the signed-in sessions, and the account
+//! itself (change the password, delete the account).
 //!
 //! Provider keys go to the server's vault once and come back only masked. An API token's
 //! secret is shown once, right after it is created.
@@ -7,11 +8,14 @@
 use crate::browser::{api, UiError};
 use crate::components::{utc_time, ErrorBanner};
 use crate::pages::SignedIn;
+use crate::state::Workspace;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
 use model::wire::{
-    ProviderInfo, ProviderInput, ProviderKind, ProviderTest, SessionInfo, TokenInfo, TokenInput,
+    PasswordChange, PasswordConfirmation, ProviderInfo, ProviderInput, ProviderKind, ProviderTest,
+    SessionInfo, TokenInfo, TokenInput,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -26,6 +30,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <Tokens/>
                 <Sessions/>
             </div>
+            <Account/>
         </SignedIn>
     }
 }
@@ -330,5 +335,97 @@ fn Sessions() -> impl IntoView {
             </ul>
             <ErrorBanner error=error/>
         </section>
+    }
+}
+
+/// The account: change the password (every other session ends), delete the account (with the
+/// password again).
+#[component]
+fn Account() -> impl IntoView {
+    let workspace = Workspace::expect();
+    let navigate = use_navigate();
+    let current = RwSignal::new(String::new());
+    let new_password = RwSignal::new(String::new());
+    let changed = RwSignal::new(false);
+    let change_error = RwSignal::new(None::<UiError>);
+    let confirm = RwSignal::new(String::new());
+    let delete_error = RwSignal::new(None::<UiError>);
+    let busy = RwSignal::new(false);
+
+    let change = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = PasswordChange {
+            current_password: current.get(),
+            new_password: new_password.get(),
+        };
+        busy.try_set(true);
+        spawn_local(async move {
+            let result = api::change_password(&body).await;
+            busy.try_set(false);
+            match result {
+                Ok(()) => {
+                    change_error.try_set(None);
+                    changed.try_set(true);
+                    current.try_set(String::new());
+                    new_password.try_set(String::new());
+                }
+                Err(e) => {
+                    changed.try_set(false);
+                    change_error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    let delete = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = PasswordConfirmation {
+            password: confirm.get(),
+        };
+        let navigate = navigate.clone();
+        busy.try_set(true);
+        spawn_local(async move {
+            let result = api::delete_account(&body).await;
+            busy.try_set(false);
+            match result {
+                Ok(()) => {
+                    workspace.signed_out();
+                    navigate("/register", Default::default());
+                }
+                Err(e) => {
+                    delete_error.try_set(Some(e));
+                }
+            }
+        });
+    };
+
+    view! {
+        <div class="columns">
+            <section class="card grow">
+                <h2>"Change password"</h2>
+                <p class="muted">"Every other browser signed in to this account is signed out; this one stays signed in. API tokens keep working: revoke them above if needed."</p>
+                <form class="form" on:submit=change data-testid="change-password">
+                    <label>"Current password"
+                        <input name="current-password" type="password" autocomplete="current-password" required bind:value=current/>
+                    </label>
+                    <label>"New password (at least 10 characters)"
+                        <input name="new-password" type="password" autocomplete="new-password" required minlength="10" bind:value=new_password/>
+                    </label>
+                    {move || changed.get().then(|| view! { <p class="notice" data-testid="password-changed">"Password changed; your other sessions are signed out."</p> })}
+                    <ErrorBanner error=change_error/>
+                    <button type="submit" class="primary" disabled=move || busy.get()>"Change password"</button>
+                </form>
+            </section>
+            <section class="card side">
+                <h2>"Delete account"</h2>
+                <p class="muted">"Deletes your account and everything the server keeps for it: providers and their keys, tokens, sessions, synced domains and drafts. This cannot be undone."</p>
+                <form class="form" on:submit=delete data-testid="delete-account">
+                    <label>"Password"
+                        <input name="delete-password" type="password" autocomplete="current-password" required bind:value=confirm/>
+                    </label>
+                    <ErrorBanner error=delete_error/>
+                    <button type="submit" class="danger" disabled=move || busy.get()>"Delete my account"</button>
+                </form>
+            </section>
+        </div>
     }
 }

@@ -4,6 +4,8 @@
 //! malformed body or URL becomes an [`ApiError`] envelope with a `VAL_*` code, never axum's
 //! plain-text rejection. Unknown routes and methods under `/api` answer with the envelope too.
 
+pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod health;
 pub mod llm;
@@ -158,6 +160,18 @@ pub fn api() -> Router<AppState> {
         .route("/auth/me", get(auth::me))
         .route("/auth/sessions", get(auth::sessions))
         .route("/auth/sessions/{id}", delete(auth::revoke_session))
+        .route("/auth/password", post(account::change_password))
+        .route("/auth/account", delete(account::delete_account))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{id}", delete(admin::delete_user))
+        .route("/admin/users/{id}/deactivate", post(admin::deactivate))
+        .route("/admin/users/{id}/reactivate", post(admin::reactivate))
+        .route(
+            "/admin/invites",
+            get(admin::invites).post(admin::create_invite),
+        )
+        .route("/admin/invites/{id}", delete(admin::revoke_invite))
+        .route("/admin/audit", get(admin::audit))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/providers", get(providers::list).post(providers::create))

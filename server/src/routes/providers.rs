@@ -1,6 +1,8 @@
 //! A user's LLM providers: add (the key goes into the vault), list (masked), delete.
 
+use super::auth::ClientIp;
 use super::{ApiJson, ApiPath};
+use crate::audit::{Audit, Event};
 use crate::auth::CurrentUser;
 use crate::llm::LlmError;
 use crate::store::StoredProvider;
@@ -167,6 +169,7 @@ fn check(input: &ProviderInput) -> Result<String, ApiError> {
 
 pub async fn create(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     user: CurrentUser,
     ApiJson(input): ApiJson<ProviderInput>,
 ) -> Result<(StatusCode, Json<ProviderInfo>), ApiError> {
@@ -211,18 +214,36 @@ pub async fn create(
         });
     }
     tracing::info!(user = %user.id, provider = %id, "provider added");
+    // The kind and the host only: never the key nor its hint, nor the rest of the URL (a
+    // query string or user-info part could carry a credential).
+    let host = reqwest::Url::parse(&provider.base_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string));
+    Audit::by(Event::ProviderCreated, &user)
+        .target(id, &provider.name)
+        .ip(ip)
+        .details(serde_json::json!({ "kind": provider.kind.as_str(), "host": host }))
+        .record(&state.store)
+        .await;
     Ok((StatusCode::CREATED, Json(info(&provider))))
 }
 
 pub async fn remove(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
+    let name = state.store.provider(user.id, id).await?.map(|p| p.name);
     if !state.store.delete_provider(user.id, id).await? {
         return Err(ApiError::NotFound { what: "provider" });
     }
     state.caches.forget_provider(user.id, id);
+    Audit::by(Event::ProviderDeleted, &user)
+        .target(id, name.as_deref().unwrap_or("provider"))
+        .ip(ip)
+        .record(&state.store)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

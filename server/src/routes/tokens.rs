@@ -5,7 +5,9 @@
 //! and its first characters (the *prefix*) to tell tokens apart. Managing tokens needs a
 //! password session: a token cannot create or revoke tokens.
 
+use super::auth::ClientIp;
 use super::{ApiJson, ApiPath};
+use crate::audit::{Audit, Event};
 use crate::auth::{self, CurrentUser};
 use crate::store::{NewToken, TokenRow};
 use crate::{clock::now_ms, error::ApiError, AppState};
@@ -42,6 +44,7 @@ pub async fn list(
 /// `POST /api/v1/tokens`: `{name, expires_in_days?}` → `{token, info}`.
 pub async fn create(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     user: CurrentUser,
     ApiJson(input): ApiJson<TokenInput>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
@@ -95,6 +98,12 @@ pub async fn create(
         });
     }
     tracing::info!(user = %user.id, token = %id, "api token created");
+    Audit::by(Event::TokenCreated, &user)
+        .target(id, name)
+        .ip(ip)
+        .details(serde_json::json!({ "expires_at": expires_at }))
+        .record(&state.store)
+        .await;
     let info = TokenInfo {
         id,
         name: name.to_string(),
@@ -109,6 +118,7 @@ pub async fn create(
 /// `DELETE /api/v1/tokens/{id}`: the token stops working at once.
 pub async fn revoke(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
@@ -118,5 +128,10 @@ pub async fn revoke(
     }
     state.caches.forget_credential(auth::AuthVia::Token(id));
     tracing::info!(user = %user.id, token = %id, "api token revoked");
+    Audit::by(Event::TokenRevoked, &user)
+        .target(id, "token")
+        .ip(ip)
+        .record(&state.store)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,7 +11,8 @@
 //!
 //! [`Store`] is concrete: a SQLite pool (a file under the data directory, WAL mode, foreign
 //! keys on) opened once at start ([`Store::connect`]), with its methods grouped by concern in
-//! the submodules `users`, `sessions`, `tokens`, `providers`, `vault`, `sync` and, for the
+//! the submodules `users` (accounts, registration gates, the administrator's changes),
+//! `sessions`, `tokens`, `invites`, `audit`, `providers`, `vault`, `sync` and, for the
 //! operations commands, `maintenance`. Its public signatures speak only of `Uuid`s, strings,
 //! numbers and the types defined here, and every failure is a [`StoreError`].
 //!
@@ -24,6 +25,8 @@
 //! vault and the gateway take `&Store` and stay as they are; only `maintenance` (backup with
 //! `VACUUM INTO`, restore of a file) stays SQLite's, since PostgreSQL backs up with `pg_dump`.
 
+mod audit;
+mod invites;
 mod maintenance;
 mod providers;
 mod sessions;
@@ -32,12 +35,14 @@ mod tokens;
 mod users;
 mod vault;
 
+pub use audit::{AuditRow, NewAuditEvent};
+pub use invites::InviteRow;
 pub use maintenance::{database_path, Maintenance};
 pub use providers::StoredProvider;
 pub use sessions::{NewSession, SessionRow, SessionUser};
 pub use sync::{DomainRow, DraftRow, SyncTx};
 pub use tokens::{NewToken, TokenRow, TokenUser};
-pub use users::UserRow;
+pub use users::{AdminUserRow, Gate, InviteProblem, Registered, UserChange, UserRow};
 pub use vault::{RotationTx, SealedKey, SealedRow};
 
 use crate::files;

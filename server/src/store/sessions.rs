@@ -54,7 +54,8 @@ impl Store {
         Ok(())
     }
 
-    /// The user of the session whose token hashes to `token_hash`, if it is live at `now`.
+    /// The user of the session whose token hashes to `token_hash`, if it is live at `now` and
+    /// the account is not deactivated.
     pub async fn session_user(
         &self,
         token_hash: &[u8],
@@ -63,7 +64,7 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT u.id AS user_id, u.username, u.is_admin, s.id AS session_id, s.expires_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ?",
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.deactivated_at IS NULL",
         )
         .bind(token_hash)
         .bind(now)

@@ -42,7 +42,8 @@ pub struct TokenUser {
 }
 
 impl Store {
-    /// The user of the token that hashes to `token_hash`, if it is live at `now`.
+    /// The user of the token that hashes to `token_hash`, if it is live at `now` and the
+    /// account is not deactivated.
     pub async fn token_user(
         &self,
         token_hash: &[u8],
@@ -51,7 +52,8 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT u.id AS user_id, u.username, u.is_admin, t.id AS token_id, t.last_used_at, \
              t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?)",
+             WHERE t.token_hash = ? AND (t.expires_at IS NULL OR t.expires_at > ?) \
+             AND u.deactivated_at IS NULL",
         )
         .bind(token_hash)
         .bind(now)
