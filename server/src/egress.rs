@@ -239,7 +239,7 @@ fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
 pub enum EgressRefused {
     /// A literal address that is not allowed.
     #[error(
-        "the provider's base URL points to {kind} ({ip}), which this server does not call: use \
+        "the provider's base URL points to {ip}, {kind}, which this server does not call: use \
          the provider's public address, or ask the administrator to allow it in DM_UPSTREAM_ALLOW"
     )]
     Address { ip: IpAddr, kind: &'static str },

@@ -56,6 +56,8 @@ fn Providers() -> impl IntoView {
     let base_url = RwSignal::new(String::new());
     let model = RwSignal::new(String::new());
     let api_key = RwSignal::new(String::new());
+    // Empty: the server's default (DM_UPSTREAM_RETRIES).
+    let retries = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
 
     let reload = move || {
@@ -80,7 +82,11 @@ fn Providers() -> impl IntoView {
             base_url: base_url.get(),
             model: model.get(),
             api_key: api_key.get(),
-            retries: None,
+            // Anything but a whole number is the server's to refuse, with the field named.
+            retries: match retries.get().trim() {
+                "" => None,
+                text => Some(text.parse::<u32>().unwrap_or(u32::MAX)),
+            },
         };
         busy.try_set(true);
         spawn_local(async move {
@@ -89,7 +95,7 @@ fn Providers() -> impl IntoView {
             match result {
                 Ok(_) => {
                     error.try_set(None);
-                    for field in [name, base_url, model, api_key] {
+                    for field in [name, base_url, model, api_key, retries] {
                         field.try_set(String::new());
                     }
                     reload();
@@ -130,7 +136,7 @@ fn Providers() -> impl IntoView {
                 <h1>"LLM providers"</h1>
                 <p class="muted">"OpenAI, OpenRouter, Anthropic, or any OpenAI-compatible server (a local Ollama, vLLM or llama.cpp). Keys are encrypted on the server and never sent back."</p>
                 <table class="grid" data-testid="providers">
-                    <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Base URL"</th><th>"Model"</th><th>"Key"</th><th></th></tr></thead>
+                    <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Base URL"</th><th>"Model"</th><th>"Key"</th><th>"Retries"</th><th></th></tr></thead>
                     <tbody>
                         {move || providers.get().into_iter().map(|p| {
                             let id = p.id;
@@ -154,6 +160,7 @@ fn Providers() -> impl IntoView {
                                     <td class="mono">{p.base_url}</td>
                                     <td class="mono">{p.model}</td>
                                     <td class="mono" data-testid="key-masked">{p.key_masked}</td>
+                                    <td>{p.retries.map_or_else(|| "default".to_string(), |n| n.to_string())}</td>
                                     <td class="actions">
                                         <button class="link" data-testid="test-provider" disabled=move || testing.get() == Some(id) on:click=move |_| test(id)>
                                             {move || if testing.get() == Some(id) { "Testing…" } else { "Test" }}
@@ -162,7 +169,7 @@ fn Providers() -> impl IntoView {
                                         <button class="link danger" on:click=move |_| remove(id)>"Delete"</button>
                                     </td>
                                 </tr>
-                                {move || result().map(|r| view! { <tr class="sub"><td colspan="6">{r}</td></tr> })}
+                                {move || result().map(|r| view! { <tr class="sub"><td colspan="7">{r}</td></tr> })}
                             }
                         }).collect_view()}
                     </tbody>
@@ -189,6 +196,9 @@ fn Providers() -> impl IntoView {
                     </label>
                     <label>"Model" <input name="provider-model" placeholder=move || model_placeholder(kind.get()) required bind:value=model/></label>
                     <label>"API key" <input name="provider-api-key" type="password" autocomplete="off" bind:value=api_key/></label>
+                    <label>"Retries (0 to 5; empty: the server's default)"
+                        <input name="provider-retries" type="number" min="0" max="5" step="1" placeholder="default" bind:value=retries/>
+                    </label>
                     <ErrorBanner error=error/>
                     <button type="submit" class="primary" disabled=move || busy.get()>"Save provider"</button>
                 </form>
