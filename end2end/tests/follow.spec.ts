@@ -101,3 +101,32 @@ test('a page opened offline recovers when the network returns', async ({ browser
   await context.close();
   await api.close();
 });
+
+test('a failed sync round says its code, the badge tells when it last succeeded, and coming back to the tab syncs', async ({ browser }) => {
+  const { api } = await newUser(browser);
+  const { domain } = await pushLibrary(api);
+  const context = await freshBrowser(browser, api);
+  const page = await context.newPage();
+  await open(page, `/domains/${domain.id}`);
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+  await expect(page.getByTestId('sync-status')).toHaveAttribute('title', /^last synced \d{4}-\d\d-\d\d \d\d:\d\d UTC · click to sync now$/);
+
+  // A server failure is not "offline": the badge names the code, the tooltip the message.
+  await page.route('**/api/v1/sync/pull', (route) => route.fulfill({
+    status: 500,
+    contentType: 'application/json',
+    body: JSON.stringify({ error: { code: 'DB_ERROR', message: 'something went wrong on the server: try again' } }),
+  }));
+  await page.getByTestId('sync-status').click();
+  await expect(page.getByTestId('sync-status')).toHaveText('sync failed (DB_ERROR) · 0 not synced');
+  await expect(page.getByTestId('sync-status')).toHaveAttribute('title', /^DB_ERROR: something went wrong on the server: try again · last synced .* UTC · click to sync now$/);
+  await page.unroute('**/api/v1/sync/pull');
+
+  // The tab coming back into view starts a round by itself.
+  const pulled = page.waitForRequest('**/api/v1/sync/pull');
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange', { bubbles: true })));
+  await pulled;
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+  await context.close();
+  await api.close();
+});

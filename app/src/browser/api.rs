@@ -208,13 +208,30 @@ pub async fn revoke_session(id: Uuid) -> Result<(), UiError> {
     send_empty(Request::delete(&format!("/api/v1/auth/sessions/{id}"))).await
 }
 
+/// How long a sync request may take before it is given up (and retried by a later round):
+/// without a limit, a connection that hangs would keep the sync badge at "syncing…" and stop
+/// every later round.
+const SYNC_TIMEOUT_MS: u32 = 60_000;
+
+/// A signal that aborts a request after [`SYNC_TIMEOUT_MS`].
+fn sync_deadline() -> web_sys::AbortSignal {
+    web_sys::AbortSignal::timeout_with_u32(SYNC_TIMEOUT_MS)
+}
+
 pub async fn push(batch: &SyncPush) -> Result<SyncPushResult, UiError> {
-    send_json(Request::post("/api/v1/sync/push"), batch).await
+    let deadline = sync_deadline();
+    send_json(
+        Request::post("/api/v1/sync/push").abort_signal(Some(&deadline)),
+        batch,
+    )
+    .await
 }
 
 pub async fn pull() -> Result<SyncPull, UiError> {
+    let deadline = sync_deadline();
     read(
         Request::get("/api/v1/sync/pull")
+            .abort_signal(Some(&deadline))
             .send()
             .await
             .map_err(network)?,

@@ -1,6 +1,7 @@
 //! The top bar: product name, who is signed in, sync status and sign-out.
 
 use crate::browser::api;
+use crate::components::utc_time;
 use crate::state::Workspace;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -24,14 +25,24 @@ pub fn Nav(workspace: Workspace) -> impl IntoView {
     };
     let sync_label = move || {
         let s = workspace.sync.get();
-        if s.running {
-            "syncing…".to_string()
-        } else if s.last_error.is_some() {
-            format!("offline · {} not synced", s.pending)
-        } else if s.pending > 0 {
-            format!("{} not synced", s.pending)
-        } else {
-            "all synced".to_string()
+        match &s.last_error {
+            _ if s.running => "syncing…".to_string(),
+            Some(e) if e.code == "CLIENT_NETWORK" => format!("offline · {} not synced", s.pending),
+            Some(e) => format!("sync failed ({}) · {} not synced", e.code, s.pending),
+            None if s.pending > 0 => format!("{} not synced", s.pending),
+            None => "all synced".to_string(),
+        }
+    };
+    // The badge's tooltip: what failed, and when the last round succeeded.
+    let sync_title = move || {
+        let s = workspace.sync.get();
+        let last = s.last_synced_at.map_or_else(
+            || "not synced since this page opened".to_string(),
+            |at| format!("last synced {}", utc_time(at)),
+        );
+        match &s.last_error {
+            Some(e) => format!("{}: {} · {last} · click to sync now", e.code, e.message),
+            None => format!("{last} · click to sync now"),
         }
     };
     let sync_class = move || {
@@ -48,7 +59,7 @@ pub fn Nav(workspace: Workspace) -> impl IntoView {
             <nav class="topbar-right">
                 {move || match workspace.user.get() {
                     Some(user) => view! {
-                        <button class=sync_class title="Sync now" data-testid="sync-status"
+                        <button class=sync_class title=sync_title data-testid="sync-status"
                             on:click=move |_| workspace.sync_now()>{sync_label}</button>
                         {user.is_admin.then(|| view! { <A href="/admin">"Administration"</A> })}
                         <A href="/settings">"Settings"</A>

@@ -3,8 +3,9 @@
 //! [`Workspace`] is what every page shares: who is signed in, the user's domains, and sync
 //! status. It is a bundle of signals provided as context by [`crate::App`]. On the server it
 //! only renders its initial state ("checking your session"); in the browser an effect asks the
-//! server who is signed in, opens that user's IndexedDB and syncs, and syncs again whenever the
-//! browser comes back online.
+//! server who is signed in, opens that user's IndexedDB and syncs, and syncs again after every
+//! local change, whenever the browser comes back online or the tab comes back into view, and
+//! every minute while the tab is in view.
 //!
 //! [`workbench::Workbench`] is one domain's workflow: its drafts, generation, the proposal under
 //! review, accepting and importing. Pages render these signals and call their methods.
@@ -30,7 +31,13 @@ pub struct SyncState {
     /// local data when it moves, and a page that read its data after the first one knows that
     /// what is missing is not merely still on its way.
     pub finished: u32,
+    /// When the last successful round ended (this device's clock, for display only).
+    pub last_synced_at: Option<i64>,
 }
+
+/// How often an open, visible page syncs by itself, so that another device's work shows up
+/// without a click.
+const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The signals every page shares.
 #[derive(Clone, Copy)]
@@ -58,6 +65,21 @@ impl Workspace {
             // the server reload what they lacked when the round completes. The workspace lives
             // as long as the page, and so does the listener (this effect runs once).
             let _ = window_event_listener(leptos::ev::online, move |_| workspace.sync_now());
+            // Back to the tab, and every minute while it is in view: what other devices did
+            // shows up, and a round that failed is tried again. A hidden tab does not poll.
+            let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
+                if !document().hidden() {
+                    workspace.sync_now();
+                }
+            });
+            set_interval(
+                move || {
+                    if !document().hidden() {
+                        workspace.sync_now();
+                    }
+                },
+                SYNC_EVERY,
+            );
             spawn_local(async move {
                 match api::me().await {
                     Ok(Some(user)) => workspace.signed_in(user).await,
@@ -155,6 +177,7 @@ impl Workspace {
                     Ok(_) => {
                         s.last_error = None;
                         s.rounds += 1;
+                        s.last_synced_at = Some(browser::now_ms());
                     }
                     Err(e) => s.last_error = Some(e),
                 }
