@@ -56,17 +56,7 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     }
 
     pub fn insert(&self, key: K, value: V, now: Instant) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        if entries.len() >= self.max {
-            let ttl = self.ttl;
-            entries.retain(|_, (_, at)| now.saturating_duration_since(*at) < ttl);
-            if entries.len() >= self.max {
-                entries.clear();
-            }
-        }
-        entries.insert(key, (value, now));
+        self.insert_if(key, value, now, || true);
     }
 
     /// Inserts unless `keep` says no; `keep` runs under the cache's lock, so a concurrent
