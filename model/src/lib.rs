@@ -28,7 +28,9 @@ pub mod wire;
 
 pub use dialect::SqlDialect;
 pub use diff::{diff_models, Change, ModelDiff};
-pub use export::{export, ExportFormat};
+pub use export::{
+    export, export_with_warnings, warning_summary, ExportFormat, ExportWarning, WarningKind,
+};
 pub use impact::{analyze, ImpactReport, Severity};
 pub use import::{import_json, import_sql, ImportError, Imported, Skipped};
 pub use logical_type::LogicalType;

@@ -725,7 +725,11 @@ fn drop_indexes_and_constraints(m: &Migration) -> String {
         }
         for (ix, index) in entity.indexes.iter().enumerate() {
             if !plan.old_index_kept(oi, ix) {
-                body.push_str(&m.hooks.drop_index(plan, &entity.name, &index.name));
+                body.push_str(&m.hooks.drop_index(
+                    plan,
+                    &entity.name,
+                    plan.old_names.index_name(&entity.name, &index.name),
+                ));
             }
         }
         for u in &entity.unique {
@@ -955,7 +959,7 @@ fn add_keys_and_indexes(m: &Migration) -> String {
                 let _ = writeln!(
                     body,
                     "ALTER TABLE {table} ADD {};",
-                    primary_key_clause(dialect, entity)
+                    primary_key_clause(dialect, &plan.new_names, entity)
                 );
             }
             for u in &entity.unique {
@@ -963,14 +967,14 @@ fn add_keys_and_indexes(m: &Migration) -> String {
                     let _ = writeln!(
                         body,
                         "ALTER TABLE {table} ADD {};",
-                        unique_clause(dialect, entity, u)
+                        unique_clause(dialect, &plan.new_names, entity, u)
                     );
                 }
             }
         }
         for index in &entity.indexes {
             if !matched || !plan.new_index_kept(ni, &index.name) {
-                body.push_str(&create_index(dialect, entity, index, None));
+                body.push_str(&create_index(dialect, &plan.new_names, entity, index, None));
             }
         }
     }
@@ -1381,7 +1385,7 @@ impl Hooks for Sqlite {
             let _ = writeln!(body, "DROP TABLE {table};");
             let _ = writeln!(body, "ALTER TABLE {} RENAME TO {table};", plan.q(&temp));
             for index in &entity.indexes {
-                body.push_str(&create_index(dialect, entity, index, None));
+                body.push_str(&create_index(dialect, &plan.new_names, entity, index, None));
             }
         }
         body
@@ -1401,7 +1405,13 @@ impl Hooks for Sqlite {
             None,
         );
         for index in &entity.indexes {
-            body.push_str(&create_index(plan.dialect, entity, index, None));
+            body.push_str(&create_index(
+                plan.dialect,
+                &plan.new_names,
+                entity,
+                index,
+                None,
+            ));
         }
         body
     }

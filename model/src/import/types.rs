@@ -159,6 +159,16 @@ pub(crate) fn map_type(
                 .unwrap_or_else(|| name.to_string());
             custom(&last, modifiers, data_type, dialect, ctx)
         }
+        // SQLite lets a column have no type at all (it then holds any value): kept without a
+        // type, which the export writes as text, or as the type of the key it references.
+        D::Unspecified => (
+            LogicalType::Unknown(String::new()),
+            Some(
+                "the column has no type (SQLite stores any value in it): kept without a type, \
+                 exported as text or as the type of the key it references"
+                    .into(),
+            ),
+        ),
         _ => fallback(data_type, dialect),
     }
 }
@@ -406,5 +416,7 @@ mod tests {
         check(S, "\"UNSIGNED BIG INT\"", "integer", true);
         check(S, "\"VARYING CHARACTER\"", "text", true);
         check(S, "WHATEVER", "WHATEVER", false);
+        // A column without a type: kept without one, with a note.
+        check(S, "", "", true);
     }
 }

@@ -1,0 +1,533 @@
+//! Conversions that load (issue 12): every shared fixture, imported from its own dialect and
+//! exported to PostgreSQL, MySQL and SQLite, is loaded into PostgreSQL 15, MariaDB and sqlite3
+//! (started by this test binary, see `sql_engines/engines.rs`), and the engine's *catalog* must
+//! hold every table, column, primary key, unique key and foreign key of the imported model.
+//!
+//! The *expected* side is the imported model (whose completeness against the source is
+//! `import_fixtures.rs`'s job); the *actual* side is never our own DDL but what the engine
+//! reports: `pg_catalog` in PostgreSQL, `information_schema` in MariaDB, `sqlite_master` and
+//! the `pragma_*` table functions in SQLite. Both sides are written as *facts*, one string per
+//! table (`t|name`), column (`c|table.column`), primary key (`p|table|a,b`), unique key
+//! (`u|table|a,b`: a unique constraint or unique index) and foreign key
+//! (`f|table|a,b|target|x,y`), names in lower case. A MariaDB key over a column *prefix* is
+//! written with its length (`id(255)`), so a key that only covers a prefix does not count as
+//! the key the model asks for. SQLite checks foreign keys only when rows arrive, so its load
+//! also runs `PRAGMA foreign_key_check`, which fails when a foreign key names no unique key.
+//!
+//! Each reproducer of the issue's table is a test of its own, `reproducer_<n>_<what>`, and also
+//! checks what the catalog alone cannot see (a default's value, a warning).
+#![cfg(not(target_arch = "wasm32"))]
+
+// The engines module is shared with `sql_engines.rs`, which uses more of it than this file.
+#[allow(dead_code)]
+#[path = "sql_engines/engines.rs"]
+mod engines;
+
+use engines::{Mariadb, Postgres, Sqlite};
+use model::export::sql::{ddl, ddl_with_warnings};
+use model::generate::generated_model;
+use model::{import_sql, Cardinality, ExportWarning, Model, SqlDialect, WarningKind};
+use std::collections::BTreeSet;
+
+const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/schemas");
+
+/// Every shared fixture as (file name, its dialect, text), sorted by name.
+fn fixtures() -> Vec<(String, SqlDialect, String)> {
+    let mut out: Vec<(String, SqlDialect, String)> = std::fs::read_dir(DIR)
+        .expect("the fixtures directory exists beside the repository")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter_map(|name| {
+            let dialect = SqlDialect::ALL
+                .into_iter()
+                .find(|d| name.ends_with(&format!(".{}.sql", d.id())))?;
+            let text = std::fs::read_to_string(format!("{DIR}/{name}")).expect("fixture reads");
+            Some((name, dialect, text))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() >= 8, "expected the shared fixtures in {DIR}");
+    out
+}
+
+/// One empty database in one engine.
+enum Db {
+    Sqlite(Sqlite),
+    Postgres(&'static Postgres, String),
+    Mariadb(&'static Mariadb, String),
+}
+
+impl Db {
+    fn new(dialect: SqlDialect) -> Db {
+        match dialect {
+            SqlDialect::Sqlite => Db::Sqlite(Sqlite::new()),
+            SqlDialect::Postgres => {
+                let server = Postgres::shared();
+                Db::Postgres(server, server.create_db().expect("database created"))
+            }
+            SqlDialect::Mysql => {
+                let server = Mariadb::shared();
+                Db::Mariadb(server, server.create_db().expect("database created"))
+            }
+        }
+    }
+
+    /// Runs a script, stopping at the first error; a query's rows come back one per line.
+    fn exec(&self, sql: &str) -> Result<String, String> {
+        match self {
+            Db::Sqlite(db) => db.exec(sql),
+            Db::Postgres(server, db) => server.exec(db, sql),
+            Db::Mariadb(server, db) => server.exec(db, sql),
+        }
+    }
+
+    /// Loads DDL as a user would; SQLite also checks that every foreign key names a key.
+    fn load(&self, sql: &str) -> Result<(), String> {
+        self.exec(sql)?;
+        if let Db::Sqlite(_) = self {
+            self.exec("PRAGMA foreign_keys = ON; PRAGMA foreign_key_check;")?;
+        }
+        Ok(())
+    }
+
+    /// The engine's catalog as facts (see the module documentation).
+    fn facts(&self) -> Result<BTreeSet<String>, String> {
+        let sql = match self {
+            Db::Sqlite(_) => SQLITE_FACTS,
+            Db::Postgres(..) => POSTGRES_FACTS,
+            Db::Mariadb(..) => MARIADB_FACTS,
+        };
+        Ok(self
+            .exec(sql)?
+            .lines()
+            .map(|line| line.trim().to_lowercase())
+            .filter(|line| !line.is_empty())
+            .collect())
+    }
+}
+
+const POSTGRES_FACTS: &str = "
+SELECT 't|' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p');
+SELECT 'c|' || c.relname || '.' || a.attname FROM pg_attribute a
+  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped;
+SELECT CASE WHEN i.indisprimary THEN 'p|' ELSE 'u|' END || c.relname || '|'
+       || string_agg(coalesce(a.attname, '(expression)'), ',' ORDER BY k.o)
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, o)
+  LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+ WHERE n.nspname = 'public' AND i.indisunique
+ GROUP BY i.indexrelid, i.indisprimary, c.relname;
+SELECT 'f|' || c.relname || '|'
+       || (SELECT string_agg(a.attname, ',' ORDER BY k.o)
+             FROM unnest(con.conkey) WITH ORDINALITY AS k(n, o)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n)
+       || '|' || r.relname || '|'
+       || (SELECT string_agg(a.attname, ',' ORDER BY k.o)
+             FROM unnest(con.confkey) WITH ORDINALITY AS k(n, o)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n)
+  FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+  JOIN pg_class r ON r.oid = con.confrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE con.contype = 'f' AND n.nspname = 'public';
+";
+
+const MARIADB_FACTS: &str = "
+SELECT CONCAT('t|', TABLE_NAME) FROM information_schema.TABLES
+ WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE';
+SELECT CONCAT('c|', c.TABLE_NAME, '.', c.COLUMN_NAME) FROM information_schema.COLUMNS c
+  JOIN information_schema.TABLES t
+    ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+ WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE';
+SELECT CONCAT(IF(INDEX_NAME = 'PRIMARY', 'p|', 'u|'), TABLE_NAME, '|',
+       GROUP_CONCAT(IF(SUB_PART IS NULL, COLUMN_NAME, CONCAT(COLUMN_NAME, '(', SUB_PART, ')'))
+                    ORDER BY SEQ_IN_INDEX SEPARATOR ','))
+  FROM information_schema.STATISTICS
+ WHERE TABLE_SCHEMA = DATABASE() AND NON_UNIQUE = 0
+ GROUP BY TABLE_NAME, INDEX_NAME;
+SELECT CONCAT('f|', TABLE_NAME, '|',
+       GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION SEPARATOR ','), '|',
+       REFERENCED_TABLE_NAME, '|',
+       GROUP_CONCAT(REFERENCED_COLUMN_NAME ORDER BY ORDINAL_POSITION SEPARATOR ','))
+  FROM information_schema.KEY_COLUMN_USAGE
+ WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL
+ GROUP BY TABLE_NAME, CONSTRAINT_NAME, REFERENCED_TABLE_NAME;
+";
+
+// `group_concat` over an ordered subquery: SQLite 3.40 has no ORDER BY inside aggregates.
+const SQLITE_FACTS: &str = "
+SELECT 't|' || name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%';
+SELECT 'c|' || m.name || '.' || p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+ WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%';
+SELECT 'p|' || m.name || '|' || (SELECT group_concat(name, ',') FROM
+       (SELECT name FROM pragma_table_info(m.name) WHERE pk > 0 ORDER BY pk))
+  FROM sqlite_master m
+ WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+   AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) WHERE pk > 0);
+SELECT 'u|' || m.name || '|' || (SELECT group_concat(coalesce(name, '(expression)'), ',') FROM
+       (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno))
+  FROM sqlite_master m JOIN pragma_index_list(m.name) il
+ WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND il.\"unique\" = 1
+   AND il.origin <> 'pk';
+SELECT 'f|' || m.name || '|'
+       || (SELECT group_concat(\"from\", ',') FROM
+           (SELECT \"from\" FROM pragma_foreign_key_list(m.name) WHERE id = f.id ORDER BY seq))
+       || '|' || f.\"table\" || '|'
+       || (SELECT group_concat(\"to\", ',') FROM
+           (SELECT \"to\" FROM pragma_foreign_key_list(m.name) WHERE id = f.id ORDER BY seq))
+  FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f
+ WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND f.seq = 0;
+";
+
+/// A name as the engines keep it: lower case, cut to 63 bytes as the export does.
+fn ident(name: &str) -> String {
+    let mut end = name.len().min(63);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_lowercase()
+}
+
+fn list(names: &[String]) -> String {
+    names.iter().map(|n| ident(n)).collect::<Vec<_>>().join(",")
+}
+
+/// The facts a database made from `model` must hold.
+fn expected_facts(model: &Model) -> BTreeSet<String> {
+    let mut facts = BTreeSet::new();
+    for entity in &model.entities {
+        let table = ident(&entity.name);
+        facts.insert(format!("t|{table}"));
+        for attr in &entity.attributes {
+            facts.insert(format!("c|{table}.{}", ident(&attr.name)));
+        }
+        if !entity.primary_key.is_empty() {
+            facts.insert(format!("p|{table}|{}", list(&entity.primary_key)));
+        }
+        let unique_indexes = entity.indexes.iter().filter(|i| i.unique);
+        for columns in entity
+            .unique
+            .iter()
+            .chain(unique_indexes.map(|i| &i.attributes))
+        {
+            facts.insert(format!("u|{table}|{}", list(columns)));
+        }
+    }
+    for rel in &model.relationships {
+        let ends = model
+            .entity(&rel.from_entity)
+            .zip(model.entity(&rel.to_entity));
+        if rel.cardinality == Cardinality::ManyToMany
+            || rel.from_attributes.is_empty()
+            || ends.is_none()
+        {
+            continue;
+        }
+        facts.insert(format!(
+            "f|{}|{}|{}|{}",
+            ident(&rel.from_entity),
+            list(&rel.from_attributes),
+            ident(&rel.to_entity),
+            list(&rel.to_attributes)
+        ));
+    }
+    facts
+}
+
+/// What a converted schema kept: counts per kind of fact, and the facts missing or extra.
+struct Kept {
+    expected: BTreeSet<String>,
+    actual: BTreeSet<String>,
+}
+
+impl Kept {
+    fn complete(&self) -> bool {
+        self.expected.is_subset(&self.actual)
+    }
+
+    /// `tables 11/11, columns 64/64, ...` and the missing facts, for a failure message.
+    fn report(&self) -> String {
+        let kinds = [
+            ("tables", "t|"),
+            ("columns", "c|"),
+            ("primary keys", "p|"),
+            ("unique keys", "u|"),
+            ("foreign keys", "f|"),
+        ];
+        let counts: Vec<String> = kinds
+            .iter()
+            .map(|(label, prefix)| {
+                let want = self.expected.iter().filter(|f| f.starts_with(prefix));
+                let total = want.clone().count();
+                let kept = want.filter(|f| self.actual.contains(*f)).count();
+                format!("{label} {kept}/{total}")
+            })
+            .collect();
+        let missing: Vec<&String> = self.expected.difference(&self.actual).take(12).collect();
+        let extra: Vec<&String> = self.actual.difference(&self.expected).take(6).collect();
+        format!(
+            "{}\n  missing: {missing:?}\n  not in the model: {extra:?}",
+            counts.join(", ")
+        )
+    }
+}
+
+/// A converted schema loaded into its engine, for the checks a reproducer adds.
+struct Loaded {
+    kept: Kept,
+    db: Db,
+    warnings: Vec<ExportWarning>,
+}
+
+/// Imports `source` from `from`, exports it to `to`, loads it into `to`'s engine and reads the
+/// catalog. `Err` when the import fails or the engine refuses the DDL.
+fn convert_and_load(source: &str, from: SqlDialect, to: SqlDialect) -> Result<Loaded, String> {
+    let model = import_sql(source, from)
+        .map_err(|e| format!("the source does not import: {e}"))?
+        .model;
+    load_model(&model, to)
+}
+
+/// Exports `model` to `to`, loads it into `to`'s engine and reads the catalog.
+fn load_model(model: &Model, to: SqlDialect) -> Result<Loaded, String> {
+    let (sql, warnings) = ddl_with_warnings(model, to);
+    let db = Db::new(to);
+    db.load(&sql)
+        .map_err(|e| format!("the {to} export does not load: {e}\n-- DDL:\n{sql}"))?;
+    let kept = Kept {
+        expected: expected_facts(model),
+        actual: db.facts()?,
+    };
+    Ok(Loaded { kept, db, warnings })
+}
+
+/// Every fixture into `to`'s engine; one failure message lists every fixture that failed.
+fn fixtures_load_into(to: SqlDialect) {
+    let mut failures = Vec::new();
+    let all = fixtures();
+    for (name, from, text) in &all {
+        match convert_and_load(text, *from, to) {
+            Ok(loaded) if loaded.kept.complete() => {}
+            Ok(loaded) => failures.push(format!("=== {name} → {to}: {}", loaded.kept.report())),
+            Err(e) => failures.push(format!("=== {name} → {to}: {}", first_lines(&e, 6))),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures do not load completely into {to}:\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
+
+/// The engine's own error lines out of a long message (the failing command, the statement
+/// the client echoes, the whole DDL), or its first `n` lines when none is recognised.
+fn first_lines(text: &str, n: usize) -> String {
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            ["ERROR", "DETAIL", "Parse error", "Runtime error", "Error:"]
+                .iter()
+                .any(|p| l.trim_start().starts_with(p))
+        })
+        .take(n)
+        .collect();
+    if errors.is_empty() {
+        text.lines().take(n).collect::<Vec<_>>().join("\n")
+    } else {
+        errors.join("\n")
+    }
+}
+
+#[test]
+fn fixtures_load_into_postgres() {
+    fixtures_load_into(SqlDialect::Postgres);
+}
+
+#[test]
+fn fixtures_load_into_mariadb() {
+    fixtures_load_into(SqlDialect::Mysql);
+}
+
+#[test]
+fn fixtures_load_into_sqlite() {
+    fixtures_load_into(SqlDialect::Sqlite);
+}
+
+/// Generated models (every logical type, composite keys, 1:1 and every on-delete action),
+/// written as DDL for each source dialect and imported back from it, then converted to `to`:
+/// the fixtures do not hold every type in every dialect.
+fn generated_load_into(to: SqlDialect) {
+    let mut failures = Vec::new();
+    for seed in [1u64, 2, 3] {
+        for from in SqlDialect::ALL {
+            let source = ddl(&generated_model(12, 9, seed), from);
+            let label = format!("generated model {seed} via {from} → {to}");
+            match convert_and_load(&source, from, to) {
+                Ok(loaded) if loaded.kept.complete() => {}
+                Ok(loaded) => failures.push(format!("=== {label}: {}", loaded.kept.report())),
+                Err(e) => failures.push(format!("=== {label}: {}", first_lines(&e, 6))),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn generated_models_load_into_postgres() {
+    generated_load_into(SqlDialect::Postgres);
+}
+
+#[test]
+fn generated_models_load_into_mariadb() {
+    generated_load_into(SqlDialect::Mysql);
+}
+
+#[test]
+fn generated_models_load_into_sqlite() {
+    generated_load_into(SqlDialect::Sqlite);
+}
+
+/// A reproducer converted from `from` into `to` loads completely; the loaded database and the
+/// export's warnings are returned for the reproducer's own checks.
+fn check_loads(source: &str, from: SqlDialect, to: SqlDialect) -> Loaded {
+    match convert_and_load(source, from, to) {
+        Ok(loaded) => {
+            assert!(
+                loaded.kept.complete(),
+                "{from} → {to}: {}",
+                loaded.kept.report()
+            );
+            loaded
+        }
+        Err(e) => panic!("{from} → {to}: {e}"),
+    }
+}
+
+/// The warnings as `place: kind`, for comparing with a short expected list.
+fn places(warnings: &[ExportWarning]) -> Vec<String> {
+    warnings
+        .iter()
+        .map(|w| {
+            let kind = match w.kind {
+                WarningKind::Lost => "lost",
+                WarningKind::Changed => "changed",
+            };
+            format!("{}: {kind}", w.place())
+        })
+        .collect()
+}
+
+use SqlDialect::{Mysql, Postgres as Pg, Sqlite as Lite};
+
+/// One query's rows, each trimmed, for small checks.
+fn rows(loaded: &Loaded, sql: &str) -> Vec<String> {
+    match loaded.db.exec(sql) {
+        Ok(out) => out.lines().map(|l| l.trim().to_string()).collect(),
+        Err(e) => panic!("{sql}: {e}"),
+    }
+}
+
+#[test]
+fn reproducer_1_int_reference_to_bigint_key() {
+    let source = "CREATE TABLE u (id bigint PRIMARY KEY);
+                  CREATE TABLE i (id int PRIMARY KEY, u_id int REFERENCES u(id));";
+    for to in SqlDialect::ALL {
+        let loaded = check_loads(source, Pg, to);
+        assert_eq!(places(&loaded.warnings), ["i.u_id: changed"], "{to}");
+        assert!(loaded.warnings[0].message.contains("u.id"), "{to}");
+    }
+}
+
+#[test]
+fn reproducer_2_text_keys_in_mysql() {
+    let source = "CREATE TABLE r (id text PRIMARY KEY);
+                  CREATE TABLE s (r_id text NOT NULL REFERENCES r(id));";
+    for to in [Pg, Lite] {
+        assert!(check_loads(source, Pg, to).warnings.is_empty(), "{to}");
+    }
+    let loaded = check_loads(source, Pg, Mysql);
+    assert_eq!(
+        places(&loaded.warnings),
+        ["r.id: lost", "s.r_id: changed"],
+        "{:?}",
+        loaded.warnings
+    );
+    assert!(loaded.warnings[0].message.contains("varchar(768)"));
+    // Two ids that differ only after a 255-character prefix are two keys, not a collision.
+    let long = "x".repeat(300);
+    rows(
+        &loaded,
+        &format!(
+            "INSERT INTO r VALUES ('{long}a'), ('{long}b'); INSERT INTO s VALUES ('{long}b');"
+        ),
+    );
+    assert_eq!(rows(&loaded, "SELECT count(*) FROM r;"), ["2"]);
+}
+
+#[test]
+fn reproducer_3_typeless_sqlite_columns() {
+    let source = "CREATE TABLE v (id INTEGER PRIMARY KEY, value UNIQUE);
+                  CREATE TABLE d (id INT PRIMARY KEY, v_id, FOREIGN KEY (v_id) REFERENCES v(id));";
+    let imported = import_sql(source, Lite).expect("imports");
+    let notes: Vec<&str> = imported.skipped.iter().map(|s| s.what.as_str()).collect();
+    assert_eq!(
+        notes,
+        ["type of column v.value", "type of column d.v_id"],
+        "the import says the columns have no type"
+    );
+    for to in SqlDialect::ALL {
+        let loaded = check_loads(source, Lite, to);
+        assert_eq!(
+            places(&loaded.warnings),
+            ["v.value: lost", "d.v_id: changed"],
+            "{to}: {:?}",
+            loaded.warnings
+        );
+    }
+}
+
+#[test]
+fn reproducer_4_boolean_defaults_as_numbers() {
+    let source = "CREATE TABLE t (id int PRIMARY KEY, off boolean NOT NULL DEFAULT 0);";
+    for from in [Mysql, Lite] {
+        for to in SqlDialect::ALL {
+            let loaded = check_loads(source, from, to);
+            rows(&loaded, "INSERT INTO t (id) VALUES (1);");
+            let off = rows(&loaded, "SELECT off FROM t;");
+            let expected = if to == Pg { "f" } else { "0" };
+            assert_eq!(off, [expected], "{from} → {to}");
+        }
+    }
+}
+
+#[test]
+fn reproducer_5_index_names_per_table() {
+    let source = "CREATE TABLE a (id int PRIMARY KEY, u int, KEY u_idx (u));
+                  CREATE TABLE b (id int PRIMARY KEY, u int, KEY u_idx (u));";
+    assert!(check_loads(source, Mysql, Mysql).warnings.is_empty());
+    for to in [Pg, Lite] {
+        let loaded = check_loads(source, Mysql, to);
+        assert_eq!(places(&loaded.warnings), ["b: changed"], "{to}");
+        assert!(loaded.warnings[0].message.contains("b_u_idx"), "{to}");
+    }
+}
+
+#[test]
+fn reproducer_6_timestamp_default_with_zone() {
+    let source = "CREATE TABLE t (id INTEGER PRIMARY KEY,
+                    m TIMESTAMP NOT NULL DEFAULT '2000-01-01 00:00:00+00:00');";
+    for to in SqlDialect::ALL {
+        let loaded = check_loads(source, Lite, to);
+        assert!(loaded.warnings.is_empty(), "{to}: {:?}", loaded.warnings);
+        rows(&loaded, "INSERT INTO t (id) VALUES (1);");
+        let m = rows(&loaded, "SELECT m FROM t;");
+        let expected = match to {
+            Lite => "2000-01-01 00:00:00+00:00",
+            _ => "2000-01-01 00:00:00",
+        };
+        assert_eq!(m, [expected], "{to}");
+    }
+}
