@@ -1110,6 +1110,7 @@ mod tests {
             default: None,
             description: String::new(),
             tags: vec![],
+            auto_increment: false,
         });
         new.entities.push(shelf);
         let kinds: Vec<ChangeClass> = diff_models(&old, &new)

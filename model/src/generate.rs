@@ -204,6 +204,7 @@ fn attribute(name: String, data_type: LogicalType, nullable: bool) -> Attribute 
         default: None,
         description: String::new(),
         tags: vec![],
+        auto_increment: false,
     }
 }
 
@@ -242,6 +243,7 @@ fn add_ordinary_attributes(entity: &mut Entity, count: usize, rng: &mut Rng) {
             default: kind.default.map(str::to_string),
             description,
             tags: kind.tags.iter().map(|t| t.to_string()).collect(),
+            auto_increment: false,
         });
     }
 }

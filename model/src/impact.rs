@@ -563,6 +563,7 @@ mod tests {
             default: default.map(str::to_string),
             description: String::new(),
             tags: vec![],
+            auto_increment: false,
         }
     }
 

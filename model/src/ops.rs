@@ -736,7 +736,7 @@ pub fn change_set_schema() -> serde_json::Value {
         "properties": {
             "name": text, "type": {"$ref": "#/$defs/logical_type"}, "nullable": {"type": "boolean"},
             "default": {"type": ["string", "null"]}, "description": text,
-            "tags": {"type": "array", "items": text}
+            "tags": {"type": "array", "items": text}, "auto_increment": {"type": "boolean"}
         },
         "additionalProperties": false
     });
@@ -1255,6 +1255,7 @@ mod schema_contract {
             default: Some("0".into()),
             description: "what it costs".into(),
             tags: vec!["money".into()],
+            auto_increment: true,
         }
     }
 

@@ -67,6 +67,15 @@ pub struct Attribute {
     pub description: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The database numbers new rows itself: an identity or `serial` column in PostgreSQL,
+    /// `AUTO_INCREMENT` in MySQL, `INTEGER PRIMARY KEY AUTOINCREMENT` in SQLite. Absent from
+    /// the JSON when false, so models written before it read and write as they did.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_increment: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// A secondary index.
@@ -228,6 +237,7 @@ pub(crate) mod tests {
                         default: None,
                         description: String::new(),
                         tags: vec![],
+                        auto_increment: false,
                     },
                     Attribute {
                         name: "price".into(),
@@ -239,6 +249,7 @@ pub(crate) mod tests {
                         default: Some("0".into()),
                         description: "list price".into(),
                         tags: vec!["finance".into()],
+                        auto_increment: false,
                     },
                 ],
                 primary_key: vec!["id".into()],
@@ -267,6 +278,16 @@ pub(crate) mod tests {
         );
         let back: Model = serde_json::from_str(&json).expect("parses back");
         assert_eq!(back, model);
+    }
+
+    /// Fields added after the first layout are absent when unset (the frozen form above does
+    /// not change) and read back when set.
+    #[test]
+    fn later_attribute_fields_round_trip() {
+        let json = r#"{"name":"id","type":"bigint","nullable":false,"description":"","auto_increment":true}"#;
+        let attr: Attribute = serde_json::from_str(json).expect("parses");
+        assert!(attr.auto_increment);
+        assert_eq!(serde_json::to_string(&attr).expect("serializes"), json);
     }
 
     #[test]

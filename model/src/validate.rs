@@ -489,6 +489,7 @@ mod tests {
             default: None,
             description: String::new(),
             tags: vec![],
+            auto_increment: false,
         });
         model.relationships.push(crate::Relationship {
             name: "author_favourite".into(),

@@ -156,6 +156,7 @@ fn normal(model: &Model, dialect: SqlDialect, attributes_by_name: bool) -> Model
                     default: None,
                     description: String::new(),
                     tags: vec![],
+                    auto_increment: a.auto_increment,
                 })
                 .collect();
             if attributes_by_name {
@@ -654,6 +655,7 @@ fn hand_written_pairs() -> Vec<Pair> {
         default: None,
         description: "Member who brought this one in.".into(),
         tags: vec![],
+        auto_increment: false,
     });
     b.relationships.push(Relationship {
         name: "member_referrer".into(),
@@ -738,6 +740,7 @@ fn migrations(dialect: SqlDialect) {
                 default: None,
                 description: String::new(),
                 tags: vec![],
+                auto_increment: false,
             });
             if dialect == SqlDialect::Mysql {
                 return migrate(dialect, &a, &b, Rows::WithNulls, &[]);

@@ -230,6 +230,7 @@ mod tests {
             default: None,
             description: String::new(),
             tags: vec![],
+            auto_increment: false,
         };
         serde_json::to_value(attribute(&a)).expect("serializes")
     }

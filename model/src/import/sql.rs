@@ -14,9 +14,10 @@
 //! declare them before the referenced table or in `ALTER TABLE` statements after every table.
 //! A foreign key without a column list refers to the primary key of its target.
 //!
-//! What the model cannot hold is dropped on purpose: auto-increment (`AUTO_INCREMENT`,
-//! `serial`, a `nextval(...)` default) leaves no default, because the model has no
-//! auto-increment field and a sequence call is not a value; `ON UPDATE` clauses (of columns and
+//! Auto-numbering (`AUTO_INCREMENT`, SQLite's `AUTOINCREMENT`, `serial`, an identity column, a
+//! `nextval(...)` default) sets the attribute's `auto_increment` and leaves no default, since a
+//! sequence call is not a value. What the model cannot hold is dropped on purpose: a generated
+//! column's expression is reported as skipped; `ON UPDATE` clauses (of columns and
 //! of foreign keys), collations, character sets and storage options are ignored silently; `CHECK` constraints, full-text and
 //! spatial indexes, and partial or expression indexes are reported as skipped.
 
@@ -115,6 +116,24 @@ fn index_column(column: &IndexColumn) -> Option<String> {
 
 fn index_columns(columns: &[IndexColumn]) -> Option<Vec<String>> {
     columns.iter().map(index_column).collect()
+}
+
+/// True for PostgreSQL's auto-numbered types: `serial`, `bigserial`, `smallserial`.
+fn is_serial(data_type: &sqlparser::ast::DataType) -> bool {
+    let name = data_type.to_string().to_ascii_lowercase();
+    matches!(
+        name.rsplit('.').next(),
+        Some("serial" | "serial2" | "serial4" | "serial8" | "bigserial" | "smallserial")
+    )
+}
+
+/// True for a sequence call, `nextval('t_id_seq'::regclass)`: the column numbers its rows.
+fn is_sequence_call(expr: &Expr) -> bool {
+    let mut expr = expr;
+    while let Expr::Cast { expr: inner, .. } | Expr::Nested(inner) = expr {
+        expr = inner;
+    }
+    matches!(expr, Expr::Function(f) if object_name(&f.name).eq_ignore_ascii_case("nextval"))
 }
 
 /// A default as SQL text, or `None` when it is no value (NULL, a sequence call).
@@ -753,12 +772,38 @@ impl Importer {
             default: None,
             description: String::new(),
             tags: Vec::new(),
+            auto_increment: is_serial(&column.data_type),
         };
         for option in &column.options {
             match &option.option {
                 ColumnOption::Null => attribute.nullable = true,
                 ColumnOption::NotNull => attribute.nullable = false,
-                ColumnOption::Default(expr) => attribute.default = default_text(expr),
+                ColumnOption::Default(expr) => {
+                    attribute.default = default_text(expr);
+                    attribute.auto_increment |= is_sequence_call(expr);
+                }
+                ColumnOption::Generated {
+                    generation_expr: None,
+                    ..
+                }
+                | ColumnOption::Identity(_) => attribute.auto_increment = true,
+                ColumnOption::Generated {
+                    generation_expr: Some(expr),
+                    ..
+                } => self.skip(
+                    line,
+                    format!("generated column {table}.{name}"),
+                    format!("a computed value is not part of the model: AS ({expr})"),
+                ),
+                ColumnOption::DialectSpecific(tokens)
+                    if tokens.iter().any(|t| {
+                        let word = t.to_string();
+                        word.eq_ignore_ascii_case("AUTO_INCREMENT")
+                            || word.eq_ignore_ascii_case("AUTOINCREMENT")
+                    }) =>
+                {
+                    attribute.auto_increment = true
+                }
                 ColumnOption::PrimaryKey(_) => {
                     attribute.nullable = false;
                     entity.primary_key = vec![name.clone()];
@@ -1103,7 +1148,15 @@ impl Importer {
                 "storage engine, character set and other table options are not part of the model",
             );
         }
-        let statements = match self.parse(&piece.text) {
+        // pg_dump writes an identity's sequence options, `ADD GENERATED ... AS IDENTITY
+        // (SEQUENCE NAME ... START WITH 1 ...)`, which the parser cannot read; the model keeps
+        // only that the column numbers its rows, so the options are cut off.
+        let identity_options = toks.windows(3).find_map(|t| {
+            (t[0].is_word("as") && t[1].is_word("identity") && t[2].is_punct('('))
+                .then_some(t[2].offset)
+        });
+        let text = identity_options.map_or(piece.text.as_str(), |end| &piece.text[..end]);
+        let statements = match self.parse(text) {
             Ok(statements) => statements,
             Err(error) => {
                 return self.skip_unreadable(piece, format!("alter table {table}"), &error)
@@ -1159,16 +1212,13 @@ impl Importer {
                     AlterColumnOperation::SetNotNull => attribute.nullable = false,
                     AlterColumnOperation::DropNotNull => attribute.nullable = true,
                     AlterColumnOperation::SetDefault { value } => {
-                        attribute.default = default_text(value)
+                        attribute.default = default_text(value);
+                        attribute.auto_increment |= is_sequence_call(value);
                     }
+                    AlterColumnOperation::AddGenerated { .. } => attribute.auto_increment = true,
                     AlterColumnOperation::DropDefault => attribute.default = None,
                     AlterColumnOperation::SetDataType { data_type, .. } => {
                         attribute.data_type = map_type(data_type, dialect, types).0
-                    }
-                    other => {
-                        let what = format!("alter column {table}.{}", column_name.value);
-                        let reason = format!("this change is not part of the model: {other}");
-                        self.skip(line, what, reason);
                     }
                 }
             }
@@ -1843,6 +1893,61 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Issue 12, reproducer 11: every spelling of auto-numbering sets `auto_increment`.
+    #[test]
+    fn auto_numbering_in_every_spelling() {
+        let check = |dialect: SqlDialect, sql: &str, expected: &[(&str, bool)]| {
+            let imported = import_ok(sql, dialect);
+            let got: Vec<(String, bool)> = imported.model.entities[0]
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.auto_increment))
+                .collect();
+            let want: Vec<(String, bool)> =
+                expected.iter().map(|(n, b)| (n.to_string(), *b)).collect();
+            assert_eq!(got, want, "{sql}");
+            assert!(
+                imported.model.entities[0]
+                    .attributes
+                    .iter()
+                    .all(|a| a.default.is_none()),
+                "a sequence call is no default: {sql}"
+            );
+        };
+        use SqlDialect::{Mysql, Postgres, Sqlite};
+        check(
+            Postgres,
+            "CREATE TABLE t (a serial, b bigserial, c smallserial, d int GENERATED ALWAYS AS IDENTITY, e int GENERATED BY DEFAULT AS IDENTITY, f int DEFAULT nextval('s'::regclass), g int);",
+            &[("a", true), ("b", true), ("c", true), ("d", true), ("e", true), ("f", true), ("g", false)],
+        );
+        // pg_dump: the identity comes later, with sequence options the parser cannot read.
+        check(
+            Postgres,
+            "CREATE TABLE public.t (id integer NOT NULL, g integer);\n\
+             ALTER TABLE public.t ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (\n\
+                 SEQUENCE NAME public.t_id_seq\n    START WITH 1\n    INCREMENT BY 1\n    CACHE 1\n);\n\
+             ALTER TABLE ONLY public.t ALTER COLUMN g SET DEFAULT nextval('public.s'::regclass);",
+            &[("id", true), ("g", true)],
+        );
+        check(
+            Mysql,
+            "CREATE TABLE t (id int unsigned NOT NULL AUTO_INCREMENT, v int, PRIMARY KEY (id)) ENGINE=InnoDB AUTO_INCREMENT=5;",
+            &[("id", true), ("v", false)],
+        );
+        check(
+            Sqlite,
+            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v INTEGER);",
+            &[("id", true), ("v", false)],
+        );
+        // A computed column is no auto-numbering, and its expression is reported as skipped.
+        let imported = import_ok(
+            "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 2) STORED);",
+            Postgres,
+        );
+        assert!(!imported.model.entities[0].attributes[1].auto_increment);
+        assert_eq!(skipped(&imported), vec![(1, "generated column t.b")]);
     }
 
     #[test]
