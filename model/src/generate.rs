@@ -416,6 +416,7 @@ fn index_for(entity: &Entity, columns: &[String], unique: bool) -> Index {
         name: format!("{}_{}_idx", entity.name, columns.join("_")),
         attributes: columns.to_vec(),
         unique,
+        expression: None,
     }
 }
 

@@ -743,7 +743,9 @@ pub fn change_set_schema() -> serde_json::Value {
     let index = json!({
         "type": "object",
         "required": ["name", "attributes"],
-        "properties": {"name": text, "attributes": names, "unique": {"type": "boolean"}},
+        "properties": {
+            "name": text, "attributes": names, "unique": {"type": "boolean"}, "expression": text
+        },
         "additionalProperties": false
     });
     let entity = json!({
@@ -1264,6 +1266,7 @@ mod schema_contract {
             name: "book_price".into(),
             attributes: vec!["price".into()],
             unique: true,
+            expression: Some("round(price)".into()),
         }
     }
 

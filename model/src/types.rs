@@ -82,9 +82,16 @@ fn is_false(value: &bool) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     pub name: String,
+    /// The indexed attributes in key order; for an index over expressions, the attributes
+    /// the expressions read (so that validation and renames still see them).
     pub attributes: Vec<String>,
     #[serde(default)]
     pub unique: bool,
+    /// The key as SQL expressions, as in `CREATE INDEX ... (lower(email))`, when the index is
+    /// over expressions rather than plain attributes; casts of the source dialect removed.
+    /// Absent from the JSON when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
 }
 
 /// A reference from attributes of one entity to (usually key) attributes of another.
@@ -258,6 +265,7 @@ pub(crate) mod tests {
                     name: "book_price".into(),
                     attributes: vec!["price".into()],
                     unique: false,
+                    expression: None,
                 }],
                 tags: vec![],
             }],
@@ -288,6 +296,10 @@ pub(crate) mod tests {
         let attr: Attribute = serde_json::from_str(json).expect("parses");
         assert!(attr.auto_increment);
         assert_eq!(serde_json::to_string(&attr).expect("serializes"), json);
+        let json = r#"{"name":"u_lower","attributes":["email"],"unique":true,"expression":"lower(email)"}"#;
+        let index: Index = serde_json::from_str(json).expect("parses");
+        assert_eq!(index.expression.as_deref(), Some("lower(email)"));
+        assert_eq!(serde_json::to_string(&index).expect("serializes"), json);
     }
 
     #[test]

@@ -328,7 +328,7 @@ fn check_entity(
         }
     }
     for (ii, index) in entity.indexes.iter().enumerate() {
-        if index.attributes.is_empty() {
+        if index.attributes.is_empty() && index.expression.is_none() {
             push(
                 format!("{path}.indexes[{ii}]"),
                 format!("index `{}` lists no attributes", index.name),

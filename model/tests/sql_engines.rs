@@ -170,6 +170,7 @@ fn normal(model: &Model, dialect: SqlDialect, attributes_by_name: bool) -> Model
                     name: ident(&i.name),
                     attributes: lower(&i.attributes),
                     unique: i.unique,
+                    expression: None,
                 })
                 .collect();
             if dialect == SqlDialect::Mysql {
@@ -693,6 +694,7 @@ fn hand_written_pairs() -> Vec<Pair> {
         name: "loan_book_due".into(),
         attributes: vec!["book_id".into(), "due_on".into()],
         unique: true,
+        expression: None,
     });
     b.relationships[2].on_delete = OnDelete::Restrict;
     pairs.push(("keys, indexes and on delete", v1.clone(), b, vec![]));

@@ -407,7 +407,7 @@ impl Naming {
                 entity
                     .indexes
                     .iter()
-                    .filter(|i| i.unique)
+                    .filter(|i| i.unique && i.expression.is_none())
                     .map(|i| (ei, i.attributes.as_slice())),
             );
         }
@@ -739,6 +739,20 @@ fn column_losses(names: &Naming, model: &Model, dialect: SqlDialect, notes: &mut
                 lost("the description is cut to MySQL's 1024 characters".into());
             }
         }
+        if dialect == SqlDialect::Mysql {
+            for index in entity.indexes.iter().filter(|i| i.expression.is_some()) {
+                notes.push(
+                    ei,
+                    None,
+                    WarningKind::Lost,
+                    format!(
+                        "index {} over {} is left out: MariaDB cannot index expressions",
+                        index.name,
+                        index.expression.as_deref().unwrap_or_default()
+                    ),
+                );
+            }
+        }
         if dialect == SqlDialect::Mysql && entity.description.chars().count() > 2048 {
             notes.push(
                 ei,
@@ -964,6 +978,7 @@ pub(crate) fn auto_increment_clause(
                 || entity
                     .indexes
                     .iter()
+                    .filter(|i| i.expression.is_none())
                     .any(|i| i.attributes.first().is_some_and(same));
             if starts_key && first_auto.is_some_and(|a| same(&a.name)) {
                 Ok(Some(" AUTO_INCREMENT"))
@@ -1305,12 +1320,17 @@ pub(crate) fn create_index(
     index: &Index,
     table: Option<&str>,
 ) -> String {
+    let key = match (&index.expression, dialect) {
+        // MariaDB cannot index an expression (warned as lost by `Naming`).
+        (Some(_), SqlDialect::Mysql) => return String::new(),
+        (Some(expression), _) => expression.clone(),
+        (None, _) => key_columns(dialect, names, entity, &index.attributes),
+    };
     format!(
-        "CREATE {}INDEX {} ON {} ({});\n",
+        "CREATE {}INDEX {} ON {} ({key});\n",
         if index.unique { "UNIQUE " } else { "" },
         quote_ident(dialect, names.index_name(&entity.name, &index.name)),
         quote_ident(dialect, table.unwrap_or(&entity.name)),
-        key_columns(dialect, names, entity, &index.attributes)
     )
 }
 

@@ -19,7 +19,10 @@
 //! sequence call is not a value. What the model cannot hold is dropped on purpose: a generated
 //! column's expression is reported as skipped; `ON UPDATE` clauses (of columns and
 //! of foreign keys), collations, character sets and storage options are ignored silently; `CHECK` constraints, full-text and
-//! spatial indexes, and partial or expression indexes are reported as skipped.
+//! spatial indexes, partial indexes and keys over expressions are reported as skipped. A
+//! `CREATE INDEX` over expressions is kept, as the expression without `::` casts
+//! (`Index::expression`); a call in an index is a MySQL prefix (`title(10)`) only in MySQL and
+//! only with one number, never a column named after the function.
 
 use super::split::{lex, split, Piece, PieceKind, Tok, TokKind};
 use super::types::{map_type, TypeContext};
@@ -104,18 +107,41 @@ fn referential(action: Option<&ReferentialAction>) -> OnDelete {
 }
 
 /// The column an index or key part names, or `None` for an expression.
-fn index_column(column: &IndexColumn) -> Option<String> {
+fn index_column(column: &IndexColumn, dialect: SqlDialect) -> Option<String> {
     match &column.column.expr {
         Expr::Identifier(ident) => Some(ident.value.clone()),
         Expr::CompoundIdentifier(parts) => parts.last().map(|ident| ident.value.clone()),
-        // MySQL prefix indexes, `KEY (title(10))`, read as a call: the column is still indexed.
-        Expr::Function(function) if function.name.0.len() == 1 => Some(object_name(&function.name)),
+        // MySQL prefix indexes, `KEY (title(10))`, read as a call with one number: the column
+        // is still indexed. Anything else that looks like a call is one, `lower(email)`.
+        Expr::Function(function)
+            if dialect == SqlDialect::Mysql
+                && function.name.0.len() == 1
+                && is_prefix_length(&function.args) =>
+        {
+            Some(object_name(&function.name))
+        }
         _ => None,
     }
 }
 
-fn index_columns(columns: &[IndexColumn]) -> Option<Vec<String>> {
-    columns.iter().map(index_column).collect()
+/// True when a call's arguments are one number, as in MySQL's prefix `title(10)`.
+fn is_prefix_length(args: &sqlparser::ast::FunctionArguments) -> bool {
+    use sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    match args {
+        FunctionArguments::List(list) => {
+            list.args.len() == 1
+                && matches!(
+                    &list.args[0],
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v)))
+                        if matches!(v.value, Value::Number(..))
+                )
+        }
+        _ => false,
+    }
+}
+
+fn index_columns(columns: &[IndexColumn], dialect: SqlDialect) -> Option<Vec<String>> {
+    columns.iter().map(|c| index_column(c, dialect)).collect()
 }
 
 /// True for PostgreSQL's auto-numbered types: `serial`, `bigserial`, `smallserial`.
@@ -134,6 +160,49 @@ fn is_sequence_call(expr: &Expr) -> bool {
         expr = inner;
     }
     matches!(expr, Expr::Function(f) if object_name(&f.name).eq_ignore_ascii_case("nextval"))
+}
+
+/// `text` without PostgreSQL's `::type` casts, which other dialects cannot read: `::`, the type
+/// name (a word, or the words of `character varying` and the like), its `(n)` and `[]`.
+/// Quoted strings are copied as they are.
+fn without_casts(text: &str) -> String {
+    const TYPE_WORDS: [&str; 6] = ["varying", "precision", "with", "without", "time", "zone"];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\'' {
+            let end = rest[1..].find('\'').map_or(rest.len(), |i| i + 2);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if let Some(after) = rest.strip_prefix("::") {
+            let mut r = after.trim_start();
+            let word_end = |s: &str| {
+                s.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '"'))
+                    .unwrap_or(s.len())
+            };
+            r = &r[word_end(r)..];
+            loop {
+                let t = r.trim_start();
+                let w = &t[..word_end(t)];
+                if !w.is_empty() && TYPE_WORDS.iter().any(|k| k.eq_ignore_ascii_case(w)) {
+                    r = &t[w.len()..];
+                } else {
+                    break;
+                }
+            }
+            if r.starts_with('(') {
+                r = r.find(')').map_or("", |i| &r[i + 1..]);
+            }
+            while let Some(t) = r.strip_prefix("[]") {
+                r = t;
+            }
+            rest = r;
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 /// A default as SQL text, or `None` when it is no value (NULL, a sequence call).
@@ -862,7 +931,7 @@ impl Importer {
         };
         match constraint {
             TableConstraint::PrimaryKey(pk) => {
-                let Some(columns) = index_columns(&pk.columns) else {
+                let Some(columns) = index_columns(&pk.columns, self.dialect) else {
                     self.skip(
                         line,
                         format!("primary key of {table}"),
@@ -891,7 +960,9 @@ impl Importer {
                     "unique constraint{} on {table}",
                     constraint_name(&unique.name)
                 );
-                match index_columns(&unique.columns).map(|c| self.resolve_columns(t, &c)) {
+                match index_columns(&unique.columns, self.dialect)
+                    .map(|c| self.resolve_columns(t, &c))
+                {
                     Some(Ok(columns)) => self.entities[t].unique.push(columns),
                     Some(Err(missing)) => self.skip(
                         line,
@@ -931,7 +1002,9 @@ impl Importer {
             ),
             TableConstraint::Index(index) => {
                 let what = format!("index{} on {table}", constraint_name(&index.name));
-                match index_columns(&index.columns).map(|c| self.resolve_columns(t, &c)) {
+                match index_columns(&index.columns, self.dialect)
+                    .map(|c| self.resolve_columns(t, &c))
+                {
                     Some(Ok(columns)) => {
                         let name = index.name.as_ref().map_or_else(
                             || format!("{}_{}_idx", table, columns.join("_")),
@@ -941,6 +1014,7 @@ impl Importer {
                             name,
                             attributes: columns,
                             unique: false,
+                            expression: None,
                         });
                     }
                     Some(Err(missing)) => self.skip(
@@ -1010,24 +1084,55 @@ impl Importer {
                 );
                 continue;
             }
-            match index_columns(&index.columns).map(|c| self.resolve_columns(t, &c)) {
+            match index_columns(&index.columns, self.dialect).map(|c| self.resolve_columns(t, &c)) {
                 Some(Ok(columns)) => self.entities[t].indexes.push(Index {
                     name,
                     attributes: columns,
                     unique: index.unique,
+                    expression: None,
                 }),
                 Some(Err(missing)) => self.skip(
                     line,
                     what,
                     format!("it names column {missing}, which {table} does not have"),
                 ),
-                None => self.skip(
-                    line,
-                    what,
-                    "an index over expressions cannot be expressed in the model",
-                ),
+                None => {
+                    let (expression, attributes) = self.expression_key(t, &index.columns);
+                    self.entities[t].indexes.push(Index {
+                        name,
+                        attributes,
+                        unique: index.unique,
+                        expression: Some(expression),
+                    });
+                }
             }
         }
+    }
+
+    /// An index over expressions as the model keeps it: the key parts as SQL, without the
+    /// source dialect's `::` casts (`lower((email)::text)` is `lower((email))`), and the
+    /// attributes of table `t` they read, in order of appearance.
+    fn expression_key(&self, t: usize, columns: &[IndexColumn]) -> (String, Vec<String>) {
+        let text = columns
+            .iter()
+            .map(|c| without_casts(&c.column.expr.to_string()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut attributes: Vec<String> = Vec::new();
+        let toks = lex(&text, self.dialect);
+        for (i, tok) in toks.iter().enumerate() {
+            // A word before `(` is a function's name, even where a column has that name.
+            let call = toks.get(i + 1).is_some_and(|next| next.is_punct('('));
+            if call || (tok.kind != TokKind::Word && tok.kind != TokKind::Quoted) {
+                continue;
+            }
+            if let Some(attr) = self.entities[t].attribute(&tok.name()) {
+                if !attributes.contains(&attr.name) {
+                    attributes.push(attr.name.clone());
+                }
+            }
+        }
+        (text, attributes)
     }
 
     /// `CREATE TYPE name AS ENUM ('a', 'b')` defines values that columns of that type take.
@@ -1798,7 +1903,6 @@ mod tests {
                 (8, "data for actor (5 rows)"),
                 (14, "sequence actor_seq"),
                 (15, "ownership changes (2 statements)"),
-                (17, "index actor_lower on actor"),
                 (18, "index actor_some on actor"),
                 (19, "privileges (1 statement)"),
                 (20, "statement THIS"),
@@ -1893,6 +1997,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn casts_are_removed_from_expressions() {
+        let check = |input: &str, expected: &str| {
+            assert_eq!(without_casts(input), expected, "{input}");
+        };
+        check("lower((email)::text)", "lower((email))");
+        check("(a)::character varying(20)", "(a)");
+        check("x::timestamp with time zone", "x");
+        check("tags::text[]", "tags");
+        check("'a::b'::text || c", "'a::b' || c");
+        check("lower(email)", "lower(email)");
     }
 
     /// Issue 12, reproducer 11: every spelling of auto-numbering sets `auto_increment`.
