@@ -1111,6 +1111,7 @@ mod tests {
             description: String::new(),
             tags: vec![],
             auto_increment: false,
+            native: None,
         });
         new.entities.push(shelf);
         let kinds: Vec<ChangeClass> = diff_models(&old, &new)

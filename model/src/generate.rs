@@ -205,6 +205,7 @@ fn attribute(name: String, data_type: LogicalType, nullable: bool) -> Attribute 
         description: String::new(),
         tags: vec![],
         auto_increment: false,
+        native: None,
     }
 }
 
@@ -244,6 +245,7 @@ fn add_ordinary_attributes(entity: &mut Entity, count: usize, rng: &mut Rng) {
             description,
             tags: kind.tags.iter().map(|t| t.to_string()).collect(),
             auto_increment: false,
+            native: None,
         });
     }
 }

@@ -564,6 +564,7 @@ mod tests {
             description: String::new(),
             tags: vec![],
             auto_increment: false,
+            native: None,
         }
     }
 

@@ -36,5 +36,5 @@ pub use import::{import_json, import_sql, ImportError, Imported, Skipped};
 pub use logical_type::LogicalType;
 pub use ops::{apply, parse_change_set, ChangeSet, Operation, ProposedChange};
 pub use parse::{parse_model, ParseError};
-pub use types::{Attribute, Cardinality, Entity, Index, Model, OnDelete, Relationship};
+pub use types::{Attribute, Cardinality, Entity, Index, Model, NativeType, OnDelete, Relationship};
 pub use validate::{validate, Conventions, NamingConvention, Problem};

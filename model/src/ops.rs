@@ -736,7 +736,16 @@ pub fn change_set_schema() -> serde_json::Value {
         "properties": {
             "name": text, "type": {"$ref": "#/$defs/logical_type"}, "nullable": {"type": "boolean"},
             "default": {"type": ["string", "null"]}, "description": text,
-            "tags": {"type": "array", "items": text}, "auto_increment": {"type": "boolean"}
+            "tags": {"type": "array", "items": text}, "auto_increment": {"type": "boolean"},
+            "native": {
+                "type": "object",
+                "required": ["dialect", "type"],
+                "properties": {
+                    "dialect": {"enum": ["postgres", "mysql", "sqlite"]}, "type": text,
+                    "approximate": {"type": "boolean"}
+                },
+                "additionalProperties": false
+            }
         },
         "additionalProperties": false
     });
@@ -1258,6 +1267,11 @@ mod schema_contract {
             description: "what it costs".into(),
             tags: vec!["money".into()],
             auto_increment: true,
+            native: Some(crate::types::NativeType {
+                dialect: crate::SqlDialect::Postgres,
+                name: "money".into(),
+                approximate: true,
+            }),
         }
     }
 

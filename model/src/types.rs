@@ -5,6 +5,7 @@
 //! frozen-serialization test pins it. Fields that may be absent in LLM output have defaults so
 //! that a model missing, say, `tags` still parses, and validation then judges the content.
 
+use super::dialect::SqlDialect;
 use super::logical_type::LogicalType;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -72,6 +73,25 @@ pub struct Attribute {
     /// the JSON when false, so models written before it read and write as they did.
     #[serde(default, skip_serializing_if = "is_false")]
     pub auto_increment: bool,
+    /// The source dialect's own type, kept where the logical type does not say all of it
+    /// (`bigint unsigned`, `longtext`, `binary(32)`, `text[]`, `cube`): written as it is for
+    /// that dialect, as the logical type (warned when approximate) for the others. Absent from
+    /// the JSON when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeType>,
+}
+
+/// A column type in one dialect's own spelling (see [`Attribute::native`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NativeType {
+    pub dialect: SqlDialect,
+    /// The type as the source wrote it, such as `bigint unsigned`.
+    #[serde(rename = "type")]
+    pub name: String,
+    /// True when the logical type only approximates it, so that another dialect gets less
+    /// (an unsigned range, an array, an unknown type): exports to them warn.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub approximate: bool,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -245,6 +265,7 @@ pub(crate) mod tests {
                         description: String::new(),
                         tags: vec![],
                         auto_increment: false,
+                        native: None,
                     },
                     Attribute {
                         name: "price".into(),
@@ -257,6 +278,7 @@ pub(crate) mod tests {
                         description: "list price".into(),
                         tags: vec!["finance".into()],
                         auto_increment: false,
+                        native: None,
                     },
                 ],
                 primary_key: vec!["id".into()],
@@ -295,6 +317,13 @@ pub(crate) mod tests {
         let json = r#"{"name":"id","type":"bigint","nullable":false,"description":"","auto_increment":true}"#;
         let attr: Attribute = serde_json::from_str(json).expect("parses");
         assert!(attr.auto_increment);
+        assert_eq!(serde_json::to_string(&attr).expect("serializes"), json);
+        let json = r#"{"name":"v","type":"text","nullable":false,"description":"","native":{"dialect":"mysql","type":"LONGTEXT"}}"#;
+        let attr: Attribute = serde_json::from_str(json).expect("parses");
+        assert_eq!(
+            attr.native.as_ref().map(|n| n.dialect),
+            Some(SqlDialect::Mysql)
+        );
         assert_eq!(serde_json::to_string(&attr).expect("serializes"), json);
         let json = r#"{"name":"u_lower","attributes":["email"],"unique":true,"expression":"lower(email)"}"#;
         let index: Index = serde_json::from_str(json).expect("parses");

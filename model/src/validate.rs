@@ -490,6 +490,7 @@ mod tests {
             description: String::new(),
             tags: vec![],
             auto_increment: false,
+            native: None,
         });
         model.relationships.push(crate::Relationship {
             name: "author_favourite".into(),

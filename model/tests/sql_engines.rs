@@ -157,6 +157,7 @@ fn normal(model: &Model, dialect: SqlDialect, attributes_by_name: bool) -> Model
                     description: String::new(),
                     tags: vec![],
                     auto_increment: a.auto_increment,
+                    native: None,
                 })
                 .collect();
             if attributes_by_name {
@@ -657,6 +658,7 @@ fn hand_written_pairs() -> Vec<Pair> {
         description: "Member who brought this one in.".into(),
         tags: vec![],
         auto_increment: false,
+        native: None,
     });
     b.relationships.push(Relationship {
         name: "member_referrer".into(),
@@ -743,6 +745,7 @@ fn migrations(dialect: SqlDialect) {
                 description: String::new(),
                 tags: vec![],
                 auto_increment: false,
+                native: None,
             });
             if dialect == SqlDialect::Mysql {
                 return migrate(dialect, &a, &b, Rows::WithNulls, &[]);

@@ -231,6 +231,7 @@ mod tests {
             description: String::new(),
             tags: vec![],
             auto_increment: false,
+            native: None,
         };
         serde_json::to_value(attribute(&a)).expect("serializes")
     }

@@ -431,10 +431,14 @@ impl Naming {
                         .position(|a| a.name.eq_ignore_ascii_case(c))
                 })
                 .collect();
+            // A MySQL native type (`varbinary(16)`) is written as the source had it.
             let unbounded: Vec<usize> = attrs
                 .iter()
                 .copied()
-                .filter(|&ai| mysql_unbounded(&entity.attributes[ai].data_type))
+                .filter(|&ai| {
+                    let attr = &entity.attributes[ai];
+                    mysql_unbounded(&attr.data_type) && same_dialect_native(dialect, attr).is_none()
+                })
                 .collect();
             if unbounded.is_empty() {
                 continue;
@@ -603,6 +607,9 @@ impl Naming {
         if let Some(t) = self.type_override(&entity.name, &attr.name) {
             return t.to_string();
         }
+        if let Some(native) = same_dialect_native(dialect, attr) {
+            return native.to_string();
+        }
         if dialect == SqlDialect::Postgres {
             if let Some(t) = self.enum_type(&entity.name, &attr.name) {
                 return quote_ident(dialect, t);
@@ -655,6 +662,14 @@ impl Notes {
     }
 }
 
+/// The attribute's native type when it was written for `dialect` (see [`Attribute::native`]).
+fn same_dialect_native(dialect: SqlDialect, attr: &Attribute) -> Option<&str> {
+    attr.native
+        .as_ref()
+        .filter(|n| n.dialect == dialect && !n.name.trim().is_empty())
+        .map(|n| n.name.as_str())
+}
+
 /// A logical type as a warning names it; a column without a type says so.
 fn type_words(data_type: &LogicalType) -> String {
     match data_type {
@@ -691,9 +706,24 @@ fn column_losses(names: &Naming, model: &Model, dialect: SqlDialect, notes: &mut
     for (ei, entity) in model.entities.iter().enumerate() {
         for (ai, attr) in entity.attributes.iter().enumerate() {
             let retyped = names.type_override(&entity.name, &attr.name).is_some();
+            let native = same_dialect_native(dialect, attr).is_some();
             let mut lost = |message: String| notes.push(ei, Some(ai), WarningKind::Lost, message);
             match (&attr.data_type, dialect) {
-                (LogicalType::Unknown(_), _) if retyped => {}
+                (LogicalType::Unknown(_), _) if retyped || native => {}
+                _ if native => {}
+                (data_type, _)
+                    if data_type.is_known()
+                        && attr.native.as_ref().is_some_and(|n| n.approximate) =>
+                {
+                    if let Some(n) = &attr.native {
+                        lost(format!(
+                            "the {} type {} is written as {}",
+                            n.dialect.label(),
+                            n.name,
+                            names.column_type_of(dialect, entity, attr)
+                        ));
+                    }
+                }
                 (LogicalType::Unknown(raw), _) if raw.trim().is_empty() => lost(format!(
                     "a column without a type is written as {}",
                     column_type(dialect, &attr.data_type)
@@ -1212,7 +1242,22 @@ pub(crate) fn key_columns(
         .map(|c| {
             let quoted = quote_ident(dialect, c);
             let long = entity.attribute(c).is_some_and(|a| {
-                mysql_unbounded(&a.data_type) && names.type_override(&entity.name, c).is_none()
+                let declared = names
+                    .column_type_of(dialect, entity, a)
+                    .to_ascii_lowercase();
+                let base = declared.split(['(', ' ']).next().unwrap_or("");
+                matches!(
+                    base,
+                    "text"
+                        | "tinytext"
+                        | "mediumtext"
+                        | "longtext"
+                        | "json"
+                        | "blob"
+                        | "tinyblob"
+                        | "mediumblob"
+                        | "longblob"
+                )
             });
             if dialect == SqlDialect::Mysql && long {
                 format!("{quoted}(255)")

@@ -25,7 +25,7 @@
 //! only with one number, never a column named after the function.
 
 use super::split::{lex, split, Piece, PieceKind, Tok, TokKind};
-use super::types::{map_type, TypeContext};
+use super::types::{map_type, native_type, TypeContext};
 use super::{ImportError, Imported, Skipped};
 use crate::dialect::SqlDialect;
 use crate::types::{
@@ -831,6 +831,7 @@ impl Importer {
     ) -> Attribute {
         let name = column.name.value.clone();
         let (data_type, note) = map_type(&column.data_type, self.dialect, &self.types);
+        let native = native_type(&column.data_type, self.dialect, &data_type, note.is_some());
         if let Some(note) = note {
             self.skip(line, format!("type of column {table}.{name}"), note);
         }
@@ -842,6 +843,7 @@ impl Importer {
             description: String::new(),
             tags: Vec::new(),
             auto_increment: is_serial(&column.data_type),
+            native,
         };
         for option in &column.options {
             match &option.option {
@@ -1323,7 +1325,10 @@ impl Importer {
                     AlterColumnOperation::AddGenerated { .. } => attribute.auto_increment = true,
                     AlterColumnOperation::DropDefault => attribute.default = None,
                     AlterColumnOperation::SetDataType { data_type, .. } => {
-                        attribute.data_type = map_type(data_type, dialect, types).0
+                        let (logical, note) = map_type(data_type, dialect, types);
+                        attribute.native =
+                            native_type(data_type, dialect, &logical, note.is_some());
+                        attribute.data_type = logical;
                     }
                 }
             }
