@@ -747,3 +747,31 @@ fn reproducer_13_native_types() {
         );
     }
 }
+
+#[test]
+fn reproducer_10_enum_back_from_sqlite() {
+    let source = "CREATE TYPE f AS ENUM ('a','b'); CREATE TABLE t (id int PRIMARY KEY, v f);";
+    let model = import_sql(source, Pg).expect("imports").model;
+    let lite = ddl(&model, Lite);
+    let back = import_sql(&lite, Lite).expect("the SQLite export imports");
+    assert_eq!(
+        back.model.entities[0].attributes[1].data_type,
+        model::LogicalType::Enum(vec!["a".into(), "b".into()]),
+        "{lite}"
+    );
+    assert!(back.skipped.is_empty(), "{:?}", back.skipped);
+    let loaded = check_loads(&lite, Lite, Pg);
+    rows(&loaded, "INSERT INTO t VALUES (1, 'a');");
+    assert!(loaded.db.exec("INSERT INTO t VALUES (2, 'c');").is_err());
+    // A check that is no list of strings stays a skipped check.
+    let other = import_sql(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT CHECK (length(v) < 5));",
+        Lite,
+    )
+    .expect("imports");
+    assert_eq!(other.skipped.len(), 1);
+    assert_eq!(
+        other.model.entities[0].attributes[1].data_type,
+        model::LogicalType::Text
+    );
+}

@@ -8,8 +8,8 @@
 //! - descriptions, tags, defaults, summary and narrative are not compared (defaults come back
 //!   in the engine's own spelling, `CURRENT_TIMESTAMP` for `now()`, `1` for `true`);
 //! - names compare in lower case, entities in name order (dumps sort tables by name);
-//! - types become what the dialect stores: in SQLite `uuid`, `json` and `enum` are `text` (the
-//!   importer skips `CHECK` constraints); in MySQL `uuid` is `char(36)`, `string` is
+//! - types become what the dialect stores: in SQLite `uuid` and `json` are `text` (an enum is
+//!   `text` with a `CHECK (v IN (...))`, which reads back as the enum); in MySQL `uuid` is `char(36)`, `string` is
 //!   `varchar(255)`, `timestamptz` is `timestamp` (read back as `timestamp`) and `json` is
 //!   MariaDB's `longtext` with a `json_valid` check; an unknown type is `text` everywhere;
 //! - key columns are not null (the engines force it); a relationship's name is its foreign key
@@ -117,7 +117,9 @@ fn kept_type(dialect: SqlDialect, data_type: &LogicalType) -> LogicalType {
     use SqlDialect::{Mysql, Sqlite};
     match (dialect, data_type) {
         (_, T::Unknown(_)) => T::Text,
-        (Sqlite, T::Uuid | T::Json | T::Enum(_)) => T::Text,
+        (Sqlite, T::Uuid | T::Json) => T::Text,
+        // An enum with no values is `text` with no check: it comes back as text.
+        (Sqlite, T::Enum(values)) if values.is_empty() => T::Text,
         (Mysql, T::Uuid) => T::String(Some(36)),
         (Mysql, T::String(None)) => T::String(Some(255)),
         (Mysql, T::TimestampTz) => T::Timestamp,

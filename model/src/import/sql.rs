@@ -18,7 +18,9 @@
 //! `nextval(...)` default) sets the attribute's `auto_increment` and leaves no default, since a
 //! sequence call is not a value. What the model cannot hold is dropped on purpose: a generated
 //! column's expression is reported as skipped; `ON UPDATE` clauses (of columns and
-//! of foreign keys), collations, character sets and storage options are ignored silently; `CHECK` constraints, full-text and
+//! of foreign keys), collations, character sets and storage options are ignored silently; `CHECK`
+//! constraints (but SQLite's `CHECK (v IN ('a', 'b'))` on a text column, which is how an enum
+//! is written there and reads back as one), full-text and
 //! spatial indexes, partial indexes and keys over expressions are reported as skipped. A
 //! `CREATE INDEX` over expressions is kept, as the expression without `::` casts
 //! (`Index::expression`); a call in an index is a MySQL prefix (`title(10)`) only in MySQL and
@@ -28,6 +30,7 @@ use super::split::{lex, split, Piece, PieceKind, Tok, TokKind};
 use super::types::{map_type, native_type, TypeContext};
 use super::{ImportError, Imported, Skipped};
 use crate::dialect::SqlDialect;
+use crate::logical_type::LogicalType;
 use crate::types::{
     Attribute, Cardinality, Entity, Index, Model, OnDelete, Relationship, MODEL_FORMAT_VERSION,
 };
@@ -142,6 +145,34 @@ fn is_prefix_length(args: &sqlparser::ast::FunctionArguments) -> bool {
 
 fn index_columns(columns: &[IndexColumn], dialect: SqlDialect) -> Option<Vec<String>> {
     columns.iter().map(|c| index_column(c, dialect)).collect()
+}
+
+/// The values of `column IN ('a', 'b', ...)`, a check that makes a text column an enum.
+fn enum_check(expr: &Expr, column: &str) -> Option<Vec<String>> {
+    let Expr::InList {
+        expr,
+        list,
+        negated: false,
+    } = expr
+    else {
+        return None;
+    };
+    let named = match expr.as_ref() {
+        Expr::Identifier(ident) => ident.value.eq_ignore_ascii_case(column),
+        _ => false,
+    };
+    if !named || list.is_empty() {
+        return None;
+    }
+    list.iter()
+        .map(|item| match item {
+            Expr::Value(v) => match &v.value {
+                Value::SingleQuotedString(text) => Some(text.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 /// True for PostgreSQL's auto-numbered types: `serial`, `bigserial`, `smallserial`.
@@ -887,6 +918,21 @@ impl Importer {
                         fk.name = option.name.clone();
                     }
                     pending.push(TableConstraint::ForeignKey(fk));
+                }
+                // SQLite has no enum type: `text CHECK (v IN ('a', 'b'))` is how the export
+                // writes one, so it reads back as the enum.
+                ColumnOption::Check(check)
+                    if self.dialect == SqlDialect::Sqlite
+                        && matches!(
+                            attribute.data_type,
+                            LogicalType::Text | LogicalType::String(_)
+                        )
+                        && enum_check(&check.expr, &name).is_some() =>
+                {
+                    if let Some(values) = enum_check(&check.expr, &name) {
+                        attribute.data_type = LogicalType::Enum(values);
+                        attribute.native = None;
+                    }
                 }
                 ColumnOption::Check(check) => self.skip(
                     line,
@@ -1872,8 +1918,6 @@ mod tests {
             [(2, "domain year"), (13, "comment on column person.missing")]
         );
     }
-
-    use crate::LogicalType;
 
     #[test]
     fn skipped_statements_are_reported_and_grouped() {
