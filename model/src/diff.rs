@@ -1112,6 +1112,7 @@ mod tests {
             tags: vec![],
             auto_increment: false,
             native: None,
+            case_insensitive: false,
         });
         new.entities.push(shelf);
         let kinds: Vec<ChangeClass> = diff_models(&old, &new)

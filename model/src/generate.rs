@@ -206,6 +206,7 @@ fn attribute(name: String, data_type: LogicalType, nullable: bool) -> Attribute 
         tags: vec![],
         auto_increment: false,
         native: None,
+        case_insensitive: false,
     }
 }
 
@@ -246,6 +247,7 @@ fn add_ordinary_attributes(entity: &mut Entity, count: usize, rng: &mut Rng) {
             tags: kind.tags.iter().map(|t| t.to_string()).collect(),
             auto_increment: false,
             native: None,
+            case_insensitive: false,
         });
     }
 }

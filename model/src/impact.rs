@@ -565,6 +565,7 @@ mod tests {
             tags: vec![],
             auto_increment: false,
             native: None,
+            case_insensitive: false,
         }
     }
 

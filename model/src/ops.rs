@@ -745,7 +745,8 @@ pub fn change_set_schema() -> serde_json::Value {
                     "approximate": {"type": "boolean"}
                 },
                 "additionalProperties": false
-            }
+            },
+            "case_insensitive": {"type": "boolean"}
         },
         "additionalProperties": false
     });
@@ -1272,6 +1273,7 @@ mod schema_contract {
                 name: "money".into(),
                 approximate: true,
             }),
+            case_insensitive: true,
         }
     }
 

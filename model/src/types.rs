@@ -79,6 +79,11 @@ pub struct Attribute {
     /// the JSON when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub native: Option<NativeType>,
+    /// Text compares ignoring case, in keys too ('Foo' and 'foo' are one value): SQLite's
+    /// `COLLATE NOCASE`, a `_ci` collation in MySQL, `citext` or a nondeterministic collation in
+    /// PostgreSQL. Absent from the JSON when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub case_insensitive: bool,
 }
 
 /// A column type in one dialect's own spelling (see [`Attribute::native`]).
@@ -266,6 +271,7 @@ pub(crate) mod tests {
                         tags: vec![],
                         auto_increment: false,
                         native: None,
+                        case_insensitive: false,
                     },
                     Attribute {
                         name: "price".into(),
@@ -279,6 +285,7 @@ pub(crate) mod tests {
                         tags: vec!["finance".into()],
                         auto_increment: false,
                         native: None,
+                        case_insensitive: false,
                     },
                 ],
                 primary_key: vec!["id".into()],
@@ -324,6 +331,10 @@ pub(crate) mod tests {
             attr.native.as_ref().map(|n| n.dialect),
             Some(SqlDialect::Mysql)
         );
+        assert_eq!(serde_json::to_string(&attr).expect("serializes"), json);
+        let json = r#"{"name":"name","type":"text","nullable":false,"description":"","case_insensitive":true}"#;
+        let attr: Attribute = serde_json::from_str(json).expect("parses");
+        assert!(attr.case_insensitive);
         assert_eq!(serde_json::to_string(&attr).expect("serializes"), json);
         let json = r#"{"name":"u_lower","attributes":["email"],"unique":true,"expression":"lower(email)"}"#;
         let index: Index = serde_json::from_str(json).expect("parses");

@@ -491,6 +491,7 @@ mod tests {
             tags: vec![],
             auto_increment: false,
             native: None,
+            case_insensitive: false,
         });
         model.relationships.push(crate::Relationship {
             name: "author_favourite".into(),

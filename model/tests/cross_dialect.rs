@@ -775,3 +775,35 @@ fn reproducer_10_enum_back_from_sqlite() {
         model::LogicalType::Text
     );
 }
+
+#[test]
+fn reproducer_9_case_insensitive_collation() {
+    let source = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL COLLATE NOCASE, UNIQUE (name));";
+    let model = import_sql(source, Lite).expect("imports").model;
+    assert!(model.entities[0].attributes[1].case_insensitive);
+    for to in SqlDialect::ALL {
+        let loaded = check_loads(source, Lite, to);
+        let expected: &[&str] = if to == Mysql { &["t.name: lost"] } else { &[] };
+        assert_eq!(
+            places(&loaded.warnings),
+            expected,
+            "{to}: {:?}",
+            loaded.warnings
+        );
+        rows(&loaded, "INSERT INTO t (id, name) VALUES (1, 'Foo');");
+        let twice = loaded
+            .db
+            .exec("INSERT INTO t (id, name) VALUES (2, 'foo');");
+        assert!(
+            twice.is_err(),
+            "{to}: the unique key accepted 'Foo' and 'foo'"
+        );
+        // The same dialect reads the collation back.
+        let dump = ddl(&model, to);
+        let back = import_sql(&dump, to).expect("the export imports");
+        assert!(
+            back.model.entities[0].attributes[1].case_insensitive,
+            "{to}: {dump}"
+        );
+    }
+}

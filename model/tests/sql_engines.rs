@@ -160,6 +160,7 @@ fn normal(model: &Model, dialect: SqlDialect, attributes_by_name: bool) -> Model
                     tags: vec![],
                     auto_increment: a.auto_increment,
                     native: None,
+                    case_insensitive: false,
                 })
                 .collect();
             if attributes_by_name {
@@ -661,6 +662,7 @@ fn hand_written_pairs() -> Vec<Pair> {
         tags: vec![],
         auto_increment: false,
         native: None,
+        case_insensitive: false,
     });
     b.relationships.push(Relationship {
         name: "member_referrer".into(),
@@ -748,6 +750,7 @@ fn migrations(dialect: SqlDialect) {
                 tags: vec![],
                 auto_increment: false,
                 native: None,
+                case_insensitive: false,
             });
             if dialect == SqlDialect::Mysql {
                 return migrate(dialect, &a, &b, Rows::WithNulls, &[]);

@@ -232,6 +232,7 @@ mod tests {
             tags: vec![],
             auto_increment: false,
             native: None,
+            case_insensitive: false,
         };
         serde_json::to_value(attribute(&a)).expect("serializes")
     }

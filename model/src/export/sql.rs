@@ -745,6 +745,9 @@ fn column_losses(names: &Naming, model: &Model, dialect: SqlDialect, notes: &mut
                 }
                 _ => {}
             }
+            if attr.case_insensitive && !is_case_insensitive_text(attr) {
+                lost("case-insensitive comparison applies to text only: left out".into());
+            }
             let numbering = auto_increment_clause(dialect, entity, attr);
             if let Err(reason) = numbering {
                 lost(format!("auto-numbering is left out: {reason}"));
@@ -938,6 +941,13 @@ pub(crate) fn column_definition(
         quote_ident(dialect, &attr.name),
         declared_type(dialect, names, entity, attr)
     );
+    if is_case_insensitive_text(attr) {
+        out.push_str(match dialect {
+            SqlDialect::Postgres => " COLLATE case_insensitive",
+            SqlDialect::Mysql => " COLLATE utf8mb4_unicode_ci",
+            SqlDialect::Sqlite => " COLLATE NOCASE",
+        });
+    }
     if !attr.nullable || entity.is_key(&attr.name) {
         out.push_str(" NOT NULL");
     } else if dialect == SqlDialect::Mysql && attr.data_type == LogicalType::TimestampTz {
@@ -980,6 +990,17 @@ pub(crate) fn column_definition(
     }
     out
 }
+
+/// True when `attr` is text that compares ignoring case (a collation applies to text only).
+fn is_case_insensitive_text(attr: &Attribute) -> bool {
+    attr.case_insensitive && matches!(attr.data_type, LogicalType::String(_) | LogicalType::Text)
+}
+
+/// PostgreSQL's case-insensitive collation (ICU, not deterministic, so that keys compare
+/// ignoring case too), created before the first table that uses it; `IF NOT EXISTS` lets every
+/// such table, and a migration, carry it.
+const PG_CASE_INSENSITIVE: &str = "CREATE COLLATION IF NOT EXISTS case_insensitive \
+    (provider = icu, locale = 'und-u-ks-level2', deterministic = false);\n";
 
 /// How `dialect` numbers the rows of `attr`: `Ok(None)` when the model does not ask for it,
 /// `Ok(Some(clause))` to add after the type and `NOT NULL`, `Err(reason)` when the dialect
@@ -1395,6 +1416,9 @@ pub(crate) fn create_table(
     };
     let name = quote_ident(dialect, table.unwrap_or(&entity.name));
     let mut out = create_enum_types(dialect, names, entity);
+    if dialect == SqlDialect::Postgres && entity.attributes.iter().any(is_case_insensitive_text) {
+        out.push_str(PG_CASE_INSENSITIVE);
+    }
     if dialect == SqlDialect::Sqlite && !entity.description.is_empty() {
         let _ = writeln!(out, "-- {}", one_line(&entity.description));
     }

@@ -18,7 +18,9 @@
 //! `nextval(...)` default) sets the attribute's `auto_increment` and leaves no default, since a
 //! sequence call is not a value. What the model cannot hold is dropped on purpose: a generated
 //! column's expression is reported as skipped; `ON UPDATE` clauses (of columns and
-//! of foreign keys), collations, character sets and storage options are ignored silently; `CHECK`
+//! of foreign keys), character sets and storage options are ignored silently; a collation sets
+//! `case_insensitive` when it says whether case counts (`NOCASE`, `..._ci`, `..._bin`) and is
+//! reported as skipped otherwise; `CHECK`
 //! constraints (but SQLite's `CHECK (v IN ('a', 'b'))` on a text column, which is how an enum
 //! is written there and reads back as one), full-text and
 //! spatial indexes, partial indexes and keys over expressions are reported as skipped. A
@@ -145,6 +147,23 @@ fn is_prefix_length(args: &sqlparser::ast::FunctionArguments) -> bool {
 
 fn index_columns(columns: &[IndexColumn], dialect: SqlDialect) -> Option<Vec<String>> {
     columns.iter().map(|c| index_column(c, dialect)).collect()
+}
+
+/// Whether a collation compares ignoring case: `Some(true)` for SQLite's `NOCASE`, MySQL's
+/// `..._ci` and the export's own PostgreSQL `case_insensitive`; `Some(false)` for the binary,
+/// case-sensitive and default ones; `None` for any other, which the model cannot say.
+fn collation_case(collation: &ObjectName) -> Option<bool> {
+    let name = object_name(collation).to_ascii_lowercase();
+    if name == "nocase" || name.ends_with("_ci") || name == "case_insensitive" {
+        Some(true)
+    } else if name.ends_with("_bin")
+        || name.ends_with("_cs")
+        || matches!(name.as_str(), "binary" | "c" | "posix" | "default")
+    {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// The values of `column IN ('a', 'b', ...)`, a check that makes a text column an enum.
@@ -875,6 +894,11 @@ impl Importer {
             tags: Vec::new(),
             auto_increment: is_serial(&column.data_type),
             native,
+            case_insensitive: column
+                .data_type
+                .to_string()
+                .to_ascii_lowercase()
+                .ends_with("citext"),
         };
         for option in &column.options {
             match &option.option {
@@ -943,6 +967,17 @@ impl Importer {
                     ),
                 ),
                 ColumnOption::Comment(text) => attribute.description = text.clone(),
+                ColumnOption::Collation(collation) => match collation_case(collation) {
+                    Some(insensitive) => attribute.case_insensitive = insensitive,
+                    None => self.skip(
+                        line,
+                        format!("collation of column {table}.{name}"),
+                        format!(
+                            "only case-insensitive comparison is part of the model: \
+                             COLLATE {collation}"
+                        ),
+                    ),
+                },
                 _ => {}
             }
         }
