@@ -807,3 +807,25 @@ fn reproducer_9_case_insensitive_collation() {
         );
     }
 }
+
+#[test]
+fn reproducer_7_arrays_stay_arrays() {
+    let source = "CREATE TABLE t (id int PRIMARY KEY, names text[] NOT NULL DEFAULT '{}'::text[]);";
+    let loaded = check_loads(source, Pg, Pg);
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    assert_eq!(
+        rows(
+            &loaded,
+            "SELECT data_type FROM information_schema.columns WHERE column_name = 'names';"
+        ),
+        ["ARRAY"]
+    );
+    rows(&loaded, "INSERT INTO t (id) VALUES (1);");
+    assert_eq!(rows(&loaded, "SELECT cardinality(names) FROM t;"), ["0"]);
+    // MySQL and SQLite have no arrays: a JSON text, warned as lost.
+    for to in [Mysql, Lite] {
+        let loaded = check_loads(source, Pg, to);
+        assert_eq!(places(&loaded.warnings), ["t.names: lost"], "{to}");
+        assert!(loaded.warnings[0].message.contains("TEXT[]"), "{to}");
+    }
+}
