@@ -287,12 +287,24 @@ impl Naming {
         }
         if dialect == SqlDialect::Sqlite {
             // SQLite numbers rows only in a column declared `INTEGER` (64 bits, like bigint).
-            for entity in model
-                .entities
-                .iter()
-                .filter(|e| sqlite_inline_key(dialect, e))
-            {
-                for attr in entity.attributes.iter().filter(|a| a.auto_increment) {
+            for (ei, entity) in model.entities.iter().enumerate() {
+                if !sqlite_inline_key(dialect, entity) {
+                    continue;
+                }
+                for (ai, attr) in entity.attributes.iter().enumerate() {
+                    if !attr.auto_increment {
+                        continue;
+                    }
+                    if attr.data_type == LogicalType::BigInt {
+                        notes.push(
+                            ei,
+                            Some(ai),
+                            WarningKind::Changed,
+                            "bigint is INTEGER (64 bits) in SQLite, which numbers rows only in \
+                             an INTEGER PRIMARY KEY"
+                                .into(),
+                        );
+                    }
                     names.types.insert(
                         (
                             entity.name.to_ascii_lowercase(),
@@ -1945,6 +1957,7 @@ mod tests {
         assert_eq!(
             warnings(&model, SqlDialect::Sqlite),
             [
+                "t.id: changed: bigint is INTEGER (64 bits) in SQLite, which numbers rows only in an INTEGER PRIMARY KEY",
                 "t.n: lost: auto-numbering is left out: SQLite numbers rows only in a single-column INTEGER PRIMARY KEY",
                 "c.b: lost: auto-numbering is left out: SQLite numbers rows only in a single-column INTEGER PRIMARY KEY",
             ]

@@ -816,6 +816,14 @@ impl Importer {
 
     fn table(&mut self, line: usize, table: &CreateTable) {
         let name = object_name(&table.name);
+        if self.dialect == SqlDialect::Sqlite && name.to_ascii_lowercase().starts_with("sqlite_") {
+            // `sqlite_sequence` appears in a dump once a table uses AUTOINCREMENT.
+            return self.skip(
+                line,
+                format!("table {name}"),
+                "tables named sqlite_... are SQLite's own, not part of the data model",
+            );
+        }
         if table.query.is_some() || (table.columns.is_empty() && table.partition_of.is_none()) {
             self.skip(
                 line,
@@ -2142,6 +2150,14 @@ mod tests {
             "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v INTEGER);",
             &[("id", true), ("v", false)],
         );
+        // The table SQLite keeps for AUTOINCREMENT, which `.schema` shows, is no entity.
+        let dump = import_ok(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);\n\
+             CREATE TABLE sqlite_sequence(name,seq);",
+            Sqlite,
+        );
+        assert_eq!(dump.model.entities.len(), 1);
+        assert_eq!(skipped(&dump), vec![(2, "table sqlite_sequence")]);
         // A computed column is no auto-numbering, and its expression is reported as skipped.
         let imported = import_ok(
             "CREATE TABLE t (a int, b int GENERATED ALWAYS AS (a * 2) STORED);",
