@@ -44,8 +44,8 @@ use super::dialect::SqlDialect;
 use super::diff::{match_models, Matching};
 use super::export::sql::{
     add_foreign_key, column_definition, column_type, create_enum_type, create_index, create_table,
-    default_sql, derived_name, fk_ends, fk_ends_all, pk_name, primary_key_clause, quote_ident,
-    string_literal, table_order, unique_clause, Naming,
+    default_sql, fk_ends, fk_ends_all, pk_name, primary_key_clause, quote_ident, string_literal,
+    table_order, unique_clause, Naming,
 };
 use super::logical_type::LogicalType;
 use super::types::{Attribute, Entity, Model};
@@ -734,7 +734,7 @@ fn drop_indexes_and_constraints(m: &Migration) -> String {
         }
         for u in &entity.unique {
             if !plan.old_unique_kept(oi, u) {
-                let name = derived_name(&entity.name, u, "key");
+                let name = plan.old_names.unique_name(entity, u);
                 body.push_str(&m.hooks.drop_unique(plan, &entity.name, &name));
             }
         }
@@ -862,8 +862,8 @@ fn derived_renames(m: &Migration, ni: usize, oi: usize, table: &str) -> String {
                 .filter_map(|c| plan.new_attr_name(oi, c).map(str::to_string))
                 .collect();
             let (from, to) = (
-                derived_name(&old_entity.name, u, "key"),
-                derived_name(&entity.name, &new_cols, "key"),
+                plan.old_names.unique_name(old_entity, u),
+                plan.new_names.unique_name(entity, &new_cols),
             );
             if from != to {
                 body.push_str(&m.hooks.rename_unique(plan, table, &from, &to));

@@ -391,12 +391,22 @@ fn fixtures_load_into_sqlite() {
     fixtures_load_into(SqlDialect::Sqlite);
 }
 
+/// Three seeds from `first`, or `DM_CROSS_SEEDS` of them for a longer run (a bounded search
+/// for exporter bugs: every seed is a new model).
+fn seeds(first: u64) -> std::ops::Range<u64> {
+    let count = std::env::var("DM_CROSS_SEEDS")
+        .ok()
+        .and_then(|n| n.parse::<u64>().ok())
+        .unwrap_or(3);
+    first..first + count
+}
+
 /// Generated models (every logical type, composite keys, 1:1 and every on-delete action),
 /// written as DDL for each source dialect and imported back from it, then converted to `to`:
 /// the fixtures do not hold every type in every dialect.
 fn generated_load_into(to: SqlDialect) {
     let mut failures = Vec::new();
-    for seed in [1u64, 2, 3] {
+    for seed in seeds(1) {
         for from in SqlDialect::ALL {
             let source = ddl(&generated_model(12, 9, seed), from);
             let label = format!("generated model {seed} via {from} → {to}");
@@ -413,7 +423,7 @@ fn generated_load_into(to: SqlDialect) {
 /// Decorated models ([`decorated_model`]) straight into `to`'s engine.
 fn decorated_load_into(to: SqlDialect) {
     let mut failures = Vec::new();
-    for seed in [4u64, 5, 6] {
+    for seed in seeds(1001) {
         let label = format!("decorated model {seed} → {to}");
         match load_model(&decorated_model(12, 9, seed), to) {
             Ok(loaded) if loaded.kept.complete() => {}
@@ -429,6 +439,33 @@ fn decorated_models_load_into_every_engine() {
     for to in SqlDialect::ALL {
         decorated_load_into(to);
     }
+}
+
+/// Seeds that a run with `DM_CROSS_SEEDS=40` found failing, kept as regressions: 25 and 30
+/// (a unique key and a foreign key over the same long column list, both cut to the same 63
+/// bytes), 39 (the same unique key twice, which MySQL refused by name), and decorated 1037 and
+/// 1038 (long names again).
+#[test]
+fn regression_seeds_from_longer_runs() {
+    let mut failures = Vec::new();
+    let models = [25u64, 30, 39]
+        .map(|seed| (format!("generated {seed}"), generated_model(12, 9, seed)))
+        .into_iter()
+        .chain(
+            [1037u64, 1038].map(|seed| (format!("decorated {seed}"), decorated_model(12, 9, seed))),
+        );
+    for (label, model) in models {
+        for to in SqlDialect::ALL {
+            match load_model(&model, to) {
+                Ok(loaded) if loaded.kept.complete() => {}
+                Ok(loaded) => {
+                    failures.push(format!("=== {label} → {to}: {}", loaded.kept.report()))
+                }
+                Err(e) => failures.push(format!("=== {label} → {to}: {}", first_lines(&e, 6))),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

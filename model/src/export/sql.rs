@@ -211,6 +211,8 @@ pub(crate) struct Naming {
     enums: Vec<(String, String, String)>,
     /// Index names changed to be unique in the schema, by (entity, index name) lower-cased.
     indexes: HashMap<(String, String), String>,
+    /// Unique constraint names, by (entity lower-cased, position in `Entity::unique`).
+    uniques: HashMap<(String, usize), String>,
     /// Column types other than [`column_type`]'s, by (entity, attribute) lower-cased.
     types: HashMap<(String, String), String>,
     /// What the DDL does not write as the model says, in model order.
@@ -219,7 +221,16 @@ pub(crate) struct Naming {
 
 impl Naming {
     pub(crate) fn new(model: &Model, dialect: SqlDialect) -> Naming {
-        let mut used: HashSet<String> = HashSet::new();
+        let uniques = unique_constraint_names(model);
+        // A table's constraints share one namespace (PostgreSQL), and a name cut to 63 bytes
+        // may lose the suffix that told a foreign key from a unique key.
+        let mut used: HashSet<String> = uniques.values().map(|n| n.to_ascii_lowercase()).collect();
+        used.extend(
+            model
+                .entities
+                .iter()
+                .map(|e| pk_name(&e.name).to_ascii_lowercase()),
+        );
         let mut fk = Vec::new();
         for rel in &model.relationships {
             let base = if rel.name.trim().is_empty() {
@@ -277,6 +288,7 @@ impl Naming {
             fk,
             enums,
             indexes: HashMap::new(),
+            uniques,
             types: HashMap::new(),
             warnings: Vec::new(),
         };
@@ -341,6 +353,81 @@ impl Naming {
             .map_or(index, String::as_str)
     }
 
+    /// The name of unique constraint `position` of entity `ei`.
+    fn unique_at(&self, ei: usize, model: &Model, position: usize) -> String {
+        let Some(entity) = model.entities.get(ei) else {
+            return String::new();
+        };
+        self.uniques
+            .get(&(entity.name.to_ascii_lowercase(), position))
+            .cloned()
+            .unwrap_or_else(|| {
+                derived_name(
+                    &entity.name,
+                    entity.unique.get(position).map_or(&[][..], Vec::as_slice),
+                    "key",
+                )
+            })
+    }
+
+    /// The constraint name of the unique key over `columns` of `entity` (its first such key).
+    pub(crate) fn unique_name(&self, entity: &Entity, columns: &[String]) -> String {
+        let position = entity.unique.iter().position(|u| {
+            u.len() == columns.len()
+                && u.iter()
+                    .zip(columns)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        });
+        position
+            .and_then(|p| {
+                self.uniques
+                    .get(&(entity.name.to_ascii_lowercase(), p))
+                    .cloned()
+            })
+            .unwrap_or_else(|| derived_name(&entity.name, columns, "key"))
+    }
+
+    /// MySQL keeps index names per table, shared with its unique keys and `PRIMARY`: an index
+    /// whose name one of those has gets `<name>_idx`, then a number.
+    fn mysql_index_names(&mut self, model: &Model, notes: &mut Notes) {
+        for (ei, entity) in model.entities.iter().enumerate() {
+            let mut taken: HashSet<String> = (0..entity.unique.len())
+                .map(|ui| self.unique_at(ei, model, ui).to_ascii_lowercase())
+                .collect();
+            taken.insert("primary".into());
+            for index in entity.indexes.iter().filter(|i| i.expression.is_none()) {
+                if taken.insert(cut(&index.name).to_ascii_lowercase()) {
+                    continue;
+                }
+                let base = cut(&format!("{}_idx", index.name));
+                let mut name = base.clone();
+                let mut n = 2;
+                while !taken.insert(name.to_ascii_lowercase()) {
+                    let suffix = format!("_{n}");
+                    name = format!("{}{suffix}", cut_to(&base, MAX_DERIVED_NAME - suffix.len()));
+                    n += 1;
+                }
+                notes.push(
+                    ei,
+                    None,
+                    WarningKind::Changed,
+                    format!(
+                        "index {} is named {name}: a key of the table has its name, and MySQL \
+                         keeps index and key names together",
+                        index.name
+                    ),
+                );
+                self.indexes.insert(
+                    (
+                        entity.name.to_ascii_lowercase(),
+                        index.name.to_ascii_lowercase(),
+                    ),
+                    name,
+                );
+            }
+        }
+    }
+
     /// The column type chosen for `entity.attribute` when it is not [`column_type`]'s.
     fn type_override(&self, entity: &str, attribute: &str) -> Option<&str> {
         self.types
@@ -353,18 +440,18 @@ impl Naming {
     /// number.
     fn unique_index_names(&mut self, model: &Model, dialect: SqlDialect, notes: &mut Notes) {
         if dialect == SqlDialect::Mysql {
-            return;
+            return self.mysql_index_names(model, notes);
         }
         let mut taken: HashSet<String> = HashSet::new();
-        for entity in &model.entities {
+        for (ei, entity) in model.entities.iter().enumerate() {
             taken.insert(cut(&entity.name).to_ascii_lowercase());
             if dialect == SqlDialect::Postgres {
                 // Each key constraint is backed by an index of its name.
                 if !entity.primary_key.is_empty() {
                     taken.insert(pk_name(&entity.name).to_ascii_lowercase());
                 }
-                for u in &entity.unique {
-                    taken.insert(derived_name(&entity.name, u, "key").to_ascii_lowercase());
+                for ui in 0..entity.unique.len() {
+                    taken.insert(self.unique_at(ei, model, ui).to_ascii_lowercase());
                 }
             }
         }
@@ -629,6 +716,33 @@ impl Naming {
         }
         column_type(dialect, &attr.data_type)
     }
+}
+
+/// Derived unique constraint names, `<table>_<columns>_key`, cut to 63 bytes and then made
+/// distinct, by (entity lower-cased, position in `Entity::unique`): PostgreSQL keeps them per
+/// schema (each is an index), and two long column lists may share their first 63 bytes. Table
+/// and primary key names are taken first.
+fn unique_constraint_names(model: &Model) -> HashMap<(String, usize), String> {
+    let mut taken: HashSet<String> = HashSet::new();
+    for entity in &model.entities {
+        taken.insert(cut(&entity.name).to_ascii_lowercase());
+        taken.insert(pk_name(&entity.name).to_ascii_lowercase());
+    }
+    let mut names = HashMap::new();
+    for entity in &model.entities {
+        for (ui, columns) in entity.unique.iter().enumerate() {
+            let base = derived_name(&entity.name, columns, "key");
+            let mut name = base.clone();
+            let mut n = 2;
+            while !taken.insert(name.to_ascii_lowercase()) {
+                let suffix = format!("_{n}");
+                name = format!("{}{suffix}", cut_to(&base, MAX_DERIVED_NAME - suffix.len()));
+                n += 1;
+            }
+            names.insert((entity.name.to_ascii_lowercase(), ui), name);
+        }
+    }
+    names
 }
 
 /// Warnings in the making, with the positions they are sorted by.
@@ -1317,7 +1431,7 @@ pub(crate) fn unique_clause(
     entity: &Entity,
     columns: &[String],
 ) -> String {
-    let name = quote_ident(dialect, &derived_name(&entity.name, columns, "key"));
+    let name = quote_ident(dialect, &names.unique_name(entity, columns));
     let cols = key_columns(dialect, names, entity, columns);
     match dialect {
         SqlDialect::Mysql => format!("UNIQUE KEY {name} ({cols})"),
@@ -1444,8 +1558,18 @@ pub(crate) fn create_table(
     if !entity.primary_key.is_empty() && !sqlite_inline_key(dialect, entity) {
         items.push((primary_key_clause(dialect, names, entity), None));
     }
-    for unique in &entity.unique {
-        items.push((unique_clause(dialect, names, entity, unique), None));
+    for (ui, unique) in entity.unique.iter().enumerate() {
+        // A second unique key over the same columns adds nothing, and MySQL refuses its name.
+        let same = |earlier: &Vec<String>| {
+            earlier.len() == unique.len()
+                && earlier
+                    .iter()
+                    .zip(unique)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        };
+        if !entity.unique[..ui].iter().any(same) {
+            items.push((unique_clause(dialect, names, entity, unique), None));
+        }
     }
     for &ri in inline {
         items.push((foreign_key_clause(model, ri, dialect, names), None));
@@ -1962,6 +2086,57 @@ mod tests {
                 "c.b: lost: auto-numbering is left out: SQLite numbers rows only in a single-column INTEGER PRIMARY KEY",
             ]
         );
+    }
+
+    /// Found by the longer cross-dialect run (seeds 25, 30): a unique key and a foreign key over
+    /// the same long column list were both cut to the same 63 bytes.
+    #[test]
+    fn long_unique_and_foreign_key_names_stay_distinct() {
+        let long = "a_rather_long_column_name_that_repeats";
+        let model = model_of(&format!(
+            r#"{{"entities":[
+                {{"name":"target","attributes":[{{"name":"id","type":"integer"}},{{"name":"id2","type":"integer"}}],
+                  "primary_key":["id","id2"]}},
+                {{"name":"source_table","attributes":[{{"name":"{long}_1","type":"integer"}},{{"name":"{long}_2","type":"integer"}}],
+                  "unique":[["{long}_1","{long}_2"]]}}],
+              "relationships":[{{"from_entity":"source_table","from_attributes":["{long}_1","{long}_2"],
+                "to_entity":"target","to_attributes":["id","id2"],"cardinality":"1:1"}}]}}"#
+        ));
+        let pg = ddl(&model, SqlDialect::Postgres);
+        let unique = format!("CONSTRAINT source_table_{long}_1_{long}_2_key");
+        let cut_unique = cut(&unique["CONSTRAINT ".len()..]);
+        assert!(
+            pg.contains(&format!("CONSTRAINT {cut_unique} UNIQUE")),
+            "{pg}"
+        );
+        let fk_line = pg
+            .lines()
+            .find(|l| l.contains("FOREIGN KEY"))
+            .unwrap_or_default();
+        assert!(
+            !fk_line.contains(&format!("CONSTRAINT {cut_unique} ")),
+            "{pg}"
+        );
+    }
+
+    /// Found by the longer cross-dialect run (seed 39): the same unique key twice, which MySQL
+    /// refused by its name; and an index named like a unique key of its table.
+    #[test]
+    fn duplicate_unique_keys_are_written_once_and_index_names_avoid_key_names() {
+        let model = model_of(
+            r#"{"entities":[{"name":"t","attributes":[{"name":"c","type":"integer"}],
+                "unique":[["c"],["C"]],"indexes":[{"name":"t_c_key","attributes":["c"]}]}]}"#,
+        );
+        let my = ddl(&model, SqlDialect::Mysql);
+        assert_eq!(my.matches("UNIQUE KEY").count(), 1, "{my}");
+        assert!(my.contains("CREATE INDEX t_c_key_idx ON t (c);"), "{my}");
+        assert_eq!(
+            warnings(&model, SqlDialect::Mysql),
+            ["t: changed: index t_c_key is named t_c_key_idx: a key of the table has its name, and MySQL keeps index and key names together"]
+        );
+        let pg = ddl(&model, SqlDialect::Postgres);
+        assert_eq!(pg.matches(" UNIQUE (").count(), 1, "{pg}");
+        assert!(pg.contains("CREATE INDEX t_t_c_key ON t (c);"), "{pg}");
     }
 
     #[test]
