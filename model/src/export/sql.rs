@@ -493,9 +493,11 @@ impl Naming {
 
     /// MySQL cannot make a primary key, unique key or foreign key of a whole `text`, `json` or
     /// `blob` column, only of a prefix, and a prefix key lets two values that differ after the
-    /// prefix collide. Such a column is written as `varchar(n)` (`varbinary(n)` for bytes) with
-    /// the longest `n` its keys leave room for, so that a key covers whole values and a longer
-    /// value is refused rather than silently colliding; a warning says so.
+    /// prefix collide. Such a column of a primary, unique or referenced key is written as
+    /// `varchar(n)` (`varbinary(n)` for bytes) with the longest `n` its keys leave room for, so
+    /// that a key covers whole values and a longer value is refused rather than silently
+    /// colliding; a warning says so. A referencing column then takes the same type (see
+    /// `referencing_types`), and a column and the one it references share the narrower `n`.
     fn mysql_key_types(&mut self, model: &Model, notes: &mut Notes) {
         let dialect = SqlDialect::Mysql;
         let mut keys: Vec<(usize, &[String])> = Vec::new();
