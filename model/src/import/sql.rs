@@ -17,8 +17,8 @@
 //! Auto-numbering (`AUTO_INCREMENT`, SQLite's `AUTOINCREMENT`, `serial`, an identity column, a
 //! `nextval(...)` default) sets the attribute's `auto_increment` and leaves no default, since a
 //! sequence call is not a value. What the model cannot hold is dropped on purpose: a generated
-//! column's expression is reported as skipped; `ON UPDATE` clauses (of columns and
-//! of foreign keys), character sets and storage options are ignored silently; a collation sets
+//! column's expression is reported as skipped, and so are `ON UPDATE` clauses (a column's
+//! value set on update, a foreign key's update rule other than the default); character sets and storage options are ignored silently; a collation sets
 //! `case_insensitive` when it says whether case counts (`NOCASE`, `..._ci`, `..._bin`) and is
 //! reported as skipped otherwise; `CHECK`
 //! constraints (but SQLite's `CHECK (v IN ('a', 'b'))` on a text column, which is how an enum
@@ -975,6 +975,13 @@ impl Importer {
                     ),
                 ),
                 ColumnOption::Comment(text) => attribute.description = text.clone(),
+                ColumnOption::OnUpdate(expr) => self.skip(
+                    line,
+                    format!("update rule of column {table}.{name}"),
+                    format!(
+                        "a value set on every update is not part of the model: ON UPDATE {expr}"
+                    ),
+                ),
                 ColumnOption::Collation(collation) => match collation_case(collation) {
                     Some(insensitive) => attribute.case_insensitive = insensitive,
                     None => self.skip(
@@ -1067,19 +1074,36 @@ impl Importer {
                     ),
                 }
             }
-            TableConstraint::ForeignKey(fk) => self.fks.push(PendingFk {
-                line,
-                name: fk.name.as_ref().map(|n| n.value.clone()),
-                from: table,
-                from_columns: fk.columns.iter().map(|c| c.value.clone()).collect(),
-                to: object_name(&fk.foreign_table),
-                to_columns: fk
-                    .referred_columns
-                    .iter()
-                    .map(|c| c.value.clone())
-                    .collect(),
-                on_delete: fk.on_delete,
-            }),
+            TableConstraint::ForeignKey(fk) => {
+                // NO ACTION and RESTRICT are what the model assumes for updates of a key.
+                if let Some(action) = fk.on_update.filter(|a| {
+                    !matches!(a, ReferentialAction::NoAction | ReferentialAction::Restrict)
+                }) {
+                    let columns: Vec<String> = fk.columns.iter().map(|c| c.value.clone()).collect();
+                    self.skip(
+                        line,
+                        format!(
+                            "update rule of foreign key {table}({}) → {}",
+                            columns.join(", "),
+                            object_name(&fk.foreign_table)
+                        ),
+                        format!("the model keeps only what happens on delete: ON UPDATE {action}"),
+                    );
+                }
+                self.fks.push(PendingFk {
+                    line,
+                    name: fk.name.as_ref().map(|n| n.value.clone()),
+                    from: table,
+                    from_columns: fk.columns.iter().map(|c| c.value.clone()).collect(),
+                    to: object_name(&fk.foreign_table),
+                    to_columns: fk
+                        .referred_columns
+                        .iter()
+                        .map(|c| c.value.clone())
+                        .collect(),
+                    on_delete: fk.on_delete,
+                })
+            }
             TableConstraint::Check(check) => self.skip(
                 line,
                 format!(
@@ -1882,7 +1906,11 @@ mod tests {
                 "detail_film film_detail(film_id) -> film(film_id) 1:1 NoAction",
             ]
         );
-        assert!(imported.skipped.is_empty(), "{:?}", imported.skipped);
+        // The update rule is no part of the model, and says so (issue 12: no silent loss).
+        assert_eq!(
+            skipped(&imported),
+            [(8, "update rule of foreign key film(language_id) → language")]
+        );
     }
 
     #[test]
@@ -2089,6 +2117,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn update_rules_are_reported_as_skipped() {
+        let imported = import_ok(
+            "CREATE TABLE p (id int PRIMARY KEY);\n\
+             CREATE TABLE t (id int PRIMARY KEY,\n\
+               at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP,\n\
+               p_id int, FOREIGN KEY (p_id) REFERENCES p (id) ON DELETE CASCADE ON UPDATE CASCADE,\n\
+               q_id int, FOREIGN KEY (q_id) REFERENCES p (id) ON UPDATE RESTRICT);",
+            SqlDialect::Mysql,
+        );
+        assert_eq!(
+            skipped(&imported),
+            [
+                (2, "update rule of column t.at"),
+                (2, "update rule of foreign key t(p_id) → p"),
+            ]
+        );
+        assert_eq!(imported.model.relationships.len(), 2);
     }
 
     #[test]
