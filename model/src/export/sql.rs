@@ -304,7 +304,7 @@ impl Naming {
                     continue;
                 }
                 for (ai, attr) in entity.attributes.iter().enumerate() {
-                    if !attr.auto_increment {
+                    if !matches!(auto_increment_clause(dialect, entity, attr), Ok(Some(_))) {
                         continue;
                     }
                     if attr.data_type == LogicalType::BigInt {
