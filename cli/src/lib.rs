@@ -6,7 +6,12 @@
 //! `--from`, or else from its extension: `.json` is the JSON model format, while `.sql` needs
 //! `--from` to name the dialect. A *skipped statement* is DDL the importer left out of the model
 //! (a view, a trigger); each one is a warning on stderr, naming the file, the line and the reason,
-//! unless `--quiet` is given. Results go to stdout, diagnostics to stderr.
+//! unless `--quiet` is given. An *export warning* is something of the model that `convert`'s
+//! SQL output does not write as the model says, with its table and column: *lost* when the
+//! dialect cannot express it, *changed* when it is written differently with the same meaning;
+//! each is a warning on stderr, followed by their count. With `--strict`, `convert` writes
+//! nothing and exits 1 when anything was lost: a skipped statement or a lost export warning.
+//! Results go to stdout, diagnostics to stderr.
 //!
 //! The *outcome* of a command is its exit code, a contract for scripts (see [`EXIT_CODES`]):
 //! 0 ok, 1 problems found, 2 usage error, 3 unreadable input, 4 output impossible. Every failure
@@ -14,9 +19,9 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 use model::{
-    analyze, changelog::changelog, export, import_json, import_sql, migrate::migration_sql,
-    validate, Conventions, ExportFormat, ImportError, Imported, Model, NamingConvention,
-    SqlDialect,
+    analyze, changelog::changelog, export_with_warnings, import_json, import_sql,
+    migrate::migration_sql, validate, warning_summary, Conventions, ExportFormat, ImportError,
+    Imported, Model, NamingConvention, SqlDialect, WarningKind,
 };
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,7 +30,8 @@ use std::path::{Path, PathBuf};
 pub const EXIT_CODES: &str = "\
 Exit codes (convert, diff, migrate-sql, validate):
   0  ok
-  1  problems found (validate), or the diff reaches the --fail-on level (diff)
+  1  problems found (validate), the diff reaches the --fail-on level (diff), or something
+     was lost in the conversion (convert --strict; nothing is written)
   2  usage error: unknown flag, missing argument, input format not known
   3  an input cannot be read or parsed (the message names file:line:column)
   4  the output cannot be produced (for instance an impossible migration)";
@@ -59,9 +65,13 @@ pub struct ConvertArgs {
     /// Format to write.
     #[arg(long, value_enum)]
     pub to: OutputFormat,
-    /// Do not warn about skipped statements.
+    /// Do not warn about skipped statements and export warnings.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write nothing and exit 1 when anything is lost: a statement skipped on import, or
+    /// something the output format cannot express.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Arguments of `diff`.
@@ -334,8 +344,31 @@ pub fn run(command: &ModelCommand, io: &mut Io<'_>) -> Outcome {
 
 fn convert(args: &ConvertArgs, io: &mut Io<'_>) -> Result<Outcome, Failure> {
     let format = input_format(&args.file, args.from)?;
-    let model = load(&args.file, format, args.quiet, io)?;
-    write_out(io, &export(&model, args.to.export_format()))?;
+    let imported = load_imported(&args.file, format, args.quiet, io)?;
+    let (text, warnings) = export_with_warnings(&imported.model, args.to.export_format());
+    let name = display_name(&args.file);
+    if !args.quiet {
+        for warning in &warnings {
+            let _ = writeln!(io.stderr, "{name}: warning: export: {warning}");
+        }
+        if let Some(summary) = warning_summary(&warnings) {
+            let _ = writeln!(io.stderr, "{name}: warning: {summary}");
+        }
+    }
+    let skipped = imported.skipped.len();
+    let lost = warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::Lost)
+        .count();
+    if args.strict && skipped + lost > 0 {
+        let _ = writeln!(
+            io.stderr,
+            "error: --strict: {skipped} statement(s) skipped on import and {lost} thing(s) \
+             lost on export: see the warnings (without --quiet), or convert without --strict"
+        );
+        return Ok(Outcome::Problems);
+    }
+    write_out(io, &text)?;
     Ok(Outcome::Ok)
 }
 
@@ -465,6 +498,16 @@ fn input_format(path: &Path, from: Option<InputFormat>) -> Result<InputFormat, F
 
 /// Reads and imports one input, printing its skipped statements as warnings.
 fn load(path: &Path, format: InputFormat, quiet: bool, io: &mut Io<'_>) -> Result<Model, Failure> {
+    load_imported(path, format, quiet, io).map(|imported| imported.model)
+}
+
+/// [`load`], keeping what was skipped.
+fn load_imported(
+    path: &Path,
+    format: InputFormat,
+    quiet: bool,
+    io: &mut Io<'_>,
+) -> Result<Imported, Failure> {
     let name = display_name(path);
     let text = read_text(path, &name, io)?;
     let imported = import(&text, format).map_err(|e| import_failure(&name, &e))?;
@@ -477,7 +520,7 @@ fn load(path: &Path, format: InputFormat, quiet: bool, io: &mut Io<'_>) -> Resul
             );
         }
     }
-    Ok(imported.model)
+    Ok(imported)
 }
 
 fn import(text: &str, format: InputFormat) -> Result<Imported, ImportError> {

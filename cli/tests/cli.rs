@@ -188,8 +188,19 @@ fn convert_every_fixture_to_every_format() {
             let context = format!("{file} --to {format}");
             assert_eq!(run.code, 0, "{context}: {}", run.stderr);
             check_export(format, &run.stdout, table, &context);
-            // Every stderr line is a skipped-statement warning that names file and line.
+            // Every stderr line is a skipped-statement warning that names file and line, or
+            // an export warning (and their count) that names the file and the place.
             for line in run.stderr.lines() {
+                if let Some(rest) = line.strip_prefix(&format!("{path}: warning: ")) {
+                    let export = rest
+                        .strip_prefix("export: ")
+                        .is_some_and(|w| w.contains(": lost: ") || w.contains(": changed: "));
+                    assert!(
+                        export || rest.contains(" export warning"),
+                        "{context}: unexpected stderr line {line:?}"
+                    );
+                    continue;
+                }
                 let (location, rest) = line
                     .split_once(": warning: skipped ")
                     .unwrap_or_else(|| panic!("{context}: unexpected stderr line {line:?}"));
@@ -229,6 +240,85 @@ fn skipped_views_are_warned_with_their_line() {
         run.stderr
     );
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+}
+
+/// Issue 12, reproducer 2: text keys lose their unbounded length in MySQL. `convert` says so
+/// with the place, counts the warnings, and `--strict` refuses the conversion.
+#[test]
+fn strict_refuses_a_conversion_that_loses_something() {
+    let scratch = Scratch::new();
+    let sql = "CREATE TABLE r (id text PRIMARY KEY);\n\
+               CREATE TABLE s (r_id text NOT NULL REFERENCES r(id));\n";
+    let path = scratch.file("keys.sql", sql.as_bytes());
+    let path = path.to_str().unwrap();
+    let convert = |to: &str, extra: &[&str]| {
+        let mut args = vec!["convert", "--from", "postgres", path, "--to", to];
+        args.extend_from_slice(extra);
+        scratch.run(&args)
+    };
+
+    let lossy = convert("mysql", &[]);
+    assert_eq!(lossy.code, 0, "{}", lossy.stderr);
+    assert!(
+        lossy.stdout.contains("id varchar(768) NOT NULL"),
+        "{}",
+        lossy.stdout
+    );
+    let lines: Vec<&str> = lossy.stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", lossy.stderr);
+    assert!(
+        lines[0].starts_with(&format!(
+            "{path}: warning: export: r.id: lost: text in a key is varchar(768)"
+        )),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].starts_with(&format!("{path}: warning: export: s.r_id: changed: ")));
+    assert_eq!(
+        lines[2],
+        format!("{path}: warning: 2 export warnings: 1 lost, 1 changed")
+    );
+
+    let strict = convert("mysql", &["--strict"]);
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    assert_eq!(strict.stdout, "", "nothing is written under --strict");
+    let last = strict.stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with("error: --strict: 0 statement(s) skipped on import and 1 thing(s) lost"),
+        "{last}"
+    );
+    let quiet = convert("mysql", &["--strict", "-q"]);
+    assert_eq!(quiet.code, 1);
+    assert_eq!(quiet.stderr.lines().count(), 1, "{}", quiet.stderr);
+
+    // The same keys lose nothing in PostgreSQL and SQLite.
+    for to in ["postgres", "sqlite", "json"] {
+        let clean = convert(to, &["--strict"]);
+        assert_eq!(clean.code, 0, "{to}: {}", clean.stderr);
+        assert_eq!(clean.stderr, "", "{to}");
+    }
+
+    // A statement skipped on import is something lost too.
+    let view = scratch.file(
+        "view.sql",
+        b"create table t (id integer primary key);\ncreate view v as select id from t;\n",
+    );
+    let run = scratch.run(&[
+        "convert",
+        "--from",
+        "sqlite",
+        view.to_str().unwrap(),
+        "--to",
+        "json",
+        "--strict",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error: --strict: 1 statement(s) skipped"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -19,6 +19,12 @@ pub enum AttributeField {
     Default,
     Description,
     Tags,
+    /// Whether the database numbers new rows (`Attribute::auto_increment`).
+    AutoIncrement,
+    /// Whether text compares ignoring case (`Attribute::case_insensitive`).
+    CaseInsensitive,
+    /// The source dialect's own type (`Attribute::native`), as `dialect:type` or empty.
+    NativeType,
 }
 
 /// Which property of a relationship changed.
@@ -272,6 +278,9 @@ impl Change {
                     AttributeField::Default => "default",
                     AttributeField::Description => "description",
                     AttributeField::Tags => "tags",
+                    AttributeField::AutoIncrement => "auto-numbering",
+                    AttributeField::CaseInsensitive => "case-insensitive",
+                    AttributeField::NativeType => "native type",
                 };
                 format!(
                     "{what} of `{entity}.{attribute}` changed from {} to {}",
@@ -845,6 +854,29 @@ fn diff_attribute(entity: &str, old: &Attribute, new: &Attribute, changes: &mut 
             new.tags.join(", "),
         );
     }
+    if old.auto_increment != new.auto_increment {
+        field(
+            AttributeField::AutoIncrement,
+            old.auto_increment.to_string(),
+            new.auto_increment.to_string(),
+        );
+    }
+    if old.case_insensitive != new.case_insensitive {
+        field(
+            AttributeField::CaseInsensitive,
+            old.case_insensitive.to_string(),
+            new.case_insensitive.to_string(),
+        );
+    }
+    let native = |a: &Attribute| {
+        a.native
+            .as_ref()
+            .map(|n| format!("{}:{}", n.dialect, n.name))
+            .unwrap_or_default()
+    };
+    if native(old) != native(new) {
+        field(AttributeField::NativeType, native(old), native(new));
+    }
 }
 
 /// The identity of a relationship: both ends, in lower case.
@@ -1110,6 +1142,9 @@ mod tests {
             default: None,
             description: String::new(),
             tags: vec![],
+            auto_increment: false,
+            native: None,
+            case_insensitive: false,
         });
         new.entities.push(shelf);
         let kinds: Vec<ChangeClass> = diff_models(&old, &new)

@@ -204,6 +204,9 @@ fn attribute(name: String, data_type: LogicalType, nullable: bool) -> Attribute 
         default: None,
         description: String::new(),
         tags: vec![],
+        auto_increment: false,
+        native: None,
+        case_insensitive: false,
     }
 }
 
@@ -242,8 +245,31 @@ fn add_ordinary_attributes(entity: &mut Entity, count: usize, rng: &mut Rng) {
             default: kind.default.map(str::to_string),
             description,
             tags: kind.tags.iter().map(|t| t.to_string()).collect(),
+            auto_increment: false,
+            native: None,
+            case_insensitive: false,
         });
     }
+}
+
+/// [`generated_model`] with the physical properties of issue 12 spread over it: every
+/// single-column integer primary key numbers its rows (`auto_increment`), and every other string
+/// or text attribute compares ignoring case (`case_insensitive`), keys and references included.
+pub fn decorated_model(entities: usize, attributes: usize, seed: u64) -> Model {
+    let mut model = generated_model(entities, attributes, seed);
+    for entity in &mut model.entities {
+        let single_key = (entity.primary_key.len() == 1).then(|| entity.primary_key[0].clone());
+        for (i, attr) in entity.attributes.iter_mut().enumerate() {
+            let key = single_key.as_deref() == Some(attr.name.as_str());
+            if key && matches!(attr.data_type, LogicalType::Integer | LogicalType::BigInt) {
+                attr.auto_increment = true;
+            }
+            if i % 2 == 1 && matches!(attr.data_type, LogicalType::String(_) | LogicalType::Text) {
+                attr.case_insensitive = true;
+            }
+        }
+    }
+    model
 }
 
 /// A deterministic model of `entities` entities with `attributes` attributes each, with keys,
@@ -414,6 +440,7 @@ fn index_for(entity: &Entity, columns: &[String], unique: bool) -> Index {
         name: format!("{}_{}_idx", entity.name, columns.join("_")),
         attributes: columns.to_vec(),
         unique,
+        expression: None,
     }
 }
 

@@ -245,6 +245,28 @@ pub fn assess_with(old: &Model, new: &Model, matching: &Matching, change: &Chang
                 AttributeField::Description => impact(Safe, "documentation only", vec![]),
                 // The change carries the tags joined with ", " (see `diff::diff_attribute`).
                 AttributeField::Tags => tags_impact(from.split(", "), to.split(", ")),
+                AttributeField::AutoIncrement if to == "false" => impact(
+                    Breaking,
+                    "writers that leave the column out to get a number now fail",
+                    affected,
+                ),
+                AttributeField::AutoIncrement => impact(
+                    Safe,
+                    "writers may now leave the column out; values they send are kept",
+                    vec![],
+                ),
+                AttributeField::CaseInsensitive => impact(
+                    Risky,
+                    "comparisons, sorting and unique keys change: rows that differ only in case \
+                     become duplicates (or stop being)",
+                    affected,
+                ),
+                AttributeField::NativeType => impact(
+                    Risky,
+                    "the column's type in its own database changes: check the range and length \
+                     of stored values",
+                    affected,
+                ),
             }
         }
         Change::PrimaryKeyChanged { entity, .. } => impact(
@@ -563,6 +585,9 @@ mod tests {
             default: default.map(str::to_string),
             description: String::new(),
             tags: vec![],
+            auto_increment: false,
+            native: None,
+            case_insensitive: false,
         }
     }
 
@@ -647,6 +672,31 @@ mod tests {
             |m| m.entities[2].tags = vec!["PII".into()],
             Risky,
             "PII",
+            &[],
+        );
+        // Issue 12's physical properties are changes too.
+        check(
+            |m| m.entities[1].attributes[4].auto_increment = true,
+            Safe,
+            "leave the column out",
+            &[],
+        );
+        check(
+            |m| m.entities[1].attributes[1].case_insensitive = true,
+            Risky,
+            "differ only in case",
+            &["unique (isbn) of `book`"],
+        );
+        check(
+            |m| {
+                m.entities[1].attributes[4].native = Some(crate::types::NativeType {
+                    dialect: crate::SqlDialect::Mysql,
+                    name: "smallint unsigned".into(),
+                    approximate: true,
+                })
+            },
+            Risky,
+            "range and length",
             &[],
         );
     }

@@ -28,11 +28,13 @@ pub mod wire;
 
 pub use dialect::SqlDialect;
 pub use diff::{diff_models, Change, ModelDiff};
-pub use export::{export, ExportFormat};
+pub use export::{
+    export, export_with_warnings, warning_summary, ExportFormat, ExportWarning, WarningKind,
+};
 pub use impact::{analyze, ImpactReport, Severity};
 pub use import::{import_json, import_sql, ImportError, Imported, Skipped};
 pub use logical_type::LogicalType;
 pub use ops::{apply, parse_change_set, ChangeSet, Operation, ProposedChange};
 pub use parse::{parse_model, ParseError};
-pub use types::{Attribute, Cardinality, Entity, Index, Model, OnDelete, Relationship};
+pub use types::{Attribute, Cardinality, Entity, Index, Model, NativeType, OnDelete, Relationship};
 pub use validate::{validate, Conventions, NamingConvention, Problem};

@@ -44,8 +44,8 @@ use super::dialect::SqlDialect;
 use super::diff::{match_models, Matching};
 use super::export::sql::{
     add_foreign_key, column_definition, column_type, create_enum_type, create_index, create_table,
-    default_sql, derived_name, fk_ends, fk_ends_all, pk_name, primary_key_clause, quote_ident,
-    string_literal, table_order, unique_clause, Naming,
+    default_sql, fk_ends, fk_ends_all, pk_name, primary_key_clause, quote_ident, string_literal,
+    table_order, unique_clause, Naming,
 };
 use super::logical_type::LogicalType;
 use super::types::{Attribute, Entity, Model};
@@ -725,12 +725,16 @@ fn drop_indexes_and_constraints(m: &Migration) -> String {
         }
         for (ix, index) in entity.indexes.iter().enumerate() {
             if !plan.old_index_kept(oi, ix) {
-                body.push_str(&m.hooks.drop_index(plan, &entity.name, &index.name));
+                body.push_str(&m.hooks.drop_index(
+                    plan,
+                    &entity.name,
+                    plan.old_names.index_name(&entity.name, &index.name),
+                ));
             }
         }
         for u in &entity.unique {
             if !plan.old_unique_kept(oi, u) {
-                let name = derived_name(&entity.name, u, "key");
+                let name = plan.old_names.unique_name(entity, u);
                 body.push_str(&m.hooks.drop_unique(plan, &entity.name, &name));
             }
         }
@@ -858,8 +862,8 @@ fn derived_renames(m: &Migration, ni: usize, oi: usize, table: &str) -> String {
                 .filter_map(|c| plan.new_attr_name(oi, c).map(str::to_string))
                 .collect();
             let (from, to) = (
-                derived_name(&old_entity.name, u, "key"),
-                derived_name(&entity.name, &new_cols, "key"),
+                plan.old_names.unique_name(old_entity, u),
+                plan.new_names.unique_name(entity, &new_cols),
             );
             if from != to {
                 body.push_str(&m.hooks.rename_unique(plan, table, &from, &to));
@@ -955,7 +959,7 @@ fn add_keys_and_indexes(m: &Migration) -> String {
                 let _ = writeln!(
                     body,
                     "ALTER TABLE {table} ADD {};",
-                    primary_key_clause(dialect, entity)
+                    primary_key_clause(dialect, &plan.new_names, entity)
                 );
             }
             for u in &entity.unique {
@@ -963,14 +967,14 @@ fn add_keys_and_indexes(m: &Migration) -> String {
                     let _ = writeln!(
                         body,
                         "ALTER TABLE {table} ADD {};",
-                        unique_clause(dialect, entity, u)
+                        unique_clause(dialect, &plan.new_names, entity, u)
                     );
                 }
             }
         }
         for index in &entity.indexes {
             if !matched || !plan.new_index_kept(ni, &index.name) {
-                body.push_str(&create_index(dialect, entity, index, None));
+                body.push_str(&create_index(dialect, &plan.new_names, entity, index, None));
             }
         }
     }
@@ -1381,7 +1385,7 @@ impl Hooks for Sqlite {
             let _ = writeln!(body, "DROP TABLE {table};");
             let _ = writeln!(body, "ALTER TABLE {} RENAME TO {table};", plan.q(&temp));
             for index in &entity.indexes {
-                body.push_str(&create_index(dialect, entity, index, None));
+                body.push_str(&create_index(dialect, &plan.new_names, entity, index, None));
             }
         }
         body
@@ -1401,7 +1405,13 @@ impl Hooks for Sqlite {
             None,
         );
         for index in &entity.indexes {
-            body.push_str(&create_index(plan.dialect, entity, index, None));
+            body.push_str(&create_index(
+                plan.dialect,
+                &plan.new_names,
+                entity,
+                index,
+                None,
+            ));
         }
         body
     }

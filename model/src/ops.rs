@@ -736,14 +736,26 @@ pub fn change_set_schema() -> serde_json::Value {
         "properties": {
             "name": text, "type": {"$ref": "#/$defs/logical_type"}, "nullable": {"type": "boolean"},
             "default": {"type": ["string", "null"]}, "description": text,
-            "tags": {"type": "array", "items": text}
+            "tags": {"type": "array", "items": text}, "auto_increment": {"type": "boolean"},
+            "native": {
+                "type": "object",
+                "required": ["dialect", "type"],
+                "properties": {
+                    "dialect": {"enum": ["postgres", "mysql", "sqlite"]}, "type": text,
+                    "approximate": {"type": "boolean"}
+                },
+                "additionalProperties": false
+            },
+            "case_insensitive": {"type": "boolean"}
         },
         "additionalProperties": false
     });
     let index = json!({
         "type": "object",
         "required": ["name", "attributes"],
-        "properties": {"name": text, "attributes": names, "unique": {"type": "boolean"}},
+        "properties": {
+            "name": text, "attributes": names, "unique": {"type": "boolean"}, "expression": text
+        },
         "additionalProperties": false
     });
     let entity = json!({
@@ -1255,6 +1267,13 @@ mod schema_contract {
             default: Some("0".into()),
             description: "what it costs".into(),
             tags: vec!["money".into()],
+            auto_increment: true,
+            native: Some(crate::types::NativeType {
+                dialect: crate::SqlDialect::Postgres,
+                name: "money".into(),
+                approximate: true,
+            }),
+            case_insensitive: true,
         }
     }
 
@@ -1263,6 +1282,7 @@ mod schema_contract {
             name: "book_price".into(),
             attributes: vec!["price".into()],
             unique: true,
+            expression: Some("round(price)".into()),
         }
     }
 

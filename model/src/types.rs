@@ -5,6 +5,7 @@
 //! frozen-serialization test pins it. Fields that may be absent in LLM output have defaults so
 //! that a model missing, say, `tags` still parses, and validation then judges the content.
 
+use super::dialect::SqlDialect;
 use super::logical_type::LogicalType;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -67,15 +68,55 @@ pub struct Attribute {
     pub description: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The database numbers new rows itself: an identity or `serial` column in PostgreSQL,
+    /// `AUTO_INCREMENT` in MySQL, `INTEGER PRIMARY KEY AUTOINCREMENT` in SQLite. Absent from
+    /// the JSON when false, so models written before it read and write as they did.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_increment: bool,
+    /// The source dialect's own type, kept where the logical type does not say all of it
+    /// (`bigint unsigned`, `longtext`, `binary(32)`, `text[]`, `cube`): written as it is for
+    /// that dialect, as the logical type (warned when approximate) for the others. Absent from
+    /// the JSON when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeType>,
+    /// Text compares ignoring case, in keys too ('Foo' and 'foo' are one value): SQLite's
+    /// `COLLATE NOCASE`, a `_ci` collation in MySQL, `citext` or a nondeterministic collation in
+    /// PostgreSQL. Absent from the JSON when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub case_insensitive: bool,
+}
+
+/// A column type in one dialect's own spelling (see [`Attribute::native`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NativeType {
+    pub dialect: SqlDialect,
+    /// The type as the source wrote it, such as `bigint unsigned`.
+    #[serde(rename = "type")]
+    pub name: String,
+    /// True when the logical type only approximates it, so that another dialect gets less
+    /// (an unsigned range, an array, an unknown type): exports to them warn.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub approximate: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// A secondary index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     pub name: String,
+    /// The indexed attributes in key order; for an index over expressions, the attributes
+    /// the expressions read (so that validation and renames still see them).
     pub attributes: Vec<String>,
     #[serde(default)]
     pub unique: bool,
+    /// The key as SQL expressions, as in `CREATE INDEX ... (lower(email))`, when the index is
+    /// over expressions rather than plain attributes; casts of the source dialect removed.
+    /// Absent from the JSON when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
 }
 
 /// A reference from attributes of one entity to (usually key) attributes of another.
@@ -228,6 +269,9 @@ pub(crate) mod tests {
                         default: None,
                         description: String::new(),
                         tags: vec![],
+                        auto_increment: false,
+                        native: None,
+                        case_insensitive: false,
                     },
                     Attribute {
                         name: "price".into(),
@@ -239,6 +283,9 @@ pub(crate) mod tests {
                         default: Some("0".into()),
                         description: "list price".into(),
                         tags: vec!["finance".into()],
+                        auto_increment: false,
+                        native: None,
+                        case_insensitive: false,
                     },
                 ],
                 primary_key: vec!["id".into()],
@@ -247,6 +294,7 @@ pub(crate) mod tests {
                     name: "book_price".into(),
                     attributes: vec!["price".into()],
                     unique: false,
+                    expression: None,
                 }],
                 tags: vec![],
             }],
@@ -267,6 +315,31 @@ pub(crate) mod tests {
         );
         let back: Model = serde_json::from_str(&json).expect("parses back");
         assert_eq!(back, model);
+    }
+
+    /// Fields added after the first layout are absent when unset (the frozen form above does
+    /// not change) and read back when set.
+    #[test]
+    fn later_attribute_fields_round_trip() {
+        let json = r#"{"name":"id","type":"bigint","nullable":false,"description":"","auto_increment":true}"#;
+        let attr: Attribute = serde_json::from_str(json).expect("parses");
+        assert!(attr.auto_increment);
+        assert_eq!(serde_json::to_string(&attr).expect("serializes"), json);
+        let json = r#"{"name":"v","type":"text","nullable":false,"description":"","native":{"dialect":"mysql","type":"LONGTEXT"}}"#;
+        let attr: Attribute = serde_json::from_str(json).expect("parses");
+        assert_eq!(
+            attr.native.as_ref().map(|n| n.dialect),
+            Some(SqlDialect::Mysql)
+        );
+        assert_eq!(serde_json::to_string(&attr).expect("serializes"), json);
+        let json = r#"{"name":"name","type":"text","nullable":false,"description":"","case_insensitive":true}"#;
+        let attr: Attribute = serde_json::from_str(json).expect("parses");
+        assert!(attr.case_insensitive);
+        assert_eq!(serde_json::to_string(&attr).expect("serializes"), json);
+        let json = r#"{"name":"u_lower","attributes":["email"],"unique":true,"expression":"lower(email)"}"#;
+        let index: Index = serde_json::from_str(json).expect("parses");
+        assert_eq!(index.expression.as_deref(), Some("lower(email)"));
+        assert_eq!(serde_json::to_string(&index).expect("serializes"), json);
     }
 
     #[test]

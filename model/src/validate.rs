@@ -328,7 +328,7 @@ fn check_entity(
         }
     }
     for (ii, index) in entity.indexes.iter().enumerate() {
-        if index.attributes.is_empty() {
+        if index.attributes.is_empty() && index.expression.is_none() {
             push(
                 format!("{path}.indexes[{ii}]"),
                 format!("index `{}` lists no attributes", index.name),
@@ -489,6 +489,9 @@ mod tests {
             default: None,
             description: String::new(),
             tags: vec![],
+            auto_increment: false,
+            native: None,
+            case_insensitive: false,
         });
         model.relationships.push(crate::Relationship {
             name: "author_favourite".into(),

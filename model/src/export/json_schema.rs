@@ -230,6 +230,9 @@ mod tests {
             default: None,
             description: String::new(),
             tags: vec![],
+            auto_increment: false,
+            native: None,
+            case_insensitive: false,
         };
         serde_json::to_value(attribute(&a)).expect("serializes")
     }

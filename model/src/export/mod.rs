@@ -8,6 +8,13 @@
 //!
 //! A *foreign key* here is an attribute listed in the `from_attributes` of a relationship; its
 //! *target* is the attribute at the same position in `to_attributes` of the `to_entity`.
+//!
+//! An *export warning* ([`ExportWarning`]) is something of the model that an export does not
+//! write as the model says, with its place (table, and column when there is one): either
+//! *lost* (the target cannot express it: a zone, a length, a default) or *changed* (written
+//! differently with the same meaning: a renamed index, a referencing column typed like its
+//! key). Only the SQL exporter has warnings so far; the diagram and document formats describe
+//! the model rather than reproduce it.
 
 pub mod dbml;
 pub mod json_schema;
@@ -65,6 +72,75 @@ pub fn export(model: &Model, format: ExportFormat) -> String {
         ExportFormat::JsonSchema => json_schema::json_schema(model),
         ExportFormat::Json => model_json(model),
     }
+}
+
+/// [`export`] and the warnings of what the output does not carry as the model says, in model
+/// order.
+pub fn export_with_warnings(model: &Model, format: ExportFormat) -> (String, Vec<ExportWarning>) {
+    match format {
+        ExportFormat::Sql(dialect) => sql::ddl_with_warnings(model, dialect),
+        other => (export(model, other), Vec::new()),
+    }
+}
+
+/// Something of the model that an export does not write as the model says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportWarning {
+    /// The table (entity) it concerns, as the model names it.
+    pub table: String,
+    /// The column (attribute), when it concerns one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    pub kind: WarningKind,
+    /// What was written instead and why, in a lower-case sentence.
+    pub message: String,
+}
+
+/// Whether an export warning loses something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// The target cannot express it: data, a constraint or a default differs from the model.
+    Lost,
+    /// Written differently with the same meaning (a name, a type widened to match a key).
+    Changed,
+}
+
+impl ExportWarning {
+    /// `table.column` or `table`, as the warning's place is shown.
+    pub fn place(&self) -> String {
+        match &self.column {
+            Some(column) => format!("{}.{column}", self.table),
+            None => self.table.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for ExportWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            WarningKind::Lost => "lost",
+            WarningKind::Changed => "changed",
+        };
+        write!(f, "{}: {kind}: {}", self.place(), self.message)
+    }
+}
+
+/// The one-line count of `warnings`: `3 export warnings: 2 lost, 1 changed`, or `None`.
+pub fn warning_summary(warnings: &[ExportWarning]) -> Option<String> {
+    if warnings.is_empty() {
+        return None;
+    }
+    let lost = warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::Lost)
+        .count();
+    Some(format!(
+        "{} export warning{}: {lost} lost, {} changed",
+        warnings.len(),
+        if warnings.len() == 1 { "" } else { "s" },
+        warnings.len() - lost
+    ))
 }
 
 /// The model's own JSON, pretty-printed with a final newline.

@@ -25,6 +25,22 @@
 //!   itself), `ENUM('a','b')` in MySQL and `text` with `CHECK (column IN ('a', 'b'))` in SQLite.
 //! - An unknown type becomes `text`, the most general type each dialect has.
 //!
+//! What an engine needs beyond the model's words (`Naming` decides it once per model, and
+//! [`ddl_with_warnings`] reports it, lost or changed, with its table and column):
+//! - a referencing column is typed like the column it references (MySQL refuses an `int`
+//!   referencing a `bigint`, PostgreSQL a `text` referencing an `integer`);
+//! - MySQL keys only a prefix of a `text`, `json` or `blob`, and a prefix key lets values that
+//!   differ after it collide, so such a column in a primary, unique or referenced key is
+//!   `varchar(n)` (`varbinary(n)`), `n` as long as InnoDB's 3,072-byte key allows (768
+//!   four-byte characters alone, shared in a composite key): longer values are refused, never
+//!   silently equal. Plain indexes keep the 255-character prefix, which loses nothing;
+//! - index names are per table in MySQL but per schema in PostgreSQL and SQLite (where they
+//!   also share names with tables and, in PostgreSQL, with key constraints): a taken name
+//!   becomes `<table>_<name>`;
+//! - defaults are converted: a boolean `0`/`1`/`'t'`/`b'1'` is `false`/`true` in PostgreSQL
+//!   and `0`/`1` elsewhere; a timestamp with a zone offset is the same instant in UTC for
+//!   MySQL, which refuses offsets; MySQL's zero date is left out elsewhere (and warned).
+//!
 //! Foreign keys come from N:1 and 1:1 relationships (an N:M relationship lives in its join
 //! entity, which carries its own N:1 relationships). Tables are ordered so that a referenced
 //! table comes first where the references allow it; a foreign key to a table not created yet (a
@@ -34,19 +50,34 @@
 //! and `-- ` comments (SQLite keeps those inside the stored `CREATE TABLE` text). A primary key
 //! column is always `NOT NULL`, whatever the model says, as PostgreSQL and MySQL force it.
 
+use super::{ExportWarning, WarningKind};
 use crate::dialect::SqlDialect;
 use crate::logical_type::LogicalType;
 use crate::types::{Attribute, Cardinality, Entity, Index, Model, OnDelete, Relationship};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 /// The longest derived name: PostgreSQL silently cuts names at 63 bytes and MySQL refuses more
 /// than 64 characters, so derived names are cut here, where migration can predict them.
 const MAX_DERIVED_NAME: usize = 63;
 
+/// InnoDB's longest key, in bytes (row format DYNAMIC, the default of MySQL 5.7+ and MariaDB
+/// 10.2+); a `utf8mb4` character counts four bytes.
+const MYSQL_MAX_KEY_BYTES: u32 = 3072;
+
+/// The longest `varchar` a MySQL key can cover whole: 3072 bytes of four-byte characters.
+const MYSQL_MAX_KEY_CHARS: u32 = MYSQL_MAX_KEY_BYTES / 4;
+
 /// Writes `model` as DDL for `dialect`: enum types, tables with their keys, comments and
 /// indexes, and foreign keys. The same model always gives the same text.
 pub fn ddl(model: &Model, dialect: SqlDialect) -> String {
+    ddl_with_warnings(model, dialect).0
+}
+
+/// [`ddl`] and the warnings of what the DDL does not write as the model says (see
+/// [`ExportWarning`]): lost where `dialect` cannot express it, changed where it is written
+/// differently so that the engine accepts it.
+pub fn ddl_with_warnings(model: &Model, dialect: SqlDialect) -> (String, Vec<ExportWarning>) {
     let names = Naming::new(model, dialect);
     let mut out = format!("-- {} schema written by Data Modeller\n", dialect.label());
     let order = table_order(model);
@@ -73,7 +104,7 @@ pub fn ddl(model: &Model, dialect: SqlDialect) -> String {
         out.push_str(&create_table(model, ei, dialect, &names, &inline, None));
         created.insert(ei);
         for index in &entity.indexes {
-            out.push_str(&create_index(dialect, entity, index, None));
+            out.push_str(&create_index(dialect, &names, entity, index, None));
         }
     }
     if !deferred.is_empty() {
@@ -82,7 +113,7 @@ pub fn ddl(model: &Model, dialect: SqlDialect) -> String {
             out.push_str(&add_foreign_key(model, ri, dialect, &names));
         }
     }
-    out
+    (out, names.warnings)
 }
 
 /// Quotes `name` for `dialect` when it must be: a reserved word, a character other than an
@@ -169,17 +200,37 @@ pub(crate) fn string_literal(dialect: SqlDialect, value: &str) -> String {
     format!("'{escaped}'")
 }
 
-/// Names this exporter gives to things a model leaves unnamed, computed once per model.
+/// What this exporter decides for a model beyond the model's own words, computed once per
+/// model and dialect: the names it gives to things a model leaves unnamed, index names made
+/// unique where the engine needs it, column types that differ from [`column_type`] so that the
+/// engine accepts the keys, and the warnings that say so.
 pub(crate) struct Naming {
     /// Constraint name of each relationship's foreign key, by relationship index.
     fk: Vec<String>,
     /// PostgreSQL enum type names: (entity, attribute, type name), names lower-cased.
     enums: Vec<(String, String, String)>,
+    /// Index names changed to be unique in the schema, by (entity, index name) lower-cased.
+    indexes: HashMap<(String, String), String>,
+    /// Unique constraint names, by (entity lower-cased, position in `Entity::unique`).
+    uniques: HashMap<(String, usize), String>,
+    /// Column types other than [`column_type`]'s, by (entity, attribute) lower-cased.
+    types: HashMap<(String, String), String>,
+    /// What the DDL does not write as the model says, in model order.
+    pub(crate) warnings: Vec<ExportWarning>,
 }
 
 impl Naming {
     pub(crate) fn new(model: &Model, dialect: SqlDialect) -> Naming {
-        let mut used: HashSet<String> = HashSet::new();
+        let uniques = unique_constraint_names(model);
+        // A table's constraints share one namespace (PostgreSQL), and a name cut to 63 bytes
+        // may lose the suffix that told a foreign key from a unique key.
+        let mut used: HashSet<String> = uniques.values().map(|n| n.to_ascii_lowercase()).collect();
+        used.extend(
+            model
+                .entities
+                .iter()
+                .map(|e| pk_name(&e.name).to_ascii_lowercase()),
+        );
         let mut fk = Vec::new();
         for rel in &model.relationships {
             let base = if rel.name.trim().is_empty() {
@@ -233,7 +284,53 @@ impl Naming {
                 }
             }
         }
-        Naming { fk, enums }
+        let mut names = Naming {
+            fk,
+            enums,
+            indexes: HashMap::new(),
+            uniques,
+            types: HashMap::new(),
+            warnings: Vec::new(),
+        };
+        let mut notes = Notes::default();
+        names.unique_index_names(model, dialect, &mut notes);
+        if dialect == SqlDialect::Mysql {
+            names.mysql_key_types(model, &mut notes);
+        }
+        if dialect == SqlDialect::Sqlite {
+            // SQLite numbers rows only in a column declared `INTEGER` (64 bits, like bigint).
+            for (ei, entity) in model.entities.iter().enumerate() {
+                if !sqlite_inline_key(dialect, entity) {
+                    continue;
+                }
+                for (ai, attr) in entity.attributes.iter().enumerate() {
+                    if !matches!(auto_increment_clause(dialect, entity, attr), Ok(Some(_))) {
+                        continue;
+                    }
+                    if attr.data_type == LogicalType::BigInt {
+                        notes.push(
+                            ei,
+                            Some(ai),
+                            WarningKind::Changed,
+                            "bigint is INTEGER (64 bits) in SQLite, which numbers rows only in \
+                             an INTEGER PRIMARY KEY"
+                                .into(),
+                        );
+                    }
+                    names.types.insert(
+                        (
+                            entity.name.to_ascii_lowercase(),
+                            attr.name.to_ascii_lowercase(),
+                        ),
+                        "integer".into(),
+                    );
+                }
+            }
+        }
+        names.referencing_types(model, dialect, &mut notes);
+        column_losses(&names, model, dialect, &mut notes);
+        names.warnings = notes.sorted(model);
+        names
     }
 
     /// The foreign key constraint name of relationship `index`.
@@ -247,6 +344,584 @@ impl Naming {
             .iter()
             .find(|(e, a, _)| e.eq_ignore_ascii_case(entity) && a.eq_ignore_ascii_case(attribute))
             .map(|(_, _, name)| name.as_str())
+    }
+
+    /// The name index `index` of `entity` is created under.
+    pub(crate) fn index_name<'a>(&'a self, entity: &str, index: &'a str) -> &'a str {
+        self.indexes
+            .get(&(entity.to_ascii_lowercase(), index.to_ascii_lowercase()))
+            .map_or(index, String::as_str)
+    }
+
+    /// The name of unique constraint `position` of entity `ei`.
+    fn unique_at(&self, ei: usize, model: &Model, position: usize) -> String {
+        let Some(entity) = model.entities.get(ei) else {
+            return String::new();
+        };
+        self.uniques
+            .get(&(entity.name.to_ascii_lowercase(), position))
+            .cloned()
+            .unwrap_or_else(|| {
+                derived_name(
+                    &entity.name,
+                    entity.unique.get(position).map_or(&[][..], Vec::as_slice),
+                    "key",
+                )
+            })
+    }
+
+    /// The constraint name of the unique key over `columns` of `entity` (its first such key).
+    pub(crate) fn unique_name(&self, entity: &Entity, columns: &[String]) -> String {
+        let position = entity.unique.iter().position(|u| {
+            u.len() == columns.len()
+                && u.iter()
+                    .zip(columns)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        });
+        position
+            .and_then(|p| {
+                self.uniques
+                    .get(&(entity.name.to_ascii_lowercase(), p))
+                    .cloned()
+            })
+            .unwrap_or_else(|| derived_name(&entity.name, columns, "key"))
+    }
+
+    /// MySQL keeps index names per table, shared with its unique keys and `PRIMARY`: an index
+    /// whose name one of those has gets `<name>_idx`, then a number.
+    fn mysql_index_names(&mut self, model: &Model, notes: &mut Notes) {
+        for (ei, entity) in model.entities.iter().enumerate() {
+            let mut taken: HashSet<String> = (0..entity.unique.len())
+                .map(|ui| self.unique_at(ei, model, ui).to_ascii_lowercase())
+                .collect();
+            taken.insert("primary".into());
+            for index in entity.indexes.iter().filter(|i| i.expression.is_none()) {
+                if taken.insert(cut(&index.name).to_ascii_lowercase()) {
+                    continue;
+                }
+                let base = cut(&format!("{}_idx", index.name));
+                let mut name = base.clone();
+                let mut n = 2;
+                while !taken.insert(name.to_ascii_lowercase()) {
+                    let suffix = format!("_{n}");
+                    name = format!("{}{suffix}", cut_to(&base, MAX_DERIVED_NAME - suffix.len()));
+                    n += 1;
+                }
+                notes.push(
+                    ei,
+                    None,
+                    WarningKind::Changed,
+                    format!(
+                        "index {} is named {name}: a key of the table has its name, and MySQL \
+                         keeps index and key names together",
+                        index.name
+                    ),
+                );
+                self.indexes.insert(
+                    (
+                        entity.name.to_ascii_lowercase(),
+                        index.name.to_ascii_lowercase(),
+                    ),
+                    name,
+                );
+            }
+        }
+    }
+
+    /// The column type chosen for `entity.attribute` when it is not [`column_type`]'s.
+    fn type_override(&self, entity: &str, attribute: &str) -> Option<&str> {
+        self.types
+            .get(&(entity.to_ascii_lowercase(), attribute.to_ascii_lowercase()))
+            .map(String::as_str)
+    }
+
+    /// PostgreSQL and SQLite keep index names per schema, MySQL per table: an index whose name
+    /// is taken (by a table, a key's index or an earlier index) gets `<table>_<name>`, then a
+    /// number.
+    fn unique_index_names(&mut self, model: &Model, dialect: SqlDialect, notes: &mut Notes) {
+        if dialect == SqlDialect::Mysql {
+            return self.mysql_index_names(model, notes);
+        }
+        let mut taken: HashSet<String> = HashSet::new();
+        for (ei, entity) in model.entities.iter().enumerate() {
+            taken.insert(cut(&entity.name).to_ascii_lowercase());
+            if dialect == SqlDialect::Postgres {
+                // Each key constraint is backed by an index of its name.
+                if !entity.primary_key.is_empty() {
+                    taken.insert(pk_name(&entity.name).to_ascii_lowercase());
+                }
+                for ui in 0..entity.unique.len() {
+                    taken.insert(self.unique_at(ei, model, ui).to_ascii_lowercase());
+                }
+            }
+        }
+        for (ei, entity) in model.entities.iter().enumerate() {
+            for index in &entity.indexes {
+                let wanted = cut(&index.name);
+                if taken.insert(wanted.to_ascii_lowercase()) {
+                    continue;
+                }
+                let base = cut(&format!("{}_{}", entity.name, index.name));
+                let mut name = base.clone();
+                let mut n = 2;
+                while !taken.insert(name.to_ascii_lowercase()) {
+                    let suffix = format!("_{n}");
+                    name = format!("{}{suffix}", cut_to(&base, MAX_DERIVED_NAME - suffix.len()));
+                    n += 1;
+                }
+                notes.push(
+                    ei,
+                    None,
+                    WarningKind::Changed,
+                    format!(
+                        "index {} is named {name}: {} keeps index names per schema, and the \
+                         name is taken",
+                        index.name,
+                        dialect.label()
+                    ),
+                );
+                self.indexes.insert(
+                    (
+                        entity.name.to_ascii_lowercase(),
+                        index.name.to_ascii_lowercase(),
+                    ),
+                    name,
+                );
+            }
+        }
+    }
+
+    /// MySQL cannot make a primary key, unique key or foreign key of a whole `text`, `json` or
+    /// `blob` column, only of a prefix, and a prefix key lets two values that differ after the
+    /// prefix collide. Such a column of a primary, unique or referenced key is written as
+    /// `varchar(n)` (`varbinary(n)` for bytes) with the longest `n` its keys leave room for, so
+    /// that a key covers whole values and a longer value is refused rather than silently
+    /// colliding; a warning says so. A referencing column then takes the same type (see
+    /// `referencing_types`), and a column and the one it references share the narrower `n`.
+    fn mysql_key_types(&mut self, model: &Model, notes: &mut Notes) {
+        let dialect = SqlDialect::Mysql;
+        let mut keys: Vec<(usize, &[String])> = Vec::new();
+        for (ei, entity) in model.entities.iter().enumerate() {
+            keys.push((ei, &entity.primary_key));
+            keys.extend(entity.unique.iter().map(|u| (ei, u.as_slice())));
+            keys.extend(
+                entity
+                    .indexes
+                    .iter()
+                    .filter(|i| i.unique && i.expression.is_none())
+                    .map(|i| (ei, i.attributes.as_slice())),
+            );
+        }
+        // A referenced column is a key; a referencing column only takes the referenced type
+        // (in `referencing_types`), which loses nothing the reference allows.
+        for (rel, ends) in model.relationships.iter().zip(fk_ends_all(model)) {
+            if let Some((_, to)) = ends {
+                keys.push((to, &rel.to_attributes));
+            }
+        }
+        // The narrowest width each unbounded column gets over the keys it is in.
+        let mut widths: HashMap<(usize, usize), u32> = HashMap::new();
+        for (ei, columns) in keys {
+            let entity = &model.entities[ei];
+            let attrs: Vec<usize> = columns
+                .iter()
+                .filter_map(|c| {
+                    entity
+                        .attributes
+                        .iter()
+                        .position(|a| a.name.eq_ignore_ascii_case(c))
+                })
+                .collect();
+            // A MySQL native type (`varbinary(16)`) is written as the source had it.
+            let unbounded: Vec<usize> = attrs
+                .iter()
+                .copied()
+                .filter(|&ai| {
+                    let attr = &entity.attributes[ai];
+                    mysql_unbounded(&attr.data_type) && same_dialect_native(dialect, attr).is_none()
+                })
+                .collect();
+            if unbounded.is_empty() {
+                continue;
+            }
+            let fixed: u32 = attrs
+                .iter()
+                .filter(|ai| !unbounded.contains(ai))
+                .map(|&ai| mysql_key_bytes(&column_type(dialect, &entity.attributes[ai].data_type)))
+                .sum();
+            let share = MYSQL_MAX_KEY_BYTES.saturating_sub(fixed) / unbounded.len() as u32;
+            for ai in unbounded {
+                let width = if entity.attributes[ai].data_type == LogicalType::Bytes {
+                    share.clamp(1, MYSQL_MAX_KEY_BYTES)
+                } else {
+                    (share / 4).clamp(1, MYSQL_MAX_KEY_CHARS)
+                };
+                let slot = widths.entry((ei, ai)).or_insert(width);
+                *slot = (*slot).min(width);
+            }
+        }
+        // A referencing column and the column it references must be the same type: both take
+        // the narrower width, until every pair agrees (a chain settles one link per round).
+        let pairs: Vec<((usize, usize), (usize, usize))> = model
+            .relationships
+            .iter()
+            .zip(fk_ends_all(model))
+            .filter_map(|(rel, ends)| Some((rel, ends?)))
+            .flat_map(|(rel, (from, to))| {
+                let position = |ei: usize, name: &String| {
+                    model.entities[ei]
+                        .attributes
+                        .iter()
+                        .position(|a| a.name.eq_ignore_ascii_case(name))
+                };
+                rel.from_attributes
+                    .iter()
+                    .zip(&rel.to_attributes)
+                    .filter_map(move |(f, t)| {
+                        Some(((from, position(from, f)?), (to, position(to, t)?)))
+                    })
+            })
+            .collect();
+        for _ in 0..=pairs.len().min(16) {
+            let mut changed = false;
+            for (a, b) in &pairs {
+                if let (Some(&wa), Some(&wb)) = (widths.get(a), widths.get(b)) {
+                    if wa != wb {
+                        widths.insert(*a, wa.min(wb));
+                        widths.insert(*b, wa.min(wb));
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut sorted: Vec<((usize, usize), u32)> = widths.into_iter().collect();
+        sorted.sort();
+        for ((ei, ai), width) in sorted {
+            let entity = &model.entities[ei];
+            let attr = &entity.attributes[ai];
+            let written = if attr.data_type == LogicalType::Bytes {
+                format!("varbinary({width})")
+            } else {
+                format!("varchar({width})")
+            };
+            notes.push(
+                ei,
+                Some(ai),
+                WarningKind::Lost,
+                format!(
+                    "{} in a key is {written} in MySQL, which keys only a prefix of unbounded \
+                     values: longer values are refused",
+                    type_words(&attr.data_type)
+                ),
+            );
+            self.types.insert(
+                (
+                    entity.name.to_ascii_lowercase(),
+                    attr.name.to_ascii_lowercase(),
+                ),
+                written,
+            );
+        }
+    }
+
+    /// A referencing column is typed like the column it references (MySQL refuses an `int`
+    /// referencing a `bigint`, PostgreSQL a `text` referencing an `integer`), following chains
+    /// of references; a warning says where the model's type was not the key's.
+    fn referencing_types(&mut self, model: &Model, dialect: SqlDialect, notes: &mut Notes) {
+        let ends = fk_ends_all(model);
+        // A chain a → b → c settles in as many rounds as it is long; a cycle stops anyway.
+        for _ in 0..=model.relationships.len().min(16) {
+            let mut changed = false;
+            for (rel, end) in model.relationships.iter().zip(&ends) {
+                let Some((from, to)) = *end else { continue };
+                let (from_entity, to_entity) = (&model.entities[from], &model.entities[to]);
+                for (f, t) in rel.from_attributes.iter().zip(&rel.to_attributes) {
+                    let (Some(fa), Some(ta)) = (from_entity.attribute(f), to_entity.attribute(t))
+                    else {
+                        continue;
+                    };
+                    let want = self.column_type_of(dialect, to_entity, ta);
+                    if self.column_type_of(dialect, from_entity, fa) == want {
+                        continue;
+                    }
+                    self.types.insert(
+                        (
+                            from_entity.name.to_ascii_lowercase(),
+                            fa.name.to_ascii_lowercase(),
+                        ),
+                        want,
+                    );
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (ei, entity) in model.entities.iter().enumerate() {
+            for (ai, attr) in entity.attributes.iter().enumerate() {
+                let Some(written) = self.type_override(&entity.name, &attr.name) else {
+                    continue;
+                };
+                let target = model
+                    .relationships
+                    .iter()
+                    .zip(&ends)
+                    .find_map(|(rel, end)| {
+                        let (from, to) = (*end)?;
+                        let i = rel
+                            .from_attributes
+                            .iter()
+                            .position(|a| a.eq_ignore_ascii_case(&attr.name))?;
+                        (from == ei).then(|| {
+                            format!(
+                                "{}.{}",
+                                model.entities[to].name,
+                                rel.to_attributes.get(i).map_or("", String::as_str)
+                            )
+                        })
+                    });
+                let Some(target) = target else { continue };
+                // A key column MySQL sized is already reported as lost.
+                if notes.has(ei, ai) {
+                    continue;
+                }
+                notes.push(
+                    ei,
+                    Some(ai),
+                    WarningKind::Changed,
+                    format!(
+                        "{} is written as {written}, the type of {target}, which it references",
+                        type_words(&attr.data_type)
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The type `attr` is declared with: a chosen type, the PostgreSQL enum type, or
+    /// [`column_type`].
+    fn column_type_of(&self, dialect: SqlDialect, entity: &Entity, attr: &Attribute) -> String {
+        if let Some(t) = self.type_override(&entity.name, &attr.name) {
+            return t.to_string();
+        }
+        if let Some(native) = same_dialect_native(dialect, attr) {
+            return native.to_string();
+        }
+        if dialect == SqlDialect::Postgres {
+            if let Some(t) = self.enum_type(&entity.name, &attr.name) {
+                return quote_ident(dialect, t);
+            }
+        }
+        column_type(dialect, &attr.data_type)
+    }
+}
+
+/// Derived unique constraint names, `<table>_<columns>_key`, cut to 63 bytes and then made
+/// distinct, by (entity lower-cased, position in `Entity::unique`): PostgreSQL keeps them per
+/// schema (each is an index), and two long column lists may share their first 63 bytes. Table
+/// and primary key names are taken first.
+fn unique_constraint_names(model: &Model) -> HashMap<(String, usize), String> {
+    let mut taken: HashSet<String> = HashSet::new();
+    for entity in &model.entities {
+        taken.insert(cut(&entity.name).to_ascii_lowercase());
+        taken.insert(pk_name(&entity.name).to_ascii_lowercase());
+    }
+    let mut names = HashMap::new();
+    for entity in &model.entities {
+        for (ui, columns) in entity.unique.iter().enumerate() {
+            let base = derived_name(&entity.name, columns, "key");
+            let mut name = base.clone();
+            let mut n = 2;
+            while !taken.insert(name.to_ascii_lowercase()) {
+                let suffix = format!("_{n}");
+                name = format!("{}{suffix}", cut_to(&base, MAX_DERIVED_NAME - suffix.len()));
+                n += 1;
+            }
+            names.insert((entity.name.to_ascii_lowercase(), ui), name);
+        }
+    }
+    names
+}
+
+/// Warnings in the making, with the positions they are sorted by.
+#[derive(Default)]
+struct Notes(Vec<(usize, Option<usize>, WarningKind, String)>);
+
+impl Notes {
+    fn push(
+        &mut self,
+        entity: usize,
+        attribute: Option<usize>,
+        kind: WarningKind,
+        message: String,
+    ) {
+        self.0.push((entity, attribute, kind, message));
+    }
+
+    fn has(&self, entity: usize, attribute: usize) -> bool {
+        self.0
+            .iter()
+            .any(|(e, a, _, _)| *e == entity && *a == Some(attribute))
+    }
+
+    /// The warnings in model order: by table, the table's own first, then by column.
+    fn sorted(mut self, model: &Model) -> Vec<ExportWarning> {
+        // A stable sort keeps the order in which one place's warnings were found.
+        self.0
+            .sort_by_key(|(e, a, _, _)| (*e, a.map_or(0, |a| a + 1)));
+        self.0
+            .into_iter()
+            .filter_map(|(ei, ai, kind, message)| {
+                let entity = model.entities.get(ei)?;
+                Some(ExportWarning {
+                    table: entity.name.clone(),
+                    column: ai
+                        .and_then(|ai| entity.attributes.get(ai))
+                        .map(|a| a.name.clone()),
+                    kind,
+                    message,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The attribute's native type when it was written for `dialect` (see [`Attribute::native`]).
+fn same_dialect_native(dialect: SqlDialect, attr: &Attribute) -> Option<&str> {
+    attr.native
+        .as_ref()
+        .filter(|n| n.dialect == dialect && !n.name.trim().is_empty())
+        .map(|n| n.name.as_str())
+}
+
+/// A logical type as a warning names it; a column without a type says so.
+fn type_words(data_type: &LogicalType) -> String {
+    match data_type {
+        LogicalType::Unknown(raw) if raw.trim().is_empty() => "a column without a type".into(),
+        other => other.to_string(),
+    }
+}
+
+/// True when MySQL stores `data_type` without a length its keys could cover whole.
+fn mysql_unbounded(data_type: &LogicalType) -> bool {
+    matches!(
+        column_type(SqlDialect::Mysql, data_type).as_str(),
+        "text" | "json" | "longblob"
+    )
+}
+
+/// Roughly how many bytes a MySQL column of `column_type` takes in a key: four per character
+/// of a `varchar` or `char` (`utf8mb4`), the length of a `varbinary`, 16 for anything else.
+fn mysql_key_bytes(column_type: &str) -> u32 {
+    let length = column_type
+        .split_once('(')
+        .and_then(|(_, rest)| rest.trim_end_matches(')').parse::<u32>().ok());
+    match (column_type.split('(').next(), length) {
+        (Some("varchar" | "char"), Some(n)) => n.saturating_mul(4),
+        (Some("varbinary"), Some(n)) => n,
+        _ => 16,
+    }
+}
+
+/// What `dialect` cannot express of each column: an unknown type (unless the column is
+/// typed like the key it references, or sized for a MySQL key, already warned), a zone, a
+/// length, a default, a long description.
+fn column_losses(names: &Naming, model: &Model, dialect: SqlDialect, notes: &mut Notes) {
+    for (ei, entity) in model.entities.iter().enumerate() {
+        for (ai, attr) in entity.attributes.iter().enumerate() {
+            let retyped = names.type_override(&entity.name, &attr.name).is_some();
+            let native = same_dialect_native(dialect, attr).is_some();
+            let mut lost = |message: String| notes.push(ei, Some(ai), WarningKind::Lost, message);
+            match (&attr.data_type, dialect) {
+                (LogicalType::Unknown(_), _) if retyped || native => {}
+                _ if native => {}
+                (data_type, _)
+                    if data_type.is_known()
+                        && attr.native.as_ref().is_some_and(|n| n.approximate) =>
+                {
+                    if let Some(n) = &attr.native {
+                        lost(format!(
+                            "the {} type {} is written as {}",
+                            n.dialect.label(),
+                            n.name,
+                            names.column_type_of(dialect, entity, attr)
+                        ));
+                    }
+                }
+                (LogicalType::Unknown(raw), _) if raw.trim().is_empty() => lost(format!(
+                    "a column without a type is written as {}",
+                    column_type(dialect, &attr.data_type)
+                )),
+                (LogicalType::Unknown(raw), _) => lost(format!(
+                    "type {raw} is not a type the model knows: written as {}",
+                    column_type(dialect, &attr.data_type)
+                )),
+                (LogicalType::TimestampTz, SqlDialect::Mysql) => lost(
+                    "timestamptz is timestamp in MySQL: stored in UTC without the zone, and \
+                     only from 1970 to 2038"
+                        .into(),
+                ),
+                (LogicalType::String(None), SqlDialect::Mysql) => lost(
+                    "string without a length is varchar(255) in MySQL, which needs a length".into(),
+                ),
+                (LogicalType::Enum(values), SqlDialect::Mysql) if values.is_empty() => {
+                    lost("an enum without values is text".into())
+                }
+                _ => {}
+            }
+            if attr.case_insensitive && !is_case_insensitive_text(attr) {
+                lost("case-insensitive comparison applies to text only: left out".into());
+            }
+            let numbering = auto_increment_clause(dialect, entity, attr);
+            if let Err(reason) = numbering {
+                lost(format!("auto-numbering is left out: {reason}"));
+            }
+            if let Some(raw) = attr.default.as_deref() {
+                if !raw.trim().is_empty() && matches!(numbering, Ok(Some(_))) {
+                    lost(format!(
+                        "default {} is left out: the column numbers its rows",
+                        raw.trim()
+                    ));
+                } else if !raw.trim().is_empty()
+                    && default_sql(dialect, raw, &attr.data_type).is_none()
+                {
+                    lost(format!(
+                        "default {} has no {} equivalent: left out",
+                        raw.trim(),
+                        dialect.label()
+                    ));
+                }
+            }
+            if dialect == SqlDialect::Mysql && attr.description.chars().count() > 1024 {
+                lost("the description is cut to MySQL's 1024 characters".into());
+            }
+        }
+        if dialect == SqlDialect::Mysql {
+            for index in entity.indexes.iter().filter(|i| i.expression.is_some()) {
+                notes.push(
+                    ei,
+                    None,
+                    WarningKind::Lost,
+                    format!(
+                        "index {} over {} is left out: MariaDB cannot index expressions",
+                        index.name,
+                        index.expression.as_deref().unwrap_or_default()
+                    ),
+                );
+            }
+        }
+        if dialect == SqlDialect::Mysql && entity.description.chars().count() > 2048 {
+            notes.push(
+                ei,
+                None,
+                WarningKind::Lost,
+                "the description is cut to MySQL's 2048 characters".into(),
+            );
+        }
     }
 }
 
@@ -342,20 +1017,15 @@ pub(crate) fn table_order(model: &Model) -> Vec<usize> {
     order
 }
 
-/// The type of one column as it appears in `CREATE TABLE`: the PostgreSQL enum type where
-/// there is one, else [`column_type`].
+/// The type of one column as it appears in `CREATE TABLE`: a type chosen for its keys (see
+/// [`Naming`]), the PostgreSQL enum type where there is one, else [`column_type`].
 pub(crate) fn declared_type(
     dialect: SqlDialect,
     names: &Naming,
     entity: &Entity,
     attr: &Attribute,
 ) -> String {
-    if dialect == SqlDialect::Postgres {
-        if let Some(t) = names.enum_type(&entity.name, &attr.name) {
-            return quote_ident(dialect, t);
-        }
-    }
-    column_type(dialect, &attr.data_type)
+    names.column_type_of(dialect, entity, attr)
 }
 
 /// `CREATE TYPE ... AS ENUM` statements for `entity`'s enum columns (PostgreSQL only).
@@ -399,16 +1069,29 @@ pub(crate) fn column_definition(
         quote_ident(dialect, &attr.name),
         declared_type(dialect, names, entity, attr)
     );
+    if is_case_insensitive_text(attr) {
+        out.push_str(match dialect {
+            SqlDialect::Postgres => " COLLATE case_insensitive",
+            SqlDialect::Mysql => " COLLATE utf8mb4_unicode_ci",
+            SqlDialect::Sqlite => " COLLATE NOCASE",
+        });
+    }
     if !attr.nullable || entity.is_key(&attr.name) {
         out.push_str(" NOT NULL");
     } else if dialect == SqlDialect::Mysql && attr.data_type == LogicalType::TimestampTz {
         // With explicit_defaults_for_timestamp off, MySQL makes a bare `timestamp` NOT NULL.
         out.push_str(" NULL");
     }
+    let numbering = auto_increment_clause(dialect, entity, attr).ok().flatten();
+    if let Some(clause) = numbering {
+        out.push_str(clause);
+    }
+    // An auto-numbered column takes no default (PostgreSQL refuses both); warned as lost.
     if let Some(default) = attr
         .default
         .as_deref()
         .and_then(|d| default_sql(dialect, d, &attr.data_type))
+        .filter(|_| numbering.is_none())
     {
         let _ = write!(out, " DEFAULT {default}");
     }
@@ -436,6 +1119,72 @@ pub(crate) fn column_definition(
     out
 }
 
+/// True when `attr` is text that compares ignoring case (a collation applies to text only).
+fn is_case_insensitive_text(attr: &Attribute) -> bool {
+    attr.case_insensitive && matches!(attr.data_type, LogicalType::String(_) | LogicalType::Text)
+}
+
+/// PostgreSQL's case-insensitive collation (ICU, not deterministic, so that keys compare
+/// ignoring case too), created before the first table that uses it; `IF NOT EXISTS` lets every
+/// such table, and a migration, carry it.
+const PG_CASE_INSENSITIVE: &str = "CREATE COLLATION IF NOT EXISTS case_insensitive \
+    (provider = icu, locale = 'und-u-ks-level2', deterministic = false);\n";
+
+/// How `dialect` numbers the rows of `attr`: `Ok(None)` when the model does not ask for it,
+/// `Ok(Some(clause))` to add after the type and `NOT NULL`, `Err(reason)` when the dialect
+/// cannot do it for this column.
+pub(crate) fn auto_increment_clause(
+    dialect: SqlDialect,
+    entity: &Entity,
+    attr: &Attribute,
+) -> Result<Option<&'static str>, &'static str> {
+    if !attr.auto_increment {
+        return Ok(None);
+    }
+    if !matches!(attr.data_type, LogicalType::Integer | LogicalType::BigInt) {
+        return Err("only an integer column can number rows");
+    }
+    let same = |c: &String| c.eq_ignore_ascii_case(&attr.name);
+    match dialect {
+        SqlDialect::Postgres => Ok(Some(" GENERATED BY DEFAULT AS IDENTITY")),
+        SqlDialect::Mysql => {
+            let first_auto = entity.attributes.iter().find(|a| {
+                a.auto_increment
+                    && matches!(a.data_type, LogicalType::Integer | LogicalType::BigInt)
+            });
+            let starts_key = entity.primary_key.first().is_some_and(same)
+                || entity.unique.iter().any(|u| u.first().is_some_and(same))
+                || entity
+                    .indexes
+                    .iter()
+                    .filter(|i| i.expression.is_none())
+                    .any(|i| i.attributes.first().is_some_and(same));
+            if starts_key && first_auto.is_some_and(|a| same(&a.name)) {
+                Ok(Some(" AUTO_INCREMENT"))
+            } else {
+                Err("MySQL numbers rows only in one column a table, and it must start a key")
+            }
+        }
+        SqlDialect::Sqlite => {
+            if entity.primary_key.len() == 1 && same(&entity.primary_key[0]) {
+                Ok(Some(" PRIMARY KEY AUTOINCREMENT"))
+            } else {
+                Err("SQLite numbers rows only in a single-column INTEGER PRIMARY KEY")
+            }
+        }
+    }
+}
+
+/// True when SQLite's primary key of `entity` is written inline, as `INTEGER PRIMARY KEY
+/// AUTOINCREMENT`, which is the only place SQLite accepts auto-numbering.
+fn sqlite_inline_key(dialect: SqlDialect, entity: &Entity) -> bool {
+    dialect == SqlDialect::Sqlite
+        && entity
+            .attributes
+            .iter()
+            .any(|a| matches!(auto_increment_clause(dialect, entity, a), Ok(Some(_))))
+}
+
 /// MySQL refuses comments longer than 1024 (column) or 2048 (table) characters.
 fn limit_chars(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
@@ -459,6 +1208,31 @@ pub(crate) fn default_sql(
         return None;
     }
     let lower = text.to_ascii_lowercase();
+    if *data_type == LogicalType::Boolean {
+        if let Some(value) = boolean_value(&lower) {
+            return Some(match (dialect, value) {
+                (Postgres, true) => "true".into(),
+                (Postgres, false) => "false".into(),
+                (Mysql | Sqlite, true) => "1".into(),
+                (Mysql | Sqlite, false) => "0".into(),
+            });
+        }
+    }
+    if matches!(
+        data_type,
+        LogicalType::Timestamp | LogicalType::TimestampTz | LogicalType::Date
+    ) && text.starts_with('\'')
+    {
+        if is_zero_date(text) {
+            // MySQL's "zero date" is no date: PostgreSQL refuses it, SQLite would keep a string.
+            return (dialect == Mysql).then(|| text.to_string());
+        }
+        if dialect == Mysql {
+            if let Some(utc) = utc_literal(text) {
+                return Some(utc);
+            }
+        }
+    }
     let spelled = match lower.as_str() {
         "now()" | "current_timestamp" | "current_timestamp()" | "localtimestamp" => {
             Some(match dialect {
@@ -521,17 +1295,117 @@ pub(crate) fn default_sql(
     })
 }
 
-/// The list of columns of a key or index, quoted; MySQL indexes `text` and `blob` columns by
-/// a 255-character prefix, as it cannot index them whole.
-pub(crate) fn key_columns(dialect: SqlDialect, entity: &Entity, columns: &[String]) -> String {
+/// The truth value of a boolean default in any dialect's spelling (`true`, `1`, `'t'`,
+/// `b'1'`...), or `None` for an expression.
+fn boolean_value(lower: &str) -> Option<bool> {
+    match lower.trim_matches('\'') {
+        _ if lower.starts_with("b'") => boolean_value(&lower[1..]),
+        "true" | "1" | "t" | "y" | "yes" | "on" => Some(true),
+        "false" | "0" | "f" | "n" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// True for MySQL's zero date, `'0000-00-00'` with or without a time.
+fn is_zero_date(text: &str) -> bool {
+    text.trim_matches('\'').starts_with("0000-00-00")
+}
+
+/// A quoted date and time with a zone offset (`'2000-01-01 00:00:00+02:00'`, `...Z`) as the
+/// same instant in UTC without the offset, which MySQL refuses in a default; `None` when the
+/// literal has no offset or is not a date and time.
+fn utc_literal(text: &str) -> Option<String> {
+    let inner = text.strip_prefix('\'')?.strip_suffix('\'')?.trim();
+    let (date, time) = inner.split_once([' ', 'T'])?;
+    let (clock, offset_minutes) = if let Some(clock) = time.strip_suffix(['Z', 'z']) {
+        (clock, 0)
+    } else {
+        let at = time.rfind(['+', '-'])?;
+        let (clock, zone) = time.split_at(at);
+        let sign = if zone.starts_with('-') { -1 } else { 1 };
+        let digits: String = zone[1..].chars().filter(char::is_ascii_digit).collect();
+        let (hours, minutes) = match digits.len() {
+            2 => (digits.parse::<i64>().ok()?, 0),
+            4 => (
+                digits[..2].parse::<i64>().ok()?,
+                digits[2..].parse::<i64>().ok()?,
+            ),
+            _ => return None,
+        };
+        (clock, sign * (hours * 60 + minutes))
+    };
+    let mut ymd = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (ymd.next()??, ymd.next()??, ymd.next()??);
+    let (hms, fraction) = match clock.split_once('.') {
+        Some((hms, fraction)) => (hms, Some(fraction)),
+        None => (clock, None),
+    };
+    let mut parts = hms.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hour, minute) = (parts.next()??, parts.next()??);
+    let second = parts.next().flatten().unwrap_or(0);
+    let minutes = days_from_civil(year, month, day) * 1440 + hour * 60 + minute - offset_minutes;
+    let (y, m, d) = civil_from_days(minutes.div_euclid(1440));
+    let of_day = minutes.rem_euclid(1440);
+    let fraction = fraction.map(|f| format!(".{f}")).unwrap_or_default();
+    Some(format!(
+        "'{y:04}-{m:02}-{d:02} {:02}:{:02}:{second:02}{fraction}'",
+        of_day / 60,
+        of_day % 60
+    ))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+/// The date of a day number from [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// The list of columns of a key or index, quoted. MySQL indexes a `text`, `json` or `blob`
+/// column by a 255-character prefix, as it cannot index them whole; a column in a primary,
+/// unique or foreign key is never one of those, since [`Naming`] gives it a `varchar`.
+pub(crate) fn key_columns(
+    dialect: SqlDialect,
+    names: &Naming,
+    entity: &Entity,
+    columns: &[String],
+) -> String {
     columns
         .iter()
         .map(|c| {
             let quoted = quote_ident(dialect, c);
             let long = entity.attribute(c).is_some_and(|a| {
+                let declared = names
+                    .column_type_of(dialect, entity, a)
+                    .to_ascii_lowercase();
+                let base = declared.split(['(', ' ']).next().unwrap_or("");
                 matches!(
-                    column_type(SqlDialect::Mysql, &a.data_type).as_str(),
-                    "text" | "json" | "longblob"
+                    base,
+                    "text"
+                        | "tinytext"
+                        | "mediumtext"
+                        | "longtext"
+                        | "json"
+                        | "blob"
+                        | "tinyblob"
+                        | "mediumblob"
+                        | "longblob"
                 )
             });
             if dialect == SqlDialect::Mysql && long {
@@ -553,9 +1427,14 @@ fn plain_columns(dialect: SqlDialect, columns: &[String]) -> String {
 }
 
 /// The unique constraint clause for `columns` of `entity` (without a trailing comma).
-pub(crate) fn unique_clause(dialect: SqlDialect, entity: &Entity, columns: &[String]) -> String {
-    let name = quote_ident(dialect, &derived_name(&entity.name, columns, "key"));
-    let cols = key_columns(dialect, entity, columns);
+pub(crate) fn unique_clause(
+    dialect: SqlDialect,
+    names: &Naming,
+    entity: &Entity,
+    columns: &[String],
+) -> String {
+    let name = quote_ident(dialect, &names.unique_name(entity, columns));
+    let cols = key_columns(dialect, names, entity, columns);
     match dialect {
         SqlDialect::Mysql => format!("UNIQUE KEY {name} ({cols})"),
         SqlDialect::Postgres | SqlDialect::Sqlite => format!("CONSTRAINT {name} UNIQUE ({cols})"),
@@ -563,8 +1442,8 @@ pub(crate) fn unique_clause(dialect: SqlDialect, entity: &Entity, columns: &[Str
 }
 
 /// The primary key clause of `entity` (without a trailing comma).
-pub(crate) fn primary_key_clause(dialect: SqlDialect, entity: &Entity) -> String {
-    let cols = key_columns(dialect, entity, &entity.primary_key);
+pub(crate) fn primary_key_clause(dialect: SqlDialect, names: &Naming, entity: &Entity) -> String {
+    let cols = key_columns(dialect, names, entity, &entity.primary_key);
     match dialect {
         SqlDialect::Postgres => format!(
             "CONSTRAINT {} PRIMARY KEY ({cols})",
@@ -625,20 +1504,27 @@ pub(crate) fn add_foreign_key(
     )
 }
 
-/// `CREATE [UNIQUE] INDEX` for one index of `entity`; `table` overrides the table name (the
-/// SQLite rebuild creates indexes on the rebuilt table under its final name anyway).
+/// `CREATE [UNIQUE] INDEX` for one index of `entity`, under the name [`Naming`] gives it;
+/// `table` overrides the table name (the SQLite rebuild creates indexes on the rebuilt table
+/// under its final name anyway).
 pub(crate) fn create_index(
     dialect: SqlDialect,
+    names: &Naming,
     entity: &Entity,
     index: &Index,
     table: Option<&str>,
 ) -> String {
+    let key = match (&index.expression, dialect) {
+        // MariaDB cannot index an expression (warned as lost by `Naming`).
+        (Some(_), SqlDialect::Mysql) => return String::new(),
+        (Some(expression), _) => expression.clone(),
+        (None, _) => key_columns(dialect, names, entity, &index.attributes),
+    };
     format!(
-        "CREATE {}INDEX {} ON {} ({});\n",
+        "CREATE {}INDEX {} ON {} ({key});\n",
         if index.unique { "UNIQUE " } else { "" },
-        quote_ident(dialect, &index.name),
+        quote_ident(dialect, names.index_name(&entity.name, &index.name)),
         quote_ident(dialect, table.unwrap_or(&entity.name)),
-        key_columns(dialect, entity, &index.attributes)
     )
 }
 
@@ -658,6 +1544,9 @@ pub(crate) fn create_table(
     };
     let name = quote_ident(dialect, table.unwrap_or(&entity.name));
     let mut out = create_enum_types(dialect, names, entity);
+    if dialect == SqlDialect::Postgres && entity.attributes.iter().any(is_case_insensitive_text) {
+        out.push_str(PG_CASE_INSENSITIVE);
+    }
     if dialect == SqlDialect::Sqlite && !entity.description.is_empty() {
         let _ = writeln!(out, "-- {}", one_line(&entity.description));
     }
@@ -668,11 +1557,21 @@ pub(crate) fn create_table(
             .then(|| one_line(&attr.description));
         items.push((column_definition(dialect, names, entity, attr), comment));
     }
-    if !entity.primary_key.is_empty() {
-        items.push((primary_key_clause(dialect, entity), None));
+    if !entity.primary_key.is_empty() && !sqlite_inline_key(dialect, entity) {
+        items.push((primary_key_clause(dialect, names, entity), None));
     }
-    for unique in &entity.unique {
-        items.push((unique_clause(dialect, entity, unique), None));
+    for (ui, unique) in entity.unique.iter().enumerate() {
+        // A second unique key over the same columns adds nothing, and MySQL refuses its name.
+        let same = |earlier: &Vec<String>| {
+            earlier.len() == unique.len()
+                && earlier
+                    .iter()
+                    .zip(unique)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        };
+        if !entity.unique[..ui].iter().any(same) {
+            items.push((unique_clause(dialect, names, entity, unique), None));
+        }
     }
     for &ri in inline {
         items.push((foreign_key_clause(model, ri, dialect, names), None));
@@ -936,6 +1835,33 @@ mod tests {
             None,
         );
         check("true", "boolean", s("true"), s("1"), s("1"));
+        // MySQL and SQLite write booleans as numbers; PostgreSQL refuses a number.
+        check("0", "boolean", s("false"), s("0"), s("0"));
+        check("'1'", "boolean", s("true"), s("1"), s("1"));
+        check("b'1'", "boolean", s("true"), s("1"), s("1"));
+        check("'f'", "boolean", s("false"), s("0"), s("0"));
+        // MySQL refuses a zone offset in a default: the same instant in UTC.
+        check(
+            "'2000-01-01 01:30:00+02:00'",
+            "timestamptz",
+            s("'2000-01-01 01:30:00+02:00'"),
+            s("'1999-12-31 23:30:00'"),
+            s("'2000-01-01 01:30:00+02:00'"),
+        );
+        check(
+            "'2000-01-01 00:00:00'",
+            "timestamp",
+            s("'2000-01-01 00:00:00'"),
+            s("'2000-01-01 00:00:00'"),
+            s("'2000-01-01 00:00:00'"),
+        );
+        check(
+            "'0000-00-00 00:00:00'",
+            "timestamp",
+            None,
+            s("'0000-00-00 00:00:00'"),
+            None,
+        );
         check("0", "integer", s("0"), s("0"), s("0"));
         check("-1.5", "float", s("-1.5"), s("-1.5"), s("-1.5"));
         check("'new'", "string(10)", s("'new'"), s("'new'"), s("'new'"));
@@ -954,6 +1880,265 @@ mod tests {
             s("(lower('X'))"),
         );
         check("  ", "text", None, None, None);
+    }
+
+    #[test]
+    fn zone_offsets_become_utc() {
+        let check = |input: &str, expected: Option<&str>| {
+            assert_eq!(utc_literal(input).as_deref(), expected, "{input}");
+        };
+        check("'2000-01-01 00:00:00+00:00'", Some("'2000-01-01 00:00:00'"));
+        check("'2000-03-01T00:30:00Z'", Some("'2000-03-01 00:30:00'"));
+        check("'2000-03-01 00:30:00+01'", Some("'2000-02-29 23:30:00'"));
+        check(
+            "'2023-12-31 22:00:00.25-0230'",
+            Some("'2024-01-01 00:30:00.25'"),
+        );
+        check("'2000-01-01 00:00:00'", None);
+        check("'2000-01-01'", None);
+        check("'soon'", None);
+        for days in [-719468, -1, 0, 11016, 2932896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    /// The warnings as `place: kind: message` lines.
+    fn warnings(model: &Model, dialect: SqlDialect) -> Vec<String> {
+        ddl_with_warnings(model, dialect)
+            .1
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    fn model_of(json: &str) -> Model {
+        serde_json::from_str(json).expect("the test model parses")
+    }
+
+    #[test]
+    fn index_names_are_made_unique_per_schema() {
+        let model = model_of(
+            r#"{"entities":[
+                {"name":"a","attributes":[{"name":"u","type":"integer"}],
+                 "indexes":[{"name":"u_idx","attributes":["u"]}]},
+                {"name":"b","attributes":[{"name":"u","type":"integer"}],
+                 "indexes":[{"name":"u_idx","attributes":["u"]},{"name":"a","attributes":["u"]}]}]}"#,
+        );
+        let pg = ddl(&model, SqlDialect::Postgres);
+        assert!(pg.contains("CREATE INDEX u_idx ON a (u);"), "{pg}");
+        assert!(pg.contains("CREATE INDEX b_u_idx ON b (u);"), "{pg}");
+        assert!(pg.contains("CREATE INDEX b_a ON b (u);"), "{pg}");
+        assert_eq!(
+            warnings(&model, SqlDialect::Sqlite),
+            [
+                "b: changed: index u_idx is named b_u_idx: SQLite keeps index names per schema, and the name is taken",
+                "b: changed: index a is named b_a: SQLite keeps index names per schema, and the name is taken",
+            ]
+        );
+        // MySQL keeps index names per table.
+        assert!(ddl(&model, SqlDialect::Mysql).contains("CREATE INDEX u_idx ON b (u);"));
+        assert!(warnings(&model, SqlDialect::Mysql).is_empty());
+    }
+
+    #[test]
+    fn mysql_text_keys_are_sized_to_fit() {
+        let model = model_of(
+            r#"{"entities":[
+                {"name":"r","attributes":[{"name":"id","type":"text"}],"primary_key":["id"]},
+                {"name":"pair","attributes":[{"name":"a","type":"text"},{"name":"b","type":"text"},
+                  {"name":"n","type":"bigint"},{"name":"blob","type":"bytes"},{"name":"notes","type":"text"}],
+                 "unique":[["a","b","n"],["blob"]],
+                 "indexes":[{"name":"pair_notes","attributes":["notes"]}]},
+                {"name":"s","attributes":[{"name":"r_id","type":"text"}]}],
+              "relationships":[{"from_entity":"s","from_attributes":["r_id"],"to_entity":"r",
+                "to_attributes":["id"],"cardinality":"N:1"}]}"#,
+        );
+        let my = ddl(&model, SqlDialect::Mysql);
+        for line in [
+            "    id varchar(768) NOT NULL,",
+            // (3072 - 16 bytes of the bigint) / 2 columns / 4 bytes a character.
+            "    a varchar(382) NOT NULL,",
+            "    b varchar(382) NOT NULL,",
+            "    `blob` varbinary(3072) NOT NULL,",
+            "    notes text NOT NULL,",
+            "    r_id varchar(768) NOT NULL,",
+            "CREATE INDEX pair_notes ON pair (notes(255));",
+            "    PRIMARY KEY (id)",
+        ] {
+            assert!(my.contains(line), "{line}\n{my}");
+        }
+        assert_eq!(
+            warnings(&model, SqlDialect::Mysql),
+            [
+                "r.id: lost: text in a key is varchar(768) in MySQL, which keys only a prefix of unbounded values: longer values are refused",
+                "pair.a: lost: text in a key is varchar(382) in MySQL, which keys only a prefix of unbounded values: longer values are refused",
+                "pair.b: lost: text in a key is varchar(382) in MySQL, which keys only a prefix of unbounded values: longer values are refused",
+                "pair.blob: lost: bytes in a key is varbinary(3072) in MySQL, which keys only a prefix of unbounded values: longer values are refused",
+                "s.r_id: changed: text is written as varchar(768), the type of r.id, which it references",
+            ]
+        );
+        assert!(warnings(&model, SqlDialect::Postgres).is_empty());
+    }
+
+    #[test]
+    fn referencing_columns_follow_chains_of_keys() {
+        let model = model_of(
+            r#"{"entities":[
+                {"name":"a","attributes":[{"name":"id","type":"bigint"}],"primary_key":["id"]},
+                {"name":"b","attributes":[{"name":"a_id","type":"integer"}],"primary_key":["a_id"]},
+                {"name":"c","attributes":[{"name":"b_id","type":"string(10)"}]}],
+              "relationships":[
+                {"from_entity":"c","from_attributes":["b_id"],"to_entity":"b","to_attributes":["a_id"],"cardinality":"N:1"},
+                {"from_entity":"b","from_attributes":["a_id"],"to_entity":"a","to_attributes":["id"],"cardinality":"1:1"}]}"#,
+        );
+        let my = ddl(&model, SqlDialect::Mysql);
+        assert!(my.contains("    a_id bigint NOT NULL,"), "{my}");
+        assert!(my.contains("    b_id bigint NOT NULL,"), "{my}");
+        assert_eq!(
+            warnings(&model, SqlDialect::Mysql),
+            [
+                "b.a_id: changed: integer is written as bigint, the type of a.id, which it references",
+                "c.b_id: changed: string(10) is written as bigint, the type of b.a_id, which it references",
+            ]
+        );
+    }
+
+    #[test]
+    fn what_a_dialect_cannot_express_is_a_lost_warning() {
+        let model = model_of(
+            r#"{"entities":[{"name":"t","attributes":[
+                {"name":"at","type":"timestamptz"},
+                {"name":"code","type":"string"},
+                {"name":"shape","type":"cube"},
+                {"name":"id","type":"uuid","default":"gen_random_uuid()"}]}]}"#,
+        );
+        assert_eq!(
+            warnings(&model, SqlDialect::Mysql),
+            [
+                "t.at: lost: timestamptz is timestamp in MySQL: stored in UTC without the zone, and only from 1970 to 2038",
+                "t.code: lost: string without a length is varchar(255) in MySQL, which needs a length",
+                "t.shape: lost: type cube is not a type the model knows: written as text",
+            ]
+        );
+        assert_eq!(
+            warnings(&model, SqlDialect::Sqlite),
+            [
+                "t.shape: lost: type cube is not a type the model knows: written as text",
+                "t.id: lost: default gen_random_uuid() has no SQLite equivalent: left out",
+            ]
+        );
+        let summary =
+            crate::export::warning_summary(&ddl_with_warnings(&model, SqlDialect::Mysql).1);
+        assert_eq!(
+            summary.as_deref(),
+            Some("3 export warnings: 3 lost, 0 changed")
+        );
+        assert_eq!(crate::export::warning_summary(&[]), None);
+    }
+
+    #[test]
+    fn auto_numbering_per_dialect() {
+        let model = model_of(
+            r#"{"entities":[
+                {"name":"t","attributes":[{"name":"id","type":"bigint","auto_increment":true},
+                  {"name":"n","type":"integer","auto_increment":true,"default":"0"}],
+                 "primary_key":["id"]},
+                {"name":"c","attributes":[{"name":"a","type":"integer"},
+                  {"name":"b","type":"integer","auto_increment":true}],"primary_key":["a","b"]}]}"#,
+        );
+        let pg = ddl(&model, SqlDialect::Postgres);
+        assert!(
+            pg.contains("    id bigint NOT NULL GENERATED BY DEFAULT AS IDENTITY,"),
+            "{pg}"
+        );
+        assert!(
+            pg.contains("    n integer NOT NULL GENERATED BY DEFAULT AS IDENTITY,"),
+            "{pg}"
+        );
+        let my = ddl(&model, SqlDialect::Mysql);
+        assert!(
+            my.contains("    id bigint NOT NULL AUTO_INCREMENT,"),
+            "{my}"
+        );
+        assert!(my.contains("    n int NOT NULL DEFAULT 0,"), "{my}");
+        assert!(my.contains("    b int NOT NULL,"), "{my}");
+        let lite = ddl(&model, SqlDialect::Sqlite);
+        assert!(
+            lite.contains("    id integer NOT NULL PRIMARY KEY AUTOINCREMENT,"),
+            "{lite}"
+        );
+        assert!(!lite.contains("PRIMARY KEY (id)"), "{lite}");
+        assert_eq!(
+            warnings(&model, SqlDialect::Postgres),
+            ["t.n: lost: default 0 is left out: the column numbers its rows"]
+        );
+        assert_eq!(
+            warnings(&model, SqlDialect::Mysql),
+            [
+                "t.n: lost: auto-numbering is left out: MySQL numbers rows only in one column a table, and it must start a key",
+                "c.b: lost: auto-numbering is left out: MySQL numbers rows only in one column a table, and it must start a key",
+            ]
+        );
+        assert_eq!(
+            warnings(&model, SqlDialect::Sqlite),
+            [
+                "t.id: changed: bigint is INTEGER (64 bits) in SQLite, which numbers rows only in an INTEGER PRIMARY KEY",
+                "t.n: lost: auto-numbering is left out: SQLite numbers rows only in a single-column INTEGER PRIMARY KEY",
+                "c.b: lost: auto-numbering is left out: SQLite numbers rows only in a single-column INTEGER PRIMARY KEY",
+            ]
+        );
+    }
+
+    /// Found by the longer cross-dialect run (seeds 25, 30): a unique key and a foreign key over
+    /// the same long column list were both cut to the same 63 bytes.
+    #[test]
+    fn long_unique_and_foreign_key_names_stay_distinct() {
+        let long = "a_rather_long_column_name_that_repeats";
+        let model = model_of(&format!(
+            r#"{{"entities":[
+                {{"name":"target","attributes":[{{"name":"id","type":"integer"}},{{"name":"id2","type":"integer"}}],
+                  "primary_key":["id","id2"]}},
+                {{"name":"source_table","attributes":[{{"name":"{long}_1","type":"integer"}},{{"name":"{long}_2","type":"integer"}}],
+                  "unique":[["{long}_1","{long}_2"]]}}],
+              "relationships":[{{"from_entity":"source_table","from_attributes":["{long}_1","{long}_2"],
+                "to_entity":"target","to_attributes":["id","id2"],"cardinality":"1:1"}}]}}"#
+        ));
+        let pg = ddl(&model, SqlDialect::Postgres);
+        let unique = format!("CONSTRAINT source_table_{long}_1_{long}_2_key");
+        let cut_unique = cut(&unique["CONSTRAINT ".len()..]);
+        assert!(
+            pg.contains(&format!("CONSTRAINT {cut_unique} UNIQUE")),
+            "{pg}"
+        );
+        let fk_line = pg
+            .lines()
+            .find(|l| l.contains("FOREIGN KEY"))
+            .unwrap_or_default();
+        assert!(
+            !fk_line.contains(&format!("CONSTRAINT {cut_unique} ")),
+            "{pg}"
+        );
+    }
+
+    /// Found by the longer cross-dialect run (seed 39): the same unique key twice, which MySQL
+    /// refused by its name; and an index named like a unique key of its table.
+    #[test]
+    fn duplicate_unique_keys_are_written_once_and_index_names_avoid_key_names() {
+        let model = model_of(
+            r#"{"entities":[{"name":"t","attributes":[{"name":"c","type":"integer"}],
+                "unique":[["c"],["C"]],"indexes":[{"name":"t_c_key","attributes":["c"]}]}]}"#,
+        );
+        let my = ddl(&model, SqlDialect::Mysql);
+        assert_eq!(my.matches("UNIQUE KEY").count(), 1, "{my}");
+        assert!(my.contains("CREATE INDEX t_c_key_idx ON t (c);"), "{my}");
+        assert_eq!(
+            warnings(&model, SqlDialect::Mysql),
+            ["t: changed: index t_c_key is named t_c_key_idx: a key of the table has its name, and MySQL keeps index and key names together"]
+        );
+        let pg = ddl(&model, SqlDialect::Postgres);
+        assert_eq!(pg.matches(" UNIQUE (").count(), 1, "{pg}");
+        assert!(pg.contains("CREATE INDEX t_t_c_key ON t (c);"), "{pg}");
     }
 
     #[test]

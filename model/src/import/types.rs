@@ -9,8 +9,14 @@
 //! type names follow SQLite's own affinity rules. A type with no exact logical counterpart
 //! (arrays, `set(...)`, spatial types, `tsvector`, `interval`, `money`) gets the closest one
 //! and a *note*, which the importer reports so that the approximation is never silent.
+//!
+//! A *native type* ([`native_type`]) is the source's own spelling, kept beside the logical type
+//! when that does not say all of it: an approximation or an unknown type, and MySQL's sized and
+//! unsigned integers, texts and binaries (`tinyint`, `bigint unsigned`, `longtext`,
+//! `binary(32)`) and PostgreSQL's `smallint`. An export to the same dialect writes it as it is.
 
 use crate::dialect::SqlDialect;
+use crate::types::NativeType;
 use crate::LogicalType;
 use sqlparser::ast::{
     ArrayElemTypeDef, CharacterLength, DataType, EnumMember, ExactNumberInfo, TimezoneInfo,
@@ -159,8 +165,75 @@ pub(crate) fn map_type(
                 .unwrap_or_else(|| name.to_string());
             custom(&last, modifiers, data_type, dialect, ctx)
         }
+        // SQLite lets a column have no type at all (it then holds any value): kept without a
+        // type, which the export writes as text, or as the type of the key it references.
+        D::Unspecified => (
+            LogicalType::Unknown(String::new()),
+            Some(
+                "the column has no type (SQLite stores any value in it): kept without a type, \
+                 exported as text or as the type of the key it references"
+                    .into(),
+            ),
+        ),
         _ => fallback(data_type, dialect),
     }
+}
+
+/// The source's own spelling of `data_type` when `logical` (from [`map_type`], `approximate`
+/// when it came with a note) does not say all of it; see the module documentation.
+pub(crate) fn native_type(
+    data_type: &DataType,
+    dialect: SqlDialect,
+    logical: &LogicalType,
+    approximate: bool,
+) -> Option<NativeType> {
+    use DataType as D;
+    let unsigned = matches!(
+        data_type,
+        D::TinyIntUnsigned(_)
+            | D::SmallIntUnsigned(_)
+            | D::MediumIntUnsigned(_)
+            | D::IntUnsigned(_)
+            | D::Int4Unsigned(_)
+            | D::IntegerUnsigned(_)
+            | D::BigIntUnsigned(_)
+            | D::Int8Unsigned(_)
+            | D::DecimalUnsigned(_)
+            | D::DecUnsigned(_)
+            | D::FloatUnsigned(_)
+            | D::DoubleUnsigned(_)
+            | D::RealUnsigned
+            | D::DoublePrecisionUnsigned
+            | D::Int2Unsigned(_)
+    ) && *logical != LogicalType::Boolean;
+    let sized = match dialect {
+        SqlDialect::Mysql => {
+            matches!(
+                data_type,
+                D::TinyInt(_)
+                    | D::SmallInt(_)
+                    | D::MediumInt(_)
+                    | D::TinyText
+                    | D::MediumText
+                    | D::LongText
+                    | D::Binary(_)
+                    | D::Varbinary(_)
+                    | D::TinyBlob
+                    | D::MediumBlob
+                    | D::Blob(_)
+            ) && *logical != LogicalType::Boolean
+        }
+        SqlDialect::Postgres => matches!(data_type, D::SmallInt(_) | D::Int2(_)),
+        SqlDialect::Sqlite => false,
+    };
+    let unknown = matches!(logical, LogicalType::Unknown(raw) if !raw.trim().is_empty());
+    // A SQLite column without a type has no spelling to keep.
+    let spelled = !matches!(data_type, D::Unspecified);
+    (spelled && (approximate || unknown || unsigned || sized)).then(|| NativeType {
+        dialect,
+        name: data_type.to_string(),
+        approximate: approximate || unknown || unsigned,
+    })
 }
 
 fn to_u32(n: u64) -> Option<u32> {
@@ -395,6 +468,47 @@ mod tests {
     }
 
     #[test]
+    fn native_types_are_kept_where_the_logical_type_says_less() {
+        let check = |dialect: SqlDialect, column_type: &str, expected: Option<(&str, bool)>| {
+            let parser: Box<dyn Dialect> = match dialect {
+                SqlDialect::Postgres => Box::new(PostgreSqlDialect {}),
+                SqlDialect::Mysql => Box::new(MySqlDialect {}),
+                SqlDialect::Sqlite => Box::new(SQLiteDialect {}),
+            };
+            let sql = format!("CREATE TABLE t (c {column_type})");
+            let statements = Parser::parse_sql(parser.as_ref(), &sql).expect("parses");
+            let Some(sqlparser::ast::Statement::CreateTable(table)) = statements.first() else {
+                panic!("{sql} is not a CREATE TABLE");
+            };
+            let data_type = &table.columns[0].data_type;
+            let (logical, note) = map_type(data_type, dialect, &TypeContext::default());
+            let native = native_type(data_type, dialect, &logical, note.is_some());
+            assert_eq!(
+                native.as_ref().map(|n| (n.name.as_str(), n.approximate)),
+                expected,
+                "{column_type} in {dialect}"
+            );
+            assert!(native.is_none_or(|n| n.dialect == dialect));
+        };
+        use SqlDialect::{Mysql as M, Postgres as P, Sqlite as S};
+        check(M, "bigint unsigned", Some(("BIGINT UNSIGNED", true)));
+        check(M, "longtext", Some(("LONGTEXT", false)));
+        check(M, "binary(32)", Some(("BINARY(32)", false)));
+        check(M, "tinyint", Some(("TINYINT", false)));
+        check(M, "tinyint(1)", None);
+        check(M, "int(11)", None);
+        check(M, "varchar(20)", None);
+        check(M, "set('a','b')", Some(("SET('a', 'b')", true)));
+        check(P, "text[]", Some(("TEXT[]", true)));
+        check(P, "cube", Some(("cube", true)));
+        check(P, "smallint", Some(("SMALLINT", false)));
+        check(P, "integer", None);
+        check(P, "serial", None);
+        check(S, "INTEGER", None);
+        check(S, "", None);
+    }
+
+    #[test]
     fn sqlite_spellings_follow_affinity() {
         use SqlDialect::Sqlite as S;
         check(S, "INTEGER", "integer", false);
@@ -406,5 +520,7 @@ mod tests {
         check(S, "\"UNSIGNED BIG INT\"", "integer", true);
         check(S, "\"VARYING CHARACTER\"", "text", true);
         check(S, "WHATEVER", "WHATEVER", false);
+        // A column without a type: kept without one, with a note.
+        check(S, "", "", true);
     }
 }
