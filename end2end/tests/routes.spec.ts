@@ -96,6 +96,14 @@ test('the export and import panels have URLs of their own', async ({ browser }) 
   await exports.locator('select[name=export-format]').selectOption({ label: 'SQL DDL · SQLite' });
   await expect(exports.getByTestId('export-preview')).toContainText(/create table/i);
   await expect(exports.getByTestId('export-preview')).not.toContainText('audit_log');
+  await expect(exports.getByTestId('export-warnings')).toHaveCount(0);
+  // What MySQL cannot keep is listed with its table and column, as `dm convert` prints it.
+  await exports.locator('select[name=export-format]').selectOption({ label: 'SQL DDL · MySQL / MariaDB' });
+  const warnings = exports.getByTestId('export-warnings');
+  await expect(warnings.locator('summary')).toHaveText('3 export warnings: 3 lost, 0 changed');
+  await warnings.locator('summary').click();
+  await expect(warnings.locator('li')).toHaveCount(3);
+  await expect(warnings.locator('li').first()).toContainText('lost member.joined_at: timestamptz is timestamp in MySQL');
   await shot(page, 'export-panel');
   // Closing it goes back to the draft; the Export link opens it again.
   await page.getByRole('link', { name: 'Close export' }).click();

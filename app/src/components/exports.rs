@@ -1,8 +1,12 @@
 //! Exports of one draft, generated in the browser (they work offline): pick a format, read the
-//! preview, download the file.
+//! preview, download the file. What the chosen format cannot express is listed above the
+//! preview, each warning with its table and column, as `dm convert` prints them.
 
 use leptos::prelude::*;
-use model::{export, ExportFormat, Model, SqlDialect};
+use model::{
+    export_with_warnings, warning_summary, ExportFormat, ExportWarning, Model, SqlDialect,
+    WarningKind,
+};
 
 /// Every export the draft page offers: the format, its label and the file name suffix.
 pub const FORMATS: [(ExportFormat, &str, &str); 9] = [
@@ -43,12 +47,38 @@ pub fn DownloadLink(text: String, file: String, label: &'static str) -> impl Int
     view! { <a class="button" href=href download=file data-testid="download">{label}</a> }
 }
 
+/// The warnings of one export, lost ones first, or nothing when there are none.
+fn warning_list(warnings: &[ExportWarning]) -> Option<impl IntoView> {
+    let summary = warning_summary(warnings)?;
+    let mut sorted: Vec<&ExportWarning> = warnings.iter().collect();
+    sorted.sort_by_key(|w| w.kind != WarningKind::Lost);
+    let items = sorted
+        .into_iter()
+        .map(|w| {
+            let (class, kind) = match w.kind {
+                WarningKind::Lost => ("chip chip-removed", "lost"),
+                WarningKind::Changed => ("chip chip-changed", "changed"),
+            };
+            view! {
+                <li><span class=class>{kind}</span>" "<code>{w.place()}</code>": "{w.message.clone()}</li>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <details class="export-warnings" data-testid="export-warnings">
+            <summary>{summary}</summary>
+            <ul class="skipped">{items}</ul>
+        </details>
+    })
+}
+
 #[component]
 pub fn Exports(model: Model, stem: String) -> impl IntoView {
     let chosen = RwSignal::new(0usize);
     let output = Memo::new(move |_| {
         let (format, _, ext) = FORMATS[chosen.get()];
-        (export(&model, format), ext)
+        let (text, warnings) = export_with_warnings(&model, format);
+        (text, warnings, ext)
     });
     view! {
         <section class="exports" data-testid="exports">
@@ -61,10 +91,11 @@ pub fn Exports(model: Model, stem: String) -> impl IntoView {
                     }).collect_view()}
                 </select>
                 {move || {
-                    let (text, ext) = output.get();
+                    let (text, _, ext) = output.get();
                     view! { <DownloadLink text file=format!("{stem}.{ext}") label="Download"/> }
                 }}
             </div>
+            {move || output.with(|(_, warnings, _)| warning_list(warnings))}
             <pre class="export-preview" data-testid="export-preview">{move || output.get().0}</pre>
         </section>
     }
