@@ -149,6 +149,7 @@ pub fn column_type(dialect: SqlDialect, data_type: &LogicalType) -> String {
     use LogicalType as T;
     use SqlDialect::{Mysql, Postgres, Sqlite};
     match (dialect, data_type) {
+        (Mysql, T::String(Some(n))) if *n > MYSQL_MAX_VARCHAR => mysql_long_text(*n).into(),
         (_, T::String(Some(n))) => format!("varchar({n})"),
         (Mysql, T::String(None)) => "varchar(255)".into(),
         (_, T::String(None)) => "varchar".into(),
@@ -187,6 +188,19 @@ pub fn column_type(dialect: SqlDialect, data_type: &LogicalType) -> String {
         ),
         (_, T::Enum(_)) => "text".into(),
         (_, T::Unknown(_)) => "text".into(),
+    }
+}
+
+/// The longest `varchar` MariaDB accepts in `utf8mb4`: 65,535 bytes a row, four a character.
+const MYSQL_MAX_VARCHAR: u32 = 16_383;
+
+/// The MySQL text type for a string longer than [`MYSQL_MAX_VARCHAR`] characters: `mediumtext`
+/// (16 MiB) when it holds `n` four-byte characters, else `longtext`.
+fn mysql_long_text(n: u32) -> &'static str {
+    if u64::from(n) * 4 <= 16_777_215 {
+        "mediumtext"
+    } else {
+        "longtext"
     }
 }
 
@@ -865,6 +879,15 @@ fn column_losses(names: &Naming, model: &Model, dialect: SqlDialect, notes: &mut
                      only from 1970 to 2038"
                         .into(),
                 ),
+                (LogicalType::String(Some(n)), SqlDialect::Mysql)
+                    if *n > MYSQL_MAX_VARCHAR && !retyped =>
+                {
+                    lost(format!(
+                        "string({n}) is longer than MySQL's varchar allows ({MYSQL_MAX_VARCHAR} \
+                         characters): written as {}, which does not limit the length",
+                        mysql_long_text(*n)
+                    ))
+                }
                 (LogicalType::String(None), SqlDialect::Mysql) => lost(
                     "string without a length is varchar(255) in MySQL, which needs a length".into(),
                 ),
@@ -2002,6 +2025,33 @@ mod tests {
                 "c.b_id: changed: string(10) is written as bigint, the type of b.a_id, which it references",
             ]
         );
+    }
+
+    /// PowerDNS declares `VARCHAR(64000)` (MySQL, latin1) and `VARCHAR(65535)` (PostgreSQL,
+    /// SQLite); MariaDB refuses a `utf8mb4` varchar over 16,383 characters (ERROR 1074).
+    #[test]
+    fn regression_mysql_varchar_longer_than_a_row_is_a_text_type() {
+        let model = model_of(
+            r#"{"entities":[{"name":"t","attributes":[
+                {"name":"fits","type":"string(16383)"},
+                {"name":"content","type":"string(65535)"},
+                {"name":"huge","type":"string(5000000)"}]}]}"#,
+        );
+        let sql = ddl(&model, SqlDialect::Mysql);
+        assert!(sql.contains("fits varchar(16383)"), "{sql}");
+        assert!(sql.contains("content mediumtext"), "{sql}");
+        assert!(sql.contains("huge longtext"), "{sql}");
+        assert_eq!(
+            warnings(&model, SqlDialect::Mysql),
+            [
+                "t.content: lost: string(65535) is longer than MySQL's varchar allows (16383 characters): written as mediumtext, which does not limit the length",
+                "t.huge: lost: string(5000000) is longer than MySQL's varchar allows (16383 characters): written as longtext, which does not limit the length",
+            ]
+        );
+        for dialect in [SqlDialect::Postgres, SqlDialect::Sqlite] {
+            assert!(ddl(&model, dialect).contains("content varchar(65535)"));
+            assert!(warnings(&model, dialect).is_empty());
+        }
     }
 
     #[test]
