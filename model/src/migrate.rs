@@ -29,7 +29,11 @@
 //! a default is added as asked, which works on an empty table and makes PostgreSQL and SQLite
 //! refuse the migration, with their own message, on a table with rows (MySQL fills the type's
 //! zero value, such as `''` or `0`). Type changes cast the values
-//! (`USING column::type` in PostgreSQL); values that do not cast make the engine refuse.
+//! (`USING column::type` in PostgreSQL, through `integer` between a boolean and another
+//! number); values that do not cast make the engine refuse. In MySQL a foreign key or an index
+//! over a column whose written type changes (also when only its key length does) is dropped
+//! before the change and made again after it: InnoDB refuses to change a foreign key's column,
+//! and an index's key parts depend on the type.
 //!
 //! MySQL (MariaDB 10.5 or later: `RENAME COLUMN`, `RENAME INDEX`, `DROP INDEX IF EXISTS`)
 //! changes a column with `MODIFY COLUMN`, which restates the whole column. MySQL
@@ -416,6 +420,9 @@ impl<'a> Plan<'a> {
         self.index_pair(oi, ix).is_some()
     }
 
+    /// The new index that index `ix` of old entity `oi` is, if any. In MySQL an index over a
+    /// column whose written type changes is not kept: its key parts depend on the type (a
+    /// `text` column is indexed by a prefix, a `varchar` whole), so `MODIFY` could not keep it.
     fn index_pair(&self, oi: usize, ix: usize) -> Option<usize> {
         let ni = self.new_of_old(oi)?;
         let old_index = self.old.entities[oi].indexes.get(ix)?;
@@ -424,6 +431,8 @@ impl<'a> Plan<'a> {
             n.name.eq_ignore_ascii_case(&old_index.name)
                 && n.unique == old_index.unique
                 && lower(&n.attributes) == mapped
+                && !(self.dialect == SqlDialect::Mysql
+                    && n.attributes.iter().any(|a| self.rewritten(ni, a)))
         })
     }
 
@@ -445,6 +454,22 @@ impl<'a> Plan<'a> {
         self.attr_pairs(ni)
             .iter()
             .any(|(o, n)| n.name.eq_ignore_ascii_case(new_attr) && o.data_type != n.data_type)
+    }
+
+    /// Whether the column type written for a paired attribute changes: its logical type, or
+    /// the type the export gives it for the keys it is in (MySQL sizes `text` in a key as a
+    /// `varchar` whose length depends on every key over it).
+    fn rewritten(&self, ni: usize, new_attr: &str) -> bool {
+        let (Some(oi), Some(new_entity)) = (self.old_of_new[ni], self.new.entities.get(ni)) else {
+            return false;
+        };
+        let old_entity = &self.old.entities[oi];
+        self.attr_pairs(ni).iter().any(|(o, n)| {
+            n.name.eq_ignore_ascii_case(new_attr)
+                && (o.data_type != n.data_type
+                    || self.old_names.column_type_of(self.dialect, old_entity, o)
+                        != self.new_names.column_type_of(self.dialect, new_entity, n))
+        })
     }
 
     /// The old relationship that new relationship `ri` keeps, if any: same ends, columns,
@@ -486,7 +511,11 @@ impl<'a> Plan<'a> {
                         o.name != n.name && attrs.iter().any(|a| a.eq_ignore_ascii_case(&n.name))
                     })
                 };
+                // Nor does it let `MODIFY` change a column of the key, even to a longer
+                // `varchar`.
                 disturbed = disturbed
+                    || rel.from_attributes.iter().any(|a| self.rewritten(nf, a))
+                    || rel.to_attributes.iter().any(|a| self.rewritten(nt, a))
                     || renamed(nf, &rel.from_attributes)
                     || renamed(nt, &rel.to_attributes)
                     || !self.pk_kept(nf)
@@ -1010,6 +1039,19 @@ fn descriptions(m: &Migration) -> String {
     body
 }
 
+/// A PostgreSQL cast of `col` from type `from` to `to` (written `t`). PostgreSQL casts a
+/// boolean only to and from `integer`, so a boolean and another number meet through it.
+fn postgres_cast(col: &str, from: &LogicalType, to: &LogicalType, t: &str) -> String {
+    use LogicalType as T;
+    let number = |t: &LogicalType| matches!(t, T::BigInt | T::Decimal { .. } | T::Float);
+    match (from, to) {
+        (T::Boolean, other) | (other, T::Boolean) if number(other) => {
+            format!("{col}::integer::{t}")
+        }
+        _ => format!("{col}::{t}"),
+    }
+}
+
 /// PostgreSQL: the whole migration in one transaction; columns changed one property at a time,
 /// types cast with `USING`; descriptions with `COMMENT ON`.
 struct Postgres;
@@ -1068,9 +1110,10 @@ impl Hooks for Postgres {
                 }
                 _ => {
                     let t = column_type(dialect, &n.data_type);
+                    let using = postgres_cast(&col, &o.data_type, &n.data_type, &t);
                     let _ = writeln!(
                         body,
-                        "ALTER TABLE {table} ALTER COLUMN {col} TYPE {t} USING {col}::{t};"
+                        "ALTER TABLE {table} ALTER COLUMN {col} TYPE {t} USING {using};"
                     );
                 }
             }
@@ -1533,6 +1576,76 @@ mod tests {
             sql.lines().all(|l| l.starts_with("--") || l.is_empty()),
             "{sql}"
         );
+    }
+
+    fn model_of(json: &str) -> Model {
+        serde_json::from_str(json).expect("the test model parses")
+    }
+
+    /// A mutated Synapse schema turned a boolean into a bigint: PostgreSQL has no cast from
+    /// boolean to bigint ("cannot cast type boolean to bigint"), only to integer.
+    #[test]
+    fn regression_postgres_boolean_to_bigint_casts_through_integer() {
+        let of = |t: &str| {
+            model_of(&format!(
+                r#"{{"entities":[{{"name":"t","attributes":[{{"name":"id","type":"integer"}},
+                    {{"name":"sent","type":"{t}"}}],"primary_key":["id"]}}]}}"#
+            ))
+        };
+        let sql =
+            migration_sql(&of("boolean"), &of("bigint"), SqlDialect::Postgres).expect("migrates");
+        assert!(
+            sql.contains("ALTER COLUMN sent TYPE bigint USING sent::integer::bigint;"),
+            "{sql}"
+        );
+        let sql =
+            migration_sql(&of("bigint"), &of("boolean"), SqlDialect::Postgres).expect("migrates");
+        assert!(
+            sql.contains("ALTER COLUMN sent TYPE boolean USING sent::integer::boolean;"),
+            "{sql}"
+        );
+        let sql =
+            migration_sql(&of("integer"), &of("boolean"), SqlDialect::Postgres).expect("migrates");
+        assert!(sql.contains("USING sent::boolean;"), "{sql}");
+    }
+
+    /// A mutated Synapse schema (the same logical types) gave `events.event_id` a new key
+    /// length in MySQL (`varchar(384)` → `varchar(768)`), and an index over a `varchar` column
+    /// that became `text`: MariaDB refuses to `MODIFY` a column a foreign key uses (ERROR
+    /// 1833), and an index kept over a column turned `text` has no prefix (ERROR 1071). Both
+    /// are taken down before the change and made again after it.
+    #[test]
+    fn regression_mysql_keys_over_a_column_whose_written_type_changes() {
+        let of = |unique: &str| {
+            model_of(&format!(
+                r#"{{"entities":[
+                    {{"name":"e","attributes":[{{"name":"id","type":"integer"}},
+                        {{"name":"event_id","type":"text"}},{{"name":"room","type":"text"}}],
+                      "primary_key":["id"],"unique":[{unique}],
+                      "indexes":[{{"name":"e_event_stream","attributes":["event_id","id"]}}]}},
+                    {{"name":"p","attributes":[{{"name":"id","type":"integer"}},
+                        {{"name":"event_id","type":"text"}}],"primary_key":["id"]}}],
+                  "relationships":[{{"from_entity":"p","from_attributes":["event_id"],
+                    "to_entity":"e","to_attributes":["event_id"],"cardinality":"N:1"}}]}}"#
+            ))
+        };
+        let (old, new) = (of(r#"["event_id","room"]"#), of(r#"["event_id"]"#));
+        let sql = migration_sql(&old, &new, SqlDialect::Mysql).expect("migrates");
+        let at = |needle: &str| {
+            sql.find(needle)
+                .unwrap_or_else(|| panic!("no `{needle}` in:\n{sql}"))
+        };
+        let modify = at("ALTER TABLE e MODIFY COLUMN event_id varchar(768) NOT NULL;");
+        assert!(at("ALTER TABLE p DROP FOREIGN KEY") < modify, "{sql}");
+        assert!(
+            at("ALTER TABLE e DROP INDEX e_event_stream;") < modify,
+            "{sql}"
+        );
+        assert!(
+            modify < at("CREATE INDEX e_event_stream ON e (event_id(255), id);"),
+            "{sql}"
+        );
+        assert!(modify < at("ALTER TABLE p ADD CONSTRAINT"), "{sql}");
     }
 
     #[test]

@@ -33,7 +33,10 @@
 //!   differ after it collide, so such a column in a primary, unique or referenced key is
 //!   `varchar(n)` (`varbinary(n)`), `n` as long as InnoDB's 3,072-byte key allows (768
 //!   four-byte characters alone, shared in a composite key): longer values are refused, never
-//!   silently equal. Plain indexes keep the 255-character prefix, which loses nothing;
+//!   silently equal. Plain indexes keep the 255-character prefix, which loses nothing, and
+//!   give it to a `varchar` over 255 characters too when the whole key would pass 3,072 bytes;
+//! - a `varchar` longer than MariaDB's 16,383 `utf8mb4` characters is `mediumtext` (or
+//!   `longtext`), which does not limit the length;
 //! - index names are per table in MySQL but per schema in PostgreSQL and SQLite (where they
 //!   also share names with tables and, in PostgreSQL, with key constraints): a taken name
 //!   becomes `<table>_<name>`;
@@ -149,6 +152,7 @@ pub fn column_type(dialect: SqlDialect, data_type: &LogicalType) -> String {
     use LogicalType as T;
     use SqlDialect::{Mysql, Postgres, Sqlite};
     match (dialect, data_type) {
+        (Mysql, T::String(Some(n))) if *n > MYSQL_MAX_VARCHAR => mysql_long_text(*n).into(),
         (_, T::String(Some(n))) => format!("varchar({n})"),
         (Mysql, T::String(None)) => "varchar(255)".into(),
         (_, T::String(None)) => "varchar".into(),
@@ -187,6 +191,19 @@ pub fn column_type(dialect: SqlDialect, data_type: &LogicalType) -> String {
         ),
         (_, T::Enum(_)) => "text".into(),
         (_, T::Unknown(_)) => "text".into(),
+    }
+}
+
+/// The longest `varchar` MariaDB accepts in `utf8mb4`: 65,535 bytes a row, four a character.
+const MYSQL_MAX_VARCHAR: u32 = 16_383;
+
+/// The MySQL text type for a string longer than [`MYSQL_MAX_VARCHAR`] characters: `mediumtext`
+/// (16 MiB) when it holds `n` four-byte characters, else `longtext`.
+fn mysql_long_text(n: u32) -> &'static str {
+    if u64::from(n) * 4 <= 16_777_215 {
+        "mediumtext"
+    } else {
+        "longtext"
     }
 }
 
@@ -704,7 +721,12 @@ impl Naming {
 
     /// The type `attr` is declared with: a chosen type, the PostgreSQL enum type, or
     /// [`column_type`].
-    fn column_type_of(&self, dialect: SqlDialect, entity: &Entity, attr: &Attribute) -> String {
+    pub(crate) fn column_type_of(
+        &self,
+        dialect: SqlDialect,
+        entity: &Entity,
+        attr: &Attribute,
+    ) -> String {
         if let Some(t) = self.type_override(&entity.name, &attr.name) {
             return t.to_string();
         }
@@ -865,6 +887,15 @@ fn column_losses(names: &Naming, model: &Model, dialect: SqlDialect, notes: &mut
                      only from 1970 to 2038"
                         .into(),
                 ),
+                (LogicalType::String(Some(n)), SqlDialect::Mysql)
+                    if *n > MYSQL_MAX_VARCHAR && !retyped =>
+                {
+                    lost(format!(
+                        "string({n}) is longer than MySQL's varchar allows ({MYSQL_MAX_VARCHAR} \
+                         characters): written as {}, which does not limit the length",
+                        mysql_long_text(*n)
+                    ))
+                }
                 (LogicalType::String(None), SqlDialect::Mysql) => lost(
                     "string without a length is varchar(255) in MySQL, which needs a length".into(),
                 ),
@@ -1418,6 +1449,49 @@ pub(crate) fn key_columns(
         .join(", ")
 }
 
+/// The key parts of a MySQL index that is not unique: [`key_columns`], and when the parts
+/// need more than InnoDB's 3,072 bytes, each `varchar` longer than 255 characters cut to the
+/// same 255-character prefix as a `text`. A plain index only finds rows, so a prefix loses
+/// nothing; a unique one is sized by `Naming` instead.
+fn mysql_plain_index_columns(names: &Naming, entity: &Entity, columns: &[String]) -> String {
+    let dialect = SqlDialect::Mysql;
+    let long_varchar = |c: &String| {
+        entity.attribute(c).and_then(|a| {
+            let declared = names
+                .column_type_of(dialect, entity, a)
+                .to_ascii_lowercase();
+            let bytes = mysql_key_bytes(&declared);
+            (declared.starts_with("varchar(") && bytes > 255 * 4).then_some(bytes)
+        })
+    };
+    let whole = key_columns(dialect, names, entity, columns);
+    let bytes: u32 = columns
+        .iter()
+        .map(|c| match long_varchar(c) {
+            Some(bytes) => bytes,
+            None if key_columns(dialect, names, entity, std::slice::from_ref(c))
+                .ends_with("(255)") =>
+            {
+                255 * 4
+            }
+            None => entity.attribute(c).map_or(16, |a| {
+                mysql_key_bytes(&names.column_type_of(dialect, entity, a))
+            }),
+        })
+        .fold(0, u32::saturating_add);
+    if bytes <= 3072 {
+        return whole;
+    }
+    columns
+        .iter()
+        .map(|c| match long_varchar(c) {
+            Some(_) => format!("{}(255)", quote_ident(dialect, c)),
+            None => key_columns(dialect, names, entity, std::slice::from_ref(c)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn plain_columns(dialect: SqlDialect, columns: &[String]) -> String {
     columns
         .iter()
@@ -1518,6 +1592,9 @@ pub(crate) fn create_index(
         // MariaDB cannot index an expression (warned as lost by `Naming`).
         (Some(_), SqlDialect::Mysql) => return String::new(),
         (Some(expression), _) => expression.clone(),
+        (None, SqlDialect::Mysql) if !index.unique => {
+            mysql_plain_index_columns(names, entity, &index.attributes)
+        }
         (None, _) => key_columns(dialect, names, entity, &index.attributes),
     };
     format!(
@@ -2002,6 +2079,54 @@ mod tests {
                 "c.b_id: changed: string(10) is written as bigint, the type of b.a_id, which it references",
             ]
         );
+    }
+
+    /// PowerDNS declares `VARCHAR(64000)` (MySQL, latin1) and `VARCHAR(65535)` (PostgreSQL,
+    /// SQLite); MariaDB refuses a `utf8mb4` varchar over 16,383 characters (ERROR 1074).
+    #[test]
+    fn regression_mysql_varchar_longer_than_a_row_is_a_text_type() {
+        let model = model_of(
+            r#"{"entities":[{"name":"t","attributes":[
+                {"name":"fits","type":"string(16383)"},
+                {"name":"content","type":"string(65535)"},
+                {"name":"huge","type":"string(5000000)"}]}]}"#,
+        );
+        let sql = ddl(&model, SqlDialect::Mysql);
+        assert!(sql.contains("fits varchar(16383)"), "{sql}");
+        assert!(sql.contains("content mediumtext"), "{sql}");
+        assert!(sql.contains("huge longtext"), "{sql}");
+        assert_eq!(
+            warnings(&model, SqlDialect::Mysql),
+            [
+                "t.content: lost: string(65535) is longer than MySQL's varchar allows (16383 characters): written as mediumtext, which does not limit the length",
+                "t.huge: lost: string(5000000) is longer than MySQL's varchar allows (16383 characters): written as longtext, which does not limit the length",
+            ]
+        );
+        for dialect in [SqlDialect::Postgres, SqlDialect::Sqlite] {
+            assert!(ddl(&model, dialect).contains("content varchar(65535)"));
+            assert!(warnings(&model, dialect).is_empty());
+        }
+    }
+
+    /// A mutated Synapse schema indexed `(origin text, message_id varchar(4000))`: MariaDB
+    /// refused the index (ERROR 1071, key longer than 3,072 bytes).
+    #[test]
+    fn regression_mysql_plain_index_over_long_varchar_is_a_prefix() {
+        let model = model_of(
+            r#"{"entities":[{"name":"inbox","attributes":[
+                {"name":"origin","type":"text"},
+                {"name":"message_id","type":"string(4000)"},
+                {"name":"code","type":"string(300)"}],
+              "indexes":[
+                {"name":"inbox_sender","attributes":["origin","message_id"]},
+                {"name":"inbox_code","attributes":["code"]}]}]}"#,
+        );
+        let sql = ddl(&model, SqlDialect::Mysql);
+        assert!(
+            sql.contains("inbox_sender ON inbox (origin(255), message_id(255))"),
+            "{sql}"
+        );
+        assert!(sql.contains("inbox_code ON inbox (code)"), "{sql}");
     }
 
     #[test]
