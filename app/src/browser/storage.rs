@@ -110,6 +110,32 @@ pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
     Ok(db)
 }
 
+/// Closes this tab's connection to `user`'s database and deletes the database: the local copy
+/// of their work goes. IndexedDB finishes a deletion only when every tab has closed its
+/// connection, so this waits at most `limit_ms`, then says so; the deletion still completes
+/// once the other tabs close.
+pub async fn remove_local_copy(user: Uuid, limit_ms: i32) -> Result<(), UiError> {
+    if let Some((_, db)) = OPEN.with(|o| o.borrow_mut().take()) {
+        // A handle still in use by another task closes when that task drops it.
+        if let Ok(db) = Rc::try_unwrap(db) {
+            db.close();
+        }
+    }
+    let name = database_name(user);
+    let deletion = Box::pin(Rexie::delete(&name));
+    let limit = Box::pin(super::sleep(limit_ms));
+    let outcome = futures::future::select(deletion, limit).await;
+    match outcome {
+        futures::future::Either::Left((result, _)) => {
+            result.map_err(idb("removing this browser's copy"))
+        }
+        futures::future::Either::Right(_) => Err(UiError::new(
+            "CLIENT_COPY_IN_USE",
+            "another tab of this app still has your local copy open: close it, and the copy is removed",
+        )),
+    }
+}
+
 /// Writes a record to `store` and its outbox entry, in one transaction: both or neither.
 /// `add` refuses an existing key (immutable drafts); otherwise the record is put. With
 /// `settles`, the proposal of that domain is deleted in the same transaction (a draft accepted

@@ -1,11 +1,12 @@
 //! Settings: the LLM providers the user drafts with (OpenAI, OpenRouter, Anthropic or any
-//! OpenAI-compatible server), API tokens for programs, the signed-in sessions, and the account
-//! itself (change the password, delete the account).
+//! OpenAI-compatible server), API tokens for programs, the signed-in sessions, the account
+//! itself (change the password, delete the account), and this browser's copy of the work
+//! (sign out and remove it, on a shared computer).
 //!
 //! Provider keys go to the server's vault once and come back only masked. An API token's
 //! secret is shown once, right after it is created.
 
-use crate::browser::{api, UiError};
+use crate::browser::{api, storage, UiError};
 use crate::components::{utc_time, ErrorBanner};
 use crate::pages::SignedIn;
 use crate::state::Workspace;
@@ -31,6 +32,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <Sessions/>
             </div>
             <Account/>
+            <ThisBrowser/>
         </SignedIn>
     }
 }
@@ -348,6 +350,61 @@ fn Sessions() -> impl IntoView {
     }
 }
 
+/// This browser's copy of the user's work: on a shared computer, sign out and remove it, once
+/// everything is synced (or anyway, after a warning that says what would be lost).
+#[component]
+fn ThisBrowser() -> impl IntoView {
+    let workspace = Workspace::expect();
+    let navigate = use_navigate();
+    let error = RwSignal::new(None::<UiError>);
+    let unsynced = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let remove = move |anyway: bool| {
+        let navigate = navigate.clone();
+        busy.try_set(true);
+        spawn_local(async move {
+            let result = workspace.sign_out_and_remove(anyway).await;
+            busy.try_set(false);
+            match result {
+                Ok(()) => navigate("/login", Default::default()),
+                Err(e) => {
+                    unsynced.try_set(e.code == "CLIENT_UNSYNCED");
+                    // Signed out already, but another tab keeps the copy open: say so on the
+                    // sign-in page's way rather than here.
+                    if e.code == "CLIENT_COPY_IN_USE" {
+                        navigate("/login", Default::default());
+                    }
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    let remove_synced = remove.clone();
+    view! {
+        <section class="card" data-testid="this-browser">
+            <h2>"This browser"</h2>
+            <p class="muted">"Your domains and drafts are kept in this browser, so you can work offline. On a shared computer, sign out and remove this copy: what is synced stays on the server for your other devices."</p>
+            <p data-testid="local-pending">{move || match workspace.sync.get().pending {
+                0 => "Everything here is synced.".to_string(),
+                1 => "1 change here is not synced yet.".to_string(),
+                n => format!("{n} changes here are not synced yet."),
+            }}</p>
+            <ErrorBanner error=error/>
+            <div class="row">
+                <button type="button" class="danger" data-testid="remove-local-copy" disabled=move || busy.get()
+                    on:click=move |_| remove_synced(false)>"Sign out and remove this browser's copy"</button>
+                {move || unsynced.get().then(|| {
+                    let remove = remove.clone();
+                    view! {
+                        <button type="button" class="link danger" data-testid="remove-anyway" disabled=move || busy.get()
+                            on:click=move |_| remove(true)>"Remove anyway"</button>
+                    }
+                })}
+            </div>
+        </section>
+    }
+}
+
 /// The account: change the password (every other session ends), delete the account (with the
 /// password again).
 #[component]
@@ -394,11 +451,17 @@ fn Account() -> impl IntoView {
         let navigate = navigate.clone();
         busy.try_set(true);
         spawn_local(async move {
+            let user = workspace.user.get_untracked();
             let result = api::delete_account(&body).await;
             busy.try_set(false);
             match result {
                 Ok(()) => {
                     workspace.signed_out();
+                    // The account asked for everything to go: this browser's copy too. Another
+                    // tab holding it open delays that until it closes, which is all right here.
+                    if let Some(user) = user {
+                        let _ = storage::remove_local_copy(user.id, 2_000).await;
+                    }
                     navigate("/register", Default::default());
                 }
                 Err(e) => {
@@ -427,7 +490,7 @@ fn Account() -> impl IntoView {
             </section>
             <section class="card side">
                 <h2>"Delete account"</h2>
-                <p class="muted">"Deletes your account and everything the server keeps for it: providers and their keys, tokens, sessions, synced domains and drafts. This cannot be undone."</p>
+                <p class="muted">"Deletes your account and everything the server keeps for it: providers and their keys, tokens, sessions, synced domains and drafts, and this browser's copy. This cannot be undone."</p>
                 <form class="form" on:submit=delete data-testid="delete-account">
                     <label>"Password"
                         <input name="delete-password" type="password" autocomplete="current-password" required bind:value=confirm/>

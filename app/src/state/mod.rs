@@ -107,6 +107,32 @@ impl Workspace {
         self.sync_now();
     }
 
+    /// Signs out on a shared computer: syncs first, refuses while changes are still not synced
+    /// (`CLIENT_UNSYNCED`, saying how many) unless `anyway`, then ends the session and removes
+    /// this browser's copy of the user's work. The local copy goes only after the session has
+    /// ended, so a failed sign-out leaves everything as it was.
+    pub async fn sign_out_and_remove(self, anyway: bool) -> Result<(), UiError> {
+        let user = self.require_user()?;
+        if !anyway {
+            // A round that fails (offline) leaves the count as it is: that is what is at stake.
+            let _ = sync::sync_now(user.id).await;
+            let pending = sync::pending(user.id).await?;
+            self.sync.update(|s| s.pending = pending);
+            if pending > 0 {
+                return Err(UiError::new(
+                    "CLIENT_UNSYNCED",
+                    match pending {
+                        1 => "1 change is not synced yet and would be lost: sync it first, or remove the copy anyway".to_string(),
+                        n => format!("{n} changes are not synced yet and would be lost: sync them first, or remove the copy anyway"),
+                    },
+                ));
+            }
+        }
+        api::logout().await?;
+        self.signed_out();
+        storage::remove_local_copy(user.id, 5_000).await
+    }
+
     /// Forgets the user in this tab (their IndexedDB stays for the next sign-in).
     pub fn signed_out(self) {
         self.user.set(None);
