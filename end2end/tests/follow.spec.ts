@@ -130,3 +130,35 @@ test('a failed sync round says its code, the badge tells when it last succeeded,
   await context.close();
   await api.close();
 });
+
+test('domains are searched and sorted, and the URL keeps both', async ({ browser }) => {
+  const { api } = await newUser(browser);
+  // Pushed a few milliseconds apart, so that "recently changed" has an order to show.
+  for (const name of ['billing', 'library', 'Archive']) {
+    await pushLibrary(api, name);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const context = await freshBrowser(browser, api);
+  const page = await context.newPage();
+  await open(page, '/');
+  const list = page.getByTestId('domain-list').getByRole('link');
+  // Recently changed first: the last pushed is on top.
+  await expect(list).toHaveText(['Archive', 'library', 'billing']);
+  await page.locator('select[name=domain-sort]').selectOption('name');
+  await expect(list).toHaveText(['Archive', 'billing', 'library']);
+  await expect(page).toHaveURL(/\?sort=name$/);
+  // Every word must match, in the name or the description, ignoring case.
+  await page.locator('input[name=domain-search]').fill('LENDING bil');
+  await expect(list).toHaveText(['billing']);
+  await expect(page).toHaveURL(/q=LENDING/);
+  await page.reload();
+  await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+  await expect(list).toHaveText(['billing']);
+  await expect(page.locator('input[name=domain-search]')).toHaveValue('LENDING bil');
+  await expect(page.locator('select[name=domain-sort]')).toHaveValue('name');
+  await page.locator('input[name=domain-search]').fill('nothing like it');
+  await expect(page.getByTestId('no-match')).toHaveText('No domain matches “nothing like it”.');
+  await shot(page, 'domain-search');
+  await context.close();
+  await api.close();
+});

@@ -1,4 +1,7 @@
-//! The home page: the user's domains and a form to start a new one.
+//! The home page: the user's domains, searched and sorted, and a form to start a new one.
+//!
+//! The search text and the sort order are in the URL (`/?q=bill&sort=name`), so a reload or a
+//! link keeps them; typing replaces the history entry rather than adding one per key.
 
 use crate::browser::UiError;
 use crate::components::ErrorBanner;
@@ -8,7 +11,89 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{query_signal_with_options, use_navigate};
+use leptos_router::NavigateOptions;
+use model::wire::DomainRecord;
+
+/// How the domain list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DomainSort {
+    /// Most recently changed first.
+    #[default]
+    Updated,
+    /// By name, A to Z, ignoring case.
+    Name,
+    /// Newest first.
+    Created,
+}
+
+impl DomainSort {
+    pub const ALL: [DomainSort; 3] = [DomainSort::Updated, DomainSort::Name, DomainSort::Created];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DomainSort::Updated => "Recently changed",
+            DomainSort::Name => "Name",
+            DomainSort::Created => "Newest",
+        }
+    }
+}
+
+impl std::str::FromStr for DomainSort {
+    type Err = ();
+    fn from_str(text: &str) -> Result<Self, ()> {
+        match text {
+            "updated" => Ok(DomainSort::Updated),
+            "name" => Ok(DomainSort::Name),
+            "created" => Ok(DomainSort::Created),
+            _ => Err(()),
+        }
+    }
+}
+
+impl std::fmt::Display for DomainSort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DomainSort::Updated => "updated",
+            DomainSort::Name => "name",
+            DomainSort::Created => "created",
+        })
+    }
+}
+
+/// The domains whose name or description contains every word of `query` (ignoring case), in
+/// `sort` order; ties keep a stable order by name, then id.
+pub fn search_domains(
+    domains: &[DomainRecord],
+    query: &str,
+    sort: DomainSort,
+) -> Vec<DomainRecord> {
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+    let mut found: Vec<DomainRecord> = domains
+        .iter()
+        .filter(|d| {
+            let text = format!("{} {}", d.name, d.description).to_lowercase();
+            words.iter().all(|w| text.contains(w.as_str()))
+        })
+        .cloned()
+        .collect();
+    let by_name = |a: &DomainRecord, b: &DomainRecord| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then(a.id.cmp(&b.id))
+    };
+    match sort {
+        DomainSort::Name => found.sort_by(by_name),
+        DomainSort::Updated => {
+            found.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| by_name(a, b)))
+        }
+        DomainSort::Created => {
+            found.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| by_name(a, b)))
+        }
+    }
+    found
+}
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -27,6 +112,13 @@ fn Domains() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let error = RwSignal::new(None::<UiError>);
+    let replace = NavigateOptions {
+        replace: true,
+        scroll: false,
+        ..Default::default()
+    };
+    let (query, set_query) = query_signal_with_options::<String>("q", replace.clone());
+    let (sort, set_sort) = query_signal_with_options::<DomainSort>("sort", replace);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (n, d) = (
@@ -56,10 +148,33 @@ fn Domains() -> impl IntoView {
         <div class="columns">
             <section class="card grow">
                 <h1>"Domains"</h1>
+                {move || (!workspace.domains.with(Vec::is_empty)).then(|| view! {
+                    <div class="row domain-tools">
+                        <input name="domain-search" type="search" placeholder="Search names and descriptions"
+                            aria-label="Search domains"
+                            prop:value=move || query.get().unwrap_or_default()
+                            on:input=move |ev| {
+                                let text = event_target_value(&ev);
+                                set_query.set((!text.trim().is_empty()).then_some(text));
+                            }/>
+                        <select name="domain-sort" aria-label="Sort domains" on:change=move |ev| {
+                            let chosen = event_target_value(&ev).parse::<DomainSort>().ok();
+                            set_sort.set(chosen.filter(|s| *s != DomainSort::default()));
+                        }>
+                            {DomainSort::ALL.into_iter().map(|s| view! {
+                                <option value=s.to_string() selected=move || sort.get().unwrap_or_default() == s>{s.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                })}
                 {move || {
-                    let domains = workspace.domains.get();
-                    if domains.is_empty() {
+                    let all = workspace.domains.get();
+                    let q = query.get().unwrap_or_default();
+                    let domains = search_domains(&all, &q, sort.get().unwrap_or_default());
+                    if all.is_empty() {
                         view! { <p class="muted">"No domains yet. Start one on the right."</p> }.into_any()
+                    } else if domains.is_empty() {
+                        view! { <p class="muted" data-testid="no-match">{format!("No domain matches “{}”.", q.trim())}</p> }.into_any()
                     } else {
                         view! {
                             <ul class="domain-list" data-testid="domain-list">
@@ -88,5 +203,55 @@ fn Domains() -> impl IntoView {
                 </form>
             </section>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn domain(n: u128, name: &str, description: &str, created: i64, updated: i64) -> DomainRecord {
+        DomainRecord {
+            id: uuid::Uuid::from_u128(n),
+            name: name.into(),
+            description: description.into(),
+            created_at: created,
+            updated_at: updated,
+        }
+    }
+
+    #[test]
+    fn search_matches_every_word_and_sorts_as_asked() {
+        let domains = [
+            domain(1, "billing", "Invoices and payments", 1, 50),
+            domain(2, "Logistics", "warehouses, shipments", 2, 20),
+            domain(3, "accounts", "who pays the invoices", 3, 30),
+        ];
+        let names = |query: &str, sort| {
+            search_domains(&domains, query, sort)
+                .into_iter()
+                .map(|d| d.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("", DomainSort::Updated),
+            ["billing", "accounts", "Logistics"]
+        );
+        assert_eq!(
+            names("", DomainSort::Name),
+            ["accounts", "billing", "Logistics"]
+        );
+        assert_eq!(
+            names("", DomainSort::Created),
+            ["accounts", "Logistics", "billing"]
+        );
+        assert_eq!(names("INVOICES", DomainSort::Name), ["accounts", "billing"]);
+        assert_eq!(names("invoices pays", DomainSort::Name), ["accounts"]);
+        assert_eq!(names("  logi  ", DomainSort::Name), ["Logistics"]);
+        assert!(names("nothing", DomainSort::Name).is_empty());
+        for sort in DomainSort::ALL {
+            assert_eq!(sort.to_string().parse::<DomainSort>(), Ok(sort));
+        }
+        assert_eq!("bogus".parse::<DomainSort>(), Err(()));
     }
 }
