@@ -24,7 +24,7 @@
 #[path = "sql_engines/engines.rs"]
 mod engines;
 
-use engines::{Mariadb, Postgres, Sqlite};
+use engines::Db;
 use model::export::sql::{ddl, ddl_with_warnings};
 use model::generate::{decorated_model, generated_model, mutated_model};
 use model::migrate::migration_sql;
@@ -67,37 +67,7 @@ fn fixtures() -> Vec<(String, SqlDialect, String)> {
     shared.into_iter().chain(own).collect()
 }
 
-/// One empty database in one engine.
-enum Db {
-    Sqlite(Sqlite),
-    Postgres(&'static Postgres, String),
-    Mariadb(&'static Mariadb, String),
-}
-
 impl Db {
-    fn new(dialect: SqlDialect) -> Db {
-        match dialect {
-            SqlDialect::Sqlite => Db::Sqlite(Sqlite::new()),
-            SqlDialect::Postgres => {
-                let server = Postgres::shared();
-                Db::Postgres(server, server.create_db().expect("database created"))
-            }
-            SqlDialect::Mysql => {
-                let server = Mariadb::shared();
-                Db::Mariadb(server, server.create_db().expect("database created"))
-            }
-        }
-    }
-
-    /// Runs a script, stopping at the first error; a query's rows come back one per line.
-    fn exec(&self, sql: &str) -> Result<String, String> {
-        match self {
-            Db::Sqlite(db) => db.exec(sql),
-            Db::Postgres(server, db) => server.exec(db, sql),
-            Db::Mariadb(server, db) => server.exec(db, sql),
-        }
-    }
-
     /// Loads DDL as a user would; SQLite also checks that every foreign key names a key.
     fn load(&self, sql: &str) -> Result<(), String> {
         self.exec(sql)?;

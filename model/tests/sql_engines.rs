@@ -30,7 +30,7 @@
 #[path = "sql_engines/engines.rs"]
 mod engines;
 
-use engines::{Mariadb, Postgres, Sqlite};
+use engines::Db;
 use model::export::sql::ddl;
 use model::generate::{decorated_model, generated_model, mutated_model};
 use model::migrate::migration_sql;
@@ -64,53 +64,6 @@ fn fixtures(dialect: SqlDialect) -> Vec<(String, String)> {
     out.sort();
     assert!(!out.is_empty(), "no {suffix} fixtures in {dir}");
     out
-}
-
-/// One database in one engine.
-enum Db {
-    Sqlite(Sqlite),
-    Postgres(&'static Postgres, String),
-    Mariadb(&'static Mariadb, String),
-}
-
-impl Db {
-    fn new(dialect: SqlDialect) -> Db {
-        match dialect {
-            SqlDialect::Sqlite => Db::Sqlite(Sqlite::new()),
-            SqlDialect::Postgres => {
-                let server = Postgres::shared();
-                Db::Postgres(server, server.create_db().expect("database created"))
-            }
-            SqlDialect::Mysql => {
-                let server = Mariadb::shared();
-                Db::Mariadb(server, server.create_db().expect("database created"))
-            }
-        }
-    }
-
-    /// Runs a script; a query's rows come back one per line, columns separated by a tab or `|`.
-    fn exec(&self, sql: &str) -> Result<String, String> {
-        match self {
-            Db::Sqlite(db) => db.exec(sql),
-            Db::Postgres(server, db) => server.exec(db, sql),
-            Db::Mariadb(server, db) => server.exec(db, sql),
-        }
-    }
-
-    fn dump(&self) -> Result<String, String> {
-        match self {
-            Db::Sqlite(db) => db.dump(),
-            Db::Postgres(server, db) => server.dump(db),
-            Db::Mariadb(server, db) => server.dump(db),
-        }
-    }
-
-    fn query(&self, sql: &str) -> Result<String, String> {
-        match self {
-            Db::Sqlite(db) => db.query(sql),
-            _ => self.exec(sql),
-        }
-    }
 }
 
 /// The type `data_type` comes back as from `dialect`'s engine.

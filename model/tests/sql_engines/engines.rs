@@ -10,6 +10,7 @@
 //! process groups so that an interrupted `cargo test` cannot kill a watchdog before it cleans
 //! up. As root, PostgreSQL runs as the `postgres` user (it refuses to run as root).
 
+use model::SqlDialect;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -380,5 +381,52 @@ impl Mariadb {
             .arg(format!("--socket={}", self.socket.display()))
             .args(["-uroot", "--no-data", "--compact", "--skip-comments", db]);
         run(cmd, "")
+    }
+}
+
+/// One empty database in one engine, for the tests that load DDL into all three.
+pub enum Db {
+    Sqlite(Sqlite),
+    Postgres(&'static Postgres, String),
+    Mariadb(&'static Mariadb, String),
+}
+
+impl Db {
+    pub fn new(dialect: SqlDialect) -> Db {
+        match dialect {
+            SqlDialect::Sqlite => Db::Sqlite(Sqlite::new()),
+            SqlDialect::Postgres => {
+                let server = Postgres::shared();
+                Db::Postgres(server, server.create_db().expect("database created"))
+            }
+            SqlDialect::Mysql => {
+                let server = Mariadb::shared();
+                Db::Mariadb(server, server.create_db().expect("database created"))
+            }
+        }
+    }
+
+    /// Runs a script; a query's rows come back one per line, columns separated by a tab or `|`.
+    pub fn exec(&self, sql: &str) -> Result<String, String> {
+        match self {
+            Db::Sqlite(db) => db.exec(sql),
+            Db::Postgres(server, db) => server.exec(db, sql),
+            Db::Mariadb(server, db) => server.exec(db, sql),
+        }
+    }
+
+    pub fn dump(&self) -> Result<String, String> {
+        match self {
+            Db::Sqlite(db) => db.dump(),
+            Db::Postgres(server, db) => server.dump(db),
+            Db::Mariadb(server, db) => server.dump(db),
+        }
+    }
+
+    pub fn query(&self, sql: &str) -> Result<String, String> {
+        match self {
+            Db::Sqlite(db) => db.query(sql),
+            _ => self.exec(sql),
+        }
     }
 }
