@@ -416,14 +416,7 @@ impl Naming {
                 if taken.insert(cut(&index.name).to_ascii_lowercase()) {
                     continue;
                 }
-                let base = cut(&format!("{}_idx", index.name));
-                let mut name = base.clone();
-                let mut n = 2;
-                while !taken.insert(name.to_ascii_lowercase()) {
-                    let suffix = format!("_{n}");
-                    name = format!("{}{suffix}", cut_to(&base, MAX_DERIVED_NAME - suffix.len()));
-                    n += 1;
-                }
+                let name = free_name(cut(&format!("{}_idx", index.name)), &mut taken);
                 notes.push(
                     ei,
                     None,
@@ -478,14 +471,7 @@ impl Naming {
                 if taken.insert(wanted.to_ascii_lowercase()) {
                     continue;
                 }
-                let base = cut(&format!("{}_{}", entity.name, index.name));
-                let mut name = base.clone();
-                let mut n = 2;
-                while !taken.insert(name.to_ascii_lowercase()) {
-                    let suffix = format!("_{n}");
-                    name = format!("{}{suffix}", cut_to(&base, MAX_DERIVED_NAME - suffix.len()));
-                    n += 1;
-                }
+                let name = free_name(cut(&format!("{}_{}", entity.name, index.name)), &mut taken);
                 notes.push(
                     ei,
                     None,
@@ -971,6 +957,19 @@ pub(crate) fn derived_name(table: &str, columns: &[String], suffix: &str) -> Str
 /// The primary key constraint name of `table`.
 pub(crate) fn pk_name(table: &str) -> String {
     cut(&format!("{table}_pkey"))
+}
+
+/// `base`, or `base` cut short with `_2`, `_3`, … until the name (ignoring case) is not in
+/// `taken`; the name returned is added to `taken`.
+fn free_name(base: String, taken: &mut HashSet<String>) -> String {
+    let mut name = base.clone();
+    let mut n = 2;
+    while !taken.insert(name.to_ascii_lowercase()) {
+        let suffix = format!("_{n}");
+        name = format!("{}{suffix}", cut_to(&base, MAX_DERIVED_NAME - suffix.len()));
+        n += 1;
+    }
+    name
 }
 
 fn cut(name: &str) -> String {
