@@ -162,3 +162,34 @@ test('domains are searched and sorted, and the URL keeps both', async ({ browser
   await context.close();
   await api.close();
 });
+
+test('a domain is renamed and described in place, and the change reaches another device', async ({ browser }) => {
+  const { api } = await newUser(browser);
+  const { domain } = await pushLibrary(api, 'libary');
+  const context = await freshBrowser(browser, api);
+  const page = await context.newPage();
+  await open(page, `/domains/${domain.id}`);
+  await expect(page.getByTestId('domain-name')).toHaveText('libary');
+  await page.getByTestId('edit-domain').click();
+  const form = page.getByTestId('domain-edit');
+  await expect(form.locator('input[name=edit-domain-name]')).toHaveValue('libary');
+  await form.locator('input[name=edit-domain-name]').fill('library');
+  await form.locator('textarea[name=edit-domain-description]').fill('Books, members and loans.');
+  await shot(page, 'domain-edit');
+  await form.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('domain-name')).toHaveText('library');
+  await expect(page.getByTestId('domain-description')).toHaveText('Books, members and loans.');
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+  // The drafts are untouched.
+  await expect(page.getByTestId('draft-tabs').getByRole('link')).toHaveText(['Draft 1', 'Draft 2']);
+
+  // Another browser of the same user sees the new name after its first sync.
+  const other = await (await freshBrowser(browser, api)).newPage();
+  await open(other, '/');
+  await expect(other.getByTestId('domain-list')).toContainText('library');
+  await expect(other.getByTestId('domain-list')).toContainText('Books, members and loans.');
+  await expect(other.getByTestId('domain-list')).not.toContainText('libary');
+  await other.context().close();
+  await context.close();
+  await api.close();
+});

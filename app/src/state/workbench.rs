@@ -291,6 +291,35 @@ impl Workbench {
         expect_context::<Workbench>()
     }
 
+    /// Renames the domain and sets its description: saved here first (with its outbox entry),
+    /// then synced. The change is stamped later than the version it edits even if this
+    /// device's clock is behind, since the server keeps the newest version (and the one it
+    /// replaces in its history).
+    pub async fn edit_domain(self, name: String, description: String) -> Result<(), UiError> {
+        let user = self.workspace.require_user()?;
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            return Err(UiError::new("VAL_REQUIRED", "give the domain a name"));
+        }
+        let Some(current) = self.domain.get_untracked() else {
+            return Err(UiError::new(
+                "RES_NOT_FOUND",
+                "this domain is not in this browser yet: wait for the sync, then edit it",
+            ));
+        };
+        let edited = DomainRecord {
+            name,
+            description: description.trim().to_string(),
+            updated_at: crate::browser::now_ms().max(current.updated_at + 1),
+            ..current
+        };
+        storage::save_domain(user.id, &edited).await?;
+        self.domain.set(Some(edited));
+        self.workspace.reload_domains().await?;
+        self.workspace.sync_now();
+        Ok(())
+    }
+
     /// The latest draft, if any.
     pub fn latest(self) -> Option<DraftRecord> {
         self.drafts.with(|l| l.last().cloned())

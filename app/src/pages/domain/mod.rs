@@ -17,6 +17,7 @@ pub mod draft;
 pub mod import;
 pub mod review;
 
+use crate::browser::UiError;
 use crate::components::proposal::ProposalReview;
 use crate::components::ErrorBanner;
 use crate::pages::SignedIn;
@@ -25,6 +26,7 @@ use crate::state::workbench::{
 };
 use crate::state::Workspace;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -130,12 +132,60 @@ fn Bench() -> impl IntoView {
     });
     let pair = Memo::new(move |_| wb.drafts.with(|l| default_pair(l)));
     let tab = |active: bool| if active { "tab tab-active" } else { "tab" };
+    // Renaming and describing the domain, in place of its heading.
+    let editing = RwSignal::new(false);
+    let edit_name = RwSignal::new(String::new());
+    let edit_description = RwSignal::new(String::new());
+    let edit_error = RwSignal::new(None::<UiError>);
+    let start_edit = move |_| {
+        if let Some(d) = wb.domain.get_untracked() {
+            edit_name.set(d.name);
+            edit_description.set(d.description);
+            edit_error.set(None);
+            editing.set(true);
+        }
+    };
+    let save_edit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (name, description) = (edit_name.get_untracked(), edit_description.get_untracked());
+        spawn_local(async move {
+            match wb.edit_domain(name, description).await {
+                Ok(()) => {
+                    editing.try_set(false);
+                }
+                Err(e) => {
+                    edit_error.try_set(Some(e));
+                }
+            }
+        });
+    };
 
     view! {
         <header class="domain-head">
             <p class="crumbs"><A href="/">"Domains"</A>" / "</p>
-            <h1 data-testid="domain-name">{move || wb.domain.with(|d| d.as_ref().map(|d| d.name.clone()))}</h1>
-            <p class="muted">{move || wb.domain.with(|d| d.as_ref().map(|d| d.description.clone()))}</p>
+            {move || if editing.get() {
+                view! {
+                    <form class="form domain-edit" data-testid="domain-edit" on:submit=save_edit>
+                        <label>"Name" <input name="edit-domain-name" required bind:value=edit_name/></label>
+                        <label>"Description"
+                            <textarea name="edit-domain-description" rows="3" bind:value=edit_description></textarea>
+                        </label>
+                        <ErrorBanner error=edit_error/>
+                        <div class="row">
+                            <button type="submit" class="primary">"Save"</button>
+                            <button type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+                        </div>
+                    </form>
+                }.into_any()
+            } else {
+                view! {
+                    <div class="row">
+                        <h1 data-testid="domain-name">{move || wb.domain.with(|d| d.as_ref().map(|d| d.name.clone()))}</h1>
+                        <button type="button" class="link" data-testid="edit-domain" on:click=start_edit>"Rename or describe"</button>
+                    </div>
+                    <p class="muted" data-testid="domain-description">{move || wb.domain.with(|d| d.as_ref().map(|d| d.description.clone()))}</p>
+                }.into_any()
+            }}
         </header>
         <ErrorBanner error=wb.error/>
         <div class="columns">
