@@ -209,6 +209,22 @@ fn with_memory<T>(blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
     })
 }
 
+/// The `len`-byte Argon2 output of `password` and `salt`, computed in this thread's kept
+/// memory.
+fn compute(
+    argon2: &Argon2,
+    password: &str,
+    salt: &[u8],
+    len: usize,
+) -> password_hash::Result<Output> {
+    Output::init_with(len, |out| {
+        with_memory(argon2.params().block_count(), |memory| {
+            argon2.hash_password_into_with_memory(password.as_bytes(), salt, out, memory)
+        })
+        .map_err(|_| password_hash::Error::Crypto)
+    })
+}
+
 /// Hashes a password with Argon2id (the crate's default parameters: 19 MiB, 2 passes) and a
 /// random salt, as a PHC string (blocking: call [`hash`] from async code, which bounds how
 /// many run at once).
@@ -221,13 +237,7 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .decode_b64(&mut salt_buffer)
         .map_err(ApiError::internal)?;
     let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-    let output = Output::init_with(output_len, |out| {
-        with_memory(params.block_count(), |memory| {
-            argon2.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, memory)
-        })
-        .map_err(|_| password_hash::Error::Crypto)
-    })
-    .map_err(ApiError::internal)?;
+    let output = compute(&argon2, password, salt_bytes, output_len).map_err(ApiError::internal)?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -264,15 +274,9 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     let Ok(salt_bytes) = salt.decode_b64(&mut salt_buffer) else {
         return false;
     };
-    let blocks = params.block_count();
     let argon2 = Argon2::new(algorithm, version, params);
-    let computed = Output::init_with(expected.len(), |out| {
-        with_memory(blocks, |memory| {
-            argon2.hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, memory)
-        })
-        .map_err(|_| password_hash::Error::Crypto)
-    });
-    computed.is_ok_and(|computed| computed == expected)
+    compute(&argon2, password, salt_bytes, expected.len())
+        .is_ok_and(|computed| computed == expected)
 }
 
 pub fn token_hash(token: &str) -> Vec<u8> {

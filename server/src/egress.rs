@@ -395,9 +395,18 @@ impl Egress {
             url::Host::Ipv6(ip) => self.check_literal(IpAddr::V6(ip), port)?,
             url::Host::Domain(_) => {}
         }
-        let mut clients = self.clients.lock().map_err(|_| EgressRefused::Unresolved {
-            host: host.to_string(),
-        })?;
+        self.client_for_port(port).map_err(|e| {
+            tracing::error!(error = %e, "cannot build an HTTP client");
+            EgressRefused::Unresolved {
+                host: host.to_string(),
+            }
+        })
+    }
+
+    /// The client of `port`, built on first use.
+    fn client_for_port(&self, port: u16) -> Result<reqwest::Client, reqwest::Error> {
+        // A panic elsewhere cannot leave the map half-written: use it as it is.
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(client) = clients.get(&port) {
             return Ok(client.clone());
         }
@@ -416,13 +425,7 @@ impl Egress {
                 port,
             },
             self.connect_timeout,
-        )
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot build an HTTP client");
-            EgressRefused::Unresolved {
-                host: host.to_string(),
-            }
-        })?;
+        )?;
         clients.insert(port, client.clone());
         Ok(client)
     }
@@ -430,18 +433,7 @@ impl Egress {
     /// Builds the client for the most common port at start-up, so that a TLS set-up error
     /// stops the server rather than the first call.
     pub fn warm_up(&self) -> Result<(), reqwest::Error> {
-        let client = build_client(
-            PolicyResolver {
-                allow: self.allow.clone(),
-                lookup: self.lookup.clone(),
-                port: 443,
-            },
-            self.connect_timeout,
-        )?;
-        if let Ok(mut clients) = self.clients.lock() {
-            clients.insert(443, client);
-        }
-        Ok(())
+        self.client_for_port(443).map(drop)
     }
 }
 

@@ -362,14 +362,10 @@ async fn answer(
     body: &mut Value,
     ledger: &mut Ledger,
 ) -> Result<Answer, LlmError> {
+    // `request::check` has refused every body that is not an object with a `messages` list.
     let object = body
         .as_object_mut()
         .ok_or_else(|| LlmError::BadRequest("the body must be a JSON object".into()))?;
-    if !object.get("messages").is_some_and(Value::is_array) {
-        return Err(LlmError::BadRequest(
-            "the body needs a `messages` array".into(),
-        ));
-    }
     if object
         .get("model")
         .and_then(Value::as_str)

@@ -121,6 +121,35 @@ fn changed(change: UserChange) -> Result<(), ApiError> {
     }
 }
 
+/// The checks every change to another account starts with (an administrator signed in with the
+/// password, not on their own account, an account that exists); returns the account's name.
+async fn account_to_change(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    verb: &str,
+) -> Result<String, ApiError> {
+    require_admin_session(user)?;
+    not_self(user, id, verb)?;
+    username(state, id).await
+}
+
+/// Records an administrator's change to the account `id`.
+async fn record(
+    state: &AppState,
+    user: &CurrentUser,
+    event: Event,
+    id: Uuid,
+    name: &str,
+    ip: std::net::IpAddr,
+) {
+    Audit::by(event, user)
+        .target(id, name)
+        .ip(ip)
+        .record(&state.store)
+        .await;
+}
+
 /// `POST /api/v1/admin/users/{id}/deactivate`: the account's sessions and tokens stop at once.
 pub async fn deactivate(
     State(state): State<AppState>,
@@ -128,19 +157,13 @@ pub async fn deactivate(
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin_session(&user)?;
-    not_self(&user, id, "deactivate")?;
-    let name = username(&state, id).await?;
+    let name = account_to_change(&state, &user, id, "deactivate").await?;
     let change = state.store.deactivate_user(id, now_ms()).await?;
     // Also after a refusal: dropping cache entries is always safe.
     state.caches.forget_user(id);
     changed(change)?;
     tracing::info!(admin = %user.id, user = %id, "account deactivated");
-    Audit::by(Event::UserDeactivated, &user)
-        .target(id, &name)
-        .ip(ip)
-        .record(&state.store)
-        .await;
+    record(&state, &user, Event::UserDeactivated, id, &name, ip).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -151,16 +174,10 @@ pub async fn reactivate(
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin_session(&user)?;
-    not_self(&user, id, "reactivate")?;
-    let name = username(&state, id).await?;
+    let name = account_to_change(&state, &user, id, "reactivate").await?;
     changed(state.store.reactivate_user(id).await?)?;
     tracing::info!(admin = %user.id, user = %id, "account reactivated");
-    Audit::by(Event::UserReactivated, &user)
-        .target(id, &name)
-        .ip(ip)
-        .record(&state.store)
-        .await;
+    record(&state, &user, Event::UserReactivated, id, &name, ip).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -171,18 +188,12 @@ pub async fn delete_user(
     user: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin_session(&user)?;
-    not_self(&user, id, "delete")?;
-    let name = username(&state, id).await?;
+    let name = account_to_change(&state, &user, id, "delete").await?;
     let change = state.store.delete_user(id).await?;
     state.caches.forget_user(id);
     changed(change)?;
     tracing::info!(admin = %user.id, user = %id, "account deleted by an administrator");
-    Audit::by(Event::UserDeleted, &user)
-        .target(id, &name)
-        .ip(ip)
-        .record(&state.store)
-        .await;
+    record(&state, &user, Event::UserDeleted, id, &name, ip).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
