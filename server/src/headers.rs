@@ -9,7 +9,8 @@
 //! additional context, hands it to the renderer in place of the one Leptos would make itself,
 //! so the document and the header always agree.
 //!
-//! The *app policy* goes on HTML; every other response (the JSON API, probes, static files)
+//! Requests under `/api/` get no nonce: the JSON API renders no HTML. The *app policy* goes
+//! on HTML; every other response (the JSON API, probes, static files)
 //! gets the *closed policy*, `default-src 'none'; frame-ancestors 'none'`: nothing they return
 //! is meant to run or be framed. Only headers are touched, so streamed bodies (the LLM
 //! gateway's server-sent events) pass through as they come.
@@ -59,21 +60,23 @@ pub async fn security_headers(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let nonce = Nonce::new();
-    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    // The JSON API renders no HTML: its requests (the gateway's hot path) need no nonce.
+    let nonce = (!request.uri().path().starts_with("/api/")).then(Nonce::new);
+    if let Some(nonce) = &nonce {
+        request.extensions_mut().insert(CspNonce(nonce.clone()));
+    }
     let mut response = next.run(request).await;
     let is_html = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/html"));
-    let policy = if is_html {
+    let policy = match nonce.filter(|_| is_html) {
         // The nonce is URL-safe base64, always a valid header value; the closed policy is
         // the safe answer should that ever change.
-        HeaderValue::from_str(&app_policy(&nonce))
-            .unwrap_or(HeaderValue::from_static(CLOSED_POLICY))
-    } else {
-        HeaderValue::from_static(CLOSED_POLICY)
+        Some(nonce) => HeaderValue::from_str(&app_policy(&nonce))
+            .unwrap_or(HeaderValue::from_static(CLOSED_POLICY)),
+        None => HeaderValue::from_static(CLOSED_POLICY),
     };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, policy);
