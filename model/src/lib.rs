@@ -22,6 +22,7 @@ pub mod migrate;
 pub mod ops;
 pub mod parse;
 pub mod prompt;
+pub mod sync;
 pub mod types;
 pub mod validate;
 pub mod wire;

@@ -359,14 +359,26 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-/// A domain: a named area of modelling work.
+/// A domain: a named area of modelling work. Its name, description and conventions are
+/// edited field by field ([`crate::sync::DomainEdit`]); `created_at`, `updated_at` and
+/// `deleted_at` are device times, shown but never used to order anything.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DomainRecord {
     pub id: Uuid,
     pub name: String,
     pub description: String,
+    /// The naming and modelling conventions drafts of this domain are validated against.
+    #[serde(default)]
+    pub conventions: crate::Conventions,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Set while the domain is in the trash: hidden with its drafts, restorable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<i64>,
+    /// Values that an edit from another device replaced without having seen them, newest
+    /// last, so that the user can see and restore them (at most [`crate::sync::OVERWRITTEN_KEPT`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overwritten: Vec<crate::sync::Overwritten>,
 }
 
 /// Where a draft came from.
@@ -404,31 +416,9 @@ pub struct DraftRecord {
     pub created_at: i64,
     pub provenance: Provenance,
     pub model: Model,
-}
-
-/// What a client pushes: records created or changed locally since its last push.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct SyncPush {
-    pub domains: Vec<DomainRecord>,
-    pub drafts: Vec<DraftRecord>,
-}
-
-/// What the server did with a push.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncPushResult {
-    pub domains_applied: usize,
-    /// Domains older than the server's copy, left as the server has them.
-    pub domains_stale: usize,
-    pub drafts_created: usize,
-    /// Drafts the server already had with identical content (a harmless retry).
-    pub drafts_existing: usize,
-}
-
-/// Everything the server holds for the user.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct SyncPull {
-    pub domains: Vec<DomainRecord>,
-    pub drafts: Vec<DraftRecord>,
+    /// The device the draft was made on ("Chrome on Linux"), to tell forks apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_on: Option<String>,
 }
 
 /// An OpenAI-style chat message.
@@ -727,13 +717,22 @@ mod tests {
             id,
             name: "billing".into(),
             description: "invoices".into(),
+            conventions: crate::Conventions::default(),
             created_at: 1,
             updated_at: 2,
+            deleted_at: None,
+            overwritten: vec![],
         };
         assert_eq!(
             serde_json::to_string(&domain).expect("serializes"),
-            r#"{"id":"00000000-0000-0000-0000-000000000001","name":"billing","description":"invoices","created_at":1,"updated_at":2}"#
+            r#"{"id":"00000000-0000-0000-0000-000000000001","name":"billing","description":"invoices","conventions":{"naming":"any"},"created_at":1,"updated_at":2}"#
         );
+        // A domain stored by the first sync version (no conventions) still reads.
+        let old: DomainRecord = serde_json::from_str(
+            r#"{"id":"00000000-0000-0000-0000-000000000001","name":"billing","description":"invoices","created_at":1,"updated_at":2}"#,
+        )
+        .expect("reads");
+        assert_eq!(old, domain);
         let mut model = sample();
         model.entities.truncate(0);
         model.relationships.clear();
@@ -756,6 +755,7 @@ mod tests {
                 proposed: 0,
             },
             model,
+            made_on: None,
         };
         assert_eq!(
             serde_json::to_string(&draft).expect("serializes"),

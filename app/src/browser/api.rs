@@ -7,10 +7,11 @@
 
 use super::UiError;
 use gloo_net::http::{Request, RequestBuilder, Response};
+use model::sync::{SyncPull, SyncPush, SyncPushResult};
 use model::wire::{
     AdminUser, AuditPage, Credentials, ErrorEnvelope, InviteCreated, InviteInfo, InviteInput,
     PasswordChange, PasswordConfirmation, ProviderInfo, ProviderInput, ProviderTest, SessionInfo,
-    SyncPull, SyncPush, SyncPushResult, TokenCreated, TokenInfo, TokenInput, UserInfo,
+    TokenCreated, TokenInfo, TokenInput, UserInfo,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use uuid::Uuid;
@@ -227,14 +228,16 @@ pub async fn push(batch: &SyncPush) -> Result<SyncPushResult, UiError> {
     .await
 }
 
-pub async fn pull() -> Result<SyncPull, UiError> {
+pub async fn pull(client_id: Uuid, since: u64) -> Result<SyncPull, UiError> {
     let deadline = sync_deadline();
     read(
-        Request::get("/api/v1/sync/pull")
-            .abort_signal(Some(&deadline))
-            .send()
-            .await
-            .map_err(network)?,
+        Request::get(&format!(
+            "/api/v1/sync/pull?client_id={client_id}&since={since}"
+        ))
+        .abort_signal(Some(&deadline))
+        .send()
+        .await
+        .map_err(network)?,
     )
     .await
 }

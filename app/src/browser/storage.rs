@@ -2,37 +2,61 @@
 //!
 //! Each signed-in user gets a database of their own (`data-modeller-<user id>`), so two accounts
 //! on one browser never see each other's work. Stores:
-//! - `domains`: [`DomainRecord`]s by `id`;
+//! - `domains`: [`DomainRecord`]s by `id`, as this browser shows them: the server's copy with
+//!   the pending mutations re-applied (`model::sync::rebase_domain`);
 //! - `drafts`: [`DraftRecord`]s by `id`, indexed by `domain_id`; drafts are immutable, so they
 //!   are added, never overwritten;
-//! - `outbox`: what still has to be pushed to the server, in order (auto-increment keys). An
-//!   outbox entry is written in the same transaction as the change it describes, so a change is
-//!   never saved without being queued for sync, nor queued without being saved;
+//! - `mutations` (since version 3): what still has to be pushed, a [`MutationRecord`] by its
+//!   mutation id. A mutation is written in the same transaction as the change it describes and
+//!   the [`SyncMeta`] that numbers it, so a change is never saved without being queued for sync,
+//!   nor queued without being saved, and ids never repeat, whichever tab writes;
+//! - `meta` (since version 3): the [`SyncMeta`] under the key `sync`: this browser's client id,
+//!   the next mutation id, the version pulled up to, and the changes the server refused;
 //! - `proposals` (since version 2): the change set under review in each domain, a
-//!   [`ProposalRecord`] by `domain_id`. It is this browser's own (never synced): an LLM answer
-//!   that cost a call and waits for the user to accept or discard it.
+//!   [`ProposalRecord`] by `domain_id`. It is this browser's own (never synced);
+//! - `outbox` (versions 1 and 2): the first sync version's queue (`{kind, id}` entries). Still
+//!   declared, so that the builder keeps it; [`open`] turns its entries into mutations.
 //!
 //! Records are stored as plain JS objects in the JSON shape of the wire types.
 //!
-//! Versions: 1 had `domains`, `drafts` and `outbox`; 2 adds `proposals`. The builder deletes
-//! every store a version does not declare, so [`open`] declares every store at the current
-//! version, and an upgrade only ever adds: a version-1 database keeps all its records.
+//! Versions: 1 had `domains`, `drafts` and `outbox`; 2 added `proposals`; 3 adds `mutations`
+//! and `meta`. The builder deletes every store a version does not declare, so [`open`]
+//! declares every store of every version, and an upgrade only ever adds stores; the data steps
+//! (the outbox of version 2 becoming mutations) run after opening, in one transaction each,
+//! recorded in [`SyncMeta::data_version`].
+//!
+//! Another tab that opens a newer version asks this one to let go (`versionchange`): a small
+//! watcher connection hears it, closes this tab's connections, and the next access reopens,
+//! which fails with a clear error if this tab's code is older than the database.
 
 use super::UiError;
-use model::wire::{DomainRecord, DraftRecord, Provenance, SyncPull};
+use model::sync::{
+    rebase_domain, DomainEdit, Mutation, Rejected, SyncPull, SyncPushResult, Target,
+};
+use model::wire::{DomainRecord, DraftRecord, Provenance};
 use model::ProposedChange;
 use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use std::{cell::RefCell, rc::Rc};
+use std::{cell::RefCell, collections::BTreeMap, rc::Rc};
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 /// The schema version; see the module documentation for what each version holds.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 const DOMAINS: &str = "domains";
 const DRAFTS: &str = "drafts";
 const OUTBOX: &str = "outbox";
 const PROPOSALS: &str = "proposals";
+const MUTATIONS: &str = "mutations";
+const META: &str = "meta";
+/// The key of the [`SyncMeta`] record in `meta`.
+const SYNC_KEY: &str = "sync";
+/// The data steps this code knows: 1 = the version-2 outbox became mutations.
+const DATA_VERSION: u32 = 1;
+/// How many refused changes the browser remembers.
+const REJECTED_KEPT: usize = 50;
+/// How long opening may wait on other tabs before the user is told.
+const BLOCKED_AFTER_MS: i32 = 4_000;
 
 /// A change set under review: the operations the LLM proposed against the draft `parent_id`,
 /// and the provenance of that call. One per domain; a new answer replaces the old one.
@@ -45,12 +69,44 @@ pub struct ProposalRecord {
     pub created_at: i64,
 }
 
+/// A pending mutation as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MutationRecord {
+    pub id: u64,
+    pub mutation: Mutation,
+}
+
+/// A change the server refused for good, as the user sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedChange {
+    pub mutation_id: u64,
+    /// What the change was ("new draft 4 of Billing").
+    pub what: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// This browser's sync bookkeeping.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncMeta {
+    pub client_id: Uuid,
+    /// The id the next mutation takes.
+    pub next_mutation_id: u64,
+    /// The version pulled up to.
+    pub version: u64,
+    /// The data steps done (see [`DATA_VERSION`]).
+    pub data_version: u32,
+    /// Changes the server refused, newest last.
+    #[serde(default)]
+    pub refused: Vec<RefusedChange>,
+}
+
 /// The name of the IndexedDB database of `user`.
 pub fn database_name(user: Uuid) -> String {
     format!("data-modeller-{user}")
 }
 
-/// One pending push: which record changed.
+/// One entry of the first sync version's outbox: which record changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEntry {
     /// `domain` or `draft`.
@@ -60,6 +116,8 @@ pub struct OutboxEntry {
 
 thread_local! {
     static OPEN: RefCell<Option<(Uuid, Rc<Rexie>)>> = const { RefCell::new(None) };
+    /// The watcher connection that hears another tab's upgrade.
+    static WATCHER: RefCell<Option<web_sys::IdbDatabase>> = const { RefCell::new(None) };
 }
 
 fn idb<E: std::fmt::Debug>(what: &str) -> impl Fn(E) -> UiError + '_ {
@@ -80,7 +138,12 @@ fn key(id: Uuid) -> JsValue {
     JsValue::from_str(&id.to_string())
 }
 
-/// Opens (creating or upgrading as needed) the database of `user`, reusing an open one.
+fn number(n: u64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+/// Opens (creating or upgrading as needed) the database of `user`, reusing an open one, and
+/// runs the data steps it still lacks.
 pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
     if let Some(db) = OPEN.with(|o| {
         o.borrow()
@@ -90,9 +153,9 @@ pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
     }) {
         return Ok(db);
     }
-    // Every store of every version, declared as version 1 declared it: the builder creates
-    // what is missing (`proposals` on the way from 1 to 2) and keeps what exists, records and all.
-    let db = Rexie::builder(&database_name(user))
+    // Every store of every version, declared as it was first declared: the builder creates
+    // what is missing and keeps what exists, records and all.
+    let build = Rexie::builder(&database_name(user))
         .version(VERSION)
         .add_object_store(ObjectStore::new(DOMAINS).key_path("id"))
         .add_object_store(
@@ -102,12 +165,89 @@ pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
         )
         .add_object_store(ObjectStore::new(OUTBOX).auto_increment(true))
         .add_object_store(ObjectStore::new(PROPOSALS).key_path("domain_id"))
-        .build()
-        .await
-        .map_err(idb("opening IndexedDB"))?;
+        .add_object_store(ObjectStore::new(MUTATIONS).key_path("id"))
+        .add_object_store(ObjectStore::new(META))
+        .build();
+    let build = Box::pin(build);
+    let db = match futures::future::select(build, Box::pin(super::sleep(BLOCKED_AFTER_MS))).await
+    {
+        futures::future::Either::Left((result, _)) => result.map_err(opening)?,
+        // Another tab holds an older connection and does not let go (an older version of the
+        // app has no watcher): say so; the upgrade completes once that tab closes.
+        futures::future::Either::Right(_) => {
+            return Err(UiError::new(
+                "CLIENT_DB_BLOCKED",
+                "another tab of this app, from an older version, keeps your local data open: close or reload it",
+            ))
+        }
+    };
     let db = Rc::new(db);
+    migrate_data(&db).await?;
     OPEN.with(|o| *o.borrow_mut() = Some((user, db.clone())));
+    watch(user);
     Ok(db)
+}
+
+fn opening(e: rexie::Error) -> UiError {
+    let text = format!("{e:?}");
+    if text.contains("VersionError") {
+        UiError::new(
+            "CLIENT_DB_NEWER",
+            "a newer version of this app has upgraded your local data in another tab: reload this page",
+        )
+    } else {
+        UiError::browser("opening IndexedDB", text)
+    }
+}
+
+/// Opens a second, bare connection whose only job is to hear `versionchange` (another tab
+/// upgrading or deleting the database): it then closes itself and this tab's connection, so
+/// the other tab is not blocked; the next access here opens again.
+fn watch(user: Uuid) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    let Some(factory) = web_sys::window().and_then(|w| w.indexed_db().ok().flatten()) else {
+        return;
+    };
+    let Ok(request) = factory.open_with_u32(&database_name(user), VERSION) else {
+        return;
+    };
+    let opened = request.clone();
+    let on_success = Closure::once_into_js(move || {
+        let Ok(result) = opened.result() else { return };
+        let Ok(db) = result.dyn_into::<web_sys::IdbDatabase>() else {
+            return;
+        };
+        let on_change = Closure::<dyn FnMut()>::new(move || release(user));
+        db.set_onversionchange(Some(on_change.as_ref().unchecked_ref()));
+        on_change.forget();
+        WATCHER.with(|w| {
+            if let Some(old) = w.borrow_mut().replace(db) {
+                old.close();
+            }
+        });
+    });
+    request.set_onsuccess(Some(on_success.unchecked_ref()));
+}
+
+/// Lets go of `user`'s database in this tab (both connections).
+fn release(user: Uuid) {
+    if let Some(watcher) = WATCHER.with(|w| w.borrow_mut().take()) {
+        watcher.close();
+    }
+    let held = OPEN.with(|o| {
+        let mut o = o.borrow_mut();
+        if o.as_ref().is_some_and(|(u, _)| *u == user) {
+            o.take()
+        } else {
+            None
+        }
+    });
+    if let Some((_, db)) = held {
+        // A handle still in use by another task closes when that task drops it.
+        if let Ok(db) = Rc::try_unwrap(db) {
+            db.close();
+        }
+    }
 }
 
 /// Closes this tab's connection to `user`'s database and deletes the database: the local copy
@@ -115,12 +255,7 @@ pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
 /// connection, so this waits at most `limit_ms`, then says so; the deletion still completes
 /// once the other tabs close.
 pub async fn remove_local_copy(user: Uuid, limit_ms: i32) -> Result<(), UiError> {
-    if let Some((_, db)) = OPEN.with(|o| o.borrow_mut().take()) {
-        // A handle still in use by another task closes when that task drops it.
-        if let Ok(db) = Rc::try_unwrap(db) {
-            db.close();
-        }
-    }
+    release(user);
     let name = database_name(user);
     let deletion = Box::pin(Rexie::delete(&name));
     let limit = Box::pin(super::sleep(limit_ms));
@@ -136,39 +271,179 @@ pub async fn remove_local_copy(user: Uuid, limit_ms: i32) -> Result<(), UiError>
     }
 }
 
-/// Writes a record to `store` and its outbox entry, in one transaction: both or neither.
-/// `add` refuses an existing key (immutable drafts); otherwise the record is put. With
-/// `settles`, the proposal of that domain is deleted in the same transaction (a draft accepted
-/// from it), so the proposal goes exactly when its draft is saved.
-async fn save_queued<T: Serialize>(
+/// The data steps, each in one transaction: a database that has no [`SyncMeta`] gets one (a
+/// new client id), and the first sync version's outbox entries become mutations in their
+/// order, each carrying the record as it is now.
+async fn migrate_data(db: &Rexie) -> Result<(), UiError> {
+    let fail = idb("upgrading your local data");
+    let tx = db
+        .transaction(
+            &[META, OUTBOX, MUTATIONS, DOMAINS, DRAFTS],
+            TransactionMode::ReadWrite,
+        )
+        .map_err(&fail)?;
+    let meta_store = tx.store(META).map_err(&fail)?;
+    let meta: Option<SyncMeta> = meta_store
+        .get(JsValue::from_str(SYNC_KEY))
+        .await
+        .map_err(&fail)?
+        .map(from_js)
+        .transpose()?;
+    if meta
+        .as_ref()
+        .is_some_and(|m| m.data_version >= DATA_VERSION)
+    {
+        tx.abort().await.map_err(&fail)?;
+        return Ok(());
+    }
+    let mut meta = meta.unwrap_or(SyncMeta {
+        client_id: super::new_id(),
+        next_mutation_id: 1,
+        version: 0,
+        data_version: 0,
+        refused: Vec::new(),
+    });
+    let outbox = tx.store(OUTBOX).map_err(&fail)?;
+    let entries = outbox.scan(None, None, None, None).await.map_err(&fail)?;
+    let domains = tx.store(DOMAINS).map_err(&fail)?;
+    let drafts = tx.store(DRAFTS).map_err(&fail)?;
+    let mutations = tx.store(MUTATIONS).map_err(&fail)?;
+    let mut seen_domains = std::collections::BTreeSet::new();
+    for (_, value) in entries {
+        let Ok(entry) = from_js::<OutboxEntry>(value) else {
+            continue;
+        };
+        let mutation = if entry.kind == "domain" {
+            // A domain edited twice was queued twice: once is enough, in its latest state.
+            if !seen_domains.insert(entry.id) {
+                continue;
+            }
+            match domains.get(key(entry.id)).await.map_err(&fail)? {
+                Some(v) => Mutation::CreateDomain {
+                    domain: from_js(v)?,
+                },
+                None => continue,
+            }
+        } else {
+            match drafts.get(key(entry.id)).await.map_err(&fail)? {
+                Some(v) => Mutation::CreateDraft {
+                    draft: Box::new(from_js(v)?),
+                },
+                None => continue,
+            }
+        };
+        let record = MutationRecord {
+            id: meta.next_mutation_id,
+            mutation,
+        };
+        mutations.put(&to_js(&record)?, None).await.map_err(&fail)?;
+        meta.next_mutation_id += 1;
+    }
+    outbox.clear().await.map_err(&fail)?;
+    meta.data_version = DATA_VERSION;
+    meta_store
+        .put(&to_js(&meta)?, Some(&JsValue::from_str(SYNC_KEY)))
+        .await
+        .map_err(&fail)?;
+    tx.done().await.map_err(&fail)?;
+    Ok(())
+}
+
+/// This browser's sync bookkeeping for `user`.
+pub async fn sync_meta(user: Uuid) -> Result<SyncMeta, UiError> {
+    let fail = idb("reading the sync state");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[META], TransactionMode::ReadOnly)
+        .map_err(&fail)?;
+    tx.store(META)
+        .map_err(&fail)?
+        .get(JsValue::from_str(SYNC_KEY))
+        .await
+        .map_err(&fail)?
+        .map(from_js)
+        .transpose()?
+        .ok_or_else(|| UiError::browser("reading the sync state", "no sync record"))
+}
+
+/// A record write that goes with a mutation.
+enum Write<'a> {
+    PutDomain(&'a DomainRecord),
+    AddDraft(&'a DraftRecord),
+    DeleteDraft(Uuid),
+}
+
+/// Writes a record change and the mutation that describes it, numbered from [`SyncMeta`], in
+/// one transaction: all or nothing. With `settles`, the proposal of that domain is deleted in
+/// the same transaction (a draft accepted from it).
+async fn record(
     user: Uuid,
-    store_name: &str,
-    record: &T,
-    entry: OutboxEntry,
-    add: bool,
+    write: Write<'_>,
+    mutation: Mutation,
     settles: Option<Uuid>,
 ) -> Result<(), UiError> {
-    let what = format!("saving a {}", entry.kind);
-    let fail = idb(&what);
-    let db = open(user).await?;
-    let stores: &[&str] = if settles.is_some() {
-        &[store_name, OUTBOX, PROPOSALS]
-    } else {
-        &[store_name, OUTBOX]
+    let what = match &write {
+        Write::PutDomain(_) => "saving a domain",
+        Write::AddDraft(_) => "saving a draft",
+        Write::DeleteDraft(_) => "deleting a draft",
     };
-    let tx = db
-        .transaction(stores, TransactionMode::ReadWrite)
-        .map_err(&fail)?;
-    let store = tx.store(store_name).map_err(&fail)?;
-    let value = to_js(record)?;
-    if add {
-        store.add(&value, None).await.map_err(&fail)?;
-    } else {
-        store.put(&value, None).await.map_err(&fail)?;
+    let fail = idb(what);
+    let db = open(user).await?;
+    let mut stores = vec![META, MUTATIONS];
+    stores.push(match write {
+        Write::PutDomain(_) => DOMAINS,
+        Write::AddDraft(_) | Write::DeleteDraft(_) => DRAFTS,
+    });
+    if settles.is_some() {
+        stores.push(PROPOSALS);
     }
-    tx.store(OUTBOX)
+    let tx = db
+        .transaction(&stores, TransactionMode::ReadWrite)
+        .map_err(&fail)?;
+    let meta_store = tx.store(META).map_err(&fail)?;
+    let mut meta: SyncMeta = meta_store
+        .get(JsValue::from_str(SYNC_KEY))
+        .await
+        .map_err(&fail)?
+        .map(from_js)
+        .transpose()?
+        .ok_or_else(|| UiError::browser(what, "no sync record"))?;
+    match write {
+        Write::PutDomain(domain) => {
+            tx.store(DOMAINS)
+                .map_err(&fail)?
+                .put(&to_js(domain)?, None)
+                .await
+                .map_err(&fail)?;
+        }
+        // `add` refuses an existing key: drafts are immutable.
+        Write::AddDraft(draft) => {
+            tx.store(DRAFTS)
+                .map_err(&fail)?
+                .add(&to_js(draft)?, None)
+                .await
+                .map_err(&fail)?;
+        }
+        Write::DeleteDraft(id) => {
+            tx.store(DRAFTS)
+                .map_err(&fail)?
+                .delete(key(id))
+                .await
+                .map_err(&fail)?;
+        }
+    }
+    let entry = MutationRecord {
+        id: meta.next_mutation_id,
+        mutation,
+    };
+    tx.store(MUTATIONS)
         .map_err(&fail)?
         .add(&to_js(&entry)?, None)
+        .await
+        .map_err(&fail)?;
+    meta.next_mutation_id += 1;
+    meta_store
+        .put(&to_js(&meta)?, Some(&JsValue::from_str(SYNC_KEY)))
         .await
         .map_err(&fail)?;
     if let Some(domain) = settles {
@@ -182,33 +457,83 @@ async fn save_queued<T: Serialize>(
     Ok(())
 }
 
-/// Saves a new or edited domain and queues it for sync.
-pub async fn save_domain(user: Uuid, domain: &DomainRecord) -> Result<(), UiError> {
-    let entry = OutboxEntry {
-        kind: "domain".into(),
-        id: domain.id,
+/// Saves a new domain and queues it for sync.
+pub async fn create_domain(user: Uuid, domain: &DomainRecord) -> Result<(), UiError> {
+    let mutation = Mutation::CreateDomain {
+        domain: domain.clone(),
     };
-    save_queued(user, DOMAINS, domain, entry, false, None).await
+    record(user, Write::PutDomain(domain), mutation, None).await
+}
+
+/// Applies a domain mutation (edit, delete, restore, dismiss) to the local domain and queues
+/// it. Returns the domain as it now is.
+pub async fn change_domain(user: Uuid, mutation: Mutation) -> Result<DomainRecord, UiError> {
+    let Target::Domain(id) = mutation.target() else {
+        return Err(UiError::browser("changing a domain", "not a domain change"));
+    };
+    let current = domain(user, id)
+        .await?
+        .ok_or_else(|| UiError::new("CLIENT_NOT_FOUND", "this domain is not in this browser"))?;
+    let next = model::sync::apply_domain(Some(&current), &mutation, model::sync::Conflicts::Ignore)
+        .map_err(|r| UiError::new(r.code, r.message))?;
+    record(user, Write::PutDomain(&next), mutation, None).await?;
+    Ok(next)
+}
+
+/// Sets one field of a domain; nothing is queued when the value does not change.
+pub async fn edit_domain(user: Uuid, id: Uuid, set: DomainEdit) -> Result<(), UiError> {
+    let current = domain(user, id)
+        .await?
+        .ok_or_else(|| UiError::new("CLIENT_NOT_FOUND", "this domain is not in this browser"))?;
+    let was = DomainEdit::read(&current, set.field());
+    if was == set {
+        return Ok(());
+    }
+    set.check().map_err(|r| UiError::new(r.code, r.message))?;
+    change_domain(
+        user,
+        Mutation::EditDomain {
+            domain_id: id,
+            set,
+            was,
+            at: super::now_ms(),
+        },
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Saves a new draft and queues it for sync. Adding a draft whose id exists fails: drafts
 /// are immutable.
 pub async fn save_draft(user: Uuid, draft: &DraftRecord) -> Result<(), UiError> {
-    let entry = OutboxEntry {
-        kind: "draft".into(),
-        id: draft.id,
+    let mutation = Mutation::CreateDraft {
+        draft: Box::new(draft.clone()),
     };
-    save_queued(user, DRAFTS, draft, entry, true, None).await
+    record(user, Write::AddDraft(draft), mutation, None).await
 }
 
 /// Saves the draft accepted from the domain's proposal and deletes that proposal, in one
 /// transaction: a failure keeps the proposal, a success leaves no stale one behind.
 pub async fn save_accepted_draft(user: Uuid, draft: &DraftRecord) -> Result<(), UiError> {
-    let entry = OutboxEntry {
-        kind: "draft".into(),
-        id: draft.id,
+    let mutation = Mutation::CreateDraft {
+        draft: Box::new(draft.clone()),
     };
-    save_queued(user, DRAFTS, draft, entry, true, Some(draft.domain_id)).await
+    record(
+        user,
+        Write::AddDraft(draft),
+        mutation,
+        Some(draft.domain_id),
+    )
+    .await
+}
+
+/// Deletes a draft here and queues its deletion.
+pub async fn delete_draft(user: Uuid, draft: &DraftRecord) -> Result<(), UiError> {
+    let mutation = Mutation::DeleteDraft {
+        domain_id: draft.domain_id,
+        draft_id: draft.id,
+    };
+    record(user, Write::DeleteDraft(draft.id), mutation, None).await
 }
 
 /// Keeps the proposal under review for its domain, replacing an older one.
@@ -308,7 +633,7 @@ pub async fn adopt_legacy_proposal(user: Uuid, domain: Uuid) -> Result<bool, UiE
     Ok(true)
 }
 
-/// All domains of the user, newest first.
+/// All domains of the user (those in the trash too), newest first.
 pub async fn domains(user: Uuid) -> Result<Vec<DomainRecord>, UiError> {
     let db = open(user).await?;
     let tx = db
@@ -341,7 +666,7 @@ pub async fn domain(user: Uuid, id: Uuid) -> Result<Option<DomainRecord>, UiErro
         .transpose()
 }
 
-/// The drafts of one domain, by number.
+/// The drafts of one domain, by number (forks of one number by id, as their letters go).
 pub async fn drafts(user: Uuid, domain_id: Uuid) -> Result<Vec<DraftRecord>, UiError> {
     let db = open(user).await?;
     let tx = db
@@ -357,117 +682,219 @@ pub async fn drafts(user: Uuid, domain_id: Uuid) -> Result<Vec<DraftRecord>, UiE
         .into_iter()
         .map(from_js)
         .collect::<Result<Vec<DraftRecord>, _>>()?;
-    out.sort_by_key(|d| (d.number, d.created_at));
+    out.sort_by_key(|d| (d.number, d.id));
     Ok(out)
 }
 
-/// The outbox in order: each entry with its IndexedDB key.
-pub async fn outbox(user: Uuid) -> Result<Vec<(JsValue, OutboxEntry)>, UiError> {
+/// The pending mutations in id order.
+pub async fn pending(user: Uuid) -> Result<Vec<(u64, Mutation)>, UiError> {
+    let fail = idb("reading the changes to sync");
     let db = open(user).await?;
     let tx = db
-        .transaction(&[OUTBOX], TransactionMode::ReadOnly)
-        .map_err(idb("reading the outbox"))?;
-    let store = tx.store(OUTBOX).map_err(idb("reading the outbox"))?;
-    store
-        .scan(None, None, None, None)
+        .transaction(&[MUTATIONS], TransactionMode::ReadOnly)
+        .map_err(&fail)?;
+    tx.store(MUTATIONS)
+        .map_err(&fail)?
+        .get_all(None, None)
         .await
-        .map_err(idb("reading the outbox"))?
+        .map_err(&fail)?
         .into_iter()
-        .map(|(k, v)| Ok((k, from_js(v)?)))
+        .map(|v| from_js::<MutationRecord>(v).map(|r| (r.id, r.mutation)))
         .collect()
 }
 
-/// Reads the records that outbox entries name (entries whose record is gone are skipped).
-pub async fn records_for(
-    user: Uuid,
-    entries: &[OutboxEntry],
-) -> Result<(Vec<DomainRecord>, Vec<DraftRecord>), UiError> {
+/// How many mutations wait to be pushed.
+pub async fn pending_count(user: Uuid) -> Result<usize, UiError> {
+    let fail = idb("counting the changes to sync");
     let db = open(user).await?;
     let tx = db
-        .transaction(&[DOMAINS, DRAFTS], TransactionMode::ReadOnly)
-        .map_err(idb("reading the outbox"))?;
-    let domains_store = tx.store(DOMAINS).map_err(idb("reading the outbox"))?;
-    let drafts_store = tx.store(DRAFTS).map_err(idb("reading the outbox"))?;
-    let (mut domains, mut drafts) = (Vec::new(), Vec::new());
-    for entry in entries {
-        let store = if entry.kind == "domain" {
-            &domains_store
-        } else {
-            &drafts_store
-        };
-        let Some(value) = store
-            .get(key(entry.id))
-            .await
-            .map_err(idb("reading the outbox"))?
-        else {
-            continue;
-        };
-        if entry.kind == "domain" {
-            let domain: DomainRecord = from_js(value)?;
-            // A domain edited twice is sent once, in its latest state.
-            if !domains.iter().any(|d: &DomainRecord| d.id == domain.id) {
-                domains.push(domain);
-            }
-        } else {
-            drafts.push(from_js(value)?);
-        }
-    }
-    Ok((domains, drafts))
+        .transaction(&[MUTATIONS], TransactionMode::ReadOnly)
+        .map_err(&fail)?;
+    let n = tx
+        .store(MUTATIONS)
+        .map_err(&fail)?
+        .count(None)
+        .await
+        .map_err(&fail)?;
+    Ok(n as usize)
 }
 
-/// Removes pushed entries from the outbox.
-pub async fn remove_outbox(user: Uuid, keys: Vec<JsValue>) -> Result<(), UiError> {
-    let db = open(user).await?;
-    let tx = db
-        .transaction(&[OUTBOX], TransactionMode::ReadWrite)
-        .map_err(idb("clearing the outbox"))?;
-    let store = tx.store(OUTBOX).map_err(idb("clearing the outbox"))?;
-    for k in keys {
-        store.delete(k).await.map_err(idb("clearing the outbox"))?;
+/// A short description of a mutation for the list of refused changes.
+fn describe(mutation: &Mutation) -> String {
+    match mutation {
+        Mutation::CreateDomain { domain } => format!("new domain “{}”", domain.name),
+        Mutation::EditDomain { set, .. } => format!("a domain's {}", set.label()),
+        Mutation::DeleteDomain { .. } => "deleting a domain".into(),
+        Mutation::RestoreDomain { .. } => "restoring a domain".into(),
+        Mutation::DismissOverwritten { .. } => "dismissing an overwritten value".into(),
+        Mutation::CreateDraft { draft } => format!("new draft {}", draft.number),
+        Mutation::DeleteDraft { .. } => "deleting a draft".into(),
     }
-    tx.done().await.map_err(idb("clearing the outbox"))?;
+}
+
+/// Removes the mutations the server has applied (ids up to `last`) and remembers those it
+/// refused, with what they were.
+async fn acknowledge_in(
+    tx: &rexie::Transaction,
+    last: u64,
+    rejected: &[Rejected],
+    meta: &mut SyncMeta,
+) -> Result<(), UiError> {
+    let fail = idb("recording what the server applied");
+    let mutations = tx.store(MUTATIONS).map_err(&fail)?;
+    for refusal in rejected {
+        if let Some(value) = mutations
+            .get(number(refusal.mutation_id))
+            .await
+            .map_err(&fail)?
+        {
+            let record: MutationRecord = from_js(value)?;
+            meta.refused.push(RefusedChange {
+                mutation_id: refusal.mutation_id,
+                what: describe(&record.mutation),
+                code: refusal.code.clone(),
+                message: refusal.message.clone(),
+            });
+        }
+    }
+    let extra = meta.refused.len().saturating_sub(REJECTED_KEPT);
+    meta.refused.drain(..extra);
+    if last > 0 {
+        let range = KeyRange::bound(&number(0), &number(last), Some(false), Some(false))
+            .map_err(idb("recording what the server applied"))?;
+        for done in mutations
+            .get_all_keys(Some(range), None)
+            .await
+            .map_err(&fail)?
+        {
+            mutations.delete(done).await.map_err(&fail)?;
+        }
+    }
     Ok(())
 }
 
-/// Merges what the server sent: domains the server has newer, drafts this browser lacks.
-/// Nothing local is lost: a local domain newer than the server's copy stays.
-pub async fn merge_pulled(user: Uuid, pulled: &SyncPull) -> Result<usize, UiError> {
+async fn read_meta(tx: &rexie::Transaction) -> Result<SyncMeta, UiError> {
+    let fail = idb("reading the sync state");
+    tx.store(META)
+        .map_err(&fail)?
+        .get(JsValue::from_str(SYNC_KEY))
+        .await
+        .map_err(&fail)?
+        .map(from_js)
+        .transpose()?
+        .ok_or_else(|| UiError::browser("reading the sync state", "no sync record"))
+}
+
+async fn write_meta(tx: &rexie::Transaction, meta: &SyncMeta) -> Result<(), UiError> {
+    tx.store(META)
+        .map_err(idb("saving the sync state"))?
+        .put(&to_js(meta)?, Some(&JsValue::from_str(SYNC_KEY)))
+        .await
+        .map_err(idb("saving the sync state"))?;
+    Ok(())
+}
+
+/// Records a push's answer: applied mutations leave the queue, refused ones are remembered.
+pub async fn acknowledge(user: Uuid, result: &SyncPushResult) -> Result<(), UiError> {
+    let fail = idb("recording what the server applied");
     let db = open(user).await?;
     let tx = db
-        .transaction(&[DOMAINS, DRAFTS], TransactionMode::ReadWrite)
-        .map_err(idb("merging synced data"))?;
-    let domains_store = tx.store(DOMAINS).map_err(idb("merging synced data"))?;
-    let drafts_store = tx.store(DRAFTS).map_err(idb("merging synced data"))?;
-    let mut merged = 0;
-    for domain in &pulled.domains {
-        let local = domains_store
-            .get(key(domain.id))
-            .await
-            .map_err(idb("merging synced data"))?;
-        let local: Option<DomainRecord> = local.map(from_js).transpose()?;
-        if local.is_none_or(|l| l.updated_at < domain.updated_at) {
-            domains_store
-                .put(&to_js(domain)?, None)
+        .transaction(&[META, MUTATIONS], TransactionMode::ReadWrite)
+        .map_err(&fail)?;
+    let mut meta = read_meta(&tx).await?;
+    acknowledge_in(&tx, result.last_mutation_id, &result.rejected, &mut meta).await?;
+    write_meta(&tx, &meta).await?;
+    tx.done().await.map_err(&fail)?;
+    Ok(())
+}
+
+/// Takes in what a pull brought, in one transaction: acknowledged mutations leave the queue;
+/// each changed domain becomes the server's copy with the pending mutations re-applied; new
+/// drafts are added unless a pending deletion names them; deleted drafts go; the pulled
+/// version is recorded. Returns how many records changed here.
+pub async fn apply_pull(user: Uuid, pulled: &SyncPull) -> Result<usize, UiError> {
+    let fail = idb("merging synced data");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(
+            &[META, MUTATIONS, DOMAINS, DRAFTS],
+            TransactionMode::ReadWrite,
+        )
+        .map_err(&fail)?;
+    let mut meta = read_meta(&tx).await?;
+    acknowledge_in(&tx, pulled.last_mutation_id, &[], &mut meta).await?;
+    let pending: Vec<Mutation> = tx
+        .store(MUTATIONS)
+        .map_err(&fail)?
+        .get_all(None, None)
+        .await
+        .map_err(&fail)?
+        .into_iter()
+        .map(|v| from_js::<MutationRecord>(v).map(|r| r.mutation))
+        .collect::<Result<_, _>>()?;
+    let mut by_domain: BTreeMap<Uuid, Vec<&Mutation>> = BTreeMap::new();
+    let mut deleting = std::collections::BTreeSet::new();
+    for mutation in &pending {
+        match mutation.target() {
+            Target::Domain(id) => by_domain.entry(id).or_default().push(mutation),
+            Target::Draft { draft_id, .. } => {
+                if matches!(mutation, Mutation::DeleteDraft { .. }) {
+                    deleting.insert(draft_id);
+                }
+            }
+        }
+    }
+    let domains = tx.store(DOMAINS).map_err(&fail)?;
+    let drafts = tx.store(DRAFTS).map_err(&fail)?;
+    let mut changed = 0;
+    for server in &pulled.domains {
+        let pending = by_domain.get(&server.id).map(Vec::as_slice).unwrap_or(&[]);
+        if let Some(view) = rebase_domain(Some(server), pending.iter().copied()) {
+            let value = to_js(&view)?;
+            let local: Option<DomainRecord> = domains
+                .get(key(view.id))
                 .await
-                .map_err(idb("merging synced data"))?;
-            merged += 1;
+                .map_err(&fail)?
+                .map(from_js)
+                .transpose()?;
+            if local.as_ref() != Some(&view) {
+                domains.put(&value, None).await.map_err(&fail)?;
+                changed += 1;
+            }
         }
     }
     for draft in &pulled.drafts {
-        if !drafts_store
-            .key_exists(key(draft.id))
-            .await
-            .map_err(idb("merging synced data"))?
-        {
-            drafts_store
-                .add(&to_js(draft)?, None)
-                .await
-                .map_err(idb("merging synced data"))?;
-            merged += 1;
+        if deleting.contains(&draft.id) || drafts.key_exists(key(draft.id)).await.map_err(&fail)? {
+            continue;
+        }
+        drafts.add(&to_js(draft)?, None).await.map_err(&fail)?;
+        changed += 1;
+    }
+    for id in &pulled.deleted_drafts {
+        let id = key(*id);
+        if drafts.key_exists(id.clone()).await.map_err(&fail)? {
+            drafts.delete(id).await.map_err(&fail)?;
+            changed += 1;
         }
     }
-    tx.done().await.map_err(idb("merging synced data"))?;
-    Ok(merged)
+    meta.version = pulled.version;
+    write_meta(&tx, &meta).await?;
+    tx.done().await.map_err(&fail)?;
+    Ok(changed)
+}
+
+/// Forgets the list of refused changes (the user has read it).
+pub async fn clear_refused(user: Uuid) -> Result<(), UiError> {
+    let fail = idb("clearing the refused changes");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[META], TransactionMode::ReadWrite)
+        .map_err(&fail)?;
+    let mut meta = read_meta(&tx).await?;
+    meta.refused.clear();
+    write_meta(&tx, &meta).await?;
+    tx.done().await.map_err(&fail)?;
+    Ok(())
 }
 
 #[cfg(test)]

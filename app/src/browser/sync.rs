@@ -1,38 +1,59 @@
-//! Sync, first version: push the outbox, then pull everything and merge it.
+//! Sync (DESIGN §6; the protocol is `model::sync`'s): a round pushes the pending mutations in
+//! order, in batches that fit the server's body limit (a large draft in parts), then pulls what
+//! changed since the version this browser has, page by page.
 //!
-//! Push sends the records that the outbox names, in outbox order, and clears those entries only
-//! once the server has acknowledged them, so a failed call loses nothing and a retry is
-//! harmless (the server treats an identical draft as already there). The full protocol with
-//! per-client sequence numbers and cursors comes later (DESIGN §6).
+//! After each push the applied mutations leave the queue and the refused ones are remembered
+//! (`storage::acknowledge`); a push that fails leaves the queue as it was, and the next round
+//! sends it again, which the server skips where it has already applied it. A pull drops what
+//! the server has applied and re-applies what is still pending on top of the server's copy.
 
 use super::{api, storage, UiError};
-use model::wire::SyncPush;
+use model::sync::{batches, SyncPush, BATCH_BYTES, PART_BYTES};
 use uuid::Uuid;
 
 /// What a sync round did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SyncReport {
+    /// Mutations the server acknowledged.
     pub pushed: usize,
+    /// Records that changed here.
     pub pulled: usize,
 }
 
 /// Number of changes not yet acknowledged by the server.
 pub async fn pending(user: Uuid) -> Result<usize, UiError> {
-    Ok(storage::outbox(user).await?.len())
+    storage::pending_count(user).await
 }
 
-/// Pushes the outbox, then pulls and merges the server's copy.
+/// Pushes the queue, then pulls until the server has nothing more.
 pub async fn sync_now(user: Uuid) -> Result<SyncReport, UiError> {
-    let queued = storage::outbox(user).await?;
+    let meta = storage::sync_meta(user).await?;
     let mut report = SyncReport::default();
+    let queued = storage::pending(user).await?;
     if !queued.is_empty() {
-        let entries: Vec<_> = queued.iter().map(|(_, e)| e.clone()).collect();
-        let (domains, drafts) = storage::records_for(user, &entries).await?;
-        report.pushed = domains.len() + drafts.len();
-        api::push(&SyncPush { domains, drafts }).await?;
-        storage::remove_outbox(user, queued.into_iter().map(|(k, _)| k).collect()).await?;
+        let pushes = batches(&queued, PART_BYTES, BATCH_BYTES)
+            .map_err(|e| UiError::browser("preparing the changes to sync", e))?;
+        for mutations in pushes {
+            let result = api::push(&SyncPush {
+                client_id: meta.client_id,
+                mutations,
+            })
+            .await?;
+            storage::acknowledge(user, &result).await?;
+            report.pushed = queued
+                .iter()
+                .filter(|(id, _)| *id <= result.last_mutation_id)
+                .count();
+        }
     }
-    let pulled = api::pull().await?;
-    report.pulled = storage::merge_pulled(user, &pulled).await?;
+    let mut since = meta.version;
+    loop {
+        let pulled = api::pull(meta.client_id, since).await?;
+        report.pulled += storage::apply_pull(user, &pulled).await?;
+        if !pulled.more {
+            break;
+        }
+        since = pulled.version;
+    }
     Ok(report)
 }

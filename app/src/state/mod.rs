@@ -164,10 +164,13 @@ impl Workspace {
             id: browser::new_id(),
             name,
             description,
+            conventions: Default::default(),
             created_at: now,
             updated_at: now,
+            deleted_at: None,
+            overwritten: Vec::new(),
         };
-        storage::save_domain(user.id, &domain).await?;
+        storage::create_domain(user.id, &domain).await?;
         self.reload_domains().await?;
         self.sync_now();
         Ok(domain)

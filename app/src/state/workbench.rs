@@ -22,6 +22,7 @@ use crate::browser::{self, api, llm, storage, UiError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use model::prompt::{build_messages, prompt_hash, PromptInput, DEFAULT_BUDGET_TOKENS};
+use model::sync::{DomainEdit, Mutation, Overwritten};
 use model::wire::{ChatRequest, DomainRecord, DraftRecord, Provenance, ProviderInfo};
 use model::{parse_change_set, parse_model, validate, Conventions, Model, Problem, ProposedChange};
 use uuid::Uuid;
@@ -195,6 +196,7 @@ pub fn next_draft(
         created_at: now_ms,
         provenance: source.provenance,
         model: source.model,
+        made_on: None,
     }
 }
 
@@ -291,10 +293,10 @@ impl Workbench {
         expect_context::<Workbench>()
     }
 
-    /// Renames the domain and sets its description: saved here first (with its outbox entry),
-    /// then synced. The change is stamped later than the version it edits even if this
-    /// device's clock is behind, since the server keeps the newest version (and the one it
-    /// replaces in its history).
+    /// Renames the domain and sets its description: each field that changed is one edit,
+    /// saved here first (with its mutation), then synced. Device clocks order nothing: the
+    /// server applies edits in the order it receives them, and keeps a value that an edit from
+    /// another device replaced without having seen it.
     pub async fn edit_domain(self, name: String, description: String) -> Result<(), UiError> {
         let user = self.workspace.require_user()?;
         let name = name.trim().to_string();
@@ -307,15 +309,50 @@ impl Workbench {
                 "this domain is not in this browser yet: wait for the sync, then edit it",
             ));
         };
-        let edited = DomainRecord {
-            name,
-            description: description.trim().to_string(),
-            updated_at: crate::browser::now_ms().max(current.updated_at + 1),
-            ..current
-        };
-        storage::save_domain(user.id, &edited).await?;
-        self.domain.set(Some(edited));
+        for set in [
+            DomainEdit::Name(name),
+            DomainEdit::Description(description.trim().to_string()),
+        ] {
+            storage::edit_domain(user.id, current.id, set).await?;
+        }
+        self.domain.set(storage::domain(user.id, current.id).await?);
         self.workspace.reload_domains().await?;
+        self.workspace.sync_now();
+        Ok(())
+    }
+
+    /// Applies a domain change (restore an overwritten value, dismiss it, delete, restore the
+    /// domain), saved here first, then synced.
+    pub async fn change_domain(self, mutation: Mutation) -> Result<(), UiError> {
+        let user = self.workspace.require_user()?;
+        let next = storage::change_domain(user.id, mutation).await?;
+        self.domain.set(Some(next));
+        self.workspace.reload_domains().await?;
+        self.workspace.sync_now();
+        Ok(())
+    }
+
+    /// Puts an overwritten value back, and forgets it.
+    pub async fn restore_overwritten(self, overwritten: Overwritten) -> Result<(), UiError> {
+        let user = self.workspace.require_user()?;
+        let Some(current) = self.domain.get_untracked() else {
+            return Ok(());
+        };
+        storage::edit_domain(user.id, current.id, overwritten.value.clone()).await?;
+        self.change_domain(Mutation::DismissOverwritten {
+            domain_id: current.id,
+            id: overwritten.id,
+        })
+        .await
+    }
+
+    /// Deletes a draft here, then syncs the deletion.
+    pub async fn delete_draft(self, draft: DraftRecord) -> Result<(), UiError> {
+        let user = self.workspace.require_user()?;
+        storage::delete_draft(user.id, &draft).await?;
+        let drafts = storage::drafts(user.id, draft.domain_id).await?;
+        self.loads.try_update_value(|n| *n += 1);
+        self.drafts.try_set(drafts);
         self.workspace.sync_now();
         Ok(())
     }
@@ -432,7 +469,8 @@ impl Workbench {
 
     /// Saves `draft` (with `accepted`, as the answer to the kept proposal), reloads, shows it,
     /// and syncs in the background. A failure leaves everything as it was, proposal included.
-    async fn save(self, user: Uuid, draft: DraftRecord, accepted: bool) -> Result<(), UiError> {
+    async fn save(self, user: Uuid, mut draft: DraftRecord, accepted: bool) -> Result<(), UiError> {
+        draft.made_on = Some(crate::browser::device_label());
         if accepted {
             storage::save_accepted_draft(user, &draft).await?;
         } else {

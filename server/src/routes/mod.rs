@@ -184,7 +184,12 @@ pub fn api() -> Router<AppState> {
         )
         .route("/llm/{provider}/models", get(llm::models))
         .route("/openapi.json", get(openapi::document))
-        .route("/sync/push", post(sync::push))
+        // Its own body limit, whatever DM_BODY_LIMIT says: the browser's push batches (whole
+        // mutations up to 256 KiB, parts escaped) stay under it, so a model of any size syncs.
+        .route(
+            "/sync/push",
+            post(sync::push).layer(axum::extract::DefaultBodyLimit::max(sync::PUSH_BODY_LIMIT)),
+        )
         .route("/sync/pull", get(sync::pull))
         .fallback(|| async { ApiError::NotFound { what: "API route" } })
         // axum adds the `Allow` header with the route's methods to this answer.

@@ -1,14 +1,19 @@
-//! The sync store: a *domain row* is a domain's latest version (its JSON record as the
-//! browser pushed it, and its `updated_at`); a *domain version* is a version a push replaced,
-//! kept in `domain_versions`; a *draft row* is an immutable draft's JSON record. A push runs
-//! in one [`SyncTx`]: the caller reads and writes through it and commits once, so a push is
-//! applied whole or not at all.
+//! The sync store (DESIGN §6). A *domain row* is a domain's latest state (its JSON record)
+//! with the user's version at which it last changed; a replaced state is kept in
+//! `domain_versions`. A *draft row* is an immutable draft's JSON record, or, once deleted, a
+//! tombstone with an empty body. Each user has a *version* (`sync_users`) that every change
+//! advances, and each browser a *client row* (`sync_clients`) with the last mutation id
+//! applied; the parts of a mutation too large for one push wait in `sync_parts`.
+//!
+//! A push runs in one [`SyncTx`], begun with `BEGIN IMMEDIATE` so that concurrent pushes
+//! queue for the write lock instead of failing on it; a pull reads in one [`PullTx`], a
+//! snapshot in which versions, rows and mutation ids agree.
 
 use super::{Store, StoreError};
 use sqlx::{Sqlite, Transaction};
 use uuid::Uuid;
 
-/// A domain as stored: its owner, its JSON record and its `updated_at`.
+/// A domain as stored.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DomainRow {
     #[sqlx(try_from = "String")]
@@ -17,18 +22,65 @@ pub struct DomainRow {
     pub updated_at: i64,
 }
 
-/// A draft as stored: its owner and its JSON record.
+/// A draft as stored: its owner, its JSON record (empty once deleted) and whether deleted.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct DraftRow {
     #[sqlx(try_from = "String")]
     pub user_id: Uuid,
     pub body: String,
+    pub deleted: bool,
+}
+
+/// A browser's sync state: whose it is and the last mutation id applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientRow {
+    pub user_id: Uuid,
+    pub last_mutation_id: u64,
+}
+
+/// One record changed after a version, as a pull returns it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ChangedRow {
+    /// `domain` or `draft`.
+    pub kind: String,
+    pub id: String,
+    /// The JSON record; empty for a deleted draft.
+    pub body: String,
+    pub deleted: bool,
+    pub version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Owner {
+    #[sqlx(try_from = "String")]
+    user_id: Uuid,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientSql {
+    user_id: String,
+    last_mutation_id: i64,
+}
+
+fn version(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn to_sql(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 impl Store {
-    /// Starts a push.
+    /// Starts a push: takes the database's write lock (waiting for it).
     pub async fn begin_sync(&self) -> Result<SyncTx, StoreError> {
         Ok(SyncTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        })
+    }
+
+    /// Starts a pull: one read snapshot.
+    pub async fn begin_pull(&self) -> Result<PullTx, StoreError> {
+        Ok(PullTx {
             tx: self.pool.begin().await?,
         })
     }
@@ -43,10 +95,10 @@ impl Store {
         Ok(rows.into_iter().map(|(body,)| body).collect())
     }
 
-    /// The JSON records of the user's drafts, by domain, then age.
+    /// The JSON records of the user's drafts that are not deleted, by domain, then age.
     pub async fn draft_bodies(&self, user: Uuid) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT body FROM drafts WHERE user_id = ? ORDER BY domain_id, created_at, id",
+            "SELECT body FROM drafts WHERE user_id = ? AND deleted = 0 ORDER BY domain_id, created_at, id",
         )
         .bind(user.to_string())
         .fetch_all(&self.pool)
@@ -55,19 +107,175 @@ impl Store {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Owner {
-    #[sqlx(try_from = "String")]
-    user_id: Uuid,
+async fn client_row<'c, E>(executor: E, client: Uuid) -> Result<Option<ClientRow>, StoreError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    let row: Option<ClientSql> =
+        sqlx::query_as("SELECT user_id, last_mutation_id FROM sync_clients WHERE client_id = ?")
+            .bind(client.to_string())
+            .fetch_optional(executor)
+            .await?;
+    Ok(row.and_then(|r| {
+        Some(ClientRow {
+            user_id: Uuid::parse_str(&r.user_id).ok()?,
+            last_mutation_id: version(r.last_mutation_id),
+        })
+    }))
+}
+
+async fn user_version<'c, E>(executor: E, user: Uuid) -> Result<u64, StoreError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    let row: Option<(i64,)> = sqlx::query_as("SELECT version FROM sync_users WHERE user_id = ?")
+        .bind(user.to_string())
+        .fetch_optional(executor)
+        .await?;
+    Ok(row.map(|(v,)| version(v)).unwrap_or(0))
+}
+
+/// A pull under way: one read transaction.
+pub struct PullTx {
+    tx: Transaction<'static, Sqlite>,
+}
+
+impl PullTx {
+    /// The client `id`, if it has pushed.
+    pub async fn client(&mut self, id: Uuid) -> Result<Option<ClientRow>, StoreError> {
+        client_row(&mut *self.tx, id).await
+    }
+
+    /// The user's version.
+    pub async fn version(&mut self, user: Uuid) -> Result<u64, StoreError> {
+        user_version(&mut *self.tx, user).await
+    }
+
+    /// The user's records changed after `since`, by version, at most `limit`. From version 0
+    /// (a first pull), deleted drafts are left out: there is nothing to delete yet.
+    pub async fn changed(
+        &mut self,
+        user: Uuid,
+        since: u64,
+        limit: u32,
+    ) -> Result<Vec<ChangedRow>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT 'domain' AS kind, id, body, 0 AS deleted, version FROM domains
+                 WHERE user_id = ?1 AND version > ?2
+             UNION ALL
+             SELECT 'draft' AS kind, id, body, deleted, version FROM drafts
+                 WHERE user_id = ?1 AND version > ?2 AND (?2 > 0 OR deleted = 0)
+             ORDER BY version LIMIT ?3",
+        )
+        .bind(user.to_string())
+        .bind(to_sql(since))
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
 }
 
 /// A push under way: one transaction, committed by [`SyncTx::commit`], rolled back when
-/// dropped (a refused record undoes the records of the push before it).
+/// dropped.
 pub struct SyncTx {
     tx: Transaction<'static, Sqlite>,
 }
 
 impl SyncTx {
+    /// The client `id`, if it has pushed before.
+    pub async fn client(&mut self, id: Uuid) -> Result<Option<ClientRow>, StoreError> {
+        client_row(&mut *self.tx, id).await
+    }
+
+    /// Records the last mutation id applied for a client of `user`, creating its row.
+    pub async fn set_client(
+        &mut self,
+        id: Uuid,
+        user: Uuid,
+        last_mutation_id: u64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sync_clients (client_id, user_id, last_mutation_id, last_seen)
+             VALUES (?, ?, ?, ?)
+             ON CONFLICT (client_id) DO UPDATE SET
+                 last_mutation_id = excluded.last_mutation_id, last_seen = excluded.last_seen",
+        )
+        .bind(id.to_string())
+        .bind(user.to_string())
+        .bind(to_sql(last_mutation_id))
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The user's version.
+    pub async fn version(&mut self, user: Uuid) -> Result<u64, StoreError> {
+        user_version(&mut *self.tx, user).await
+    }
+
+    /// Sets the user's version.
+    pub async fn set_version(&mut self, user: Uuid, version: u64) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sync_users (user_id, version) VALUES (?, ?)
+             ON CONFLICT (user_id) DO UPDATE SET version = excluded.version",
+        )
+        .bind(user.to_string())
+        .bind(to_sql(version))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Keeps part `index` of mutation `mutation` of a client (a retry replaces it).
+    pub async fn put_part(
+        &mut self,
+        client: Uuid,
+        mutation: u64,
+        index: u32,
+        count: u32,
+        data: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sync_parts (client_id, mutation_id, idx, count, data) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (client_id, mutation_id, idx) DO UPDATE SET count = excluded.count, data = excluded.data",
+        )
+        .bind(client.to_string())
+        .bind(to_sql(mutation))
+        .bind(index)
+        .bind(count)
+        .bind(data)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The parts kept for a mutation, in order, each with the count it declared.
+    pub async fn parts(
+        &mut self,
+        client: Uuid,
+        mutation: u64,
+    ) -> Result<Vec<(u32, u32, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT idx, count, data FROM sync_parts WHERE client_id = ? AND mutation_id = ? ORDER BY idx",
+        )
+        .bind(client.to_string())
+        .bind(to_sql(mutation))
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// Forgets a client's parts up to mutation `mutation`.
+    pub async fn drop_parts(&mut self, client: Uuid, mutation: u64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sync_parts WHERE client_id = ? AND mutation_id <= ?")
+            .bind(client.to_string())
+            .bind(to_sql(mutation))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// The domain `id` of any user, if stored.
     pub async fn domain(&mut self, id: Uuid) -> Result<Option<DomainRow>, StoreError> {
         Ok(
@@ -78,7 +286,7 @@ impl SyncTx {
         )
     }
 
-    /// Keeps a domain's version that is about to be replaced, stamped `replaced_at`.
+    /// Keeps a domain's state that is about to be replaced, stamped `replaced_at`.
     pub async fn keep_domain_version(
         &mut self,
         id: Uuid,
@@ -98,44 +306,34 @@ impl SyncTx {
         Ok(())
     }
 
-    /// Replaces a stored domain's record.
-    pub async fn update_domain(
-        &mut self,
-        id: Uuid,
-        body: &str,
-        updated_at: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE domains SET body = ?, updated_at = ? WHERE id = ?")
-            .bind(body)
-            .bind(updated_at)
-            .bind(id.to_string())
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
-    }
-
-    /// Stores a new domain of `user`.
-    pub async fn insert_domain(
+    /// Writes a domain of `user` (new or replaced) at `version`.
+    pub async fn put_domain(
         &mut self,
         id: Uuid,
         user: Uuid,
         body: &str,
         updated_at: i64,
+        version: u64,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO domains (id, user_id, body, updated_at) VALUES (?, ?, ?, ?)")
-            .bind(id.to_string())
-            .bind(user.to_string())
-            .bind(body)
-            .bind(updated_at)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO domains (id, user_id, body, updated_at, version) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at,
+                 version = excluded.version",
+        )
+        .bind(id.to_string())
+        .bind(user.to_string())
+        .bind(body)
+        .bind(updated_at)
+        .bind(to_sql(version))
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
-    /// The draft `id` of any user, if stored.
+    /// The draft `id` of any user, if stored (a tombstone included).
     pub async fn draft(&mut self, id: Uuid) -> Result<Option<DraftRow>, StoreError> {
         Ok(
-            sqlx::query_as("SELECT user_id, body FROM drafts WHERE id = ?")
+            sqlx::query_as("SELECT user_id, body, deleted FROM drafts WHERE id = ?")
                 .bind(id.to_string())
                 .fetch_optional(&mut *self.tx)
                 .await?,
@@ -151,7 +349,7 @@ impl SyncTx {
         Ok(owner.map(|o| o.user_id))
     }
 
-    /// Stores a new draft of `user` in the domain `domain`.
+    /// Stores a new draft of `user` in the domain `domain`, at `version`.
     pub async fn insert_draft(
         &mut self,
         id: Uuid,
@@ -159,17 +357,29 @@ impl SyncTx {
         domain: Uuid,
         body: &str,
         created_at: i64,
+        version: u64,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO drafts (id, user_id, domain_id, body, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO drafts (id, user_id, domain_id, body, created_at, version) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(id.to_string())
         .bind(user.to_string())
         .bind(domain.to_string())
         .bind(body)
         .bind(created_at)
+        .bind(to_sql(version))
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    /// Turns a draft into a tombstone at `version`: its body goes, its id stays taken.
+    pub async fn delete_draft(&mut self, id: Uuid, version: u64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE drafts SET body = '', deleted = 1, version = ? WHERE id = ?")
+            .bind(to_sql(version))
+            .bind(id.to_string())
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
@@ -200,50 +410,59 @@ mod tests {
     #[tokio::test]
     async fn a_push_is_applied_whole_or_not_at_all() {
         let (store, _dir, user) = store_with_user().await;
-        let (domain, draft) = (Uuid::now_v7(), Uuid::now_v7());
+        let (domain, draft, client) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
 
-        // Dropped before its commit (a later record was refused): nothing is stored.
+        // Dropped before its commit: nothing is stored, no version advanced.
         let mut tx = store.begin_sync().await.expect("begins");
-        tx.insert_domain(domain, user, "{\"v\":1}", 1)
+        tx.put_domain(domain, user, "{\"v\":1}", 1, 1)
             .await
             .expect("domain");
-        tx.insert_draft(draft, user, domain, "{\"d\":1}", 1)
+        tx.insert_draft(draft, user, domain, "{\"d\":1}", 1, 2)
             .await
             .expect("draft");
+        tx.set_version(user, 2).await.expect("version");
+        tx.set_client(client, user, 2, 0).await.expect("client");
         assert_eq!(tx.domain_owner(domain).await.expect("reads"), Some(user));
         drop(tx);
         assert!(store.domain_bodies(user).await.expect("reads").is_empty());
         assert!(store.draft_bodies(user).await.expect("reads").is_empty());
+        let mut pull = store.begin_pull().await.expect("begins");
+        assert_eq!(pull.version(user).await.expect("reads"), 0);
+        assert_eq!(pull.client(client).await.expect("reads"), None);
+        drop(pull);
 
-        // Committed: everything is stored, and a replaced version is kept.
+        // Committed: everything is there, in version order, and a tombstone hides its body.
         let mut tx = store.begin_sync().await.expect("begins");
-        tx.insert_domain(domain, user, "{\"v\":1}", 1)
+        tx.put_domain(domain, user, "{\"v\":1}", 1, 1)
             .await
             .expect("domain");
-        tx.insert_draft(draft, user, domain, "{\"d\":1}", 1)
+        tx.insert_draft(draft, user, domain, "{\"d\":1}", 1, 2)
             .await
             .expect("draft");
+        tx.set_version(user, 2).await.expect("version");
+        tx.set_client(client, user, 2, 0).await.expect("client");
         tx.commit().await.expect("commits");
+        let mut pull = store.begin_pull().await.expect("begins");
+        assert_eq!(pull.version(user).await.expect("reads"), 2);
+        let changed = pull.changed(user, 0, 10).await.expect("reads");
+        let kinds: Vec<(&str, i64)> = changed
+            .iter()
+            .map(|c| (c.kind.as_str(), c.version))
+            .collect();
+        assert_eq!(kinds, [("domain", 1), ("draft", 2)]);
+        assert_eq!(pull.changed(user, 2, 10).await.expect("reads").len(), 0);
+        drop(pull);
+
         let mut tx = store.begin_sync().await.expect("begins");
-        let stored = tx.domain(domain).await.expect("reads").expect("stored");
-        assert_eq!((stored.user_id, stored.updated_at), (user, 1));
-        tx.keep_domain_version(domain, &stored, 2)
-            .await
-            .expect("kept");
-        tx.update_domain(domain, "{\"v\":2}", 2)
-            .await
-            .expect("updated");
+        tx.delete_draft(draft, 3).await.expect("deletes");
+        tx.set_version(user, 3).await.expect("version");
         tx.commit().await.expect("commits");
-        assert_eq!(
-            store.domain_bodies(user).await.expect("reads"),
-            ["{\"v\":2}"]
-        );
-        assert_eq!(
-            store.draft_bodies(user).await.expect("reads"),
-            ["{\"d\":1}"]
-        );
-        let mut tx = store.begin_sync().await.expect("begins");
-        let kept = tx.draft(draft).await.expect("reads").expect("stored");
-        assert_eq!((kept.user_id, kept.body.as_str()), (user, "{\"d\":1}"));
+        let mut pull = store.begin_pull().await.expect("begins");
+        let after = pull.changed(user, 2, 10).await.expect("reads");
+        assert_eq!(after.len(), 1);
+        assert!(after[0].deleted && after[0].body.is_empty());
+        // A first pull has nothing to delete: tombstones are left out.
+        assert_eq!(pull.changed(user, 0, 10).await.expect("reads").len(), 1);
+        assert!(store.draft_bodies(user).await.expect("reads").is_empty());
     }
 }
