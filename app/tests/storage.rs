@@ -1,7 +1,8 @@
-//! IndexedDB storage in a real headless browser (wasm-bindgen-test, `run_in_browser`):
-//! saving with the outbox in one transaction, immutable drafts, outbox order and clearing,
-//! merging what the server sent without losing newer local work, the proposal under review
-//! (kept, replaced, settled by its accepted draft), and the upgrade of a version-1 database.
+//! IndexedDB storage in a real headless browser (wasm-bindgen-test, `run_in_browser`): saving
+//! with the mutation in one transaction, immutable drafts, mutation ids in order and
+//! acknowledged, taking in a pull with the pending mutations re-applied on top, the proposal
+//! under review (kept, replaced, settled by its accepted draft), and the upgrade of version-1
+//! and version-2 databases full of data.
 //!
 //! Run by `.ci/dev test` with `cargo test -p app --target wasm32-unknown-unknown --test storage`;
 //! the runner is wasm-bindgen-test-runner driving Debian's Chromium through chromedriver.
@@ -10,7 +11,8 @@
 #![allow(clippy::unwrap_used)]
 
 use app::browser::{new_id, storage};
-use model::wire::{DomainRecord, DraftRecord, Provenance, SyncPull};
+use model::sync::{DomainEdit, Mutation, Rejected, SyncPull, SyncPushResult};
+use model::wire::{DomainRecord, DraftRecord, Provenance};
 use model::{Model, ProposedChange};
 use rexie::{Index, ObjectStore, Rexie, TransactionMode};
 use serde::Serialize;
@@ -25,8 +27,11 @@ fn domain(id: Uuid, name: &str, updated_at: i64) -> DomainRecord {
         id,
         name: name.into(),
         description: "d".into(),
+        conventions: Default::default(),
         created_at: 1,
         updated_at,
+        deleted_at: None,
+        overwritten: vec![],
     }
 }
 
@@ -50,14 +55,31 @@ fn draft(id: Uuid, domain_id: Uuid, number: u32) -> DraftRecord {
             proposed: 0,
         },
         model,
+        made_on: None,
     }
+}
+
+/// The kinds and ids of the pending mutations, in order.
+async fn queued(user: Uuid) -> Vec<(u64, String)> {
+    storage::pending(user)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, m)| {
+            let kind = serde_json::to_value(&m).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            (id, kind)
+        })
+        .collect()
 }
 
 #[wasm_bindgen_test]
 async fn saves_queue_and_read_back() {
     let user = new_id();
     let (d, first, second) = (new_id(), new_id(), new_id());
-    storage::save_domain(user, &domain(d, "billing", 1))
+    storage::create_domain(user, &domain(d, "billing", 1))
         .await
         .unwrap();
     storage::save_draft(user, &draft(second, d, 2))
@@ -83,63 +105,139 @@ async fn saves_queue_and_read_back() {
     );
     assert!(storage::drafts(user, new_id()).await.unwrap().is_empty());
 
-    // Drafts are immutable: adding the same id again fails and leaves the outbox alone.
+    // Drafts are immutable: adding the same id again fails and queues nothing.
     assert!(storage::save_draft(user, &draft(first, d, 9))
         .await
         .is_err());
-    let outbox = storage::outbox(user).await.unwrap();
-    let queued: Vec<(String, Uuid)> = outbox.iter().map(|(_, e)| (e.kind.clone(), e.id)).collect();
     assert_eq!(
-        queued,
+        queued(user).await,
         vec![
-            ("domain".into(), d),
-            ("draft".into(), second),
-            ("draft".into(), first)
+            (1, "create_domain".into()),
+            (2, "create_draft".into()),
+            (3, "create_draft".into())
         ]
     );
-
-    let entries: Vec<_> = outbox.iter().map(|(_, e)| e.clone()).collect();
-    let (domains, drafts) = storage::records_for(user, &entries).await.unwrap();
-    assert_eq!((domains.len(), drafts.len()), (1, 2));
-    storage::remove_outbox(user, outbox.into_iter().map(|(k, _)| k).collect())
+    // An edit that changes nothing queues nothing; one that does is the next id.
+    storage::edit_domain(user, d, DomainEdit::Name("billing".into()))
         .await
         .unwrap();
-    assert!(storage::outbox(user).await.unwrap().is_empty());
+    storage::edit_domain(user, d, DomainEdit::Description("money".into()))
+        .await
+        .unwrap();
+    assert_eq!(queued(user).await.len(), 4);
+    assert_eq!(storage::pending_count(user).await.unwrap(), 4);
+    let pending = storage::pending(user).await.unwrap();
+    match &pending[3].1 {
+        Mutation::EditDomain { set, was, .. } => {
+            assert_eq!(set, &DomainEdit::Description("money".into()));
+            assert_eq!(was, &DomainEdit::Description("d".into()));
+        }
+        other => panic!("expected an edit, got {other:?}"),
+    }
 
-    // Another user's database is separate.
+    // The server applied 1 to 3 and refused 3: they leave the queue, the refusal is kept.
+    storage::acknowledge(
+        user,
+        &SyncPushResult {
+            last_mutation_id: 3,
+            version: 2,
+            rejected: vec![Rejected {
+                mutation_id: 3,
+                code: "VAL_MODEL".into(),
+                message: "no entities".into(),
+            }],
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(queued(user).await, vec![(4, "edit_domain".into())]);
+    let meta = storage::sync_meta(user).await.unwrap();
+    assert_eq!(meta.next_mutation_id, 5);
+    assert_eq!(meta.refused.len(), 1);
+    assert_eq!(
+        (meta.refused[0].what.as_str(), meta.refused[0].code.as_str()),
+        ("new draft 1", "VAL_MODEL")
+    );
+    // The draft it refused stays here: nothing the user made is lost.
+    assert_eq!(storage::drafts(user, d).await.unwrap().len(), 2);
+
+    // Another user's database is separate, with its own client id.
     assert!(storage::domains(new_id()).await.unwrap().is_empty());
+    assert_ne!(
+        storage::sync_meta(new_id()).await.unwrap().client_id,
+        meta.client_id
+    );
 }
 
 #[wasm_bindgen_test]
-async fn merge_keeps_newer_local_work() {
+async fn a_pull_is_taken_in_under_the_pending_changes() {
     let user = new_id();
-    let (kept, replaced, d) = (new_id(), new_id(), new_id());
-    storage::save_domain(user, &domain(kept, "local newer", 10))
+    let (mine, theirs, gone, kept) = (new_id(), new_id(), new_id(), new_id());
+    storage::create_domain(user, &domain(mine, "local", 1))
         .await
         .unwrap();
-    storage::save_domain(user, &domain(replaced, "local older", 1))
+    storage::save_draft(user, &draft(gone, mine, 1))
         .await
         .unwrap();
+    storage::save_draft(user, &draft(kept, mine, 2))
+        .await
+        .unwrap();
+    // The server has applied these three.
+    storage::acknowledge(
+        user,
+        &SyncPushResult {
+            last_mutation_id: 3,
+            version: 3,
+            rejected: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    // Pending here: a rename, and the deletion of draft 2.
+    storage::edit_domain(user, mine, DomainEdit::Name("renamed here".into()))
+        .await
+        .unwrap();
+    let second = storage::drafts(user, mine).await.unwrap()[1].clone();
+    storage::delete_draft(user, &second).await.unwrap();
+
+    // Another device changed the description, deleted draft 1, and made a domain and a
+    // draft 2 again (which this browser is deleting: it must stay away).
+    let mut server_copy = domain(mine, "local", 1);
+    server_copy.description = "from the other device".into();
     let pulled = SyncPull {
-        domains: vec![
-            domain(kept, "server older", 5),
-            domain(replaced, "server newer", 7),
-            domain(d, "new", 1),
-        ],
-        drafts: vec![draft(new_id(), d, 1)],
+        version: 9,
+        more: false,
+        last_mutation_id: 3,
+        domains: vec![server_copy, domain(theirs, "theirs", 1)],
+        drafts: vec![draft(kept, mine, 2), draft(new_id(), theirs, 1)],
+        deleted_drafts: vec![gone],
     };
-    assert_eq!(storage::merge_pulled(user, &pulled).await.unwrap(), 3);
-    let names: Vec<String> = storage::domains(user)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|x| x.name)
-        .collect();
-    assert!(names.contains(&"local newer".to_string()), "{names:?}");
-    assert!(names.contains(&"server newer".to_string()), "{names:?}");
-    assert_eq!(storage::drafts(user, d).await.unwrap().len(), 1);
-    // Merging the same pull again changes nothing.
-    assert_eq!(storage::merge_pulled(user, &pulled).await.unwrap(), 0);
+    assert_eq!(storage::apply_pull(user, &pulled).await.unwrap(), 4);
+    let here = storage::domain(user, mine).await.unwrap().unwrap();
+    assert_eq!(
+        (here.name.as_str(), here.description.as_str()),
+        ("renamed here", "from the other device"),
+        "the server's copy with the pending rename on top"
+    );
+    assert!(storage::drafts(user, mine).await.unwrap().is_empty());
+    assert_eq!(storage::drafts(user, theirs).await.unwrap().len(), 1);
+    assert_eq!(storage::sync_meta(user).await.unwrap().version, 9);
+    assert_eq!(queued(user).await.len(), 2, "the pending ones stay queued");
+
+    // Taking in the same pull again changes nothing.
+    assert_eq!(storage::apply_pull(user, &pulled).await.unwrap(), 0);
+    // Once the server has applied the rename, the queue empties and the view stays.
+    let mut renamed = storage::domain(user, mine).await.unwrap().unwrap();
+    renamed.overwritten.clear();
+    let acknowledged = SyncPull {
+        version: 11,
+        last_mutation_id: 5,
+        domains: vec![renamed.clone()],
+        ..SyncPull::default()
+    };
+    storage::apply_pull(user, &acknowledged).await.unwrap();
+    assert!(queued(user).await.is_empty());
+    assert_eq!(storage::domain(user, mine).await.unwrap(), Some(renamed));
 }
 
 fn changes() -> Vec<ProposedChange> {
@@ -178,7 +276,7 @@ async fn proposals_are_kept_replaced_and_settled_by_their_draft() {
         .unwrap();
     assert_eq!(storage::proposal(user, d).await.unwrap(), Some(second));
     // A proposal is this browser's own: it is not queued for sync.
-    assert!(storage::outbox(user).await.unwrap().is_empty());
+    assert!(queued(user).await.is_empty());
 
     // Accepting saves the draft and deletes the proposal together.
     let accepted = draft(new_id(), d, 2);
@@ -188,7 +286,7 @@ async fn proposals_are_kept_replaced_and_settled_by_their_draft() {
         storage::drafts(user, d).await.unwrap(),
         vec![accepted.clone()]
     );
-    assert_eq!(storage::outbox(user).await.unwrap().len(), 1);
+    assert_eq!(queued(user).await, vec![(1, "create_draft".into())]);
     assert!(storage::proposal(user, other).await.unwrap().is_some());
 
     // A failed accept (the draft exists: drafts are immutable) keeps the proposal.
@@ -261,36 +359,232 @@ async fn a_version_one_database_upgrades_without_losing_anything() {
     let kept_draft = draft(new_id(), d, 1);
     version_one(user, &kept_domain, &kept_draft).await;
 
-    // The first use by this version opens it at version 2: every record is still there.
-    assert_eq!(storage::VERSION, 2);
+    // The first use by this version opens it at version 3: every record is still there.
+    assert_eq!(storage::VERSION, 3);
     assert_eq!(storage::domains(user).await.unwrap(), vec![kept_domain]);
     assert_eq!(
         storage::drafts(user, d).await.unwrap(),
         vec![kept_draft.clone()]
     );
-    let outbox = storage::outbox(user).await.unwrap();
+    // The old outbox entry became the first mutation, carrying the draft.
+    let pending = storage::pending(user).await.unwrap();
+    assert_eq!(pending.len(), 1);
     assert_eq!(
-        outbox
-            .iter()
-            .map(|(_, e)| (e.kind.as_str(), e.id))
-            .collect::<Vec<_>>(),
-        vec![("draft", kept_draft.id)]
+        pending[0],
+        (
+            1,
+            Mutation::CreateDraft {
+                draft: Box::new(kept_draft.clone())
+            }
+        )
     );
-    // The index survived: drafts are still found by domain, and the new store works.
+    // The index survived: drafts are still found by domain, and the new stores work.
     storage::save_proposal(user, &proposal(d, kept_draft.id, "next"))
         .await
         .unwrap();
     assert!(storage::proposal(user, d).await.unwrap().is_some());
-    // New outbox entries follow the old ones.
+    // New mutations follow the old ones.
     storage::save_draft(user, &draft(new_id(), d, 2))
         .await
         .unwrap();
-    assert_eq!(storage::outbox(user).await.unwrap().len(), 2);
+    assert_eq!(
+        queued(user)
+            .await
+            .iter()
+            .map(|(id, _)| *id)
+            .collect::<Vec<_>>(),
+        vec![1, 2]
+    );
 
     // And the database says so.
     let db = storage::open(user).await.unwrap();
-    assert_eq!(db.version().unwrap(), 2);
+    assert_eq!(db.version().unwrap(), 3);
     let mut stores = db.store_names();
     stores.sort();
-    assert_eq!(stores, vec!["domains", "drafts", "outbox", "proposals"]);
+    assert_eq!(
+        stores,
+        vec![
+            "domains",
+            "drafts",
+            "meta",
+            "mutations",
+            "outbox",
+            "proposals"
+        ]
+    );
+}
+
+/// A database as version 2 left it, full: many domains and drafts, an outbox naming a domain
+/// twice, a draft and a record that is gone, and a proposal.
+#[wasm_bindgen_test]
+async fn a_full_version_two_database_upgrades_without_losing_anything() {
+    let user = new_id();
+    let db = Rexie::builder(&storage::database_name(user))
+        .version(2)
+        .add_object_store(ObjectStore::new("domains").key_path("id"))
+        .add_object_store(
+            ObjectStore::new("drafts")
+                .key_path("id")
+                .add_index(Index::new("domain_id", "domain_id")),
+        )
+        .add_object_store(ObjectStore::new("outbox").auto_increment(true))
+        .add_object_store(ObjectStore::new("proposals").key_path("domain_id"))
+        .build()
+        .await
+        .unwrap();
+    let tx = db
+        .transaction(
+            &["domains", "drafts", "outbox", "proposals"],
+            TransactionMode::ReadWrite,
+        )
+        .unwrap();
+    let mut domains = Vec::new();
+    let mut drafts = Vec::new();
+    for i in 0..40 {
+        let d = domain(new_id(), &format!("domain {i}"), i);
+        tx.store("domains")
+            .unwrap()
+            .put(&js(&d), None)
+            .await
+            .unwrap();
+        for n in 1..=3 {
+            let x = draft(new_id(), d.id, n);
+            tx.store("drafts")
+                .unwrap()
+                .add(&js(&x), None)
+                .await
+                .unwrap();
+            drafts.push(x);
+        }
+        domains.push(d);
+    }
+    let outbox = tx.store("outbox").unwrap();
+    for (kind, id) in [
+        ("domain", domains[0].id),
+        ("draft", drafts[0].id),
+        ("domain", domains[0].id),
+        ("draft", new_id()),
+        ("domain", domains[1].id),
+    ] {
+        outbox
+            .add(
+                &js(&storage::OutboxEntry {
+                    kind: kind.into(),
+                    id,
+                }),
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    let kept = proposal(domains[0].id, drafts[0].id, "keep me");
+    tx.store("proposals")
+        .unwrap()
+        .put(&js(&kept), None)
+        .await
+        .unwrap();
+    tx.done().await.unwrap();
+    db.close();
+
+    let mut read = storage::domains(user).await.unwrap();
+    read.sort_by_key(|d| d.id);
+    domains.sort_by_key(|d| d.id);
+    assert_eq!(read, domains);
+    for d in &domains {
+        let mut expected: Vec<DraftRecord> = drafts
+            .iter()
+            .filter(|x| x.domain_id == d.id)
+            .cloned()
+            .collect();
+        expected.sort_by_key(|x| (x.number, x.id));
+        assert_eq!(storage::drafts(user, d.id).await.unwrap(), expected);
+    }
+    assert_eq!(
+        storage::proposal(user, domains[0].id).await.unwrap(),
+        Some(kept)
+    );
+    // The outbox, in order, as mutations: the domain once, the missing record skipped.
+    let pending: Vec<(u64, Uuid)> = storage::pending(user)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, m)| {
+            (
+                id,
+                match m {
+                    Mutation::CreateDomain { domain } => domain.id,
+                    Mutation::CreateDraft { draft } => draft.id,
+                    other => panic!("unexpected {other:?}"),
+                },
+            )
+        })
+        .collect();
+    let first_domain = storage::domains(user)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == "domain 0")
+        .unwrap()
+        .id;
+    let second_domain = storage::domains(user)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == "domain 1")
+        .unwrap()
+        .id;
+    assert_eq!(
+        pending,
+        vec![(1, first_domain), (2, drafts[0].id), (3, second_domain)]
+    );
+    // The step is recorded: it does not run again, and new ids follow.
+    let meta = storage::sync_meta(user).await.unwrap();
+    assert_eq!((meta.next_mutation_id, meta.version), (4, 0));
+}
+
+/// Another tab opening a newer version is not blocked by this one: the watcher hears
+/// `versionchange` and lets go, and this (older) code then says to reload instead of failing
+/// obscurely.
+#[wasm_bindgen_test]
+async fn a_newer_version_in_another_tab_is_not_blocked() {
+    let user = new_id();
+    let d = new_id();
+    storage::create_domain(user, &domain(d, "billing", 1))
+        .await
+        .unwrap();
+    // Give the watcher connection its moment to open.
+    app::browser::sleep(50).await;
+    let newer = Rexie::builder(&storage::database_name(user))
+        .version(storage::VERSION + 1)
+        .add_object_store(ObjectStore::new("domains").key_path("id"))
+        .add_object_store(
+            ObjectStore::new("drafts")
+                .key_path("id")
+                .add_index(Index::new("domain_id", "domain_id")),
+        )
+        .add_object_store(ObjectStore::new("outbox").auto_increment(true))
+        .add_object_store(ObjectStore::new("proposals").key_path("domain_id"))
+        .add_object_store(ObjectStore::new("mutations").key_path("id"))
+        .add_object_store(ObjectStore::new("meta"))
+        .build();
+    let limit = app::browser::sleep(3_000);
+    let newer = match futures::future::select(Box::pin(newer), Box::pin(limit)).await {
+        futures::future::Either::Left((db, _)) => db.unwrap(),
+        futures::future::Either::Right(_) => panic!("the upgrade was blocked by this tab"),
+    };
+    // The newer version kept the data.
+    let tx = newer
+        .transaction(&["domains"], TransactionMode::ReadOnly)
+        .unwrap();
+    assert!(tx
+        .store("domains")
+        .unwrap()
+        .get(JsValue::from_str(&d.to_string()))
+        .await
+        .unwrap()
+        .is_some());
+    drop(tx);
+    let error = storage::domains(user).await.unwrap_err();
+    assert_eq!(error.code, "CLIENT_DB_NEWER", "{error:?}");
+    newer.close();
 }

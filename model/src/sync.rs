@@ -510,6 +510,7 @@ fn fork_letter(mut i: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::wire::Provenance;

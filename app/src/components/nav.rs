@@ -30,6 +30,7 @@ pub fn Nav(workspace: Workspace) -> impl IntoView {
             Some(e) if e.code == "CLIENT_NETWORK" => format!("offline · {} not synced", s.pending),
             Some(e) => format!("sync failed ({}) · {} not synced", e.code, s.pending),
             None if s.pending > 0 => format!("{} not synced", s.pending),
+            None if !s.refused.is_empty() => format!("{} refused by the server", s.refused.len()),
             None => "all synced".to_string(),
         }
     };
@@ -40,14 +41,23 @@ pub fn Nav(workspace: Workspace) -> impl IntoView {
             || "not synced since this page opened".to_string(),
             |at| format!("last synced {}", utc_time(at)),
         );
+        // Refused changes stay on this device; the server says why.
+        let refused: String = s
+            .refused
+            .iter()
+            .map(|r| format!(" · refused: {} ({}: {})", r.what, r.code, r.message))
+            .collect();
         match &s.last_error {
-            Some(e) => format!("{}: {} · {last} · click to sync now", e.code, e.message),
-            None => format!("{last} · click to sync now"),
+            Some(e) => format!(
+                "{}: {} · {last}{refused} · click to sync now",
+                e.code, e.message
+            ),
+            None => format!("{last}{refused} · click to sync now"),
         }
     };
     let sync_class = move || {
         let s = workspace.sync.get();
-        if s.last_error.is_some() || s.pending > 0 {
+        if s.last_error.is_some() || s.pending > 0 || !s.refused.is_empty() {
             "sync sync-pending"
         } else {
             "sync"

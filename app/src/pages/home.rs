@@ -95,6 +95,82 @@ pub fn search_domains(
     found
 }
 
+/// The offer to undo the last deletion, for ten seconds (the trash keeps it after that).
+#[component]
+fn UndoDelete() -> impl IntoView {
+    let workspace = Workspace::expect();
+    let error = RwSignal::new(None::<UiError>);
+    Effect::new(move |_| {
+        if workspace.undo.with(Option::is_some) {
+            set_timeout(
+                move || workspace.undo.set(None),
+                std::time::Duration::from_secs(10),
+            );
+        }
+    });
+    move || {
+        workspace.undo.get().map(|(id, name)| {
+            let undo = move |_| {
+                spawn_local(async move {
+                    if let Err(e) = workspace.restore_domain(id).await {
+                        error.try_set(Some(e));
+                    }
+                });
+            };
+            view! {
+                <div class="notice row" data-testid="undo-delete" role="status">
+                    <span>{format!("“{name}” moved to the trash.")}</span>
+                    <button type="button" data-testid="undo-delete-button" on:click=undo>"Undo"</button>
+                    <ErrorBanner error/>
+                </div>
+            }
+        })
+    }
+}
+
+/// Domains in the trash, each restorable (with its drafts).
+#[component]
+fn Trash() -> impl IntoView {
+    let workspace = Workspace::expect();
+    let error = RwSignal::new(None::<UiError>);
+    let deleted = Memo::new(move |_| {
+        let mut list: Vec<DomainRecord> = workspace
+            .domains
+            .get()
+            .into_iter()
+            .filter(|d| d.deleted_at.is_some())
+            .collect();
+        list.sort_by(|a, b| b.deleted_at.cmp(&a.deleted_at).then(a.id.cmp(&b.id)));
+        list
+    });
+    move || {
+        (!deleted.with(Vec::is_empty)).then(|| view! {
+            <details class="trash" data-testid="trash">
+                <summary>{move || format!("Trash ({})", deleted.with(Vec::len))}</summary>
+                <ul class="domain-list">
+                    {move || deleted.get().into_iter().map(|d| {
+                        let id = d.id;
+                        let restore = move |_| {
+                            spawn_local(async move {
+                                if let Err(e) = workspace.restore_domain(id).await {
+                                    error.try_set(Some(e));
+                                }
+                            });
+                        };
+                        view! {
+                            <li class="row">
+                                <span>{d.name.clone()}</span>
+                                <button type="button" data-testid="restore-domain" on:click=restore>"Restore"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <ErrorBanner error/>
+            </details>
+        })
+    }
+}
+
 #[component]
 pub fn HomePage() -> impl IntoView {
     view! {
@@ -167,8 +243,9 @@ fn Domains() -> impl IntoView {
                         </select>
                     </div>
                 })}
+                <UndoDelete/>
                 {move || {
-                    let all = workspace.domains.get();
+                    let all: Vec<DomainRecord> = workspace.domains.get().into_iter().filter(|d| d.deleted_at.is_none()).collect();
                     let q = query.get().unwrap_or_default();
                     let domains = search_domains(&all, &q, sort.get().unwrap_or_default());
                     if all.is_empty() {
@@ -188,6 +265,7 @@ fn Domains() -> impl IntoView {
                         }.into_any()
                     }
                 }}
+                <Trash/>
             </section>
             <section class="card side">
                 <h2>"New domain"</h2>
@@ -215,8 +293,11 @@ mod tests {
             id: uuid::Uuid::from_u128(n),
             name: name.into(),
             description: description.into(),
+            conventions: Default::default(),
             created_at: created,
             updated_at: updated,
+            deleted_at: None,
+            overwritten: vec![],
         }
     }
 

@@ -13,6 +13,7 @@
 use crate::browser::{self, api, storage, sync, UiError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use model::sync::Mutation;
 use model::wire::{DomainRecord, UserInfo};
 
 pub mod workbench;
@@ -33,6 +34,8 @@ pub struct SyncState {
     pub finished: u32,
     /// When the last successful round ended (this device's clock, for display only).
     pub last_synced_at: Option<i64>,
+    /// Changes the server refused for good (kept here, shown with their reason).
+    pub refused: Vec<storage::RefusedChange>,
 }
 
 /// How often an open, visible page syncs by itself, so that another device's work shows up
@@ -47,6 +50,8 @@ pub struct Workspace {
     pub checked: RwSignal<bool>,
     pub domains: RwSignal<Vec<DomainRecord>>,
     pub sync: RwSignal<SyncState>,
+    /// The domain just moved to the trash, for the undo offer: its id and name.
+    pub undo: RwSignal<Option<(uuid::Uuid, String)>>,
 }
 
 impl Workspace {
@@ -57,6 +62,7 @@ impl Workspace {
             checked: RwSignal::new(false),
             domains: RwSignal::new(Vec::new()),
             sync: RwSignal::new(SyncState::default()),
+            undo: RwSignal::new(None),
         };
         provide_context(workspace);
         // Effects run only in the browser, once hydration is done.
@@ -176,6 +182,45 @@ impl Workspace {
         Ok(domain)
     }
 
+    /// Moves a domain (with its drafts) to the trash here, offers to undo it, and syncs.
+    pub async fn delete_domain(self, id: uuid::Uuid) -> Result<(), UiError> {
+        let user = self.require_user()?;
+        let domain = storage::change_domain(
+            user.id,
+            Mutation::DeleteDomain {
+                domain_id: id,
+                at: browser::now_ms(),
+            },
+        )
+        .await?;
+        self.undo.set(Some((id, domain.name)));
+        self.reload_domains().await?;
+        self.sync_now();
+        Ok(())
+    }
+
+    /// Takes a domain out of the trash, and syncs.
+    pub async fn restore_domain(self, id: uuid::Uuid) -> Result<(), UiError> {
+        let user = self.require_user()?;
+        storage::change_domain(
+            user.id,
+            Mutation::RestoreDomain {
+                domain_id: id,
+                at: browser::now_ms(),
+            },
+        )
+        .await?;
+        if self
+            .undo
+            .with_untracked(|u| u.as_ref().is_some_and(|(d, _)| *d == id))
+        {
+            self.undo.set(None);
+        }
+        self.reload_domains().await?;
+        self.sync_now();
+        Ok(())
+    }
+
     /// The signed-in user, or an error that says to sign in.
     pub fn require_user(self) -> Result<UserInfo, UiError> {
         self.user
@@ -193,14 +238,26 @@ impl Workspace {
         }
         self.sync.update(|s| s.running = true);
         spawn_local(async move {
-            let result = sync::sync_now(user.id).await;
+            let mut result = sync::sync_now(user.id).await;
+            // Changes saved while the round ran go out at once, not at the next trigger.
+            for _ in 0..3 {
+                if result.is_err() || sync::pending(user.id).await.unwrap_or_default() == 0 {
+                    break;
+                }
+                result = sync::sync_now(user.id).await;
+            }
             let pending = sync::pending(user.id).await.unwrap_or_default();
+            let refused = storage::sync_meta(user.id)
+                .await
+                .map(|m| m.refused)
+                .unwrap_or_default();
             if result.is_ok() {
                 let _ = self.reload_domains().await;
             }
             self.sync.update(|s| {
                 s.running = false;
                 s.pending = pending;
+                s.refused = refused;
                 s.finished += 1;
                 match result {
                     Ok(_) => {

@@ -22,7 +22,7 @@ use crate::browser::{self, api, llm, storage, UiError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use model::prompt::{build_messages, prompt_hash, PromptInput, DEFAULT_BUDGET_TOKENS};
-use model::sync::{DomainEdit, Mutation, Overwritten};
+use model::sync::{draft_labels, DomainEdit, Mutation, Overwritten};
 use model::wire::{ChatRequest, DomainRecord, DraftRecord, Provenance, ProviderInfo};
 use model::{parse_change_set, parse_model, validate, Conventions, Model, Problem, ProposedChange};
 use uuid::Uuid;
@@ -101,11 +101,11 @@ pub enum Selection {
     #[default]
     Latest,
     /// One draft (`/domains/{id}/drafts/{n}`).
-    Draft(u32),
+    Draft(DraftRef),
     /// One draft with its export panel (`/domains/{id}/drafts/{n}/export`).
-    Export(u32),
+    Export(DraftRef),
     /// Two drafts compared (`/domains/{id}/review/{a}..{b}`).
-    Review(u32, u32),
+    Review(DraftRef, DraftRef),
     /// The import panel (`/domains/{id}/import`).
     Import,
     /// A URL that names no view (a bad number or pair).
@@ -125,27 +125,103 @@ impl Selection {
     }
 }
 
+/// A draft as URLs and tabs name it: its number, and a letter when drafts made on different
+/// devices from the same parent share the number (forks: 4a, 4b; `model::sync::draft_labels`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DraftRef {
+    pub number: u32,
+    /// 0 for no letter, 1 for `a`, 2 for `b`…
+    pub fork: u32,
+}
+
+impl DraftRef {
+    /// A draft named by its number alone.
+    pub const fn plain(number: u32) -> Self {
+        DraftRef { number, fork: 0 }
+    }
+
+    /// How `draft` is named among `drafts`.
+    pub fn of(draft: &DraftRecord, drafts: &[DraftRecord]) -> Self {
+        let labels = draft_labels(drafts);
+        labels
+            .get(&draft.id)
+            .and_then(|label| label.parse().ok())
+            .unwrap_or(DraftRef::plain(draft.number))
+    }
+
+    /// The draft this names among `drafts`: a plain number names the only draft with it, or
+    /// the first of its forks.
+    pub fn find(self, drafts: &[DraftRecord]) -> Option<&DraftRecord> {
+        let labels = draft_labels(drafts);
+        let label = self.to_string();
+        drafts
+            .iter()
+            .find(|d| labels.get(&d.id) == Some(&label))
+            .or_else(|| {
+                (self.fork == 0)
+                    .then(|| drafts.iter().find(|d| d.number == self.number))
+                    .flatten()
+            })
+    }
+}
+
+impl std::fmt::Display for DraftRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.number)?;
+        let mut letters = Vec::new();
+        let mut i = self.fork;
+        while i > 0 {
+            i -= 1;
+            letters.push(char::from(b'a' + (i % 26) as u8));
+            i /= 26;
+        }
+        letters.reverse();
+        letters.into_iter().try_for_each(|c| write!(f, "{c}"))
+    }
+}
+
+impl std::str::FromStr for DraftRef {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        let digits = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, letters) = text.split_at(digits);
+        if number.is_empty() || number.starts_with('0') || letters.len() > 3 {
+            return Err(());
+        }
+        let number = number.parse::<u32>().map_err(|_| ())?;
+        let mut fork = 0u32;
+        for c in letters.chars() {
+            if !c.is_ascii_lowercase() {
+                return Err(());
+            }
+            fork = fork * 26 + (c as u32 - 'a' as u32 + 1);
+        }
+        Ok(DraftRef { number, fork })
+    }
+}
+
 /// Why a URL names no view.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ViewError {
-    #[error("`{0}` is not a draft number: use a whole number from 1, as in /drafts/2")]
+    #[error("`{0}` is not a draft number: use a whole number from 1, as in /drafts/2 (or 2b for a fork)")]
     BadNumber(String),
     #[error("`{0}` is not a pair of drafts: write the two draft numbers as `1..2`")]
     BadPair(String),
     #[error("this domain has no draft {0}: pick one of its drafts above")]
-    NoDraft(u32),
+    NoDraft(DraftRef),
 }
 
-/// Reads a draft number from a URL segment.
-pub fn parse_draft_number(text: &str) -> Result<u32, ViewError> {
-    match text.parse::<u32>() {
-        Ok(n) if n >= 1 && !text.starts_with('+') => Ok(n),
-        _ => Err(ViewError::BadNumber(text.to_string())),
-    }
+/// Reads a draft number (with its fork letter, if any) from a URL segment.
+pub fn parse_draft_number(text: &str) -> Result<DraftRef, ViewError> {
+    text.parse()
+        .map_err(|()| ViewError::BadNumber(text.to_string()))
 }
 
 /// Reads a review pair `a..b` from a URL segment.
-pub fn parse_pair(text: &str) -> Result<(u32, u32), ViewError> {
+pub fn parse_pair(text: &str) -> Result<(DraftRef, DraftRef), ViewError> {
     let bad = || ViewError::BadPair(text.to_string());
     let (a, b) = text.split_once("..").ok_or_else(bad)?;
     match (parse_draft_number(a), parse_draft_number(b)) {
@@ -155,13 +231,13 @@ pub fn parse_pair(text: &str) -> Result<(u32, u32), ViewError> {
 }
 
 /// The pair a review opens with: the latest draft against its parent (or the draft before it).
-pub fn default_pair(drafts: &[DraftRecord]) -> Option<(u32, u32)> {
+pub fn default_pair(drafts: &[DraftRecord]) -> Option<(DraftRef, DraftRef)> {
     let latest = drafts.last()?;
     let from = latest
         .parent_id
         .and_then(|p| drafts.iter().find(|d| d.id == p))
         .or_else(|| drafts.iter().rev().nth(1))?;
-    Some((from.number, latest.number))
+    Some((DraftRef::of(from, drafts), DraftRef::of(latest, drafts)))
 }
 
 /// What makes a new draft: its model, where it came from, and the draft it builds on.
@@ -244,7 +320,7 @@ pub struct Workbench {
     pub selection: RwSignal<Selection>,
     abort: StoredValue<Option<web_sys::AbortController>, LocalStorage>,
     /// Shows a just-saved draft (the page navigates to its URL).
-    show: StoredValue<Box<dyn Fn(u32)>, LocalStorage>,
+    show: StoredValue<Box<dyn Fn(DraftRef)>, LocalStorage>,
     /// Numbers the loads, so that a slow older load never overwrites a newer one.
     loads: StoredValue<u64>,
 }
@@ -252,8 +328,12 @@ pub struct Workbench {
 impl Workbench {
     /// Creates the workbench of `domain_id`, provides it as context, and keeps it following the
     /// workspace: the drafts are read again after every sync attempt, the providers after every
-    /// successful round. `show` is called with the number of each draft saved here.
-    pub fn provide(workspace: Workspace, domain_id: Uuid, show: impl Fn(u32) + 'static) -> Self {
+    /// successful round. `show` is called with the name of each draft saved here.
+    pub fn provide(
+        workspace: Workspace,
+        domain_id: Uuid,
+        show: impl Fn(DraftRef) + 'static,
+    ) -> Self {
         let workbench = Workbench {
             workspace,
             domain_id,
@@ -362,10 +442,9 @@ impl Workbench {
         self.drafts.with(|l| l.last().cloned())
     }
 
-    /// The draft numbered `number`, if the domain has it.
-    pub fn draft(self, number: u32) -> Option<DraftRecord> {
-        self.drafts
-            .with(|l| l.iter().find(|d| d.number == number).cloned())
+    /// The draft `name` names, if the domain has it.
+    pub fn draft(self, name: DraftRef) -> Option<DraftRecord> {
+        self.drafts.with(|l| name.find(l).cloned())
     }
 
     /// Whether a generation is under way.
@@ -482,11 +561,12 @@ impl Workbench {
         if accepted {
             self.proposal.try_set(None);
         }
+        let name = DraftRef::of(&draft, &drafts);
         self.drafts.try_set(drafts);
         self.generation.try_set(Generation::Saved {
             number: draft.number,
         });
-        self.show.try_with_value(|show| show(draft.number));
+        self.show.try_with_value(|show| show(name));
         self.workspace.sync_now();
         Ok(())
     }
@@ -765,6 +845,7 @@ mod tests {
             created_at: i64::from(number),
             provenance: import_provenance(String::new()),
             model: empty_model(),
+            made_on: None,
         }
     }
 
@@ -816,11 +897,32 @@ mod tests {
 
     #[test]
     fn draft_numbers_in_urls() {
-        let check = |text: &str, expected: Result<u32, ViewError>| {
+        let check = |text: &str, expected: Result<DraftRef, ViewError>| {
             assert_eq!(parse_draft_number(text), expected, "{text}");
+            if let Ok(name) = expected {
+                assert_eq!(name.to_string(), text, "names print as they parse");
+            }
         };
-        check("1", Ok(1));
-        check("12", Ok(12));
+        check("1", Ok(DraftRef::plain(1)));
+        check("12", Ok(DraftRef::plain(12)));
+        check("4a", Ok(DraftRef { number: 4, fork: 1 }));
+        check(
+            "4z",
+            Ok(DraftRef {
+                number: 4,
+                fork: 26,
+            }),
+        );
+        check(
+            "4aa",
+            Ok(DraftRef {
+                number: 4,
+                fork: 27,
+            }),
+        );
+        check("4A", Err(ViewError::BadNumber("4A".into())));
+        check("a4", Err(ViewError::BadNumber("a4".into())));
+        check("07", Err(ViewError::BadNumber("07".into())));
         check("0", Err(ViewError::BadNumber("0".into())));
         check("+2", Err(ViewError::BadNumber("+2".into())));
         check("-1", Err(ViewError::BadNumber("-1".into())));
@@ -835,11 +937,19 @@ mod tests {
     #[test]
     fn review_pairs_in_urls() {
         let check = |text: &str, expected: Result<(u32, u32), ViewError>| {
+            let expected = expected.map(|(a, b)| (DraftRef::plain(a), DraftRef::plain(b)));
             assert_eq!(parse_pair(text), expected, "{text}");
         };
         check("1..2", Ok((1, 2)));
         check("2..1", Ok((2, 1)));
         check("3..3", Ok((3, 3)));
+        assert_eq!(
+            parse_pair("3a..3b"),
+            Ok((
+                DraftRef { number: 3, fork: 1 },
+                DraftRef { number: 3, fork: 2 }
+            ))
+        );
         for bad in ["1-2", "1..", "..2", "1...2", "a..b", "1..2..3", ""] {
             check(bad, Err(ViewError::BadPair(bad.into())));
         }
@@ -850,22 +960,26 @@ mod tests {
         let id = Uuid::from_u128(5);
         let base = "/domains/00000000-0000-0000-0000-000000000005";
         assert_eq!(Selection::Latest.href(id), base);
-        assert_eq!(Selection::Draft(2).href(id), format!("{base}/drafts/2"));
         assert_eq!(
-            Selection::Export(2).href(id),
+            Selection::Draft(DraftRef::plain(2)).href(id),
+            format!("{base}/drafts/2")
+        );
+        assert_eq!(
+            Selection::Export(DraftRef::plain(2)).href(id),
             format!("{base}/drafts/2/export")
         );
         assert_eq!(Selection::Import.href(id), format!("{base}/import"));
-        let review = Selection::Review(3, 1).href(id);
-        assert_eq!(review, format!("{base}/review/3..1"));
+        let (three, one) = (DraftRef { number: 3, fork: 2 }, DraftRef::plain(1));
+        let review = Selection::Review(three, one).href(id);
+        assert_eq!(review, format!("{base}/review/3b..1"));
         let pair = review.rsplit('/').next().unwrap_or_default();
-        assert_eq!(parse_pair(pair), Ok((3, 1)));
+        assert_eq!(parse_pair(pair), Ok((three, one)));
     }
 
     #[test]
     fn view_errors_name_the_remedy() {
         assert_eq!(
-            ViewError::NoDraft(9).to_string(),
+            ViewError::NoDraft(DraftRef::plain(9)).to_string(),
             "this domain has no draft 9: pick one of its drafts above"
         );
         assert!(ViewError::BadPair("1-2".into())
@@ -880,13 +994,24 @@ mod tests {
         let one = Uuid::from_u128(1);
         assert_eq!(
             default_pair(&[draft(1, None), draft(2, Some(one)), draft(3, Some(one))]),
-            Some((1, 3))
+            Some((DraftRef::plain(1), DraftRef::plain(3)))
         );
         // Without a parent (an import of unrelated drafts), the draft before it.
         assert_eq!(
             default_pair(&[draft(1, None), draft(2, None)]),
-            Some((1, 2))
+            Some((DraftRef::plain(1), DraftRef::plain(2)))
         );
+        // Forks: two drafts 2 made from draft 1 on two devices.
+        let mut fork = draft(2, Some(one));
+        fork.id = Uuid::from_u128(7);
+        let drafts = [draft(1, None), draft(2, Some(one)), fork.clone()];
+        assert_eq!(
+            default_pair(&drafts),
+            Some((DraftRef::plain(1), DraftRef { number: 2, fork: 2 }))
+        );
+        assert_eq!(DraftRef { number: 2, fork: 2 }.find(&drafts), Some(&fork));
+        assert_eq!(DraftRef::plain(2).find(&drafts), Some(&drafts[1]));
+        assert_eq!(DraftRef { number: 2, fork: 3 }.find(&drafts), None);
     }
 
     #[test]

@@ -5,8 +5,12 @@
 use super::{ViewProblem, Waiting};
 use crate::components::dictionary::Dictionary;
 use crate::components::exports::Exports;
-use crate::state::workbench::{parse_draft_number, Loaded, Selection, ViewError, Workbench};
+use crate::components::ErrorBanner;
+use crate::state::workbench::{
+    parse_draft_number, DraftRef, Loaded, Selection, ViewError, Workbench,
+};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use model::wire::{DraftRecord, Provenance};
@@ -63,7 +67,7 @@ fn numbered(export: bool) -> impl IntoView {
 #[component]
 fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
     let wb = Workbench::expect();
-    let n = draft.number;
+    let n = wb.drafts.with_untracked(|l| DraftRef::of(&draft, l));
     let toggle = if export {
         view! { <A href=Selection::Draft(n).href(wb.domain_id) scroll=false attr:class="button">"Close export"</A> }.into_any()
     } else {
@@ -73,11 +77,14 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
         <div class="draft-view" data-testid="draft-view" data-number=n.to_string()>
             <div class="row draft-head">
                 <p class="muted provenance">{format!(
-                    "Draft {} · {} entities · {} attributes · {}",
+                    "Draft {} · {} entities · {} attributes · {}{}",
                     n, draft.model.entities.len(), draft.model.attribute_count(),
                     origin(&draft.provenance),
+                    draft.made_on.as_ref().map(|d| format!(" · made on {d}")).unwrap_or_default(),
                 )}</p>
+                {fork_note(&draft, n)}
                 {toggle}
+                <DeleteDraft draft=draft.clone()/>
             </div>
             {export.then(|| view! { <Exports model=draft.model.clone() stem=format!("draft-{n}")/> })}
             <Dictionary model=draft.model/>
@@ -106,4 +113,60 @@ fn origin(p: &Provenance) -> String {
         out.push_str(&format!(" · {} tokens", u.total_tokens));
     }
     out
+}
+
+/// For a fork (a draft sharing its number with drafts made on other devices from the same
+/// parent before they synced): which one this is and where it was made.
+fn fork_note(draft: &DraftRecord, name: DraftRef) -> Option<impl IntoView> {
+    (name.fork > 0).then(|| {
+        let place = draft
+            .made_on
+            .clone()
+            .map(|d| format!(" made on {d}"))
+            .unwrap_or_default();
+        view! {
+            <p class="fork-note" data-testid="fork-note">{format!(
+                "Fork {name}: another device also made a draft {} from the same parent before they synced. This one was{place}.",
+                name.number
+            )}</p>
+        }
+    })
+}
+
+/// Deletes the draft after a confirmation; the deletion syncs to every device.
+#[component]
+fn DeleteDraft(draft: DraftRecord) -> impl IntoView {
+    let wb = Workbench::expect();
+    let asking = RwSignal::new(false);
+    let error = RwSignal::new(None);
+    let draft = StoredValue::new(draft);
+    let confirm = move |_| {
+        let draft = draft.get_value();
+        spawn_local(async move {
+            match wb.delete_draft(draft).await {
+                Ok(()) => {
+                    asking.try_set(false);
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    view! {
+        {move || if asking.get() {
+            view! {
+                <span class="confirm" data-testid="confirm-delete-draft">
+                    "Delete this draft on every device? "
+                    <button type="button" class="danger" data-testid="delete-draft-yes" on:click=confirm>"Delete"</button>
+                    <button type="button" on:click=move |_| asking.set(false)>"Keep"</button>
+                </span>
+            }.into_any()
+        } else {
+            view! {
+                <button type="button" class="link" data-testid="delete-draft" on:click=move |_| asking.set(true)>"Delete draft"</button>
+            }.into_any()
+        }}
+        <ErrorBanner error/>
+    }
 }

@@ -22,7 +22,7 @@ use crate::components::proposal::ProposalReview;
 use crate::components::ErrorBanner;
 use crate::pages::SignedIn;
 use crate::state::workbench::{
-    default_pair, next_number, Generation, Loaded, Selection, Workbench,
+    default_pair, next_number, DraftRef, Generation, Loaded, Selection, Workbench,
 };
 use crate::state::Workspace;
 use leptos::prelude::*;
@@ -31,6 +31,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
+use model::sync::{DomainEdit, Mutation};
 use uuid::Uuid;
 
 #[component]
@@ -126,7 +127,7 @@ fn Bench() -> impl IntoView {
         wb.generate();
     };
     let shown = Memo::new(move |_| match wb.selection.get() {
-        Selection::Latest => wb.drafts.with(|l| l.last().map(|d| d.number)),
+        Selection::Latest => wb.drafts.with(|l| l.last().map(|d| DraftRef::of(d, l))),
         Selection::Draft(n) | Selection::Export(n) => Some(n),
         _ => None,
     });
@@ -182,11 +183,14 @@ fn Bench() -> impl IntoView {
                     <div class="row">
                         <h1 data-testid="domain-name">{move || wb.domain.with(|d| d.as_ref().map(|d| d.name.clone()))}</h1>
                         <button type="button" class="link" data-testid="edit-domain" on:click=start_edit>"Rename or describe"</button>
+                        <DeleteDomain/>
                     </div>
                     <p class="muted" data-testid="domain-description">{move || wb.domain.with(|d| d.as_ref().map(|d| d.description.clone()))}</p>
                 }.into_any()
             }}
         </header>
+        <InTrash/>
+        <OverwrittenValues/>
         <ErrorBanner error=wb.error/>
         <div class="columns">
             <section class="card side">
@@ -221,8 +225,8 @@ fn Bench() -> impl IntoView {
             <section class="card grow">
                 <nav class="view-tabs" aria-label="Drafts and panels">
                     <div class="draft-tabs" data-testid="draft-tabs">
-                        {move || wb.drafts.get().into_iter().map(|d| {
-                            let n = d.number;
+                        {move || { let drafts = wb.drafts.get(); drafts.iter().map(|d| {
+                            let n = DraftRef::of(d, &drafts);
                             let title = if d.provenance.instruction.is_empty() {
                                 format!("{} · {}", d.provenance.provider, d.provenance.model)
                             } else {
@@ -234,7 +238,7 @@ fn Bench() -> impl IntoView {
                                     {format!("Draft {n}")}
                                 </A>
                             }
-                        }).collect_view()}
+                        }).collect_view() }}
                     </div>
                     <div class="panel-tabs">
                         {move || pair.get().map(|(a, b)| view! {
@@ -265,6 +269,139 @@ fn Bench() -> impl IntoView {
     .into_any()
 }
 
+/// Moves the domain to the trash after a confirmation, then goes home, where an undo waits.
+#[component]
+fn DeleteDomain() -> impl IntoView {
+    let wb = Workbench::expect();
+    let workspace = Workspace::expect();
+    let navigate = use_navigate();
+    let asking = RwSignal::new(false);
+    let confirm = move |_| {
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match workspace.delete_domain(wb.domain_id).await {
+                Ok(()) => navigate("/", Default::default()),
+                Err(e) => {
+                    wb.error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    move || {
+        let deleted = wb
+            .domain
+            .with(|d| d.as_ref().is_some_and(|d| d.deleted_at.is_some()));
+        if deleted {
+            ().into_any()
+        } else if asking.get() {
+            let confirm = confirm.clone();
+            view! {
+                <span class="confirm" data-testid="confirm-delete-domain">
+                    "Move this domain and its drafts to the trash? "
+                    <button type="button" class="danger" data-testid="delete-domain-yes" on:click=confirm>"Move to trash"</button>
+                    <button type="button" on:click=move |_| asking.set(false)>"Keep"</button>
+                </span>
+            }.into_any()
+        } else {
+            view! {
+                <button type="button" class="link" data-testid="delete-domain" on:click=move |_| asking.set(true)>"Delete domain"</button>
+            }.into_any()
+        }
+    }
+}
+
+/// Says that the domain is in the trash, with a way out.
+#[component]
+fn InTrash() -> impl IntoView {
+    let wb = Workbench::expect();
+    let workspace = Workspace::expect();
+    let restore = move |_| {
+        spawn_local(async move {
+            match workspace.restore_domain(wb.domain_id).await {
+                Ok(()) => {
+                    if let Some(user) = workspace.user.get_untracked() {
+                        if let Ok(domain) =
+                            crate::browser::storage::domain(user.id, wb.domain_id).await
+                        {
+                            wb.domain.try_set(domain);
+                        }
+                    }
+                }
+                Err(e) => {
+                    wb.error.try_set(Some(e));
+                }
+            }
+        });
+    };
+    move || {
+        wb.domain
+            .with(|d| d.as_ref().is_some_and(|d| d.deleted_at.is_some()))
+            .then(|| view! {
+                <div class="notice row" data-testid="in-trash" role="status">
+                    <span>"This domain is in the trash, with its drafts."</span>
+                    <button type="button" data-testid="restore-this-domain" on:click=restore>"Restore"</button>
+                </div>
+            })
+    }
+}
+
+/// Values another device's edit replaced without having seen them: each can be put back or
+/// dismissed.
+#[component]
+fn OverwrittenValues() -> impl IntoView {
+    let wb = Workbench::expect();
+    let list = Memo::new(move |_| {
+        wb.domain.with(|d| {
+            d.as_ref()
+                .map(|d| d.overwritten.clone())
+                .unwrap_or_default()
+        })
+    });
+    move || {
+        (!list.with(Vec::is_empty)).then(|| view! {
+            <section class="notice overwritten" data-testid="overwritten">
+                <h2>"Changed on two devices"</h2>
+                <ul>
+                    {move || list.get().into_iter().map(|o| {
+                        let shown = |edit: &DomainEdit| match edit {
+                            DomainEdit::Name(text) | DomainEdit::Description(text) => text.clone(),
+                            DomainEdit::Conventions(c) => format!("{c:?}"),
+                        };
+                        let (kept, now) = (shown(&o.value), shown(&o.replaced_by));
+                        let label = o.value.label();
+                        let (restored, dismissed) = (o.clone(), o.id);
+                        let restore = move |_| {
+                            let o = restored.clone();
+                            spawn_local(async move {
+                                if let Err(e) = wb.restore_overwritten(o).await {
+                                    wb.error.try_set(Some(e));
+                                }
+                            });
+                        };
+                        let dismiss = move |_| {
+                            spawn_local(async move {
+                                let m = Mutation::DismissOverwritten { domain_id: wb.domain_id, id: dismissed };
+                                if let Err(e) = wb.change_domain(m).await {
+                                    wb.error.try_set(Some(e));
+                                }
+                            });
+                        };
+                        view! {
+                            <li data-testid="overwritten-value">
+                                <p>{format!("The {label} was “{kept}” when another device set it to “{now}”.")}</p>
+                                <div class="row">
+                                    <button type="button" data-testid="restore-overwritten" on:click=restore>{format!("Restore “{kept}”")}</button>
+                                    <button type="button" class="link" data-testid="dismiss-overwritten" on:click=dismiss>"Keep the current one"</button>
+                                </div>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })
+    }
+}
+
 /// A URL under the domain that names no view: what is wrong, in place of the view.
 #[component]
 pub fn ViewProblem(message: String) -> impl IntoView {
@@ -273,7 +410,7 @@ pub fn ViewProblem(message: String) -> impl IntoView {
 
 /// Shown while a draft named by the URL may still arrive with the first sync.
 #[component]
-pub fn Waiting(number: u32) -> impl IntoView {
+pub fn Waiting(number: DraftRef) -> impl IntoView {
     view! {
         <p class="muted waiting" data-testid="draft-waiting">
             <span class="spinner"></span>

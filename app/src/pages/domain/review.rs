@@ -4,7 +4,7 @@
 
 use super::{in_place, ViewProblem, Waiting};
 use crate::components::diff_view::DiffView;
-use crate::state::workbench::{parse_pair, Loaded, Selection, ViewError, Workbench};
+use crate::state::workbench::{parse_pair, DraftRef, Loaded, Selection, ViewError, Workbench};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
@@ -27,12 +27,12 @@ pub fn ReviewRoute() -> impl IntoView {
     });
     let numbers = Memo::new(move |_| {
         wb.drafts
-            .with(|l| l.iter().map(|d| d.number).collect::<Vec<_>>())
+            .with(|l| l.iter().map(|d| DraftRef::of(d, l)).collect::<Vec<_>>())
     });
-    let go = move |a: u32, b: u32| {
+    let go = move |a: DraftRef, b: DraftRef| {
         navigate(&Selection::Review(a, b).href(wb.domain_id), in_place());
     };
-    let side = move |name: &'static str, current: u32, pick: Box<dyn Fn(u32)>| {
+    let side = move |name: &'static str, current: DraftRef, pick: Box<dyn Fn(DraftRef)>| {
         view! {
             <select name=name prop:value=current.to_string()
                 on:change=move |ev| {
