@@ -122,16 +122,20 @@ pub async fn push(
     check_shape(&push)?;
     let owner = user.id;
     let client = push.client_id;
+    let now = now_ms();
     let mut tx = state.store.begin_sync().await.map_err(db)?;
     let mut last = match tx.client(client).await.map_err(db)? {
         Some(row) if row.user_id != owner => return Err(client_taken()),
         Some(row) => row.last_mutation_id,
-        None => 0,
+        None => {
+            // A new client's row comes first: the parts it sends in this push refer to it.
+            tx.set_client(client, owner, 0, now).await.map_err(db)?;
+            0
+        }
     };
     let mut version = tx.version(owner).await.map_err(db)?;
     let before = (last, version);
     let mut rejected = Vec::new();
-    let now = now_ms();
     for entry in push.mutations {
         if entry.id <= last {
             continue;
@@ -194,9 +198,6 @@ pub async fn push(
         tx.drop_parts(client, last).await.map_err(db)?;
         tx.set_client(client, owner, last, now).await.map_err(db)?;
         tx.set_version(owner, version).await.map_err(db)?;
-    } else if last == 0 {
-        // A client's first push of only parts: its row must exist for the parts it keeps.
-        tx.set_client(client, owner, 0, now).await.map_err(db)?;
     }
     tx.commit().await.map_err(db)?;
     tracing::debug!(user = %owner, last, version, rejected = rejected.len(), "sync push applied");
