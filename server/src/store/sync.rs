@@ -151,8 +151,9 @@ impl PullTx {
         user_version(&mut *self.tx, user).await
     }
 
-    /// The user's records changed after `since`, by version, at most `limit`. From version 0
-    /// (a first pull), deleted drafts are left out: there is nothing to delete yet.
+    /// The user's records changed after `since`, by version, at most `limit`, deleted drafts
+    /// (tombstones) included even from version 0: a browser may hold drafts before its first
+    /// pull (it pushes first, or kept them from the first sync version).
     pub async fn changed(
         &mut self,
         user: Uuid,
@@ -164,7 +165,7 @@ impl PullTx {
                  WHERE user_id = ?1 AND version > ?2
              UNION ALL
              SELECT 'draft' AS kind, id, body, deleted, version FROM drafts
-                 WHERE user_id = ?1 AND version > ?2 AND (?2 > 0 OR deleted = 0)
+                 WHERE user_id = ?1 AND version > ?2
              ORDER BY version LIMIT ?3",
         )
         .bind(user.to_string())
@@ -461,8 +462,10 @@ mod tests {
         let after = pull.changed(user, 2, 10).await.expect("reads");
         assert_eq!(after.len(), 1);
         assert!(after[0].deleted && after[0].body.is_empty());
-        // A first pull has nothing to delete: tombstones are left out.
-        assert_eq!(pull.changed(user, 0, 10).await.expect("reads").len(), 1);
+        // A first pull gets the tombstone too: the browser may hold the draft already.
+        let first = pull.changed(user, 0, 10).await.expect("reads");
+        assert_eq!(first.len(), 2);
+        assert!(first[1].deleted);
         assert!(store.draft_bodies(user).await.expect("reads").is_empty());
     }
 }
