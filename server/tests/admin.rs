@@ -477,30 +477,45 @@ async fn a_deactivated_account_stops_at_once_and_reactivation_restores_it() {
     );
 }
 
-/// Gives `client`'s account a token, a provider, a domain pushed twice (so an older version
-/// is kept) and a draft; returns (token, provider key, domain id, draft id).
+/// Gives `client`'s account a token, a provider, and, pushed by one browser, a domain edited
+/// once (so an older version is kept) and a draft; returns (token, provider key, domain id,
+/// draft id).
 async fn fill_account(client: &mut Client, fake_url: &str, n: u32) -> [String; 4] {
     let token = client.create_token("script").await;
     let key = format!("sk-fill-key-{n}-Q7Z9");
     client.add_provider("fake", fake_url, &key).await;
     let domain_id = format!("0190aaaa-0000-7000-8000-0000000001{n:02}");
     let draft_id = format!("0190aaaa-0000-7000-8000-0000000002{n:02}");
+    let client_id = format!("0190aaaa-0000-7000-8000-0000000003{n:02}");
     let model = include_str!("../../model/tests/data/library-v1.json");
-    for updated_at in [1, 2] {
-        let domain = json!({ "id": domain_id, "name": "library", "description": "books", "created_at": 1, "updated_at": updated_at });
-        let draft = json!({
-            "id": draft_id, "domain_id": domain_id, "number": 1, "parent_id": null, "created_at": 5,
-            "provenance": { "source": "llm", "provider": "fake", "model": "m", "instruction": "", "prompt_hash": "h" },
-            "model": serde_json::from_str::<Value>(model).unwrap(),
-        });
-        let pushed = client
-            .post(
-                "/api/v1/sync/push",
-                json!({ "domains": [domain], "drafts": [draft] }),
-            )
-            .await;
-        assert_eq!(pushed.status, StatusCode::OK, "{}", pushed.text);
-    }
+    let domain = json!({ "id": domain_id, "name": "library", "description": "books", "created_at": 1, "updated_at": 1 });
+    let draft = json!({
+        "id": draft_id, "domain_id": domain_id, "number": 1, "parent_id": null, "created_at": 5,
+        "provenance": { "source": "llm", "provider": "fake", "model": "m", "instruction": "", "prompt_hash": "h" },
+        "model": serde_json::from_str::<Value>(model).unwrap(),
+    });
+    let edit = json!({
+        "kind": "edit_domain", "domain_id": domain_id, "at": 2,
+        "set": { "field": "description", "value": "lending" },
+        "was": { "field": "description", "value": "books" },
+    });
+    let mutations = json!([
+        { "id": 1, "mutation": { "kind": "create_domain", "domain": domain } },
+        { "id": 2, "mutation": { "kind": "create_draft", "draft": draft } },
+        { "id": 3, "mutation": edit },
+    ]);
+    let pushed = client
+        .post(
+            "/api/v1/sync/push",
+            json!({ "client_id": client_id, "mutations": mutations }),
+        )
+        .await;
+    assert_eq!(pushed.status, StatusCode::OK, "{}", pushed.text);
+    assert_eq!(
+        pushed.json(),
+        json!({ "last_mutation_id": 3, "version": 3 }),
+        "all applied"
+    );
     [token, key, domain_id, draft_id]
 }
 
@@ -534,6 +549,8 @@ async fn deleting_an_account_leaves_no_row_of_it_in_any_table() {
             "invites",
             "providers",
             "sessions",
+            "sync_clients",
+            "sync_users",
             "users"
         ])
     );

@@ -1,6 +1,6 @@
 //! The real server on a real socket with a temporary SQLite file, and the fake provider on
-//! another socket: accounts, the key vault, the LLM gateway (streamed and not), rate limits and
-//! sync, as the browser uses them.
+//! another socket: accounts, the key vault, the LLM gateway (streamed and not) and rate limits,
+//! as the browser uses them. Sync has its own file, `sync.rs`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -281,115 +281,6 @@ async fn upstream_failures_become_ai_errors() {
     assert_eq!(reply.code(), "VAL_CHAT_REQUEST");
     assert_no_key(&alice);
     assert_eq!(alice.get("/healthz").await.status, StatusCode::OK);
-}
-
-fn draft(id: &str, domain: &str, number: u32, model: &str) -> Value {
-    json!({
-        "id": id, "domain_id": domain, "number": number, "parent_id": null, "created_at": 1000 + number,
-        "provenance": { "source": "llm", "provider": "fake", "model": "m", "instruction": "", "prompt_hash": "h" },
-        "model": serde_json::from_str::<Value>(model).unwrap(),
-    })
-}
-
-#[tokio::test]
-async fn sync_push_pull_is_idempotent_immutable_and_private() {
-    let server = start_server(|_| {}).await;
-    let mut alice = Client::new(&server.base);
-    alice.register("alice").await;
-    let domain_id = "0190aaaa-0000-7000-8000-000000000001";
-    let draft_id = "0190aaaa-0000-7000-8000-000000000002";
-    let v1 = include_str!("../../model/tests/data/library-v1.json");
-    let v2 = include_str!("../../model/tests/data/library-v2.json");
-    let domain = json!({ "id": domain_id, "name": "library", "description": "books", "created_at": 1, "updated_at": 1 });
-    let push = json!({ "domains": [domain], "drafts": [draft(draft_id, domain_id, 1, v1)] });
-
-    let first = alice.post("/api/v1/sync/push", push.clone()).await;
-    assert_eq!(
-        first.json(),
-        json!({ "domains_applied": 1, "domains_stale": 0, "drafts_created": 1, "drafts_existing": 0 })
-    );
-    let retry = alice.post("/api/v1/sync/push", push).await;
-    assert_eq!(
-        retry.json(),
-        json!({ "domains_applied": 0, "domains_stale": 1, "drafts_created": 0, "drafts_existing": 1 })
-    );
-
-    let changed = alice
-        .post(
-            "/api/v1/sync/push",
-            json!({ "domains": [], "drafts": [draft(draft_id, domain_id, 1, v2)] }),
-        )
-        .await;
-    assert_eq!(
-        (changed.status, changed.code().as_str()),
-        (StatusCode::CONFLICT, "RES_DRAFT_IMMUTABLE")
-    );
-
-    let renamed = json!({ "id": domain_id, "name": "lending library", "description": "books", "created_at": 1, "updated_at": 5 });
-    let applied = alice
-        .post(
-            "/api/v1/sync/push",
-            json!({ "domains": [renamed], "drafts": [] }),
-        )
-        .await;
-    assert_eq!(applied.json()["domains_applied"], 1);
-
-    // A second device of the same user sees everything.
-    let mut laptop = Client::new(&server.base);
-    let login = laptop
-        .post(
-            "/api/v1/auth/login",
-            json!({ "username": "alice", "password": "correct horse battery" }),
-        )
-        .await;
-    assert_eq!(login.status, StatusCode::OK);
-    let pulled = laptop.get("/api/v1/sync/pull").await.json();
-    assert_eq!(pulled["domains"][0]["name"], "lending library");
-    assert_eq!(pulled["drafts"][0]["id"], draft_id);
-    assert_eq!(
-        pulled["drafts"][0]["model"]["entities"]
-            .as_array()
-            .unwrap()
-            .len(),
-        4
-    );
-
-    // Another user sees nothing and cannot write into Alice's ids.
-    let mut bob = Client::new(&server.base);
-    bob.register("bob").await;
-    assert_eq!(
-        bob.get("/api/v1/sync/pull").await.json(),
-        json!({ "domains": [], "drafts": [] })
-    );
-    let steal = json!({ "id": domain_id, "name": "mine", "description": "", "created_at": 1, "updated_at": 99 });
-    let reply = bob
-        .post(
-            "/api/v1/sync/push",
-            json!({ "domains": [steal], "drafts": [] }),
-        )
-        .await;
-    assert_eq!(
-        (reply.status, reply.code().as_str()),
-        (StatusCode::CONFLICT, "RES_ID_TAKEN")
-    );
-    let orphan = bob
-        .post("/api/v1/sync/push", json!({ "domains": [], "drafts": [draft("0190aaaa-0000-7000-8000-000000000003", domain_id, 2, v2)] }))
-        .await;
-    assert_eq!(orphan.code(), "VAL_UNKNOWN_DOMAIN");
-
-    // A draft whose model does not validate is refused with every problem listed.
-    let bad = r#"{"entities":[{"name":"t","attributes":[{"name":"a","type":"money"}],"primary_key":["b"]}]}"#;
-    let reply = alice
-        .post("/api/v1/sync/push", json!({ "domains": [], "drafts": [draft("0190aaaa-0000-7000-8000-000000000004", domain_id, 2, bad)] }))
-        .await;
-    assert_eq!(reply.code(), "VAL_MODEL");
-    assert_eq!(
-        reply.json()["error"]["details"]["problems"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
 }
 
 /// Data survives a restart of the server on the same data directory and master key file.
