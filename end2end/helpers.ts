@@ -136,26 +136,44 @@ function draftRecord(domainId: string, number: number, parent: Draft | null, mod
   };
 }
 
+/** The sync client of an API context ("another device"): its client id and next mutation id. */
+const devices = new WeakMap<BrowserContext, { clientId: string; next: number }>();
+
+/** Pushes mutations as the API context's own device would, in order, and checks none was refused. */
+export async function pushMutations(api: BrowserContext, mutations: unknown[]) {
+  let device = devices.get(api);
+  if (!device) {
+    device = { clientId: randomUUID(), next: 1 };
+    devices.set(api, device);
+  }
+  const numbered = mutations.map((mutation) => ({ id: device!.next++, mutation }));
+  const response = await ok(await api.request.post('/api/v1/sync/push', {
+    headers: CSRF,
+    data: { client_id: device.clientId, mutations: numbered },
+  }));
+  const result = await response.json();
+  expect(result.rejected ?? []).toEqual([]);
+  return result;
+}
+
 /** Pushes a domain with drafts 1 (library v1) and 2 (library v2), as another device would. */
 export async function pushLibrary(api: BrowserContext, name = 'library') {
   const now = Date.now();
   const domain = { id: randomUUID(), name, description: 'A lending library.', created_at: now, updated_at: now };
   const first = draftRecord(domain.id, 1, null, LIBRARY_V1);
   const second = draftRecord(domain.id, 2, first, LIBRARY_V2);
-  await ok(await api.request.post('/api/v1/sync/push', {
-    headers: CSRF,
-    data: { domains: [domain], drafts: [first, second] },
-  }));
+  await pushMutations(api, [
+    { kind: 'create_domain', domain },
+    { kind: 'create_draft', draft: first },
+    { kind: 'create_draft', draft: second },
+  ]);
   return { domain, drafts: [first, second] };
 }
 
 /** Pushes one more draft on top of `parent`, as another device would. */
 export async function pushDraft(api: BrowserContext, domainId: string, parent: Draft, model: unknown) {
   const draft = draftRecord(domainId, parent.number + 1, parent, model);
-  await ok(await api.request.post('/api/v1/sync/push', {
-    headers: CSRF,
-    data: { domains: [], drafts: [draft] },
-  }));
+  await pushMutations(api, [{ kind: 'create_draft', draft }]);
   return draft;
 }
 

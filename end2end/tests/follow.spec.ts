@@ -19,7 +19,7 @@ test('a domain link opened cold waits for the first sync instead of saying "Doma
   watchConsole(page, errors);
 
   // Hold the first pull: while it runs, the page says it is looking, never "not found".
-  const release = await holdRequests(page, '**/api/v1/sync/pull');
+  const release = await holdRequests(page, '**/api/v1/sync/pull?**');
   await open(page, `/domains/${domain.id}`);
   await expect(page.getByTestId('domain-waiting')).toBeVisible();
   await expect(page.getByTestId('sync-status')).toHaveText('syncing…');
@@ -112,7 +112,7 @@ test('a failed sync round says its code, the badge tells when it last succeeded,
   await expect(page.getByTestId('sync-status')).toHaveAttribute('title', /^last synced \d{4}-\d\d-\d\d \d\d:\d\d UTC · click to sync now$/);
 
   // A server failure is not "offline": the badge names the code, the tooltip the message.
-  await page.route('**/api/v1/sync/pull', (route) => route.fulfill({
+  await page.route('**/api/v1/sync/pull?**', (route) => route.fulfill({
     status: 500,
     contentType: 'application/json',
     body: JSON.stringify({ error: { code: 'DB_ERROR', message: 'something went wrong on the server: try again' } }),
@@ -120,10 +120,10 @@ test('a failed sync round says its code, the badge tells when it last succeeded,
   await page.getByTestId('sync-status').click();
   await expect(page.getByTestId('sync-status')).toHaveText('sync failed (DB_ERROR) · 0 not synced');
   await expect(page.getByTestId('sync-status')).toHaveAttribute('title', /^DB_ERROR: something went wrong on the server: try again · last synced .* UTC · click to sync now$/);
-  await page.unroute('**/api/v1/sync/pull');
+  await page.unroute('**/api/v1/sync/pull?**');
 
   // The tab coming back into view starts a round by itself.
-  const pulled = page.waitForRequest('**/api/v1/sync/pull');
+  const pulled = page.waitForRequest('**/api/v1/sync/pull?**');
   await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange', { bubbles: true })));
   await pulled;
   await expect(page.getByTestId('sync-status')).toHaveText('all synced');

@@ -50,7 +50,7 @@ test('signing out removes the local copy once it is synced, and warns first when
   // shared the API context's session, which its sign-out ended: sign in again.)
   const login = await api.request.post('/api/v1/auth/login', { headers: CSRF, data: { username, password: PASSWORD } });
   expect(login.ok()).toBe(true);
-  const pulled = await api.request.get('/api/v1/sync/pull');
+  const pulled = await api.request.get(`/api/v1/sync/pull?client_id=${crypto.randomUUID()}&since=0`);
   const names = (await pulled.json()).domains.map((d: { name: string }) => d.name).sort();
   expect(names).toEqual(['inventory', 'library']);
   expect(errors).toEqual([]);

@@ -905,6 +905,44 @@ async fn regression_a_new_clients_first_push_may_hold_parts() {
     assert_eq!(phone.pull(0).await.domains, [d]);
 }
 
+/// Parts kept from a push cut differently (a newer app with another part size) never stand in
+/// for the parts of the retry: the mutation arrives whole instead of stalling on a gap.
+#[tokio::test]
+async fn a_retry_cut_into_other_parts_replaces_the_old_ones() {
+    let server = start_server(|_| {}).await;
+    let mut alice = Client::new(&server.base);
+    alice.register("alice").await;
+    let mut phone = Device::new(alice);
+    let d = domain(Uuid::now_v7(), "shop", &"long text ".repeat(40), 1);
+    let pending = vec![(1, Mutation::CreateDomain { domain: d.clone() })];
+    // First cut in parts of 40 bytes: all but the last arrive.
+    let small: Vec<PushedMutation> = batches(&pending, 40, BATCH_BYTES).unwrap().concat();
+    let (_, first) = small.split_last().unwrap();
+    ok::<SyncPushResult>(push(&mut phone.http, phone.id, first).await);
+    // The retry is cut in parts of 100 bytes: fewer, with another count.
+    let large: Vec<PushedMutation> = batches(&pending, 100, BATCH_BYTES).unwrap().concat();
+    assert!(large.len() < small.len());
+    let result: SyncPushResult = ok(push(&mut phone.http, phone.id, &large).await);
+    assert_eq!((result.last_mutation_id, result.version), (1, 1));
+    assert_eq!(phone.pull(0).await.domains, [d]);
+}
+
+/// A browser whose version is ahead of the server's (the server's database was restored from
+/// a backup) gets everything again rather than nothing.
+#[tokio::test]
+async fn a_client_ahead_of_the_server_pulls_everything_again() {
+    let server = start_server(|_| {}).await;
+    let mut alice = Client::new(&server.base);
+    alice.register("alice").await;
+    let mut phone = Device::new(alice);
+    let d = domain(Uuid::now_v7(), "shop", "", 1);
+    phone
+        .send(vec![Mutation::CreateDomain { domain: d.clone() }])
+        .await;
+    let pulled = phone.pull(500).await;
+    assert_eq!((pulled.version, pulled.domains), (1, vec![d]));
+}
+
 /// A browser pushes before it pulls, so it may hold a draft before its first pull (since 0);
 /// deleted meanwhile on another device, the draft must go from it too. A first pull left the
 /// tombstones out, and the draft stayed on that browser for good.

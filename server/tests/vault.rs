@@ -509,10 +509,14 @@ async fn backup_while_serving_and_restore_into_a_fresh_data_directory() {
     let pushed = alice
         .post(
             "/api/v1/sync/push",
-            json!({ "domains": [domain], "drafts": [] }),
+            json!({
+                "client_id": "0190aaaa-0000-7000-8000-0000000000c1",
+                "mutations": [{ "id": 1, "mutation": { "kind": "create_domain", "domain": domain } }],
+            }),
         )
         .await;
-    assert_eq!(pushed.json()["domains_applied"], 1, "{}", pushed.text);
+    assert_eq!(pushed.json()["last_mutation_id"], 1, "{}", pushed.text);
+    assert_eq!(pushed.json()["version"], 1, "{}", pushed.text);
 
     // The server is still running and serving.
     let backup = ["backup", text(&backup_file), "--data-dir", text(&data)];
@@ -568,7 +572,12 @@ async fn backup_while_serving_and_restore_into_a_fresh_data_directory() {
 
     let server = serve(&fresh, None).await;
     let mut alice = login(&server.base, "alice").await;
-    let pulled: Value = alice.get("/api/v1/sync/pull").await.json();
+    let pulled: Value = alice
+        .get("/api/v1/sync/pull?client_id=0190aaaa-0000-7000-8000-0000000000c1&since=0")
+        .await
+        .json();
+    // The restored server knows the browser's mutations too.
+    assert_eq!(pulled["last_mutation_id"], 1, "{pulled}");
     assert_eq!(pulled["domains"][0]["id"], domain_id, "{pulled}");
     assert_eq!(pulled["domains"][0]["name"], "library");
     assert_eq!(call(&mut alice, &provider).await, StatusCode::OK);

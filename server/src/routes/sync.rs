@@ -146,6 +146,9 @@ pub async fn push(
         let mutation = match (entry.mutation, entry.part) {
             (Some(mutation), _) => Ok(mutation),
             (None, Some(part)) => {
+                tx.drop_other_parts(client, entry.id, part.count)
+                    .await
+                    .map_err(db)?;
                 tx.put_part(client, entry.id, part.index, part.count, &part.data)
                     .await
                     .map_err(db)?;
@@ -390,13 +393,17 @@ pub async fn pull(
         None => 0,
     };
     let current = tx.version(user.id).await.map_err(db)?;
-    let rows = tx
-        .changed(user.id, query.since, PULL_ROWS)
-        .await
-        .map_err(db)?;
+    // A client ahead of the server (a database restored from a backup) starts again from
+    // the beginning: everything the server has comes down.
+    let since = if query.since > current {
+        0
+    } else {
+        query.since
+    };
+    let rows = tx.changed(user.id, since, PULL_ROWS).await.map_err(db)?;
     drop(tx);
     let mut body = PullBody {
-        version: current.max(query.since),
+        version: current,
         more: false,
         last_mutation_id,
         domains: Vec::new(),

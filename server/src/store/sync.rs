@@ -252,6 +252,25 @@ impl SyncTx {
         Ok(())
     }
 
+    /// Forgets the parts of a mutation that declared another count (a retry cut differently,
+    /// by a newer version of the app), so that they cannot stand in for the new ones.
+    pub async fn drop_other_parts(
+        &mut self,
+        client: Uuid,
+        mutation: u64,
+        count: u32,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM sync_parts WHERE client_id = ? AND mutation_id = ? AND count != ?",
+        )
+        .bind(client.to_string())
+        .bind(to_sql(mutation))
+        .bind(count)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     /// The parts kept for a mutation, in order, each with the count it declared.
     pub async fn parts(
         &mut self,
