@@ -356,14 +356,7 @@ pub async fn sync_meta(user: Uuid) -> Result<SyncMeta, UiError> {
     let tx = db
         .transaction(&[META], TransactionMode::ReadOnly)
         .map_err(&fail)?;
-    tx.store(META)
-        .map_err(&fail)?
-        .get(JsValue::from_str(SYNC_KEY))
-        .await
-        .map_err(&fail)?
-        .map(from_js)
-        .transpose()?
-        .ok_or_else(|| UiError::browser("reading the sync state", "no sync record"))
+    read_meta(&tx).await
 }
 
 /// A record write that goes with a mutation.
@@ -400,14 +393,7 @@ async fn record(
     let tx = db
         .transaction(&stores, TransactionMode::ReadWrite)
         .map_err(&fail)?;
-    let meta_store = tx.store(META).map_err(&fail)?;
-    let mut meta: SyncMeta = meta_store
-        .get(JsValue::from_str(SYNC_KEY))
-        .await
-        .map_err(&fail)?
-        .map(from_js)
-        .transpose()?
-        .ok_or_else(|| UiError::browser(what, "no sync record"))?;
+    let mut meta = read_meta(&tx).await?;
     match write {
         Write::PutDomain(domain) => {
             tx.store(DOMAINS)
@@ -442,10 +428,7 @@ async fn record(
         .await
         .map_err(&fail)?;
     meta.next_mutation_id += 1;
-    meta_store
-        .put(&to_js(&meta)?, Some(&JsValue::from_str(SYNC_KEY)))
-        .await
-        .map_err(&fail)?;
+    write_meta(&tx, &meta).await?;
     if let Some(domain) = settles {
         tx.store(PROPOSALS)
             .map_err(&fail)?
