@@ -15,11 +15,73 @@ pub mod pages;
 pub mod state;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes, A},
     path,
 };
+
+/// The file names of the site's assets under `/pkg`: content-hashed by the site build
+/// (`.ci/site`, which writes them to `pkg/assets.json` for the server to read at start), or the
+/// plain names cargo-leptos writes ([`Assets::default`]).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct Assets {
+    /// The app's wasm-bindgen glue and wasm, which hydrate the page.
+    pub js: String,
+    pub wasm: String,
+    pub css: String,
+    /// The tools module (import, exports, migrations), loaded on first use.
+    pub tools_js: String,
+    pub tools_wasm: String,
+}
+
+impl Default for Assets {
+    fn default() -> Self {
+        Assets {
+            js: "data-modeller.js".into(),
+            wasm: "data-modeller.wasm".into(),
+            css: "data-modeller.css".into(),
+            tools_js: "data-modeller-tools.js".into(),
+            tools_wasm: "data-modeller-tools.wasm".into(),
+        }
+    }
+}
+
+/// The stylesheet, the preloads and the start-up script: it loads the app's module and
+/// hydrates the page, and defines `window.dmTools()`, which loads the tools module once
+/// (`browser::tools`). The tools are not part of the first load: the script loads them when
+/// the browser is idle after hydration, so that an import or export made offline later still
+/// works. The server provides the [`Assets`] in context.
+#[component]
+fn Scripts() -> impl IntoView {
+    let assets = use_context::<Assets>().unwrap_or_default();
+    let nonce = leptos::nonce::use_nonce();
+    let url = |name: &str| format!("/pkg/{name}");
+    // JSON strings are valid JavaScript string literals.
+    let quoted = |name: &str| serde_json::Value::String(url(name)).to_string();
+    let start = format!(
+        "(() => {{\
+         let tools;\
+         window.dmTools = () => tools ??= import({tools_js})\
+         .then(m => m.default({{ module_or_path: {tools_wasm} }}).then(() => m))\
+         .catch(e => {{ tools = undefined; throw e; }});\
+         import({js}).then(m => m.default({{ module_or_path: {wasm} }}).then(() => {{\
+         m.hydrate();\
+         (window.requestIdleCallback || setTimeout)(() => window.dmTools().catch(() => {{}}), {{ timeout: 5000 }});\
+         }}));\
+         }})();",
+        tools_js = quoted(&assets.tools_js),
+        tools_wasm = quoted(&assets.tools_wasm),
+        js = quoted(&assets.js),
+        wasm = quoted(&assets.wasm),
+    );
+    view! {
+        <link rel="stylesheet" href=url(&assets.css)/>
+        <link rel="modulepreload" href=url(&assets.js)/>
+        <link rel="preload" href=url(&assets.wasm) r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <script type="module" nonce=nonce>{start}</script>
+    }
+}
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -29,8 +91,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <AutoReload options=options/>
+                <Scripts/>
                 <MetaTags/>
             </head>
             <body>
@@ -47,7 +109,6 @@ pub fn App() -> impl IntoView {
     let workspace = state::Workspace::provide();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/data-modeller.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
         <Meta name="description" content="Data Modeller: draft, review and export data models with an LLM"/>
         <Title formatter=|text: String| {

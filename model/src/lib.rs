@@ -23,6 +23,7 @@ pub mod ops;
 pub mod parse;
 pub mod prompt;
 pub mod sync;
+pub mod tools;
 pub mod types;
 pub mod validate;
 pub mod wire;

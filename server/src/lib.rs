@@ -6,6 +6,7 @@
 //! [`launch`] serves it on a listener until a shutdown signal. `main.rs` only parses the
 //! command line.
 
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod cache;
@@ -35,13 +36,17 @@ use metrics::Metrics;
 use ratelimit::{Limits, RateLimiter};
 use std::{future::Future, sync::Arc, time::Duration};
 use store::{Store, StoreError};
-use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use tower_http::{
+    compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer,
+};
 use vault::Vault;
 
 /// Everything a request handler may need, built once at start-up.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// The hashed names of the site's bundles, for the page shell.
+    pub assets: app::Assets,
     /// The database, opened once: every SQL statement goes through it.
     pub store: Store,
     /// The way out to providers: the upstream URL policy and its HTTP clients.
@@ -109,6 +114,7 @@ impl AppState {
             .build();
         Ok(AppState {
             leptos_options,
+            assets: assets::load(&config.site_root),
             store,
             egress: Arc::new(egress),
             vault: Arc::new(vault),
@@ -125,19 +131,28 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    // Every rendered page gets its response's CSP nonce and the bundles' hashed names.
+    let page_context = {
+        let assets = state.assets.clone();
+        move || {
+            headers::provide_request_nonce();
+            leptos::prelude::provide_context(assets.clone());
+        }
+    };
     Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(metrics::endpoint))
         .nest("/api/v1", routes::api())
         // The page is rendered with the nonce of its response's policy (see `headers`).
-        .leptos_routes_with_context(&state, routes, headers::provide_request_nonce, move || {
+        .nest_service("/pkg", assets::pkg_router(&state.config.site_root))
+        .leptos_routes_with_context(&state, routes, page_context.clone(), move || {
             shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(headers::provide_request_nonce, shell))
+        >(page_context, shell))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(axum::middleware::from_fn_with_state(
             headers::HeaderSettings {
@@ -153,6 +168,10 @@ pub fn app(state: AppState) -> Router {
             axum::http::header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        // HTML, JSON and metrics leave compressed when the client accepts it; event streams
+        // never (the LLM's chunks must leave as they come), nor the bundles under /pkg, whose
+        // compressed variants were made at build time.
+        .layer(CompressionLayer::new().compress_when(compressible()))
         .layer(TraceLayer::new_for_http())
         // Only the metrics, not the whole state: axum clones it for every request.
         .layer(axum::middleware::from_fn_with_state(
@@ -160,6 +179,16 @@ pub fn app(state: AppState) -> Router {
             metrics::track,
         ))
         .with_state(state)
+}
+
+/// What the compression layer compresses: bodies of 256 bytes and more, except event
+/// streams (compressing one buffers it), wasm and images.
+pub fn compressible() -> impl tower_http::compression::Predicate {
+    use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+    SizeAbove::new(256)
+        .and(NotForContentType::SSE)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::const_new("application/wasm"))
 }
 
 /// Serves the app on `listener` until `shutdown` resolves, then drains open requests.

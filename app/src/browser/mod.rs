@@ -8,6 +8,7 @@ pub mod api;
 pub mod llm;
 pub mod storage;
 pub mod sync;
+pub mod tools;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;

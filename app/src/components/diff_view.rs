@@ -5,7 +5,7 @@
 use crate::components::exports::DownloadLink;
 use leptos::prelude::*;
 use model::impact::{analyze, LineTag};
-use model::{changelog::changelog, migrate::migration_sql, Model, Severity, SqlDialect};
+use model::{changelog::changelog, Model, Severity, SqlDialect};
 
 /// CSS class and label of a severity.
 pub fn severity_badge(severity: Severity) -> (&'static str, &'static str) {
@@ -22,8 +22,20 @@ pub fn DiffView(old: Model, new: Model, #[prop(optional)] tools: bool) -> impl I
     let empty = report.changes.is_empty();
     let narrative = report.narrative.clone();
     let dialect = RwSignal::new(SqlDialect::Postgres);
-    let (old_m, new_m) = (old.clone(), new.clone());
-    let migration = move || migration_sql(&old_m, &new_m, dialect.get());
+    // The migration runs in the tools module (loaded on first use), and only once the user
+    // opens its panel.
+    let migration_open = RwSignal::new(false);
+    let pair = StoredValue::new((old.clone(), new.clone()));
+    let migration = LocalResource::new(move || {
+        let (open, dialect) = (migration_open.get(), dialect.get());
+        let (old, new) = pair.get_value();
+        async move {
+            if !open {
+                return None;
+            }
+            Some(crate::browser::tools::migration(&old, &new, dialect).await)
+        }
+    });
     let log = changelog(&old, &new);
     view! {
         <div class="diff" data-testid="diff">
@@ -64,7 +76,10 @@ pub fn DiffView(old: Model, new: Model, #[prop(optional)] tools: bool) -> impl I
             })}
             {tools.then(|| view! {
                 <div class="review-tools">
-                    <details data-testid="migration">
+                    <details data-testid="migration" on:toggle=move |ev| {
+                        let open = event_target::<web_sys::HtmlDetailsElement>(&ev).open();
+                        if open { migration_open.set(true) }
+                    }>
                         <summary>"Migration SQL"</summary>
                         <div class="row">
                             <select name="migration-dialect"
@@ -76,12 +91,13 @@ pub fn DiffView(old: Model, new: Model, #[prop(optional)] tools: bool) -> impl I
                                 }).collect_view()}
                             </select>
                         </div>
-                        {move || match migration() {
-                            Ok(sql) => view! {
+                        {move || match migration.get().flatten() {
+                            None => view! { <p class="muted">"Writing the migration…"</p> }.into_any(),
+                            Some(Ok(sql)) => view! {
                                 <DownloadLink text=sql.clone() file=format!("migration.{}.sql", dialect.get().id()) label="Download"/>
                                 <pre class="export-preview">{sql}</pre>
                             }.into_any(),
-                            Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                            Some(Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                         }}
                     </details>
                     <details>

@@ -1,12 +1,11 @@
 //! Exports of one draft, generated in the browser (they work offline): pick a format, read the
 //! preview, download the file. What the chosen format cannot express is listed above the
-//! preview, each warning with its table and column, as `dm convert` prints them.
+//! preview, each warning with its table and column, as `dm convert` prints them. The exporters
+//! run in the tools module, loaded the first time an export is shown (`browser::tools`).
 
+use crate::browser::tools;
 use leptos::prelude::*;
-use model::{
-    export_with_warnings, warning_summary, ExportFormat, ExportWarning, Model, SqlDialect,
-    WarningKind,
-};
+use model::{warning_summary, ExportFormat, ExportWarning, Model, SqlDialect, WarningKind};
 
 /// Every export the draft page offers: the format, its label and the file name suffix.
 pub const FORMATS: [(ExportFormat, &str, &str); 9] = [
@@ -75,10 +74,15 @@ fn warning_list(warnings: &[ExportWarning]) -> Option<impl IntoView> {
 #[component]
 pub fn Exports(model: Model, stem: String) -> impl IntoView {
     let chosen = RwSignal::new(0usize);
-    let output = Memo::new(move |_| {
+    let model = StoredValue::new(model);
+    let output = LocalResource::new(move || {
         let (format, _, ext) = FORMATS[chosen.get()];
-        let (text, warnings) = export_with_warnings(&model, format);
-        (text, warnings, ext)
+        let model = model.get_value();
+        async move {
+            tools::export(&model, format)
+                .await
+                .map(|(text, warnings)| (text, warnings, ext))
+        }
     });
     view! {
         <section class="exports" data-testid="exports">
@@ -90,13 +94,18 @@ pub fn Exports(model: Model, stem: String) -> impl IntoView {
                         <option value=i.to_string()>{*label}</option>
                     }).collect_view()}
                 </select>
-                {move || {
-                    let (text, _, ext) = output.get();
+                {move || output.get().and_then(Result::ok).map(|(text, _, ext)| {
                     view! { <DownloadLink text file=format!("{stem}.{ext}") label="Download"/> }
-                }}
+                })}
             </div>
-            {move || output.with(|(_, warnings, _)| warning_list(warnings))}
-            <pre class="export-preview" data-testid="export-preview">{move || output.get().0}</pre>
+            {move || match output.get() {
+                None => view! { <p class="muted" data-testid="export-loading">"Preparing the export…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" data-testid="export-error">{e.to_string()}</p> }.into_any(),
+                Some(Ok((text, warnings, _))) => view! {
+                    {warning_list(&warnings)}
+                    <pre class="export-preview" data-testid="export-preview">{text}</pre>
+                }.into_any(),
+            }}
         </section>
     }
 }

@@ -4,11 +4,12 @@
 //! What the importer left out (views, triggers, data...) is listed with the reason, and a model
 //! that does not validate is shown with its problems and not saved, as for an LLM answer.
 
+use crate::browser::tools;
 use crate::browser::UiError;
 use crate::state::workbench::ImportedDraft;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use model::{import_json, import_sql, validate, Conventions, Imported, SqlDialect};
+use model::{validate, Conventions, Imported};
 use wasm_bindgen::JsCast;
 
 /// The formats the import form offers: id, label.
@@ -18,14 +19,6 @@ const FORMATS: [(&str, &str); 4] = [
     ("sqlite", "SQL DDL · SQLite"),
     ("json", "Model (JSON)"),
 ];
-
-fn run_import(format: &str, text: &str) -> Result<Imported, UiError> {
-    let result = match format.parse::<SqlDialect>() {
-        Ok(dialect) => import_sql(text, dialect),
-        Err(_) => import_json(text),
-    };
-    result.map_err(|e| UiError::new(e.code.clone(), e.to_string()))
-}
 
 /// Reads the first file of a file input as text.
 async fn read_file(input: web_sys::HtmlInputElement) -> Option<(String, String)> {
@@ -60,11 +53,20 @@ pub fn ImportPanel(on_import: Callback<ImportedDraft>) -> impl IntoView {
             }
         });
     };
+    // Reading runs in the tools module, loaded on first use; `reading` disables the button
+    // meanwhile, and a change of text or format while it runs discards its answer.
+    let reading = RwSignal::new(false);
     let read = move |_| {
-        result.set(Some(run_import(
-            &format.get_untracked(),
-            &text.get_untracked(),
-        )));
+        let (fmt, input) = (format.get_untracked(), text.get_untracked());
+        reading.set(true);
+        result.set(None);
+        spawn_local(async move {
+            let answer = tools::import(&fmt, input.clone()).await;
+            if format.get_untracked() == fmt && text.with_untracked(|t| *t == input) {
+                result.try_set(Some(answer));
+            }
+            reading.try_set(false);
+        });
     };
     let problems = move || {
         result.with(|r| match r {
@@ -109,7 +111,9 @@ pub fn ImportPanel(on_import: Callback<ImportedDraft>) -> impl IntoView {
                         placeholder="CREATE TABLE … or a model in JSON"></textarea>
                 </label>
                 <div class="row">
-                    <button type="button" on:click=read disabled=move || text.with(String::is_empty)>"Read"</button>
+                    <button type="button" on:click=read disabled=move || reading.get() || text.with(String::is_empty)>
+                        {move || if reading.get() { "Reading…" } else { "Read" }}
+                    </button>
                 </div>
             </div>
             {move || result.get().map(|r| match r {

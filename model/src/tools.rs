@@ -1,0 +1,195 @@
+//! The browser's on-demand tools as requests and answers: SQL and JSON import, every export
+//! and migration SQL, behind one JSON call.
+//!
+//! The SQL parser, the exporters and the migrations are most of the core's code. The browser
+//! does not need them to show domains and drafts, so they are compiled into a wasm module of
+//! their own (`frontend/tools`) that the app loads the first time the user imports, exports or
+//! asks for a migration. The two modules share no memory: the app sends a [`ToolRequest`] as
+//! JSON and reads a [`ToolAnswer`] back. Natively (server rendering, tests) the app calls
+//! [`run`] directly, so both paths run the same code.
+
+use crate::export::{export_with_warnings, ExportFormat, ExportWarning};
+use crate::import::{import_json, import_sql, ImportError, Imported};
+use crate::migrate::migration_sql;
+use crate::types::Model;
+use crate::SqlDialect;
+use serde::{Deserialize, Serialize};
+
+/// One call to the tools module.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "tool", rename_all = "snake_case")]
+pub enum ToolRequest {
+    /// Import `text`: `format` is a SQL dialect's id (`postgres`, `mysql`, `sqlite`) or `json`.
+    Import { format: String, text: String },
+    /// Export `model` in `format`.
+    Export { model: Model, format: ExportFormat },
+    /// Migration SQL from `old` to `new` in `dialect`.
+    Migration {
+        old: Model,
+        new: Model,
+        dialect: SqlDialect,
+    },
+}
+
+/// The answer to a [`ToolRequest`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolAnswer {
+    Imported(Imported),
+    /// The import failed: the importer's own error, with its code, line and column.
+    ImportFailed(ImportError),
+    Exported {
+        text: String,
+        warnings: Vec<ExportWarning>,
+    },
+    Migration(String),
+    /// Anything else that went wrong, with a stable code.
+    Error {
+        code: String,
+        message: String,
+    },
+}
+
+/// Runs one request.
+pub fn run(request: ToolRequest) -> ToolAnswer {
+    match request {
+        ToolRequest::Import { format, text } => {
+            let result = match format.parse::<SqlDialect>() {
+                Ok(dialect) => import_sql(&text, dialect),
+                Err(_) if format == "json" => import_json(&text),
+                Err(e) => {
+                    return ToolAnswer::Error {
+                        code: "TOOLS_UNKNOWN_FORMAT".into(),
+                        message: e,
+                    }
+                }
+            };
+            match result {
+                Ok(imported) => ToolAnswer::Imported(imported),
+                Err(e) => ToolAnswer::ImportFailed(e),
+            }
+        }
+        ToolRequest::Export { model, format } => {
+            let (text, warnings) = export_with_warnings(&model, format);
+            ToolAnswer::Exported { text, warnings }
+        }
+        ToolRequest::Migration { old, new, dialect } => match migration_sql(&old, &new, dialect) {
+            Ok(sql) => ToolAnswer::Migration(sql),
+            Err(e) => ToolAnswer::Error {
+                code: "MIGRATE_UNSUPPORTED".into(),
+                message: e.to_string(),
+            },
+        },
+    }
+}
+
+/// Runs a request given as JSON and answers in JSON: what the wasm module exports. A request
+/// that does not parse gets a `TOOLS_BAD_REQUEST` answer, never a panic.
+pub fn run_json(request: &str) -> String {
+    let answer = match serde_json::from_str::<ToolRequest>(request) {
+        Ok(request) => run(request),
+        Err(e) => ToolAnswer::Error {
+            code: "TOOLS_BAD_REQUEST".into(),
+            message: format!("the tools module could not read the request: {e}"),
+        },
+    };
+    serde_json::to_string(&answer).unwrap_or_else(|e| {
+        serde_json::json!({ "error": { "code": "TOOLS_BAD_ANSWER", "message": e.to_string() } })
+            .to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn answer(json: &str) -> ToolAnswer {
+        serde_json::from_str(&run_json(json)).unwrap()
+    }
+
+    #[test]
+    fn an_import_through_json_gives_the_importers_model_and_its_errors() {
+        let request = ToolRequest::Import {
+            format: "sqlite".into(),
+            text: "CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT NOT NULL);".into(),
+        };
+        let ToolAnswer::Imported(imported) = answer(&serde_json::to_string(&request).unwrap())
+        else {
+            panic!("not imported");
+        };
+        assert_eq!(
+            imported,
+            import_sql(
+                "CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+                SqlDialect::Sqlite
+            )
+            .unwrap()
+        );
+        let failed = ToolRequest::Import {
+            format: "postgres".into(),
+            text: "CREATE TABLE (".into(),
+        };
+        let ToolAnswer::ImportFailed(e) = answer(&serde_json::to_string(&failed).unwrap()) else {
+            panic!("not a failed import");
+        };
+        assert!(e.code.starts_with("VAL_IMPORT"), "{e:?}");
+    }
+
+    #[test]
+    fn exports_and_migrations_through_json_equal_the_direct_calls() {
+        let old = import_sql(
+            "CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT NOT NULL);",
+            SqlDialect::Postgres,
+        )
+        .unwrap()
+        .model;
+        let new = import_sql(
+            "CREATE TABLE author (id INTEGER PRIMARY KEY, name TEXT NOT NULL, born DATE);",
+            SqlDialect::Postgres,
+        )
+        .unwrap()
+        .model;
+        for format in [
+            ExportFormat::Markdown,
+            ExportFormat::Sql(SqlDialect::Mysql),
+            ExportFormat::Json,
+        ] {
+            let request = ToolRequest::Export {
+                model: new.clone(),
+                format,
+            };
+            let (text, warnings) = export_with_warnings(&new, format);
+            assert_eq!(
+                answer(&serde_json::to_string(&request).unwrap()),
+                ToolAnswer::Exported { text, warnings }
+            );
+        }
+        let request = ToolRequest::Migration {
+            old: old.clone(),
+            new: new.clone(),
+            dialect: SqlDialect::Postgres,
+        };
+        assert_eq!(
+            answer(&serde_json::to_string(&request).unwrap()),
+            ToolAnswer::Migration(migration_sql(&old, &new, SqlDialect::Postgres).unwrap())
+        );
+    }
+
+    #[test]
+    fn a_request_that_does_not_parse_or_names_an_unknown_format_gets_a_coded_error() {
+        for (json, code) in [
+            ("not json", "TOOLS_BAD_REQUEST"),
+            (r#"{"tool":"explode"}"#, "TOOLS_BAD_REQUEST"),
+            (
+                r#"{"tool":"import","format":"oracle","text":""}"#,
+                "TOOLS_UNKNOWN_FORMAT",
+            ),
+        ] {
+            let ToolAnswer::Error { code: got, .. } = answer(json) else {
+                panic!("{json}: not an error");
+            };
+            assert_eq!(got, code, "{json}");
+        }
+    }
+}
