@@ -21,7 +21,8 @@
 //! `cargo bench -p server --bench gateway` runs it; `-- --test` runs everything for a fraction
 //! of a second as a smoke test. Settings come from the environment (`DM_BENCH_*`, see
 //! [`Settings`]); results go to stdout as a table and to `target/gateway-bench.jsonl` (or
-//! `DM_BENCH_OUT`), one JSON object per run.
+//! `DM_BENCH_OUT`), one JSON object per run. The fake provider is a crate of its own: the
+//! benchmark builds its binary first, with the same profile (see [`build_fake_provider`]).
 
 // The benchmark's report is its output: it is printed, not logged.
 #![allow(clippy::print_stdout)]
@@ -143,13 +144,62 @@ impl Settings {
 
 fn main() -> Result<()> {
     let settings = Settings::from_env()?;
+    // Built before the runtime starts: it runs Cargo and waits for it.
+    let fake_provider = build_fake_provider()?;
     // Two workers, as many as the machine has cores: the generator competes with the fake and
     // the server for them, as a client on the same machine would.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(run(settings))
+    runtime.block_on(run(settings, &fake_provider))
+}
+
+/// Builds the fake provider's binary with this benchmark's profile, into the target directory
+/// that holds the server binary, and returns its path. The fake is a crate of its own
+/// (`server/fake-provider`), and Cargo only gives a target the `CARGO_BIN_EXE_*` paths of its
+/// own package's binaries; Cargo's JSON messages name the executable wherever it lands.
+fn build_fake_provider() -> Result<PathBuf> {
+    // The server binary is in <target>/<profile's directory>/: `debug` for the dev and test
+    // profiles, `release` for `cargo bench` (the `bench` profile), and a custom profile's own
+    // name (`--profile server-release`).
+    let profile_dir = Path::new(env!("CARGO_BIN_EXE_server"))
+        .parent()
+        .context("the server binary has no directory")?;
+    let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+        Some("debug") => "dev",
+        Some("release") | None => "bench",
+        Some(custom) => custom,
+    };
+    let target_dir = profile_dir
+        .parent()
+        .context("the server binary is not in a target directory")?;
+    // Cargo sets `CARGO` for the programs it runs; the one that built this benchmark otherwise.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let output = Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "-p", "fake-provider", "--bin", "fake-provider"])
+        .args([
+            "--profile",
+            profile,
+            "--message-format",
+            "json-render-diagnostics",
+        ])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .context("could not run cargo to build the fake provider")?;
+    if !output.status.success() {
+        bail!("cargo build -p fake-provider failed ({})", output.status);
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "fake-provider")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .context("cargo built no fake-provider executable")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -919,7 +969,7 @@ fn load_average() -> String {
 // ---------------------------------------------------------------------------------------------
 // The benchmark
 
-async fn run(settings: Settings) -> Result<()> {
+async fn run(settings: Settings, fake_provider: &Path) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let http = http_client(4)?;
     let started = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
@@ -936,7 +986,7 @@ async fn run(settings: Settings) -> Result<()> {
 
     // The fake provider: a four-character answer, streams of 18 chunks 5 ms apart.
     let fake_port = free_port()?;
-    let mut fake_cmd = Command::new(env!("CARGO_BIN_EXE_fake-provider"));
+    let mut fake_cmd = Command::new(fake_provider);
     fake_cmd
         .args(["--addr", &format!("127.0.0.1:{fake_port}")])
         .args(["--script", SCRIPT])

@@ -14,7 +14,6 @@ pub mod clock;
 pub mod config;
 pub mod egress;
 pub mod error;
-pub mod fake;
 pub mod files;
 pub mod headers;
 pub mod llm;

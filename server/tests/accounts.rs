@@ -7,9 +7,9 @@
 mod common;
 
 use common::{start_fake, start_server, Client};
+use fake_provider::FakeOptions;
 use reqwest::StatusCode;
 use serde_json::json;
-use server::fake::FakeOptions;
 use std::time::Duration;
 
 #[tokio::test]

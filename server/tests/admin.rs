@@ -9,10 +9,10 @@
 mod common;
 
 use common::{start_fake, start_server, Client, Reply, TestServer};
+use fake_provider::FakeOptions;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use server::config::{Config, Registration};
-use server::fake::FakeOptions;
 use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::SqlitePool;
 use std::collections::BTreeSet;

@@ -7,15 +7,23 @@
 //! `anthropic-version` header, or with a key other than `expect_key` in `x-api-key`, or without
 //! `max_tokens`, or with a `system` role among the messages. A successful call therefore shows
 //! that the gateway sent the headers and a Messages-shaped body.
+//!
+//! One test needs no socket: the fake's stream events, read back through the gateway's
+//! translation, give the reply and the usage.
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use common::{start_fake, start_server, Client, Reply, TestServer};
+use fake_provider::{anthropic::stream_events, Fake, FakeOptions, Rule, Script};
+use model::wire::{parse_stream_event, StreamEvent, Usage};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::fake::{Fake, FakeOptions, Rule, Script};
+use server::llm::{
+    anthropic::StreamTranslator,
+    stream::{Shaper, StreamFault},
+};
 use std::{sync::Arc, time::Duration};
 
 const KEY: &str = "sk-ant-test-SECRET-8765";
@@ -335,4 +343,43 @@ async fn models_are_listed_in_anthropics_shape() {
         json!([{ "id": "fake-model", "name": "Fake Model" }])
     );
     s.assert_no_key();
+}
+
+/// The fake's stream, read back through the gateway's translation, gives the reply and the
+/// usage.
+#[test]
+fn the_fake_stream_translates_back_into_the_reply() {
+    let reply = "Here is a draft: caf\u{e9} \u{1f600} and more text than one chunk holds.";
+    let events = stream_events(reply, "fake-model", 7, "end_turn", (10, 5));
+    assert!(events.len() > 8, "the reply is cut into several deltas");
+    let mut translator = StreamTranslator::new("fake-model".into(), true);
+    let mut out = String::new();
+    for event in &events {
+        let bytes = translator.feed(event.as_bytes()).unwrap();
+        out.push_str(std::str::from_utf8(&bytes).unwrap());
+    }
+    assert_eq!(translator.finish(), Ok(bytes::Bytes::new()));
+    let mut text = String::new();
+    let mut done = false;
+    for data in out.split("\n\n").filter_map(|e| e.strip_prefix("data: ")) {
+        match parse_stream_event(data).unwrap() {
+            StreamEvent::Delta { content, .. } => text.push_str(&content),
+            StreamEvent::Done => done = true,
+        }
+    }
+    assert_eq!(text, reply);
+    assert!(done);
+    let usage = Usage {
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        total_tokens: 15,
+    };
+    assert_eq!(translator.usage(), Some(usage));
+
+    // Without message_stop the translation reports an incomplete stream.
+    let mut cut = StreamTranslator::new("fake-model".into(), false);
+    for event in &events[..events.len() - 1] {
+        cut.feed(event.as_bytes()).unwrap();
+    }
+    assert_eq!(cut.finish(), Err(StreamFault::Incomplete));
 }

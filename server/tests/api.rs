@@ -7,11 +7,11 @@
 mod common;
 
 use common::{start_fake, start_server, Client};
+use fake_provider::FakeOptions;
 use model::wire::{parse_stream_event, StreamEvent};
 use model::{parse_model, validate, Conventions};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use server::fake::FakeOptions;
 use std::time::Duration;
 
 const KEY: &str = "sk-test-SECRET-4321";

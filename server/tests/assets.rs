@@ -10,7 +10,7 @@ mod common;
 use common::{start_fake, start_server, Client, TestServer};
 use reqwest::{header, StatusCode};
 use serde_json::json;
-use server::fake::{FakeOptions, Rule, Script};
+use fake_provider::{FakeOptions, Rule, Script};
 use std::{io::Read, path::Path, time::Duration};
 
 const JS: &str = "data-modeller.0123456789abcdef.js";

@@ -3,13 +3,10 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+use fake_provider::{Fake, FakeOptions};
 use reqwest::{header, Method, StatusCode};
 use serde_json::Value;
-use server::{
-    config::Config,
-    fake::{self, Fake, FakeOptions},
-    AppState,
-};
+use server::{config::Config, AppState};
 use std::{net::SocketAddr, sync::Arc};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -53,7 +50,7 @@ pub async fn start_server(configure: impl FnOnce(&mut Config)) -> TestServer {
 
 /// Starts the fake provider; returns its `/v1` base URL and its state.
 pub async fn start_fake(options: FakeOptions) -> (String, Arc<Fake>) {
-    let (router, fake) = fake::router(options);
+    let (router, fake) = fake_provider::router(options);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });

@@ -8,12 +8,10 @@
 mod common;
 
 use common::{start_fake, start_server, Client, Reply};
+use fake_provider::FakeOptions;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::{
-    egress::{AllowList, Resolver},
-    fake::FakeOptions,
-};
+use server::egress::{AllowList, Resolver};
 use std::{
     net::IpAddr,
     sync::{

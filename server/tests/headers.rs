@@ -11,13 +11,11 @@
 mod common;
 
 use common::{start_fake, start_server, Client};
+use fake_provider::{FakeOptions, Rule, Script};
 use futures::StreamExt;
 use reqwest::{header, StatusCode};
 use serde_json::json;
-use server::{
-    fake::{FakeOptions, Rule, Script},
-    headers::CLOSED_POLICY,
-};
+use server::headers::CLOSED_POLICY;
 use std::time::{Duration, Instant};
 
 /// A page's status, policy and HTML.

@@ -9,8 +9,8 @@
 mod common;
 
 use common::{start_fake, start_server, Client};
+use fake_provider::FakeOptions;
 use serde_json::Value;
-use server::fake::FakeOptions;
 use std::time::Duration;
 
 const KEY: &str = "sk-sdk-SECRET-1357";

@@ -11,9 +11,10 @@
 mod common;
 
 use common::{start_fake, start_server, Client, Reply};
+use fake_provider::FakeOptions;
 use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
-use server::{config::Config, fake::FakeOptions, AppState};
+use server::{config::Config, AppState};
 use std::{
     collections::BTreeSet,
     time::{Duration, Instant},

@@ -7,12 +7,10 @@
 mod common;
 
 use common::{start_fake, start_server, Client, TestServer};
+use fake_provider::{FakeOptions, Rule, Script};
 use reqwest::{header::HeaderMap, StatusCode};
 use serde_json::{json, Value};
-use server::{
-    config::Config,
-    fake::{FakeOptions, Rule, Script},
-};
+use server::config::Config;
 use std::time::Duration;
 
 /// One answer of the server, as the tests read it.

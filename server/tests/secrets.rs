@@ -9,8 +9,8 @@
 mod common;
 
 use common::{start_fake, start_server, Client};
+use fake_provider::FakeOptions;
 use serde_json::json;
-use server::fake::FakeOptions;
 use std::{
     io::Write,
     sync::{Arc, Mutex},

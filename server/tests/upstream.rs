@@ -14,12 +14,10 @@
 mod common;
 
 use common::{start_fake, start_server, Client, Reply, TestServer};
+use fake_provider::{Fake, FakeOptions, Rule, Script};
 use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
-use server::{
-    config::Config,
-    fake::{Fake, FakeOptions, Rule, Script},
-};
+use server::config::Config;
 use std::{
     sync::{atomic::Ordering, Arc},
     time::{Duration, Instant},

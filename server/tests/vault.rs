@@ -12,11 +12,11 @@ mod common;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use common::{start_fake, start_server, Client, TestServer};
+use fake_provider::FakeOptions;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::{
     config::{Config, Secret},
-    fake::FakeOptions,
     store::Store,
     vault::{self, SealedKey, Vault},
     AppState,

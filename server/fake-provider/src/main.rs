@@ -3,10 +3,10 @@
 //! `fake-provider --addr 127.0.0.1:3199` serves the demo script; point a provider at
 //! `http://127.0.0.1:3199/v1` with any model name. Directives after `?` in the model name
 //! make a call fail on purpose, for demos of the error handling: `fake-model?status=503`,
-//! `fake-model?drip_ms=2000`, `fake-model?cut_after=5` (see `server::fake::Directives`).
+//! `fake-model?drip_ms=2000`, `fake-model?cut_after=5` (see `fake_provider::Directives`).
 
 use clap::Parser;
-use server::fake::{router, FakeOptions, Script};
+use fake_provider::{router, FakeOptions, Script};
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 #[derive(Parser)]
@@ -52,7 +52,30 @@ async fn main() -> anyhow::Result<()> {
         let _ = tcp.set_nodelay(true);
     });
     axum::serve(listener, app)
-        .with_graceful_shutdown(server::shutdown_signal())
+        .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so that a test runner stopping the fake lets it close its
+/// connections (the server's `shutdown_signal`, which this crate does not depend on).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
 }

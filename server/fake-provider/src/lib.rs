@@ -12,6 +12,9 @@
 //! as sent: one SSE event of a stream, or one `chunk_chars` slice of a non-streamed body that
 //! a directive asked to send in pieces. A stream dropped before it finished (the client went
 //! away) is counted in [`Fake::cancelled`].
+//!
+//! It is a crate of its own, depending on none of the server, so that the demo's provider
+//! builds in under a minute; the server's tests and benchmarks use it as a dev-dependency.
 
 pub mod anthropic;
 

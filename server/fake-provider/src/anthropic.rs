@@ -175,8 +175,9 @@ async fn messages(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: Strin
 /// The SSE events of a streamed answer, in the order the Messages API sends them:
 /// `message_start`, `content_block_start`, a `ping`, one `content_block_delta` per
 /// `chunk_chars` characters, `content_block_stop`, `message_delta` (stop reason and output
-/// tokens) and `message_stop`.
-fn stream_events(
+/// tokens) and `message_stop`. Public so that the server's tests can read it back through the
+/// gateway's translation (`server/tests/anthropic.rs`).
+pub fn stream_events(
     reply: &str,
     model: &str,
     chunk_chars: usize,
@@ -213,55 +214,4 @@ fn stream_events(
     })));
     events.push(event(json!({ "type": "message_stop" })));
     events
-}
-
-#[cfg(test)]
-// Tests fail loudly on purpose; `unwrap` is the shortest way to say "this must work".
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use crate::llm::{
-        anthropic::StreamTranslator,
-        stream::{Shaper, StreamFault},
-    };
-    use model::wire::{parse_stream_event, StreamEvent, Usage};
-
-    /// The fake's stream, read back through the gateway's translation, gives the reply and
-    /// the usage.
-    #[test]
-    fn the_fake_stream_translates_back_into_the_reply() {
-        let reply = "Here is a draft: caf\u{e9} \u{1f600} and more text than one chunk holds.";
-        let events = stream_events(reply, "fake-model", 7, "end_turn", (10, 5));
-        assert!(events.len() > 8, "the reply is cut into several deltas");
-        let mut translator = StreamTranslator::new("fake-model".into(), true);
-        let mut out = String::new();
-        for event in &events {
-            let bytes = translator.feed(event.as_bytes()).unwrap();
-            out.push_str(std::str::from_utf8(&bytes).unwrap());
-        }
-        assert_eq!(translator.finish(), Ok(bytes::Bytes::new()));
-        let mut text = String::new();
-        let mut done = false;
-        for data in out.split("\n\n").filter_map(|e| e.strip_prefix("data: ")) {
-            match parse_stream_event(data).unwrap() {
-                StreamEvent::Delta { content, .. } => text.push_str(&content),
-                StreamEvent::Done => done = true,
-            }
-        }
-        assert_eq!(text, reply);
-        assert!(done);
-        let usage = Usage {
-            prompt_tokens: 10,
-            completion_tokens: 5,
-            total_tokens: 15,
-        };
-        assert_eq!(translator.usage(), Some(usage));
-
-        // Without message_stop the translation reports an incomplete stream.
-        let mut cut = StreamTranslator::new("fake-model".into(), false);
-        for event in &events[..events.len() - 1] {
-            cut.feed(event.as_bytes()).unwrap();
-        }
-        assert_eq!(cut.finish(), Err(StreamFault::Incomplete));
-    }
 }
