@@ -83,6 +83,33 @@ fn Scripts() -> impl IntoView {
     }
 }
 
+/// Who is signed in, as the server found it from the page request's session cookie
+/// (`user: None`: nobody). The server provides it in context and writes it into the page
+/// ([`SessionData`]), where the browser reads it before hydrating, so that both render the
+/// same signed-in page from the first byte. Absent when the server could not tell: the
+/// browser then asks `/api/v1/auth/me`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InitialSession {
+    pub user: Option<model::wire::UserInfo>,
+}
+
+/// The id of the `<script type="application/json">` that carries the [`InitialSession`].
+pub const SESSION_DATA_ID: &str = "dm-session";
+
+/// The [`InitialSession`] as a JSON data block (not a script: it never runs). `<` is escaped
+/// so that no value can close the element.
+#[component]
+fn SessionData() -> impl IntoView {
+    use_context::<InitialSession>().map(|session| {
+        let json = serde_json::to_string(&session)
+            .unwrap_or_default()
+            .replace('<', "\\u003c");
+        // It never runs, but carries the nonce like every inline script of the page.
+        let nonce = leptos::nonce::use_nonce();
+        view! { <script type="application/json" id=SESSION_DATA_ID nonce=nonce inner_html=json></script> }
+    })
+}
+
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -93,6 +120,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options/>
                 <Scripts/>
+                <SessionData/>
                 <MetaTags/>
             </head>
             <body>

@@ -375,6 +375,71 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// Paths that are not pages: the API, the bundles, the probes.
+fn is_page_path(path: &str) -> bool {
+    !["/api/", "/pkg/", "/healthz", "/readyz", "/metrics"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+}
+
+/// Tells the page renderer who is signed in, so that the first HTML a signed-in user gets is
+/// already theirs (no "sign in" links flashing while the app asks `/auth/me`).
+///
+/// For a page request (a GET outside the API and the bundles) the session cookie is resolved
+/// as the API would (an API token does not sign in a page) and the answer goes into the
+/// request's extensions as [`app::InitialSession`], which the page context provides to the
+/// app. A lookup that fails for another reason than a missing or expired session (the
+/// database) adds nothing: the page then checks in the browser as before. A page that carries
+/// a user is never stored by shared caches.
+pub async fn page_session(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::GET || !is_page_path(request.uri().path()) {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let session = if session_token(&parts.headers).is_none() {
+        Some(app::InitialSession { user: None })
+    } else {
+        // A page request carries no bearer token that counts: only the cookie.
+        parts.headers.remove(header::AUTHORIZATION);
+        match CurrentUser::from_request_parts(&mut parts, &state).await {
+            Ok(user) => Some(app::InitialSession {
+                user: Some(model::wire::UserInfo {
+                    id: user.id,
+                    username: user.username,
+                    is_admin: user.is_admin,
+                }),
+            }),
+            Err(ApiError::Unauthenticated | ApiError::BadToken) => {
+                Some(app::InitialSession { user: None })
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not resolve the session of a page request");
+                None
+            }
+        }
+    };
+    if let Some(session) = session {
+        parts.extensions.insert(session);
+    }
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("private, no-cache"),
+        );
+    }
+    response
+}
+
 /// The owner of an API token, from the database.
 async fn token_user(
     state: &AppState,

@@ -152,6 +152,10 @@ pub fn app(state: AppState) -> Router {
             AppState,
             _,
         >(page_context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::page_session,
+        ))
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(axum::middleware::from_fn_with_state(
             headers::HeaderSettings {

@@ -8,9 +8,9 @@
 mod common;
 
 use common::{start_fake, start_server, Client, TestServer};
+use fake_provider::{FakeOptions, Rule, Script};
 use reqwest::{header, StatusCode};
 use serde_json::json;
-use fake_provider::{FakeOptions, Rule, Script};
 use std::{io::Read, path::Path, time::Duration};
 
 const JS: &str = "data-modeller.0123456789abcdef.js";

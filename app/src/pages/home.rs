@@ -248,7 +248,9 @@ fn Domains() -> impl IntoView {
                     let all: Vec<DomainRecord> = workspace.domains.get().into_iter().filter(|d| d.deleted_at.is_none()).collect();
                     let q = query.get().unwrap_or_default();
                     let domains = search_domains(&all, &q, sort.get().unwrap_or_default());
-                    if all.is_empty() {
+                    if !workspace.domains_loaded.get() {
+                        view! { <p class="muted" data-testid="domains-loading">"Opening your domains…"</p> }.into_any()
+                    } else if all.is_empty() {
                         view! { <p class="muted">"No domains yet. Start one on the right."</p> }.into_any()
                     } else if domains.is_empty() {
                         view! { <p class="muted" data-testid="no-match">{format!("No domain matches “{}”.", q.trim())}</p> }.into_any()

@@ -11,6 +11,7 @@
 //! review, accepting and importing. Pages render these signals and call their methods.
 
 use crate::browser::{self, api, storage, sync, UiError};
+use crate::InitialSession;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use model::sync::Mutation;
@@ -38,6 +39,23 @@ pub struct SyncState {
     pub refused: Vec<storage::RefusedChange>,
 }
 
+/// What the server said about the session: from context while rendering on the server, from
+/// the page's data block in the browser (read before hydration, so both render alike).
+fn initial_session() -> Option<InitialSession> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<InitialSession>()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(crate::SESSION_DATA_ID))
+            .and_then(|e| e.text_content())
+            .and_then(|text| serde_json::from_str(&text).ok())
+    }
+}
+
 /// How often an open, visible page syncs by itself, so that another device's work shows up
 /// without a click.
 const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
@@ -49,6 +67,9 @@ pub struct Workspace {
     /// False until the browser has asked the server about the session.
     pub checked: RwSignal<bool>,
     pub domains: RwSignal<Vec<DomainRecord>>,
+    /// False until the domains were read from this browser's store once: until then the list
+    /// is unknown, not empty.
+    pub domains_loaded: RwSignal<bool>,
     pub sync: RwSignal<SyncState>,
     /// The domain just moved to the trash, for the undo offer: its id and name.
     pub undo: RwSignal<Option<(uuid::Uuid, String)>>,
@@ -56,11 +77,15 @@ pub struct Workspace {
 
 impl Workspace {
     /// Creates the workspace, provides it as context and, in the browser, starts the session.
+    /// When the server said who is signed in ([`InitialSession`]), the first render is
+    /// already theirs, on the server and in the browser alike.
     pub fn provide() -> Self {
+        let initial = initial_session();
         let workspace = Workspace {
-            user: RwSignal::new(None),
-            checked: RwSignal::new(false),
+            user: RwSignal::new(initial.as_ref().and_then(|s| s.user.clone())),
+            checked: RwSignal::new(initial.is_some()),
             domains: RwSignal::new(Vec::new()),
+            domains_loaded: RwSignal::new(false),
             sync: RwSignal::new(SyncState::default()),
             undo: RwSignal::new(None),
         };
@@ -86,13 +111,20 @@ impl Workspace {
                 },
                 SYNC_EVERY,
             );
+            let initial = initial.clone();
             spawn_local(async move {
-                match api::me().await {
-                    Ok(Some(user)) => workspace.signed_in(user).await,
-                    Ok(None) => {}
-                    Err(e) => workspace.sync.update(|s| s.last_error = Some(e)),
+                match initial {
+                    Some(InitialSession { user: Some(user) }) => workspace.signed_in(user).await,
+                    Some(InitialSession { user: None }) => {}
+                    None => {
+                        match api::me().await {
+                            Ok(Some(user)) => workspace.signed_in(user).await,
+                            Ok(None) => {}
+                            Err(e) => workspace.sync.update(|s| s.last_error = Some(e)),
+                        }
+                        workspace.checked.set(true);
+                    }
                 }
-                workspace.checked.set(true);
             });
         });
         workspace
@@ -109,6 +141,8 @@ impl Workspace {
         self.checked.set(true);
         if let Err(e) = self.reload_domains().await {
             self.sync.update(|s| s.last_error = Some(e));
+            // The list stays empty, but the page stops waiting (the badge says why).
+            self.domains_loaded.set(true);
         }
         self.sync_now();
     }
@@ -143,6 +177,7 @@ impl Workspace {
     pub fn signed_out(self) {
         self.user.set(None);
         self.domains.set(Vec::new());
+        self.domains_loaded.set(false);
         self.sync.set(SyncState::default());
     }
 
@@ -153,6 +188,7 @@ impl Workspace {
         };
         let domains = storage::domains(user.id).await?;
         self.domains.set(domains);
+        self.domains_loaded.set(true);
         let pending = sync::pending(user.id).await?;
         self.sync.update(|s| s.pending = pending);
         Ok(())
