@@ -59,6 +59,7 @@ use crate::logical_type::LogicalType;
 use crate::types::{Attribute, Cardinality, Entity, Index, Model, OnDelete};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 /// The longest derived name: PostgreSQL silently cuts names at 63 bytes and MySQL refuses more
 /// than 64 characters, so derived names are cut here, where migration can predict them.
@@ -359,6 +360,10 @@ impl Naming {
 
     /// The PostgreSQL enum type of `entity.attribute`, if it has one.
     pub(crate) fn enum_type(&self, entity: &str, attribute: &str) -> Option<&str> {
+        // Only PostgreSQL has enum types: the other dialects skip lower-casing the key.
+        if self.enums.is_empty() {
+            return None;
+        }
         self.enums
             .get(&(entity.to_ascii_lowercase(), attribute.to_ascii_lowercase()))
             .map(String::as_str)
@@ -1702,13 +1707,19 @@ fn one_line(text: &str) -> String {
 }
 
 fn is_reserved(dialect: SqlDialect, name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
+    // Every identifier of a script is checked: the lists are read into sets once, rather than
+    // split and scanned word by word for each identifier.
+    static WORDS: OnceLock<[HashSet<&'static str>; 3]> = OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        [POSTGRES_RESERVED, MYSQL_RESERVED, SQLITE_KEYWORDS]
+            .map(|list| list.split_ascii_whitespace().collect())
+    });
     let list = match dialect {
-        SqlDialect::Postgres => POSTGRES_RESERVED,
-        SqlDialect::Mysql => MYSQL_RESERVED,
-        SqlDialect::Sqlite => SQLITE_KEYWORDS,
+        SqlDialect::Postgres => &words[0],
+        SqlDialect::Mysql => &words[1],
+        SqlDialect::Sqlite => &words[2],
     };
-    list.split_ascii_whitespace().any(|word| word == upper)
+    list.contains(name.to_ascii_uppercase().as_str())
 }
 
 /// PostgreSQL's reserved key words (the "reserved" and "reserved (can be function or type)"
