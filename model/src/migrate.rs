@@ -48,12 +48,12 @@ use super::dialect::SqlDialect;
 use super::diff::{match_models, Matching};
 use super::export::sql::{
     add_foreign_key, column_definition, column_type, create_enum_type, create_index, create_table,
-    default_sql, fk_ends, fk_ends_all, pk_name, primary_key_clause, quote_ident, string_literal,
+    default_sql, fk_ends_all, pk_name, primary_key_clause, quote_ident, string_literal,
     table_order, unique_clause, Naming,
 };
 use super::logical_type::LogicalType;
 use super::types::{Attribute, Entity, Model};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use thiserror::Error;
 
@@ -179,22 +179,42 @@ struct Migration<'a> {
     added_fks: Vec<usize>,
     /// For each new entity, whether its table is rebuilt (SQLite only; never elsewhere).
     rebuilt: Vec<bool>,
-    /// [`fk_ends_all`] of the new model, for dialects that write foreign keys inline.
-    new_ends: Vec<Option<(usize, usize)>>,
+    /// For each new entity, the new relationships whose foreign key its table holds, for
+    /// dialects that write foreign keys inline (SQLite only; empty elsewhere).
+    inline: Vec<Vec<usize>>,
 }
 
 impl<'a> Migration<'a> {
     fn new(plan: Plan<'a>, hooks: &'static dyn Hooks) -> Migration<'a> {
         let dropped_entities = plan.dropped_entities();
         let dropped = dropped_entities.iter().copied().collect();
-        let dropped_fks = plan.dropped_fks();
-        let added_fks = plan.added_fks();
-        let (rebuilt, new_ends) = if hooks.rebuilds_tables() {
+        // Which old foreign key each new one keeps, asked once per relationship: both the
+        // dropped and the added foreign keys depend on it.
+        let kept: Vec<Option<usize>> = (0..plan.new.relationships.len())
+            .map(|ri| plan.kept_fk(ri))
+            .collect();
+        let dropped_fks = plan.dropped_fks(&kept);
+        let added_fks = plan.added_fks(&kept);
+        let (rebuilt, inline) = if hooks.rebuilds_tables() {
+            let mut inline = vec![Vec::new(); plan.new.entities.len()];
+            for (ri, end) in plan.new_ends.iter().enumerate() {
+                if let Some((from, _)) = end {
+                    inline[*from].push(ri);
+                }
+            }
+            let losing: HashSet<usize> = dropped_fks
+                .iter()
+                .filter_map(|&ri| plan.old_ends[ri].map(|(from, _)| from))
+                .collect();
+            let gaining: HashSet<usize> = added_fks
+                .iter()
+                .filter_map(|&ri| plan.new_ends[ri].map(|(from, _)| from))
+                .collect();
             (
                 (0..plan.new.entities.len())
-                    .map(|ni| needs_rebuild(&plan, ni, &dropped_fks, &added_fks))
+                    .map(|ni| needs_rebuild(&plan, ni, &losing, &gaining))
                     .collect(),
-                fk_ends_all(plan.new),
+                inline,
             )
         } else {
             (vec![false; plan.new.entities.len()], Vec::new())
@@ -207,18 +227,13 @@ impl<'a> Migration<'a> {
             dropped_fks,
             added_fks,
             rebuilt,
-            new_ends,
+            inline,
         }
     }
 
     /// The new relationships whose foreign key new entity `ni` holds, for inline foreign keys.
-    fn inline_fks(&self, ni: usize) -> Vec<usize> {
-        self.new_ends
-            .iter()
-            .enumerate()
-            .filter(|(_, end)| end.is_some_and(|(from, _)| from == ni))
-            .map(|(ri, _)| ri)
-            .collect()
+    fn inline_fks(&self, ni: usize) -> &[usize] {
+        self.inline.get(ni).map_or(&[], Vec::as_slice)
     }
 
     /// Old entities that lose columns with `ALTER TABLE ... DROP COLUMN`: every kept table, in
@@ -251,6 +266,12 @@ struct Plan<'a> {
     /// For each new entity and each of its attributes, the old attribute index.
     old_attr_of_new: Vec<Vec<Option<usize>>>,
     matching: Matching,
+    /// [`fk_ends_all`] of each model, by relationship index, found once: the steps ask for a
+    /// relationship's tables per table and per relationship.
+    old_ends: Vec<Option<(usize, usize)>>,
+    new_ends: Vec<Option<(usize, usize)>>,
+    /// The old relationships that are foreign keys, by their (from, to) tables, in old order.
+    old_fks_between: HashMap<(usize, usize), Vec<usize>>,
 }
 
 impl<'a> Plan<'a> {
@@ -284,6 +305,13 @@ impl<'a> Plan<'a> {
                 }
             }
         }
+        let old_ends = fk_ends_all(old);
+        let mut old_fks_between: HashMap<(usize, usize), Vec<usize>> = HashMap::new();
+        for (ri, end) in old_ends.iter().enumerate() {
+            if let Some(end) = end {
+                old_fks_between.entry(*end).or_default().push(ri);
+            }
+        }
         Plan {
             old,
             new,
@@ -293,6 +321,9 @@ impl<'a> Plan<'a> {
             old_of_new,
             old_attr_of_new,
             matching,
+            old_ends,
+            new_ends: fk_ends_all(new),
+            old_fks_between,
         }
     }
 
@@ -477,16 +508,16 @@ impl<'a> Plan<'a> {
     /// changes: no column type, and the referenced table keeps its keys.
     fn kept_fk(&self, ri: usize) -> Option<usize> {
         let rel = self.new.relationships.get(ri)?;
-        let (nf, nt) = fk_ends(self.new, rel)?;
+        let (nf, nt) = self.new_ends.get(ri).copied().flatten()?;
         let (of, ot) = (self.old_of_new[nf]?, self.old_of_new[nt]?);
         let found = self
-            .old
-            .relationships
+            .old_fks_between
+            .get(&(of, ot))?
             .iter()
-            .enumerate()
-            .position(|(oi, o)| {
-                fk_ends(self.old, o) == Some((of, ot))
-                    && o.on_delete == rel.on_delete
+            .copied()
+            .find(|&oi| {
+                let o = &self.old.relationships[oi];
+                o.on_delete == rel.on_delete
                     && self
                         .old_names
                         .fk(oi)
@@ -533,25 +564,20 @@ impl<'a> Plan<'a> {
         Some(found)
     }
 
-    /// Old relationships (as foreign keys) that no new relationship keeps.
-    fn dropped_fks(&self) -> Vec<usize> {
-        let kept: HashSet<usize> = (0..self.new.relationships.len())
-            .filter_map(|ri| self.kept_fk(ri))
-            .collect();
+    /// Old relationships (as foreign keys) that no new relationship keeps; `kept` is
+    /// [`Plan::kept_fk`] of every new relationship.
+    fn dropped_fks(&self, kept: &[Option<usize>]) -> Vec<usize> {
+        let kept: HashSet<usize> = kept.iter().copied().flatten().collect();
         (0..self.old.relationships.len())
-            .filter(|oi| {
-                !kept.contains(oi) && fk_ends(self.old, &self.old.relationships[*oi]).is_some()
-            })
+            .filter(|oi| !kept.contains(oi) && self.old_ends[*oi].is_some())
             .collect()
     }
 
-    /// New relationships whose foreign key must be created.
-    fn added_fks(&self) -> Vec<usize> {
+    /// New relationships whose foreign key must be created; `kept` as for
+    /// [`Plan::dropped_fks`].
+    fn added_fks(&self, kept: &[Option<usize>]) -> Vec<usize> {
         (0..self.new.relationships.len())
-            .filter(|&ri| {
-                fk_ends(self.new, &self.new.relationships[ri]).is_some()
-                    && self.kept_fk(ri).is_none()
-            })
+            .filter(|&ri| self.new_ends[ri].is_some() && kept[ri].is_none())
             .collect()
     }
 
@@ -726,7 +752,7 @@ fn drop_foreign_keys(m: &Migration) -> String {
     let (plan, old) = (&m.plan, m.plan.old);
     let mut body = String::new();
     for &oi in &m.dropped_fks {
-        let Some((from, _)) = fk_ends(old, &old.relationships[oi]) else {
+        let Some((from, _)) = plan.old_ends[oi] else {
             continue;
         };
         if m.dropped.contains(&from) {
@@ -1395,7 +1421,7 @@ impl Hooks for Sqlite {
                 ni,
                 dialect,
                 &plan.new_names,
-                &m.inline_fks(ni),
+                m.inline_fks(ni),
                 Some(&temp),
             ));
             let old_entity = &old.entities[oi];
@@ -1444,7 +1470,7 @@ impl Hooks for Sqlite {
             ni,
             plan.dialect,
             &plan.new_names,
-            &m.inline_fks(ni),
+            m.inline_fks(ni),
             None,
         );
         for index in &entity.indexes {
@@ -1474,7 +1500,14 @@ impl Hooks for Sqlite {
 }
 
 /// Whether SQLite must rebuild new entity `ni`: anything `ALTER TABLE` cannot do in place.
-fn needs_rebuild(plan: &Plan, ni: usize, dropped_fks: &[usize], added_fks: &[usize]) -> bool {
+/// `losing_fks` holds the old entities that lose a foreign key, `gaining_fks` the new entities
+/// that gain one.
+fn needs_rebuild(
+    plan: &Plan,
+    ni: usize,
+    losing_fks: &HashSet<usize>,
+    gaining_fks: &HashSet<usize>,
+) -> bool {
     let dialect = SqlDialect::Sqlite;
     let (old, new) = (plan.old, plan.new);
     let Some(oi) = plan.old_of_new[ni] else {
@@ -1490,16 +1523,7 @@ fn needs_rebuild(plan: &Plan, ni: usize, dropped_fks: &[usize], added_fks: &[usi
     {
         return true;
     }
-    let fk_from = |model: &Model, ri: usize, e: usize| {
-        model
-            .relationships
-            .get(ri)
-            .and_then(|rel| fk_ends(model, rel))
-            .is_some_and(|(from, _)| from == e)
-    };
-    if dropped_fks.iter().any(|&ri| fk_from(old, ri, oi))
-        || added_fks.iter().any(|&ri| fk_from(new, ri, ni))
-    {
+    if losing_fks.contains(&oi) || gaining_fks.contains(&ni) {
         return true;
     }
     for (o, n) in plan.attr_pairs(ni) {
@@ -1530,20 +1554,23 @@ fn needs_rebuild(plan: &Plan, ni: usize, dropped_fks: &[usize], added_fks: &[usi
     }
     // DROP COLUMN refuses a column that a key, a unique constraint or a foreign key names.
     let in_fk = |name: &str| {
-        old.relationships.iter().any(|rel| {
-            fk_ends(old, rel).is_some_and(|(from, to)| {
-                (from == oi
-                    && rel
-                        .from_attributes
-                        .iter()
-                        .any(|a| a.eq_ignore_ascii_case(name)))
-                    || (to == oi
+        old.relationships
+            .iter()
+            .zip(&plan.old_ends)
+            .any(|(rel, end)| {
+                end.is_some_and(|(from, to)| {
+                    (from == oi
                         && rel
-                            .to_attributes
+                            .from_attributes
                             .iter()
                             .any(|a| a.eq_ignore_ascii_case(name)))
+                        || (to == oi
+                            && rel
+                                .to_attributes
+                                .iter()
+                                .any(|a| a.eq_ignore_ascii_case(name)))
+                })
             })
-        })
     };
     plan.dropped_attrs(oi).iter().any(|a| {
         old_entity.is_key(&a.name)

@@ -179,6 +179,11 @@ pub fn parse_change_set(text: &str) -> Result<ChangeSet, ParseError> {
 
 /// Applies the changes whose index is in `selected` (all when `None`) to a copy of `model`,
 /// in order; an operation that cannot apply is reported and skipped, never half-applied.
+///
+/// The copy is made once. Each operation is first *checked* against the model as the operations
+/// before it left it ([`check`], which only reads), and only an operation that passes is
+/// *performed* ([`perform`], which cannot fail): so a refused operation has changed nothing,
+/// without copying the model for every operation.
 pub fn apply(model: &Model, changes: &[ProposedChange], selected: Option<&[usize]>) -> Applied {
     let mut model = model.clone();
     let outcomes = changes
@@ -193,18 +198,13 @@ pub fn apply(model: &Model, changes: &[ProposedChange], selected: Option<&[usize
                     notes: vec![],
                 };
             }
-            // Work on a copy so that an operation that fails halfway leaves nothing behind.
-            let mut next = model.clone();
-            match apply_one(&mut next, &change.operation) {
-                Ok(notes) => {
-                    model = next;
-                    Outcome {
-                        index,
-                        applied: true,
-                        reason: None,
-                        notes,
-                    }
-                }
+            match check(&model, &change.operation) {
+                Ok(at) => Outcome {
+                    index,
+                    applied: true,
+                    reason: None,
+                    notes: perform(&mut model, &change.operation, at),
+                },
                 Err(reason) => Outcome {
                     index,
                     applied: false,
@@ -284,9 +284,35 @@ fn dropped_with_it(r: &Relationship) -> String {
     )
 }
 
-/// Applies one operation; returns notes on side effects, or why it cannot apply.
-fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
-    let mut notes = Vec::new();
+/// Where a checked operation applies: the positions [`check`] found, for [`perform`]. A
+/// position the operation does not name stays 0 and is not read.
+#[derive(Clone, Copy, Debug, Default)]
+struct Target {
+    entity: usize,
+    attribute: usize,
+    relationship: usize,
+}
+
+impl Target {
+    fn entity(entity: usize) -> Target {
+        Target {
+            entity,
+            ..Target::default()
+        }
+    }
+
+    fn attribute(entity: usize, attribute: usize) -> Target {
+        Target {
+            entity,
+            attribute,
+            ..Target::default()
+        }
+    }
+}
+
+/// Whether `op` can apply to `model`, and where; or why not. Reads only: every reason an
+/// operation is refused is found here, before [`perform`] changes anything.
+fn check(model: &Model, op: &Operation) -> Result<Target, String> {
     match op {
         Operation::AddEntity { entity } => {
             if model.entity(&entity.name).is_some() {
@@ -298,18 +324,10 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
             if !entity.primary_key.is_empty() {
                 check_names(entity, &entity.primary_key, "primary key")?;
             }
-            model.entities.push(entity.clone());
+            Ok(Target::default())
         }
-        Operation::DropEntity { entity } => {
-            let i = entity_index(model, entity)?;
-            let name = model.entities.remove(i).name;
-            model.relationships.retain(|r| {
-                let touches = eq(&r.from_entity, &name) || eq(&r.to_entity, &name);
-                if touches {
-                    notes.push(dropped_with_it(r));
-                }
-                !touches
-            });
+        Operation::DropEntity { entity } | Operation::SetEntityDescription { entity, .. } => {
+            entity_index(model, entity).map(Target::entity)
         }
         Operation::RenameEntity { from, to } => {
             let i = entity_index(model, from)?;
@@ -324,26 +342,11 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
             {
                 return Err(format!("entity `{to}` already exists"));
             }
-            let old = std::mem::replace(&mut model.entities[i].name, to.clone());
-            for r in &mut model.relationships {
-                if eq(&r.from_entity, &old) {
-                    r.from_entity = to.clone();
-                }
-                if eq(&r.to_entity, &old) {
-                    r.to_entity = to.clone();
-                }
-            }
-        }
-        Operation::SetEntityDescription {
-            entity,
-            description,
-        } => {
-            let i = entity_index(model, entity)?;
-            model.entities[i].description = description.clone();
+            Ok(Target::entity(i))
         }
         Operation::AddAttribute { entity, attribute } => {
             let i = entity_index(model, entity)?;
-            let e = &mut model.entities[i];
+            let e = &model.entities[i];
             if e.attribute(&attribute.name).is_some() {
                 return Err(format!(
                     "attribute `{}.{}` already exists",
@@ -354,7 +357,7 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
                 &attribute.data_type,
                 &format!("`{}.{}`", e.name, attribute.name),
             )?;
-            e.attributes.push(attribute.clone());
+            Ok(Target::entity(i))
         }
         Operation::AlterAttribute {
             entity,
@@ -366,7 +369,7 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
             tags,
         } => {
             let i = entity_index(model, entity)?;
-            let e = &mut model.entities[i];
+            let e = &model.entities[i];
             let j = attribute_index(e, attribute)?;
             if data_type.is_none()
                 && nullable.is_none()
@@ -385,68 +388,32 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
                     e.name
                 ));
             }
-            let a = &mut e.attributes[j];
             if let Some(t) = data_type {
                 known_type(t, &format!("`{entity}.{attribute}`"))?;
-                a.data_type = t.clone();
             }
-            if let Some(n) = nullable {
-                a.nullable = *n;
-            }
-            if let Some(d) = default {
-                a.default = d.clone();
-            }
-            if let Some(d) = description {
-                a.description = d.clone();
-            }
-            if let Some(t) = tags {
-                a.tags = t.clone();
-            }
+            Ok(Target::attribute(i, j))
         }
         Operation::DropAttribute { entity, attribute } => {
             let i = entity_index(model, entity)?;
             let e = &model.entities[i];
             let j = attribute_index(e, attribute)?;
-            let ename = e.name.clone();
             if e.is_key(attribute) {
                 return Err(format!(
-                    "`{ename}.{attribute}` is part of the primary key: change the primary key first"
+                    "`{}.{attribute}` is part of the primary key: change the primary key first",
+                    e.name
                 ));
             }
             if e.attributes.len() == 1 {
                 return Err(format!(
-                    "`{attribute}` is the last attribute of `{ename}`: drop the entity instead"
+                    "`{attribute}` is the last attribute of `{}`: drop the entity instead",
+                    e.name
                 ));
             }
-            let named = |list: &[String]| list.iter().any(|n| eq(n, attribute));
-            model.relationships.retain(|r| {
-                let uses = (eq(&r.from_entity, &ename) && named(&r.from_attributes))
-                    || (eq(&r.to_entity, &ename) && named(&r.to_attributes));
-                if uses {
-                    notes.push(dropped_with_it(r));
-                }
-                !uses
-            });
-            let e = &mut model.entities[i];
-            e.attributes.remove(j);
-            e.unique.retain(|u| {
-                let uses = named(u);
-                if uses {
-                    notes.push(format!("unique ({}) dropped with it", u.join(", ")));
-                }
-                !uses
-            });
-            e.indexes.retain(|x| {
-                let uses = named(&x.attributes);
-                if uses {
-                    notes.push(format!("index `{}` dropped with it", x.name));
-                }
-                !uses
-            });
+            Ok(Target::attribute(i, j))
         }
         Operation::RenameAttribute { entity, from, to } => {
             let i = entity_index(model, entity)?;
-            let e = &mut model.entities[i];
+            let e = &model.entities[i];
             let j = attribute_index(e, from)?;
             if to.trim().is_empty() {
                 return Err("the new attribute name is empty".into());
@@ -458,41 +425,16 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
             {
                 return Err(format!("attribute `{}.{to}` already exists", e.name));
             }
-            let old = std::mem::replace(&mut e.attributes[j].name, to.clone());
-            rename_in(&mut e.primary_key, &old, to);
-            for u in &mut e.unique {
-                rename_in(u, &old, to);
-            }
-            for x in &mut e.indexes {
-                rename_in(&mut x.attributes, &old, to);
-            }
-            let ename = e.name.clone();
-            for r in &mut model.relationships {
-                if eq(&r.from_entity, &ename) {
-                    rename_in(&mut r.from_attributes, &old, to);
-                }
-                if eq(&r.to_entity, &ename) {
-                    rename_in(&mut r.to_attributes, &old, to);
-                }
-            }
+            Ok(Target::attribute(i, j))
         }
         Operation::SetPrimaryKey { entity, attributes } => {
             let i = entity_index(model, entity)?;
-            let e = &mut model.entities[i];
-            check_names(e, attributes, "primary key")?;
-            for n in attributes {
-                if let Some(a) = e.attributes.iter_mut().find(|a| eq(&a.name, n)) {
-                    if a.nullable {
-                        a.nullable = false;
-                        notes.push(format!("`{}` made NOT NULL for the key", a.name));
-                    }
-                }
-            }
-            e.primary_key = attributes.clone();
+            check_names(&model.entities[i], attributes, "primary key")?;
+            Ok(Target::entity(i))
         }
         Operation::AddUnique { entity, attributes } => {
             let i = entity_index(model, entity)?;
-            let e = &mut model.entities[i];
+            let e = &model.entities[i];
             check_names(e, attributes, "unique constraint")?;
             if e.unique.iter().any(|u| same_names(u, attributes)) {
                 return Err(format!(
@@ -501,20 +443,19 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
                     attributes.join(", ")
                 ));
             }
-            e.unique.push(attributes.clone());
+            Ok(Target::entity(i))
         }
         Operation::DropUnique { entity, attributes } => {
             let i = entity_index(model, entity)?;
-            let e = &mut model.entities[i];
-            let before = e.unique.len();
-            e.unique.retain(|u| !same_names(u, attributes));
-            if e.unique.len() == before {
+            let e = &model.entities[i];
+            if !e.unique.iter().any(|u| same_names(u, attributes)) {
                 return Err(format!(
                     "`{}` has no unique constraint on ({})",
                     e.name,
                     attributes.join(", ")
                 ));
             }
+            Ok(Target::entity(i))
         }
         Operation::AddIndex { entity, index } => {
             let i = entity_index(model, entity)?;
@@ -526,18 +467,16 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
             {
                 return Err(format!("an index named `{}` already exists", index.name));
             }
-            let e = &mut model.entities[i];
-            check_names(e, &index.attributes, "index")?;
-            e.indexes.push(index.clone());
+            check_names(&model.entities[i], &index.attributes, "index")?;
+            Ok(Target::entity(i))
         }
         Operation::DropIndex { entity, index } => {
             let i = entity_index(model, entity)?;
-            let e = &mut model.entities[i];
-            let before = e.indexes.len();
-            e.indexes.retain(|x| !eq(&x.name, index));
-            if e.indexes.len() == before {
+            let e = &model.entities[i];
+            if !e.indexes.iter().any(|x| eq(&x.name, index)) {
                 return Err(format!("`{}` has no index named `{index}`", e.name));
             }
+            Ok(Target::entity(i))
         }
         Operation::AddRelationship { relationship: r } => {
             let from = &model.entities[entity_index(model, &r.from_entity)?];
@@ -562,47 +501,182 @@ fn apply_one(model: &mut Model, op: &Operation) -> Result<Vec<String>, String> {
                     r.from_entity, r.to_entity
                 ));
             }
-            model.relationships.push(r.clone());
+            Ok(Target::default())
         }
         Operation::DropRelationship {
             from_entity,
             to_entity,
             name,
         } => {
-            let found: Vec<usize> = model
-                .relationships
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| {
-                    eq(&r.from_entity, from_entity)
-                        && eq(&r.to_entity, to_entity)
-                        && name.as_ref().is_none_or(|n| eq(&r.name, n))
-                })
-                .map(|(i, _)| i)
-                .collect();
-            match found.as_slice() {
-                [] => {
-                    return Err(format!(
-                        "there is no relationship {from_entity} → {to_entity}{}",
-                        name.as_ref()
-                            .map(|n| format!(" named `{n}`"))
-                            .unwrap_or_default()
-                    ))
+            let mut found = model.relationships.iter().enumerate().filter(|(_, r)| {
+                eq(&r.from_entity, from_entity)
+                    && eq(&r.to_entity, to_entity)
+                    && name.as_ref().is_none_or(|n| eq(&r.name, n))
+            });
+            match (found.next(), found.next()) {
+                (None, _) => Err(format!(
+                    "there is no relationship {from_entity} → {to_entity}{}",
+                    name.as_ref()
+                        .map(|n| format!(" named `{n}`"))
+                        .unwrap_or_default()
+                )),
+                (Some((i, _)), None) => Ok(Target {
+                    relationship: i,
+                    ..Target::default()
+                }),
+                (Some(_), Some(_)) => Err(format!(
+                    "there are several relationships {from_entity} → {to_entity}: give the name of the one to drop"
+                )),
+            }
+        }
+        Operation::SetSummary { .. } | Operation::SetNarrative { .. } => Ok(Target::default()),
+    }
+}
+
+/// Performs `op`, which [`check`] accepted on this very `model` and found at `at`; returns
+/// notes on side effects. Cannot fail: whatever could refuse the operation was checked.
+fn perform(model: &mut Model, op: &Operation, at: Target) -> Vec<String> {
+    let mut notes = Vec::new();
+    match op {
+        Operation::AddEntity { entity } => model.entities.push(entity.clone()),
+        Operation::DropEntity { .. } => {
+            let name = model.entities.remove(at.entity).name;
+            model.relationships.retain(|r| {
+                let touches = eq(&r.from_entity, &name) || eq(&r.to_entity, &name);
+                if touches {
+                    notes.push(dropped_with_it(r));
                 }
-                [i] => {
-                    model.relationships.remove(*i);
+                !touches
+            });
+        }
+        Operation::RenameEntity { to, .. } => {
+            let old = std::mem::replace(&mut model.entities[at.entity].name, to.clone());
+            for r in &mut model.relationships {
+                if eq(&r.from_entity, &old) {
+                    r.from_entity = to.clone();
                 }
-                _ => {
-                    return Err(format!(
-                        "there are several relationships {from_entity} → {to_entity}: give the name of the one to drop"
-                    ))
+                if eq(&r.to_entity, &old) {
+                    r.to_entity = to.clone();
                 }
             }
+        }
+        Operation::SetEntityDescription { description, .. } => {
+            model.entities[at.entity].description = description.clone();
+        }
+        Operation::AddAttribute { attribute, .. } => {
+            model.entities[at.entity].attributes.push(attribute.clone());
+        }
+        Operation::AlterAttribute {
+            data_type,
+            nullable,
+            default,
+            description,
+            tags,
+            ..
+        } => {
+            let a = &mut model.entities[at.entity].attributes[at.attribute];
+            if let Some(t) = data_type {
+                a.data_type = t.clone();
+            }
+            if let Some(n) = nullable {
+                a.nullable = *n;
+            }
+            if let Some(d) = default {
+                a.default = d.clone();
+            }
+            if let Some(d) = description {
+                a.description = d.clone();
+            }
+            if let Some(t) = tags {
+                a.tags = t.clone();
+            }
+        }
+        Operation::DropAttribute { attribute, .. } => {
+            let ename = model.entities[at.entity].name.clone();
+            let named = |list: &[String]| list.iter().any(|n| eq(n, attribute));
+            model.relationships.retain(|r| {
+                let uses = (eq(&r.from_entity, &ename) && named(&r.from_attributes))
+                    || (eq(&r.to_entity, &ename) && named(&r.to_attributes));
+                if uses {
+                    notes.push(dropped_with_it(r));
+                }
+                !uses
+            });
+            let e = &mut model.entities[at.entity];
+            e.attributes.remove(at.attribute);
+            e.unique.retain(|u| {
+                let uses = named(u);
+                if uses {
+                    notes.push(format!("unique ({}) dropped with it", u.join(", ")));
+                }
+                !uses
+            });
+            e.indexes.retain(|x| {
+                let uses = named(&x.attributes);
+                if uses {
+                    notes.push(format!("index `{}` dropped with it", x.name));
+                }
+                !uses
+            });
+        }
+        Operation::RenameAttribute { to, .. } => {
+            let e = &mut model.entities[at.entity];
+            let old = std::mem::replace(&mut e.attributes[at.attribute].name, to.clone());
+            rename_in(&mut e.primary_key, &old, to);
+            for u in &mut e.unique {
+                rename_in(u, &old, to);
+            }
+            for x in &mut e.indexes {
+                rename_in(&mut x.attributes, &old, to);
+            }
+            let ename = e.name.clone();
+            for r in &mut model.relationships {
+                if eq(&r.from_entity, &ename) {
+                    rename_in(&mut r.from_attributes, &old, to);
+                }
+                if eq(&r.to_entity, &ename) {
+                    rename_in(&mut r.to_attributes, &old, to);
+                }
+            }
+        }
+        Operation::SetPrimaryKey { attributes, .. } => {
+            let e = &mut model.entities[at.entity];
+            for n in attributes {
+                if let Some(a) = e.attributes.iter_mut().find(|a| eq(&a.name, n)) {
+                    if a.nullable {
+                        a.nullable = false;
+                        notes.push(format!("`{}` made NOT NULL for the key", a.name));
+                    }
+                }
+            }
+            e.primary_key = attributes.clone();
+        }
+        Operation::AddUnique { attributes, .. } => {
+            model.entities[at.entity].unique.push(attributes.clone());
+        }
+        Operation::DropUnique { attributes, .. } => {
+            model.entities[at.entity]
+                .unique
+                .retain(|u| !same_names(u, attributes));
+        }
+        Operation::AddIndex { index, .. } => {
+            model.entities[at.entity].indexes.push(index.clone());
+        }
+        Operation::DropIndex { index, .. } => {
+            model.entities[at.entity]
+                .indexes
+                .retain(|x| !eq(&x.name, index));
+        }
+        Operation::AddRelationship { relationship } => {
+            model.relationships.push(relationship.clone());
+        }
+        Operation::DropRelationship { .. } => {
+            model.relationships.remove(at.relationship);
         }
         Operation::SetSummary { summary } => model.summary = summary.clone(),
         Operation::SetNarrative { narrative } => model.narrative = narrative.clone(),
     }
-    Ok(notes)
+    notes
 }
 
 impl Operation {

@@ -12,6 +12,7 @@
 use super::super::logical_type::LogicalType;
 use super::super::types::{Attribute, Cardinality, Entity, Model, OnDelete};
 use super::{identifier, is_identifier};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
 /// Writes `model` as DBML.
@@ -264,15 +265,18 @@ fn columns(names: &[String]) -> String {
 /// The enum blocks of a model: one per enum-typed attribute, named `<entity>_<attribute>` as an
 /// identifier, with a numeric suffix when two would share a name.
 struct Enums {
-    /// `(entity, attribute)` → block name, in model order.
-    names: Vec<((String, String), String)>,
+    /// `(entity, attribute)` → block name; the first of an attribute spelled twice.
+    names: HashMap<(String, String), String>,
+    /// Block names given so far, lower-cased.
+    taken: HashSet<String>,
     blocks: Vec<(String, Vec<String>)>,
 }
 
 impl Enums {
     fn new(model: &Model) -> Enums {
         let mut enums = Enums {
-            names: Vec::new(),
+            names: HashMap::new(),
+            taken: HashSet::new(),
             blocks: Vec::new(),
         };
         for entity in &model.entities {
@@ -288,11 +292,7 @@ impl Enums {
                 let base = identifier(&format!("{}_{}", entity.name, a.name));
                 let mut name = base.clone();
                 let mut n = 2;
-                while enums
-                    .blocks
-                    .iter()
-                    .any(|(b, _)| b.eq_ignore_ascii_case(&name))
-                {
+                while enums.taken.contains(&name.to_ascii_lowercase()) {
                     name = format!("{base}_{n}");
                     n += 1;
                 }
@@ -302,9 +302,11 @@ impl Enums {
                         distinct.push(value.clone());
                     }
                 }
+                enums.taken.insert(name.to_ascii_lowercase());
                 enums
                     .names
-                    .push(((entity.name.clone(), a.name.clone()), name.clone()));
+                    .entry((entity.name.clone(), a.name.clone()))
+                    .or_insert_with(|| name.clone());
                 enums.blocks.push((name, distinct));
             }
         }
@@ -313,9 +315,8 @@ impl Enums {
 
     fn name_of(&self, entity: &str, attribute: &str) -> String {
         self.names
-            .iter()
-            .find(|((e, a), _)| e == entity && a == attribute)
-            .map_or_else(|| "varchar".to_string(), |(_, name)| name.clone())
+            .get(&(entity.to_string(), attribute.to_string()))
+            .map_or_else(|| "varchar".to_string(), String::clone)
     }
 }
 

@@ -7,7 +7,8 @@
 //! one table cell: `|` is escaped and line breaks become `<br>` so that a cell never ends the row.
 
 use super::super::types::{Entity, Model, OnDelete};
-use super::{is_unique_alone, targets};
+use super::{is_unique_alone, Lookup};
+use std::collections::HashMap;
 use std::fmt::Write;
 
 /// Writes the data dictionary of `model`.
@@ -40,8 +41,9 @@ pub fn markdown(model: &Model) -> String {
     }
     out.push('\n');
 
+    let lookup = Lookup::new(model);
     for entity in &model.entities {
-        entity_section(model, entity, &mut out);
+        entity_section(&lookup, entity, &mut out);
     }
 
     out.push_str("## Relationships\n\n");
@@ -77,7 +79,7 @@ pub fn markdown(model: &Model) -> String {
     out
 }
 
-fn entity_section(model: &Model, entity: &Entity, out: &mut String) {
+fn entity_section(lookup: &Lookup, entity: &Entity, out: &mut String) {
     let _ = writeln!(out, "## {}\n", heading_text(&entity.name));
     if !entity.description.trim().is_empty() {
         let _ = writeln!(out, "{}\n", entity.description.trim());
@@ -95,7 +97,7 @@ fn entity_section(model: &Model, entity: &Entity, out: &mut String) {
         if is_unique_alone(entity, &a.name) {
             keys.push("UQ".into());
         }
-        for (to_entity, to_attribute) in targets(model, entity, &a.name) {
+        for (to_entity, to_attribute) in lookup.targets(entity, &a.name) {
             keys.push(format!("FK→{to_entity}.{to_attribute}"));
         }
         let _ = writeln!(
@@ -255,7 +257,8 @@ fn demote_headings(narrative: &str) -> String {
 /// `-n` suffix for the n-th repeat of the same anchor.
 #[derive(Default)]
 struct Anchors {
-    seen: Vec<String>,
+    /// How many headings gave each base anchor so far.
+    seen: HashMap<String, usize>,
 }
 
 impl Anchors {
@@ -270,8 +273,9 @@ impl Anchors {
                 _ => None,
             })
             .collect();
-        let repeats = self.seen.iter().filter(|s| **s == base).count();
-        self.seen.push(base.clone());
+        let count = self.seen.entry(base.clone()).or_insert(0);
+        let repeats = *count;
+        *count += 1;
         if repeats == 0 {
             base
         } else {

@@ -11,12 +11,13 @@
 
 use super::super::logical_type::LogicalType;
 use super::super::types::{Attribute, Cardinality, Entity, Model};
-use super::{all_nullable, identifier, is_unique_alone, targets, within_primary_key, Aliases};
+use super::{all_nullable, identifier, is_unique_alone, within_primary_key, Aliases, Lookup};
 use std::fmt::Write;
 
 /// Writes the Mermaid ER diagram of `model`.
 pub fn mermaid(model: &Model) -> String {
     let aliases = Aliases::with(model, word);
+    let lookup = Lookup::new(model);
     let mut out = String::from("erDiagram\n");
     for entity in &model.entities {
         let alias = aliases.of(&entity.name);
@@ -26,14 +27,14 @@ pub fn mermaid(model: &Model) -> String {
             let _ = writeln!(out, "    {alias}[\"{}\"] {{", quoted(&entity.name));
         }
         for a in &entity.attributes {
-            let _ = writeln!(out, "        {}", attribute(model, entity, a));
+            let _ = writeln!(out, "        {}", attribute(&lookup, entity, a));
         }
         out.push_str("    }\n");
     }
     for r in &model.relationships {
         let from = aliases.of(&r.from_entity);
         let to = aliases.of(&r.to_entity);
-        let from_entity = model.entity(&r.from_entity);
+        let from_entity = lookup.entity(&r.from_entity);
         let optional = all_nullable(from_entity, &r.from_attributes);
         let (left, right) = match r.cardinality {
             Cardinality::ManyToOne => ("}o", if optional { "o|" } else { "||" }),
@@ -62,14 +63,14 @@ pub fn mermaid(model: &Model) -> String {
 }
 
 /// One attribute line: `type name PK, FK "comment"`.
-fn attribute(model: &Model, entity: &Entity, a: &Attribute) -> String {
+fn attribute(lookup: &Lookup, entity: &Entity, a: &Attribute) -> String {
     let name = word(&a.name);
     let mut line = format!("{} {name}", type_word(&a.data_type));
     let mut keys = Vec::new();
     if entity.is_key(&a.name) {
         keys.push("PK");
     }
-    if !targets(model, entity, &a.name).is_empty() {
+    if !lookup.targets(entity, &a.name).is_empty() {
         keys.push("FK");
     }
     if is_unique_alone(entity, &a.name) {

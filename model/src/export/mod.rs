@@ -24,8 +24,9 @@ pub mod plantuml;
 pub mod sql;
 
 use super::dialect::SqlDialect;
-use super::types::{Entity, Model, Relationship};
+use super::types::{Entity, Model};
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
 
 /// Every format a model can be exported to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -153,27 +154,63 @@ fn model_json(model: &Model) -> String {
     text
 }
 
-/// The relationships of `model` that start at `entity`.
-fn outgoing<'a>(model: &'a Model, entity: &'a Entity) -> impl Iterator<Item = &'a Relationship> {
-    model
-        .relationships
-        .iter()
-        .filter(|r| r.from_entity.eq_ignore_ascii_case(&entity.name))
+/// What the diagram and document exporters look up per attribute and per relationship, found
+/// once per export so that writing a model stays linear in its size: entities by name, and the
+/// target of every foreign key.
+struct Lookup<'a> {
+    model: &'a Model,
+    /// Entity index by name lower-cased; the first entity of a name spelled twice.
+    entities: HashMap<String, usize>,
+    /// Targets `(entity, attribute)` of each foreign key, by (entity, attribute) lower-cased, in
+    /// relationship order.
+    targets: HashMap<(String, String), Vec<(&'a str, &'a str)>>,
 }
 
-/// Where the foreign key `attribute` of `entity` points: `(entity, attribute)` of each target,
-/// in relationship order. Empty when the attribute is no foreign key.
-fn targets<'a>(model: &'a Model, entity: &'a Entity, attribute: &str) -> Vec<(&'a str, &'a str)> {
-    outgoing(model, entity)
-        .filter_map(|r| {
-            let position = r
-                .from_attributes
-                .iter()
-                .position(|a| a.eq_ignore_ascii_case(attribute))?;
-            let target = r.to_attributes.get(position).map_or("", String::as_str);
-            Some((r.to_entity.as_str(), target))
-        })
-        .collect()
+impl<'a> Lookup<'a> {
+    fn new(model: &'a Model) -> Lookup<'a> {
+        let mut targets: HashMap<(String, String), Vec<(&'a str, &'a str)>> = HashMap::new();
+        for r in &model.relationships {
+            let from = r.from_entity.to_ascii_lowercase();
+            for (position, attribute) in r.from_attributes.iter().enumerate() {
+                // An attribute listed twice points where its first place says.
+                if r.from_attributes[..position]
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(attribute))
+                {
+                    continue;
+                }
+                let target = r.to_attributes.get(position).map_or("", String::as_str);
+                targets
+                    .entry((from.clone(), attribute.to_ascii_lowercase()))
+                    .or_default()
+                    .push((r.to_entity.as_str(), target));
+            }
+        }
+        Lookup {
+            model,
+            entities: model.entity_positions(),
+            targets,
+        }
+    }
+
+    /// The entity named `name`, ignoring ASCII case, as [`Model::entity`] finds it.
+    fn entity(&self, name: &str) -> Option<&'a Entity> {
+        let model: &'a Model = self.model;
+        self.entities
+            .get(&name.to_ascii_lowercase())
+            .map(|&i| &model.entities[i])
+    }
+
+    /// Where the foreign key `attribute` of `entity` points: `(entity, attribute)` of each
+    /// target, in relationship order. Empty when the attribute is no foreign key.
+    fn targets(&self, entity: &Entity, attribute: &str) -> &[(&'a str, &'a str)] {
+        self.targets
+            .get(&(
+                entity.name.to_ascii_lowercase(),
+                attribute.to_ascii_lowercase(),
+            ))
+            .map_or(&[], Vec::as_slice)
+    }
 }
 
 /// True when `attribute` alone is unique in `entity`, by a unique constraint or a unique index
@@ -242,7 +279,8 @@ fn is_identifier(name: &str) -> bool {
 /// words passes its own rewrite), in model order; a clash after rewriting gets a numeric suffix.
 /// Names are looked up ignoring ASCII case.
 struct Aliases {
-    pairs: Vec<(String, String)>,
+    /// Alias by entity name lower-cased; the first entity of a name spelled twice.
+    by_name: HashMap<String, String>,
     rewrite: fn(&str) -> String,
 }
 
@@ -252,33 +290,33 @@ impl Aliases {
     }
 
     fn with(model: &Model, rewrite: fn(&str) -> String) -> Aliases {
-        let mut pairs: Vec<(String, String)> = Vec::new();
+        let mut by_name = HashMap::new();
+        // Aliases given so far, lower-cased.
+        let mut taken: HashSet<String> = HashSet::new();
         for entity in &model.entities {
-            if pairs
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case(&entity.name))
-            {
+            let key = entity.name.to_ascii_lowercase();
+            if by_name.contains_key(&key) {
                 continue;
             }
             let base = rewrite(&entity.name);
             let mut alias = base.clone();
             let mut n = 2;
-            while pairs.iter().any(|(_, a)| a.eq_ignore_ascii_case(&alias)) {
+            while taken.contains(&alias.to_ascii_lowercase()) {
                 alias = format!("{base}_{n}");
                 n += 1;
             }
-            pairs.push((entity.name.clone(), alias));
+            taken.insert(alias.to_ascii_lowercase());
+            by_name.insert(key, alias);
         }
-        Aliases { pairs, rewrite }
+        Aliases { by_name, rewrite }
     }
 
     /// The alias of the entity `name`; a name the model does not define (a dangling relationship)
     /// gets its plain rewritten form.
     fn of(&self, name: &str) -> String {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map_or_else(|| (self.rewrite)(name), |(_, a)| a.clone())
+        self.by_name
+            .get(&name.to_ascii_lowercase())
+            .map_or_else(|| (self.rewrite)(name), String::clone)
     }
 }
 
@@ -316,9 +354,12 @@ mod tests {
     #[test]
     fn foreign_key_targets() {
         let model = sample();
+        let lookup = Lookup::new(&model);
         let loan = model.entity("loan").expect("loan exists");
-        assert_eq!(targets(&model, loan, "MEMBER_ID"), vec![("member", "id")]);
-        assert!(targets(&model, loan, "due_on").is_empty());
+        assert_eq!(lookup.targets(loan, "MEMBER_ID"), [("member", "id")]);
+        assert!(lookup.targets(loan, "due_on").is_empty());
+        assert_eq!(lookup.entity("LOAN"), Some(loan));
+        assert_eq!(lookup.entity("nowhere"), None);
         let book = model.entity("book").expect("book exists");
         assert!(is_unique_alone(book, "isbn"));
         assert!(!is_unique_alone(book, "title"));

@@ -8,12 +8,13 @@
 //! Entities get an *alias* (an identifier) so that any name can be drawn: the name is quoted.
 
 use super::super::types::{Cardinality, Model};
-use super::{all_nullable, is_unique_alone, targets, Aliases};
+use super::{all_nullable, is_unique_alone, Aliases, Lookup};
 use std::fmt::Write;
 
 /// Writes the PlantUML diagram of `model`.
 pub fn plantuml(model: &Model) -> String {
     let aliases = Aliases::new(model);
+    let lookup = Lookup::new(model);
     let mut out = String::from("@startuml\n");
     // `hide circle` drops the class-diagram "E" badge; ortho lines read better in ER diagrams.
     out.push_str("hide circle\nskinparam linetype ortho\n");
@@ -25,11 +26,11 @@ pub fn plantuml(model: &Model) -> String {
             .iter()
             .partition(|a| entity.is_key(&a.name));
         for a in &keys {
-            let _ = writeln!(out, "  {}", field(model, entity, a));
+            let _ = writeln!(out, "  {}", field(&lookup, entity, a));
         }
         out.push_str("  --\n");
         for a in &others {
-            let _ = writeln!(out, "  {}", field(model, entity, a));
+            let _ = writeln!(out, "  {}", field(&lookup, entity, a));
         }
         out.push_str("}\n");
         if !entity.description.trim().is_empty() {
@@ -46,7 +47,7 @@ pub fn plantuml(model: &Model) -> String {
     for r in &model.relationships {
         let from = aliases.of(&r.from_entity);
         let to = aliases.of(&r.to_entity);
-        let optional = all_nullable(model.entity(&r.from_entity), &r.from_attributes);
+        let optional = all_nullable(lookup.entity(&r.from_entity), &r.from_attributes);
         let (left, right) = match r.cardinality {
             Cardinality::ManyToOne => ("}o", if optional { "o|" } else { "||" }),
             Cardinality::OneToOne => ("|o", if optional { "o|" } else { "||" }),
@@ -65,7 +66,7 @@ pub fn plantuml(model: &Model) -> String {
 
 /// One attribute line: `* name : type <<PK>> <<FK>>`.
 fn field(
-    model: &Model,
+    lookup: &Lookup,
     entity: &super::super::types::Entity,
     a: &super::super::types::Attribute,
 ) -> String {
@@ -84,7 +85,7 @@ fn field(
     if entity.is_key(&a.name) {
         line.push_str(" <<PK>>");
     }
-    if !targets(model, entity, &a.name).is_empty() {
+    if !lookup.targets(entity, &a.name).is_empty() {
         line.push_str(" <<FK>>");
     }
     if is_unique_alone(entity, &a.name) {

@@ -56,9 +56,10 @@
 use super::{ExportWarning, WarningKind};
 use crate::dialect::SqlDialect;
 use crate::logical_type::LogicalType;
-use crate::types::{Attribute, Cardinality, Entity, Index, Model, OnDelete, Relationship};
+use crate::types::{Attribute, Cardinality, Entity, Index, Model, OnDelete};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 /// The longest derived name: PostgreSQL silently cuts names at 63 bytes and MySQL refuses more
 /// than 64 characters, so derived names are cut here, where migration can predict them.
@@ -224,8 +225,9 @@ pub(crate) fn string_literal(dialect: SqlDialect, value: &str) -> String {
 pub(crate) struct Naming {
     /// Constraint name of each relationship's foreign key, by relationship index.
     fk: Vec<String>,
-    /// PostgreSQL enum type names: (entity, attribute, type name), names lower-cased.
-    enums: Vec<(String, String, String)>,
+    /// PostgreSQL enum type names by (entity, attribute) lower-cased; the first of a name
+    /// that the model spells twice.
+    enums: HashMap<(String, String), String>,
     /// Index names changed to be unique in the schema, by (entity, index name) lower-cased.
     indexes: HashMap<(String, String), String>,
     /// Unique constraint names, by (entity lower-cased, position in `Entity::unique`).
@@ -266,7 +268,7 @@ impl Naming {
             }
             fk.push(name);
         }
-        let mut enums = Vec::new();
+        let mut enums = HashMap::new();
         if dialect == SqlDialect::Postgres {
             // Types share a namespace with tables (every table has a row type of its name).
             let mut taken: HashSet<String> = model
@@ -292,11 +294,12 @@ impl Naming {
                             );
                             n += 1;
                         }
-                        enums.push((
-                            entity.name.to_ascii_lowercase(),
-                            attr.name.to_ascii_lowercase(),
-                            name,
-                        ));
+                        enums
+                            .entry((
+                                entity.name.to_ascii_lowercase(),
+                                attr.name.to_ascii_lowercase(),
+                            ))
+                            .or_insert(name);
                     }
                 }
             }
@@ -357,10 +360,13 @@ impl Naming {
 
     /// The PostgreSQL enum type of `entity.attribute`, if it has one.
     pub(crate) fn enum_type(&self, entity: &str, attribute: &str) -> Option<&str> {
+        // Only PostgreSQL has enum types: the other dialects skip lower-casing the key.
+        if self.enums.is_empty() {
+            return None;
+        }
         self.enums
-            .iter()
-            .find(|(e, a, _)| e.eq_ignore_ascii_case(entity) && a.eq_ignore_ascii_case(attribute))
-            .map(|(_, _, name)| name.as_str())
+            .get(&(entity.to_ascii_lowercase(), attribute.to_ascii_lowercase()))
+            .map(String::as_str)
     }
 
     /// The name index `index` of `entity` is created under.
@@ -988,23 +994,10 @@ fn cut_to(name: &str, max: usize) -> String {
     name[..end].to_string()
 }
 
-/// The (from, to) entity indexes of a relationship that becomes a foreign key, or `None` for
-/// N:M relationships, relationships without attributes and those naming missing entities.
-pub(crate) fn fk_ends(model: &Model, rel: &Relationship) -> Option<(usize, usize)> {
-    if rel.cardinality == Cardinality::ManyToMany || rel.from_attributes.is_empty() {
-        return None;
-    }
-    let find = |name: &str| {
-        model
-            .entities
-            .iter()
-            .position(|e| e.name.eq_ignore_ascii_case(name))
-    };
-    Some((find(&rel.from_entity)?, find(&rel.to_entity)?))
-}
-
-/// [`fk_ends`] of every relationship, in relationship order, with one name lookup table, so
-/// that callers looping over tables do not rescan the entities for every relationship.
+/// The (from, to) entity indexes of every relationship that becomes a foreign key, in
+/// relationship order; `None` for N:M relationships, relationships without attributes and those
+/// naming missing entities. One name lookup table serves them all, so that callers looping over
+/// tables do not rescan the entities for every relationship.
 pub(crate) fn fk_ends_all(model: &Model) -> Vec<Option<(usize, usize)>> {
     let index = model.entity_positions();
     model
@@ -1714,13 +1707,19 @@ fn one_line(text: &str) -> String {
 }
 
 fn is_reserved(dialect: SqlDialect, name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
+    // Every identifier of a script is checked: the lists are read into sets once, rather than
+    // split and scanned word by word for each identifier.
+    static WORDS: OnceLock<[HashSet<&'static str>; 3]> = OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        [POSTGRES_RESERVED, MYSQL_RESERVED, SQLITE_KEYWORDS]
+            .map(|list| list.split_ascii_whitespace().collect())
+    });
     let list = match dialect {
-        SqlDialect::Postgres => POSTGRES_RESERVED,
-        SqlDialect::Mysql => MYSQL_RESERVED,
-        SqlDialect::Sqlite => SQLITE_KEYWORDS,
+        SqlDialect::Postgres => &words[0],
+        SqlDialect::Mysql => &words[1],
+        SqlDialect::Sqlite => &words[2],
     };
-    list.split_ascii_whitespace().any(|word| word == upper)
+    list.contains(name.to_ascii_uppercase().as_str())
 }
 
 /// PostgreSQL's reserved key words (the "reserved" and "reserved (can be function or type)"
@@ -1786,6 +1785,7 @@ const SQLITE_KEYWORDS: &str = "\
 mod tests {
     use super::*;
     use crate::types::tests::{sample, v2};
+    use crate::types::Relationship;
 
     #[test]
     fn reserved_word_lists_are_upper_case_words() {
