@@ -181,8 +181,8 @@ pub fn parse_change_set(text: &str) -> Result<ChangeSet, ParseError> {
 /// in order; an operation that cannot apply is reported and skipped, never half-applied.
 ///
 /// The copy is made once. Each operation is first *checked* against the model as the operations
-/// before it left it ([`check`], which only reads), and only an operation that passes is
-/// *performed* ([`perform`], which cannot fail): so a refused operation has changed nothing,
+/// before it left it (`check`, which only reads), and only an operation that passes is
+/// *performed* (`perform`, which cannot fail): so a refused operation has changed nothing,
 /// without copying the model for every operation.
 pub fn apply(model: &Model, changes: &[ProposedChange], selected: Option<&[usize]>) -> Applied {
     let mut model = model.clone();
