@@ -301,7 +301,8 @@ async fn mutations_without_the_csrf_header_are_refused() {
     assert_eq!(body["error"]["code"], "AUTH_CSRF");
 }
 
-/// The server renders the app's shell: HTML that loads the wasm bundle and the stylesheet.
+/// The server renders the app's shell: HTML that loads the wasm bundle and the stylesheet,
+/// and, knowing there is no session, the sign-in offer at once (no "checking" placeholder).
 #[tokio::test]
 async fn renders_the_app_shell() {
     let (router, _dir) = router(|_| {}).await;
@@ -323,5 +324,7 @@ async fn renders_the_app_shell() {
     .unwrap();
     assert!(html.contains("/pkg/data-modeller.js"), "{html}");
     assert!(html.contains("/pkg/data-modeller.css"), "{html}");
-    assert!(html.contains("Checking your session"), "{html}");
+    assert!(html.contains(r#"{"user":null}"#), "{html}");
+    assert!(html.contains(r#"<a href="/login">Sign in"#), "{html}");
+    assert!(!html.contains("Checking your session"), "{html}");
 }
