@@ -1,4 +1,4 @@
-// Browser tests: the real server (debug build by `cargo leptos build`) on a real socket with a
+// Browser tests: the real server (debug build by `cargo build`, site by `bash .ci/site`) on a real socket with a
 // fresh SQLite data directory, the project's fake OpenAI-compatible provider, and Debian's
 // Chromium driven headless by Playwright (its own browser download is never used).
 import { defineConfig } from '@playwright/test';
