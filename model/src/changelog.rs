@@ -9,13 +9,17 @@
 
 use super::diff::Change;
 use super::export::markdown::longest_run;
-use super::impact::{analyze, AssessedChange, LineTag, Severity};
+use super::impact::{analyze, AssessedChange, ImpactReport, LineTag, Severity};
 use super::types::Model;
 use std::fmt::Write;
 
 /// A Markdown changelog from `old` to `new`: changes grouped by impact, then by entity.
 pub fn changelog(old: &Model, new: &Model) -> String {
-    let report = analyze(old, new);
+    changelog_of(&analyze(old, new))
+}
+
+/// The changelog of a review already made (what [`changelog`] writes after [`analyze`]).
+pub fn changelog_of(report: &ImpactReport) -> String {
     let mut out = String::from("# Changelog\n\n");
     let total = report.changes.len();
     if total == 0 && report.narrative.is_empty() {

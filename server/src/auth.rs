@@ -440,6 +440,17 @@ pub async fn page_session(
     response
 }
 
+/// Leptos additional context: renders the page with what [`page_session`] found, when it
+/// could tell.
+pub fn provide_page_session() {
+    use leptos::prelude::{provide_context, use_context};
+    let session = use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<app::InitialSession>().cloned());
+    if let Some(session) = session {
+        provide_context(session);
+    }
+}
+
 /// The owner of an API token, from the database.
 async fn token_user(
     state: &AppState,

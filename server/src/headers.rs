@@ -101,12 +101,6 @@ pub fn provide_request_nonce() {
     if let Some(CspNonce(nonce)) = nonce {
         provide_context(nonce);
     }
-    // Who is signed in, when `auth::page_session` could tell.
-    let session = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<app::InitialSession>().cloned());
-    if let Some(session) = session {
-        provide_context(session);
-    }
 }
 
 #[cfg(test)]

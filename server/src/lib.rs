@@ -130,11 +130,13 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    // Every rendered page gets its response's CSP nonce and the bundles' hashed names.
+    // Every rendered page gets its response's CSP nonce, who is signed in and the bundles'
+    // hashed names.
     let page_context = {
         let assets = state.assets.clone();
         move || {
             headers::provide_request_nonce();
+            auth::provide_page_session();
             leptos::prelude::provide_context(assets.clone());
         }
     };

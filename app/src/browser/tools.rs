@@ -26,13 +26,10 @@ pub async fn import(format: &str, text: String) -> Result<Imported, UiError> {
 
 /// Exports `model` in `format`: the text and what the format could not express.
 pub async fn export(
-    model: &Model,
+    model: Model,
     format: ExportFormat,
 ) -> Result<(String, Vec<ExportWarning>), UiError> {
-    let request = ToolRequest::Export {
-        model: model.clone(),
-        format,
-    };
+    let request = ToolRequest::Export { model, format };
     match call(&request).await? {
         ToolAnswer::Exported { text, warnings } => Ok((text, warnings)),
         other => Err(unexpected(other)),
@@ -40,12 +37,8 @@ pub async fn export(
 }
 
 /// Migration SQL from `old` to `new` in `dialect`.
-pub async fn migration(old: &Model, new: &Model, dialect: SqlDialect) -> Result<String, UiError> {
-    let request = ToolRequest::Migration {
-        old: old.clone(),
-        new: new.clone(),
-        dialect,
-    };
+pub async fn migration(old: Model, new: Model, dialect: SqlDialect) -> Result<String, UiError> {
+    let request = ToolRequest::Migration { old, new, dialect };
     match call(&request).await? {
         ToolAnswer::Migration(sql) => Ok(sql),
         other => Err(unexpected(other)),

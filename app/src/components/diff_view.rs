@@ -5,7 +5,7 @@
 use crate::components::exports::DownloadLink;
 use leptos::prelude::*;
 use model::impact::{analyze, LineTag};
-use model::{changelog::changelog, Model, Severity, SqlDialect};
+use model::{changelog::changelog_of, Model, Severity, SqlDialect};
 
 /// CSS class and label of a severity.
 pub fn severity_badge(severity: Severity) -> (&'static str, &'static str) {
@@ -25,18 +25,21 @@ pub fn DiffView(old: Model, new: Model, #[prop(optional)] tools: bool) -> impl I
     // The migration runs in the tools module (loaded on first use), and only once the user
     // opens its panel.
     let migration_open = RwSignal::new(false);
-    let pair = StoredValue::new((old.clone(), new.clone()));
+    let pair = StoredValue::new((old, new));
     let migration = LocalResource::new(move || {
         let (open, dialect) = (migration_open.get(), dialect.get());
-        let (old, new) = pair.get_value();
+        let pair = open.then(|| pair.get_value());
         async move {
-            if !open {
-                return None;
-            }
-            Some(crate::browser::tools::migration(&old, &new, dialect).await)
+            let (old, new) = pair?;
+            Some(crate::browser::tools::migration(old, new, dialect).await)
         }
     });
-    let log = changelog(&old, &new);
+    // The changelog of the review just made, only where the tools are shown.
+    let log = if tools {
+        changelog_of(&report)
+    } else {
+        String::new()
+    };
     view! {
         <div class="diff" data-testid="diff">
             <p class="diff-counts">

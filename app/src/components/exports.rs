@@ -79,7 +79,7 @@ pub fn Exports(model: Model, stem: String) -> impl IntoView {
         let (format, _, ext) = FORMATS[chosen.get()];
         let model = model.get_value();
         async move {
-            tools::export(&model, format)
+            tools::export(model, format)
                 .await
                 .map(|(text, warnings)| (text, warnings, ext))
         }
