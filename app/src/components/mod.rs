@@ -25,6 +25,37 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<UiError>>) -> impl IntoVie
     }
 }
 
+/// A link-styled button that asks before it acts: `label` opens the question, whose danger
+/// button (`yes`) runs `on_confirm` and whose "Keep" closes it. `asking` is the caller's, so it
+/// can close the question once the action is done. Test ids: `{id}`, `confirm-{id}`, `{id}-yes`.
+#[component]
+pub fn ConfirmAction(
+    id: &'static str,
+    label: &'static str,
+    question: &'static str,
+    yes: &'static str,
+    asking: RwSignal<bool>,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    move || {
+        if asking.get() {
+            view! {
+                <span class="confirm" data-testid=format!("confirm-{id}")>
+                    {question}" "
+                    <button type="button" class="danger" data-testid=format!("{id}-yes") on:click=move |_| on_confirm.run(())>{yes}</button>
+                    <button type="button" on:click=move |_| asking.set(false)>"Keep"</button>
+                </span>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button type="button" class="link" data-testid=id on:click=move |_| asking.set(true)>{label}</button>
+            }
+            .into_any()
+        }
+    }
+}
+
 /// A time (milliseconds since the Unix epoch) as `YYYY-MM-DD HH:MM UTC`, the same on the
 /// server's render and in the browser.
 pub fn utc_time(ms: i64) -> String {

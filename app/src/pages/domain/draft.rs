@@ -5,7 +5,7 @@
 use super::{ViewProblem, Waiting};
 use crate::components::dictionary::Dictionary;
 use crate::components::exports::Exports;
-use crate::components::ErrorBanner;
+use crate::components::{ConfirmAction, ErrorBanner};
 use crate::state::workbench::{
     parse_draft_number, DraftRef, Loaded, Selection, ViewError, Workbench,
 };
@@ -140,7 +140,7 @@ fn DeleteDraft(draft: DraftRecord) -> impl IntoView {
     let asking = RwSignal::new(false);
     let error = RwSignal::new(None);
     let draft = StoredValue::new(draft);
-    let confirm = move |_| {
+    let confirm = Callback::new(move |()| {
         let draft = draft.get_value();
         spawn_local(async move {
             match wb.delete_draft(draft).await {
@@ -152,21 +152,10 @@ fn DeleteDraft(draft: DraftRecord) -> impl IntoView {
                 }
             }
         });
-    };
+    });
     view! {
-        {move || if asking.get() {
-            view! {
-                <span class="confirm" data-testid="confirm-delete-draft">
-                    "Delete this draft on every device? "
-                    <button type="button" class="danger" data-testid="delete-draft-yes" on:click=confirm>"Delete"</button>
-                    <button type="button" on:click=move |_| asking.set(false)>"Keep"</button>
-                </span>
-            }.into_any()
-        } else {
-            view! {
-                <button type="button" class="link" data-testid="delete-draft" on:click=move |_| asking.set(true)>"Delete draft"</button>
-            }.into_any()
-        }}
+        <ConfirmAction id="delete-draft" label="Delete draft" question="Delete this draft on every device?"
+            yes="Delete" asking on_confirm=confirm/>
         <ErrorBanner error/>
     }
 }

@@ -19,7 +19,7 @@ pub mod review;
 
 use crate::browser::UiError;
 use crate::components::proposal::ProposalReview;
-use crate::components::ErrorBanner;
+use crate::components::{ConfirmAction, ErrorBanner};
 use crate::pages::SignedIn;
 use crate::state::workbench::{
     default_pair, next_number, DraftRef, Generation, Loaded, Selection, Workbench,
@@ -276,7 +276,7 @@ fn DeleteDomain() -> impl IntoView {
     let workspace = Workspace::expect();
     let navigate = use_navigate();
     let asking = RwSignal::new(false);
-    let confirm = move |_| {
+    let confirm = Callback::new(move |()| {
         let navigate = navigate.clone();
         spawn_local(async move {
             match workspace.delete_domain(wb.domain_id).await {
@@ -286,27 +286,17 @@ fn DeleteDomain() -> impl IntoView {
                 }
             }
         });
+    });
+    let deleted = move || {
+        wb.domain
+            .with(|d| d.as_ref().is_some_and(|d| d.deleted_at.is_some()))
     };
-    move || {
-        let deleted = wb
-            .domain
-            .with(|d| d.as_ref().is_some_and(|d| d.deleted_at.is_some()));
-        if deleted {
-            ().into_any()
-        } else if asking.get() {
-            let confirm = confirm.clone();
-            view! {
-                <span class="confirm" data-testid="confirm-delete-domain">
-                    "Move this domain and its drafts to the trash? "
-                    <button type="button" class="danger" data-testid="delete-domain-yes" on:click=confirm>"Move to trash"</button>
-                    <button type="button" on:click=move |_| asking.set(false)>"Keep"</button>
-                </span>
-            }.into_any()
-        } else {
-            view! {
-                <button type="button" class="link" data-testid="delete-domain" on:click=move |_| asking.set(true)>"Delete domain"</button>
-            }.into_any()
-        }
+    view! {
+        <Show when=move || !deleted()>
+            <ConfirmAction id="delete-domain" label="Delete domain"
+                question="Move this domain and its drafts to the trash?" yes="Move to trash"
+                asking on_confirm=confirm/>
+        </Show>
     }
 }
 
