@@ -4,7 +4,9 @@
 //! response body is read chunk by chunk (wasm-streams over the fetch `ReadableStream`), split
 //! into server-sent events (eventsource-stream), and each event's text is handed to a callback
 //! as it arrives, so the page shows progress. A stream that ends without `[DONE]` was cut short
-//! and is reported as such; an abort signal cancels the call.
+//! and is reported as such; an abort signal cancels the call. After `[DONE]` the answer is
+//! complete and returned at once, and the body is still read to its end, so the request ends
+//! as a success, not an abort.
 
 use super::{api, UiError};
 use eventsource_stream::Eventsource;
@@ -63,7 +65,13 @@ pub async fn stream_chat(
             ),
         })?;
         match parse_stream_event(&event.data).map_err(|m| UiError::new("AI_STREAM_INVALID", m))? {
-            StreamEvent::Done => return Ok(completion),
+            StreamEvent::Done => {
+                // Read the rest of the body (nothing but the connection's end) in the
+                // background: dropping it now would abort the fetch, which the browser logs as
+                // a failed request.
+                leptos::task::spawn_local(async move { while events.next().await.is_some() {} });
+                return Ok(completion);
+            }
             StreamEvent::Delta { content, usage } => {
                 completion.text.push_str(&content);
                 if usage.is_some() {
