@@ -59,10 +59,13 @@ pub async fn stream_chat(
     while let Some(event) = events.next().await {
         let event = event.map_err(|e| match abort {
             Some(signal) if signal.aborted() => cancelled(),
-            _ => UiError::new(
-                "AI_STREAM_BROKEN",
-                format!("the answer stream broke off ({e:?}): nothing was saved, generate again"),
-            ),
+            _ => {
+                log::warn!("answer stream broke: {e:?}");
+                UiError::new(
+                    "AI_STREAM_BROKEN",
+                    "the answer stream broke off: nothing was saved, generate again",
+                )
+            }
         })?;
         match parse_stream_event(&event.data).map_err(|m| UiError::new("AI_STREAM_INVALID", m))? {
             StreamEvent::Done => {
@@ -97,9 +100,12 @@ fn cancelled() -> UiError {
 fn aborted_or(abort: Option<&web_sys::AbortSignal>, e: gloo_net::Error) -> UiError {
     match abort {
         Some(signal) if signal.aborted() => cancelled(),
-        _ => UiError::new(
-            "CLIENT_NETWORK",
-            format!("the server could not be reached ({e}): check your connection and try again"),
-        ),
+        _ => {
+            log::warn!("request failed: {e}");
+            UiError::new(
+                "CLIENT_NETWORK",
+                "the server could not be reached: check your connection and try again",
+            )
+        }
     }
 }

@@ -445,6 +445,9 @@ pub async fn create_domain(user: Uuid, domain: &DomainRecord) -> Result<(), UiEr
     let mutation = Mutation::CreateDomain {
         domain: domain.clone(),
     };
+    // The server's checks, here first: a domain it would refuse never reaches the outbox.
+    model::sync::apply_domain(None, &mutation, model::sync::Conflicts::Ignore)
+        .map_err(|r| UiError::new(r.code, r.message))?;
     record(user, Write::PutDomain(domain), mutation, None).await
 }
 

@@ -2,6 +2,7 @@
 //! safe; the reason; what else it touches), the narrative's line diff, and the migration SQL and
 //! Markdown changelog between them, all computed in the browser by the model core.
 
+use crate::components::code_spans;
 use crate::components::exports::DownloadLink;
 use leptos::prelude::*;
 use model::impact::{analyze, LineTag};
@@ -55,8 +56,8 @@ pub fn DiffView(old: Model, new: Model, #[prop(optional)] tools: bool) -> impl I
                     view! {
                         <li class=format!("change change-{label}")>
                             <span class=class>{label}</span>
-                            <span class="change-text">{c.change.describe()}</span>
-                            <span class="change-reason">{c.impact.reason}</span>
+                            <span class="change-text">{code_spans(&c.change.describe())}</span>
+                            <span class="change-reason">{code_spans(&c.impact.reason)}</span>
                             {(!affected.is_empty()).then(|| view! {
                                 <span class="change-affected">{format!("affects {}", affected.join("; "))}</span>
                             })}

@@ -608,6 +608,13 @@ impl Workbench {
         };
         let parent = self.latest_untracked();
         let text = self.instruction.get_untracked();
+        if parent.is_some() && text.trim().is_empty() {
+            self.error.set(Some(UiError::new(
+                "VAL_INSTRUCTION_EMPTY",
+                "say what the next draft should change, e.g. \"add an audit log\"",
+            )));
+            return;
+        }
         let messages = build_messages(&PromptInput {
             domain_name: &domain.name,
             domain_description: &domain.description,
