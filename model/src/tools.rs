@@ -1,5 +1,5 @@
-//! The browser's on-demand tools as requests and answers: SQL and JSON import, every export
-//! and migration SQL, behind one JSON call.
+//! The browser's on-demand tools as requests and answers: SQL and JSON import, every export,
+//! migration SQL and the narrative's Markdown, behind one JSON call.
 //!
 //! The SQL parser, the exporters and the migrations are most of the core's code. The browser
 //! does not need them to show domains and drafts, so they are compiled into a wasm module of
@@ -29,6 +29,8 @@ pub enum ToolRequest {
         new: Model,
         dialect: SqlDialect,
     },
+    /// A narrative's Markdown as safe blocks ([`crate::narrative`]).
+    Narrative { text: String },
 }
 
 /// The answer to a [`ToolRequest`].
@@ -43,6 +45,7 @@ pub enum ToolAnswer {
         warnings: Vec<ExportWarning>,
     },
     Migration(String),
+    Narrative(Vec<crate::narrative::Block>),
     /// Anything else that went wrong, with a stable code.
     Error {
         code: String,
@@ -73,6 +76,7 @@ pub fn run(request: ToolRequest) -> ToolAnswer {
             let (text, warnings) = export_with_warnings(&model, format);
             ToolAnswer::Exported { text, warnings }
         }
+        ToolRequest::Narrative { text } => ToolAnswer::Narrative(crate::narrative::parse(&text)),
         ToolRequest::Migration { old, new, dialect } => match migration_sql(&old, &new, dialect) {
             Ok(sql) => ToolAnswer::Migration(sql),
             Err(e) => ToolAnswer::Error {

@@ -45,6 +45,14 @@ pub async fn migration(old: Model, new: Model, dialect: SqlDialect) -> Result<St
     }
 }
 
+/// A narrative's Markdown as safe blocks.
+pub async fn narrative(text: String) -> Result<Vec<model::narrative::Block>, UiError> {
+    match call(&ToolRequest::Narrative { text }).await? {
+        ToolAnswer::Narrative(blocks) => Ok(blocks),
+        other => Err(unexpected(other)),
+    }
+}
+
 /// An answer of the wrong kind: its own error when it is one.
 fn unexpected(answer: ToolAnswer) -> UiError {
     match answer {

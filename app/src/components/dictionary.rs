@@ -1,6 +1,7 @@
 //! The data dictionary of one model: every entity with its attributes, types and keys, then the
 //! relationships.
 
+use crate::components::narrative::Narrative;
 use leptos::prelude::*;
 use model::{Entity, Model};
 
@@ -57,7 +58,6 @@ pub fn Dictionary(model: Model) -> impl IntoView {
     let entities = model.entities.clone();
     let relationships = model.relationships.clone();
     let summary = model.summary.clone();
-    // The narrative is Markdown; until it is rendered as such it is shown as written.
     let narrative = model.narrative.trim().to_string();
     // The filter and the open/closed state of every entity: a long model (hundreds of tables)
     // is read by searching and folding, not by scrolling.
@@ -85,7 +85,7 @@ pub fn Dictionary(model: Model) -> impl IntoView {
     view! {
         <div class="dictionary" data-testid="dictionary">
             <p class="summary">{summary}</p>
-            {(!narrative.is_empty()).then(|| view! { <div class="narrative">{narrative}</div> })}
+            {(!narrative.is_empty()).then(|| view! { <Narrative text=narrative/> })}
             <div class="dictionary-tools row">
                 <input type="search" name="entity-filter" placeholder="Find a table or column"
                     aria-label="Find a table or column" data-testid="entity-filter"

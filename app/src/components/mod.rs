@@ -4,6 +4,7 @@ pub mod dictionary;
 pub mod diff_view;
 pub mod exports;
 pub mod import;
+pub mod narrative;
 pub mod nav;
 pub mod proposal;
 
