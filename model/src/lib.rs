@@ -3,13 +3,14 @@
 //! A *model* is the structured content of one draft (entities, attributes, keys, relationships, a
 //! summary and a Markdown narrative). This module tree defines the model types and their logical
 //! types, validates a model, computes the semantic diff between two models and its impact,
-//! applies change operations, assembles the LLM prompt, parses the LLM's answer, and exports and
-//! imports models in other formats.
+//! applies change operations, lays out and draws the ER diagram, assembles the LLM prompt, parses
+//! the LLM's answer, and exports and imports models in other formats.
 //!
 //! Nothing here depends on Leptos, the browser, the server or a database: the same code runs in
 //! the wasm front end, natively on the server, in tests and in benchmarks.
 
 pub mod changelog;
+pub mod diagram;
 pub mod dialect;
 pub mod diff;
 pub mod export;
@@ -29,6 +30,7 @@ pub mod types;
 pub mod validate;
 pub mod wire;
 
+pub use diagram::{layout, Diagram, Positions};
 pub use dialect::SqlDialect;
 pub use diff::{diff_models, Change, ModelDiff};
 pub use export::{
