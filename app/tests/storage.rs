@@ -32,6 +32,7 @@ fn domain(id: Uuid, name: &str, updated_at: i64) -> DomainRecord {
         updated_at,
         deleted_at: None,
         overwritten: vec![],
+        positions: Default::default(),
     }
 }
 

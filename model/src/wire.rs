@@ -362,7 +362,7 @@ pub struct SessionInfo {
 /// A domain: a named area of modelling work. Its name, description and conventions are
 /// edited field by field ([`crate::sync::DomainEdit`]); `created_at`, `updated_at` and
 /// `deleted_at` are device times, shown but never used to order anything.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DomainRecord {
     pub id: Uuid,
     pub name: String,
@@ -379,6 +379,14 @@ pub struct DomainRecord {
     /// last, so that the user can see and restore them (at most [`crate::sync::OVERWRITTEN_KEPT`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overwritten: Vec<crate::sync::Overwritten>,
+    /// Where the boxes of the domain's diagram go, by entity name: dragged by hand, or where a
+    /// layout first put them, so that later drafts keep the picture (`sync::Mutation::PlaceEntities`).
+    #[serde(default, skip_serializing_if = "no_positions")]
+    pub positions: crate::diagram::Positions,
+}
+
+fn no_positions(positions: &crate::diagram::Positions) -> bool {
+    positions.0.is_empty()
 }
 
 /// Where a draft came from.
@@ -722,6 +730,7 @@ mod tests {
             updated_at: 2,
             deleted_at: None,
             overwritten: vec![],
+            positions: Default::default(),
         };
         assert_eq!(
             serde_json::to_string(&domain).expect("serializes"),

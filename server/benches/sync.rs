@@ -155,6 +155,7 @@ fn new_domain(i: usize) -> DomainRecord {
         updated_at: 1,
         deleted_at: None,
         overwritten: Vec::new(),
+        positions: Default::default(),
     }
 }
 

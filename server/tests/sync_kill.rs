@@ -230,6 +230,7 @@ fn outbox(
             updated_at: 1,
             deleted_at: None,
             overwritten: Vec::new(),
+            positions: Default::default(),
         };
         let draft = |number: u32| DraftRecord {
             id: Uuid::now_v7(),

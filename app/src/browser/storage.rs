@@ -713,6 +713,11 @@ fn describe(mutation: &Mutation) -> String {
         Mutation::DeleteDomain { .. } => "deleting a domain".into(),
         Mutation::RestoreDomain { .. } => "restoring a domain".into(),
         Mutation::DismissOverwritten { .. } => "dismissing an overwritten value".into(),
+        Mutation::PlaceEntities { reset: true, .. } => "arranging a diagram again".into(),
+        Mutation::PlaceEntities { set, .. } => match set.0.len() {
+            1 => "moving a table in the diagram".into(),
+            n => format!("placing {n} tables in the diagram"),
+        },
         Mutation::CreateDraft { draft } => format!("new draft {}", draft.number),
         Mutation::DeleteDraft { .. } => "deleting a draft".into(),
     }

@@ -309,6 +309,7 @@ mod tests {
             updated_at: updated,
             deleted_at: None,
             overwritten: vec![],
+            positions: Default::default(),
         }
     }
 

@@ -211,6 +211,7 @@ impl Workspace {
             updated_at: now,
             deleted_at: None,
             overwritten: Vec::new(),
+            positions: Default::default(),
         };
         storage::create_domain(user.id, &domain).await?;
         self.reload_domains().await?;
