@@ -1,5 +1,6 @@
 //! Reusable view pieces: navigation, error banners, the data dictionary and the diff view.
 
+pub mod diagram;
 pub mod dictionary;
 pub mod diff_view;
 pub mod exports;

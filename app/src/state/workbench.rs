@@ -412,6 +412,49 @@ impl Workbench {
         Ok(())
     }
 
+    /// The domain's diagram positions, changing only when they do.
+    pub fn positions(self) -> Signal<model::diagram::Positions> {
+        Memo::new(move |_| {
+            self.domain
+                .with(|d| d.as_ref().map(|d| d.positions.clone()).unwrap_or_default())
+        })
+        .into()
+    }
+
+    /// What a diagram calls to keep positions ([`Workbench::place`]); a failure shows on the
+    /// page.
+    pub fn place_callback(self) -> Callback<(model::diagram::Positions, bool)> {
+        Callback::new(move |(set, reset)| {
+            spawn_local(async move {
+                if let Err(e) = self.place(set, reset).await {
+                    self.error.try_set(Some(e));
+                }
+            });
+        })
+    }
+
+    /// Keeps diagram positions for the domain (`reset`: forget the others first), locally and
+    /// then synced. Nothing is written when every position is already kept as given.
+    pub async fn place(self, set: model::diagram::Positions, reset: bool) -> Result<(), UiError> {
+        let unchanged = !reset
+            && self.domain.with_untracked(|d| {
+                d.as_ref().is_some_and(|d| {
+                    set.0
+                        .iter()
+                        .all(|(name, at)| d.positions.0.get(name) == Some(at))
+                })
+            });
+        if unchanged {
+            return Ok(());
+        }
+        self.change_domain(Mutation::PlaceEntities {
+            domain_id: self.domain_id,
+            set,
+            reset,
+        })
+        .await
+    }
+
     /// Puts an overwritten value back, and forgets it.
     pub async fn restore_overwritten(self, overwritten: Overwritten) -> Result<(), UiError> {
         let user = self.workspace.require_user()?;

@@ -3,6 +3,7 @@
 //! where it came from; the export panel generates every export format in the browser.
 
 use super::{ViewProblem, Waiting};
+use crate::components::diagram::DiagramView;
 use crate::components::dictionary::Dictionary;
 use crate::components::exports::Exports;
 use crate::components::{ConfirmAction, ErrorBanner};
@@ -12,7 +13,7 @@ use crate::state::workbench::{
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{query_signal, use_location, use_params_map};
 use model::wire::{DraftRecord, Provenance};
 
 /// `/domains/{id}`: the latest draft, and the next one as soon as it arrives.
@@ -68,6 +69,16 @@ fn numbered(export: bool) -> impl IntoView {
 fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
     let wb = Workbench::expect();
     let n = wb.drafts.with_untracked(|l| DraftRef::of(&draft, l));
+    // Dictionary or diagram: `?view=diagram` in the URL, so reload and links keep it.
+    let location = use_location();
+    let (view_query, _) = query_signal::<String>("view");
+    let diagram_on = move || view_query.get().as_deref() == Some("diagram");
+    let model = StoredValue::new(draft.model.clone());
+    let domain_name = move || {
+        wb.domain
+            .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
+            .unwrap_or_default()
+    };
     let toggle = if export {
         view! { <A href=Selection::Draft(n).href(wb.domain_id) scroll=false attr:class="button">"Close export"</A> }.into_any()
     } else {
@@ -87,7 +98,21 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
                 <DeleteDraft draft=draft.clone()/>
             </div>
             {export.then(|| view! { <Exports model=draft.model.clone() stem=format!("draft-{n}")/> })}
-            <Dictionary model=draft.model/>
+            <nav class="view-switch" aria-label="Show the draft as">
+                <A href=move || location.pathname.get() scroll=false
+                    attr:class=move || if diagram_on() { "tab" } else { "tab tab-active" }>"Dictionary"</A>
+                <A href=move || format!("{}?view=diagram", location.pathname.get()) scroll=false
+                    attr:class=move || if diagram_on() { "tab tab-active" } else { "tab" }
+                    attr:data-testid="show-diagram">"Diagram"</A>
+            </nav>
+            {move || if diagram_on() {
+                view! {
+                    <DiagramView model=model.get_value() positions=wb.positions() on_place=wb.place_callback()
+                        stem=format!("draft-{n}") title=format!("{} · draft {n}", domain_name())/>
+                }.into_any()
+            } else {
+                view! { <Dictionary model=model.get_value()/> }.into_any()
+            }}
         </div>
     }
     // Erased here: the server crate's default recursion limit does not reach through the
