@@ -57,6 +57,7 @@ use super::{ExportWarning, WarningKind};
 use crate::dialect::SqlDialect;
 use crate::logical_type::LogicalType;
 use crate::types::{Attribute, Cardinality, Entity, Index, Model, OnDelete};
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -229,15 +230,15 @@ pub(crate) struct Naming {
     pub(crate) ends: Vec<Option<(usize, usize)>>,
     /// Constraint name of each relationship's foreign key, by relationship index.
     fk: Vec<String>,
-    /// PostgreSQL enum type names by (entity, attribute) lower-cased; the first of a name
-    /// that the model spells twice.
-    enums: HashMap<(String, String), String>,
-    /// Index names changed to be unique in the schema, by (entity, index name) lower-cased.
-    indexes: HashMap<(String, String), String>,
+    /// PostgreSQL enum type names by (entity, attribute); the first of a name that the model
+    /// spells twice.
+    enums: ColumnMap,
+    /// Index names changed to be unique in the schema, by (entity, index name).
+    indexes: ColumnMap,
     /// Unique constraint names, by (entity lower-cased, position in `Entity::unique`).
     uniques: HashMap<(String, usize), String>,
-    /// Column types other than [`column_type`]'s, by (entity, attribute) lower-cased.
-    types: HashMap<(String, String), String>,
+    /// Column types other than [`column_type`]'s, by (entity, attribute).
+    types: ColumnMap,
     /// What the DDL does not write as the model says, in model order.
     pub(crate) warnings: Vec<ExportWarning>,
 }
@@ -272,7 +273,7 @@ impl Naming {
             }
             fk.push(name);
         }
-        let mut enums = HashMap::new();
+        let mut enums = ColumnMap::default();
         if dialect == SqlDialect::Postgres {
             // Types share a namespace with tables (every table has a row type of its name).
             let mut taken: HashSet<String> = model
@@ -298,12 +299,7 @@ impl Naming {
                             );
                             n += 1;
                         }
-                        enums
-                            .entry((
-                                entity.name.to_ascii_lowercase(),
-                                attr.name.to_ascii_lowercase(),
-                            ))
-                            .or_insert(name);
+                        enums.insert_first(&entity.name, &attr.name, name);
                     }
                 }
             }
@@ -312,9 +308,9 @@ impl Naming {
             ends: fk_ends_all(model),
             fk,
             enums,
-            indexes: HashMap::new(),
+            indexes: ColumnMap::default(),
             uniques,
-            types: HashMap::new(),
+            types: ColumnMap::default(),
             warnings: Vec::new(),
         };
         let mut notes = Notes::default();
@@ -342,13 +338,9 @@ impl Naming {
                                 .into(),
                         );
                     }
-                    names.types.insert(
-                        (
-                            entity.name.to_ascii_lowercase(),
-                            attr.name.to_ascii_lowercase(),
-                        ),
-                        "integer".into(),
-                    );
+                    names
+                        .types
+                        .insert(&entity.name, &attr.name, "integer".into());
                 }
             }
         }
@@ -385,20 +377,12 @@ impl Naming {
 
     /// The PostgreSQL enum type of `entity.attribute`, if it has one.
     pub(crate) fn enum_type(&self, entity: &str, attribute: &str) -> Option<&str> {
-        // Only PostgreSQL has enum types: the other dialects skip lower-casing the key.
-        if self.enums.is_empty() {
-            return None;
-        }
-        self.enums
-            .get(&(entity.to_ascii_lowercase(), attribute.to_ascii_lowercase()))
-            .map(String::as_str)
+        self.enums.get(entity, attribute)
     }
 
     /// The name index `index` of `entity` is created under.
     pub(crate) fn index_name<'a>(&'a self, entity: &str, index: &'a str) -> &'a str {
-        self.indexes
-            .get(&(entity.to_ascii_lowercase(), index.to_ascii_lowercase()))
-            .map_or(index, String::as_str)
+        self.indexes.get(entity, index).unwrap_or(index)
     }
 
     /// The name of unique constraint `position` of entity `ei`.
@@ -458,22 +442,14 @@ impl Naming {
                         index.name
                     ),
                 );
-                self.indexes.insert(
-                    (
-                        entity.name.to_ascii_lowercase(),
-                        index.name.to_ascii_lowercase(),
-                    ),
-                    name,
-                );
+                self.indexes.insert(&entity.name, &index.name, name);
             }
         }
     }
 
     /// The column type chosen for `entity.attribute` when it is not [`column_type`]'s.
     fn type_override(&self, entity: &str, attribute: &str) -> Option<&str> {
-        self.types
-            .get(&(entity.to_ascii_lowercase(), attribute.to_ascii_lowercase()))
-            .map(String::as_str)
+        self.types.get(entity, attribute)
     }
 
     /// PostgreSQL and SQLite keep index names per schema, MySQL per table: an index whose name
@@ -514,13 +490,7 @@ impl Naming {
                         dialect.label()
                     ),
                 );
-                self.indexes.insert(
-                    (
-                        entity.name.to_ascii_lowercase(),
-                        index.name.to_ascii_lowercase(),
-                    ),
-                    name,
-                );
+                self.indexes.insert(&entity.name, &index.name, name);
             }
         }
     }
@@ -651,13 +621,7 @@ impl Naming {
                     type_words(&attr.data_type)
                 ),
             );
-            self.types.insert(
-                (
-                    entity.name.to_ascii_lowercase(),
-                    attr.name.to_ascii_lowercase(),
-                ),
-                written,
-            );
+            self.types.insert(&entity.name, &attr.name, written);
         }
     }
 
@@ -682,13 +646,7 @@ impl Naming {
                     if self.column_type_of(dialect, from_entity, fa) == want {
                         continue;
                     }
-                    self.types.insert(
-                        (
-                            from_entity.name.to_ascii_lowercase(),
-                            fa.name.to_ascii_lowercase(),
-                        ),
-                        want,
-                    );
+                    self.types.insert(&from_entity.name, &fa.name, want);
                     changed = true;
                 }
             }
@@ -763,6 +721,54 @@ impl Naming {
             }
         }
         column_type(dialect, &attr.data_type)
+    }
+}
+
+/// A name per `(table, column)` (or `(table, index)`), both ignoring ASCII case. Every column
+/// of a script is looked up, several times: names already in lower case (most are) are looked
+/// up as they are, without the two lower-cased copies a key of two strings would need, and an
+/// empty map answers without looking at the names.
+#[derive(Default)]
+struct ColumnMap(HashMap<String, HashMap<String, String>>);
+
+impl ColumnMap {
+    fn get(&self, table: &str, column: &str) -> Option<&str> {
+        if self.0.is_empty() {
+            return None;
+        }
+        self.0
+            .get(lower(table).as_ref())?
+            .get(lower(column).as_ref())
+            .map(String::as_str)
+    }
+
+    fn insert(&mut self, table: &str, column: &str, value: String) {
+        self.0
+            .entry(table.to_ascii_lowercase())
+            .or_default()
+            .insert(column.to_ascii_lowercase(), value);
+    }
+
+    /// [`ColumnMap::insert`], unless the place has a value already.
+    fn insert_first(&mut self, table: &str, column: &str, value: String) {
+        self.0
+            .entry(table.to_ascii_lowercase())
+            .or_default()
+            .entry(column.to_ascii_lowercase())
+            .or_insert(value);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// `name` lower-cased (ASCII), copied only when it has an upper-case letter.
+fn lower(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
     }
 }
 
