@@ -54,7 +54,12 @@ pub fn entity_matches(entity: &Entity, query: &str) -> bool {
 }
 
 #[component]
-pub fn Dictionary(model: Model) -> impl IntoView {
+pub fn Dictionary(
+    model: Model,
+    /// Opens the hand-edit panel for a table; without it the dictionary is read-only.
+    #[prop(optional)]
+    on_edit: Option<Callback<String>>,
+) -> impl IntoView {
     let entities = model.entities.clone();
     let relationships = model.relationships.clone();
     let summary = model.summary.clone();
@@ -129,6 +134,13 @@ pub fn Dictionary(model: Model) -> impl IntoView {
                         <summary><h3><span class="mono">{entity.name.clone()}</span>
                             {entity.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}
                             <span class="muted count">{format!("{} attributes", entity.attributes.len())}</span>
+                            {on_edit.map(|edit| {
+                                let name = entity.name.clone();
+                                view! {
+                                    <button type="button" class="link edit-entity" data-testid="edit-entity"
+                                        on:click=move |ev| { ev.prevent_default(); edit.run(name.clone()); }>"Edit"</button>
+                                }
+                            })}
                         </h3></summary>
                         <p class="muted">{entity.description.clone()}</p>
                         <table class="grid">

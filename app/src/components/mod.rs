@@ -3,6 +3,7 @@
 pub mod diagram;
 pub mod dictionary;
 pub mod diff_view;
+pub mod edit;
 pub mod exports;
 pub mod import;
 pub mod narrative;

@@ -850,6 +850,38 @@ impl Workbench {
         });
     }
 
+    /// Saves a draft edited by hand as the next draft, on top of the one edited.
+    pub fn save_hand_edit(
+        self,
+        parent: DraftRecord,
+        model: Model,
+        edits: &[model::ops::Operation],
+    ) {
+        let Ok(user) = self.workspace.require_user() else {
+            return;
+        };
+        let provenance = Provenance {
+            source: "hand".into(),
+            provider: String::new(),
+            model: String::new(),
+            instruction: format!("edited by hand from draft {}", parent.number),
+            prompt_hash: String::new(),
+            usage: None,
+            accepted: edits.iter().map(model::ops::Operation::describe).collect(),
+            proposed: edits.len(),
+        };
+        let draft = self.next(DraftSource {
+            model,
+            provenance,
+            parent: Some(parent.id),
+        });
+        spawn_local(async move {
+            if let Err(e) = self.save(user.id, draft, false).await {
+                self.error.try_set(Some(e));
+            }
+        });
+    }
+
     /// Saves an imported model as the next draft, on top of the latest one.
     pub fn import(self, imported: ImportedDraft) {
         let Ok(user) = self.workspace.require_user() else {

@@ -5,6 +5,7 @@
 use super::{ViewProblem, Waiting};
 use crate::components::diagram::DiagramView;
 use crate::components::dictionary::Dictionary;
+use crate::components::edit::EditPanel;
 use crate::components::exports::Exports;
 use crate::components::{ConfirmAction, ErrorBanner};
 use crate::state::workbench::{
@@ -74,6 +75,10 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
     let (view_query, _) = query_signal::<String>("view");
     let diagram_on = move || view_query.get().as_deref() == Some("diagram");
     let model = StoredValue::new(draft.model.clone());
+    // The hand-edit panel: `Some(table)` when open, with the table it was opened for.
+    let editing = RwSignal::new(None::<Option<String>>);
+    let editable = StoredValue::new(draft.clone());
+    let edit_table = Callback::new(move |table: String| editing.set(Some(Some(table))));
     let domain_name = move || {
         wb.domain
             .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
@@ -95,8 +100,13 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
                 )}</p>
                 {fork_note(&draft, n)}
                 {toggle}
+                <button type="button" data-testid="edit-draft" on:click=move |_| editing.set(Some(None))>"Edit"</button>
                 <DeleteDraft draft=draft.clone()/>
             </div>
+            {move || editing.get().map(|table| view! {
+                <EditPanel parent=editable.get_value() table=table.unwrap_or_default()
+                    on_close=Callback::new(move |()| editing.set(None))/>
+            })}
             {export.then(|| view! { <Exports model=draft.model.clone() stem=format!("draft-{n}")/> })}
             <nav class="view-switch" aria-label="Show the draft as">
                 <A href=move || location.pathname.get() scroll=false
@@ -111,7 +121,7 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
                         stem=format!("draft-{n}") title=format!("{} · draft {n}", domain_name())/>
                 }.into_any()
             } else {
-                view! { <Dictionary model=model.get_value()/> }.into_any()
+                view! { <Dictionary model=model.get_value() on_edit=edit_table/> }.into_any()
             }}
         </div>
     }
@@ -125,6 +135,9 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
 fn origin(p: &Provenance) -> String {
     if p.source == "import" {
         return p.instruction.clone();
+    }
+    if p.source == "hand" {
+        return format!("{} · {} edits", p.instruction, p.accepted.len());
     }
     let mut out = format!("from {} ({})", p.provider, p.model);
     if p.proposed > 0 {
