@@ -20,7 +20,7 @@
 //!   Drafts are immutable: the same id with other content is refused.
 
 use crate::diagram::Positions;
-use crate::wire::{DomainRecord, DraftRecord};
+use crate::wire::{DomainRecord, DraftRecord, Note};
 use crate::Conventions;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -111,6 +111,24 @@ impl DomainEdit {
     }
 }
 
+/// The most change notes a domain keeps, resolved ones included.
+pub const NOTES_MAX: usize = 2_000;
+/// The longest change note, in characters.
+pub const NOTE_MAX: usize = 4_000;
+
+fn check_note(note: &Note) -> Result<(), Refusal> {
+    if note.text.trim().is_empty() {
+        return Err(Refusal::new("VAL_NOTE", "a change note needs some text"));
+    }
+    if note.text.chars().count() > NOTE_MAX {
+        return Err(Refusal::new(
+            "VAL_NOTE",
+            format!("a change note holds at most {NOTE_MAX} characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// The most entity positions a domain keeps.
 pub const POSITIONS_MAX: usize = 20_000;
 /// How far from the origin a box may be placed, in diagram pixels.
@@ -199,6 +217,9 @@ pub enum Mutation {
         #[serde(default)]
         reset: bool,
     },
+    /// Adds a change note, or replaces the one with its id (edited, resolved, reopened); the
+    /// last write of a note wins.
+    PutNote { domain_id: Uuid, note: Note },
     /// A new immutable draft.
     CreateDraft { draft: Box<DraftRecord> },
     /// Deletes a draft for good (a tombstone syncs).
@@ -221,7 +242,8 @@ impl Mutation {
             | Mutation::DeleteDomain { domain_id, .. }
             | Mutation::RestoreDomain { domain_id, .. }
             | Mutation::DismissOverwritten { domain_id, .. }
-            | Mutation::PlaceEntities { domain_id, .. } => Target::Domain(*domain_id),
+            | Mutation::PlaceEntities { domain_id, .. }
+            | Mutation::PutNote { domain_id, .. } => Target::Domain(*domain_id),
             Mutation::CreateDraft { draft } => Target::Draft {
                 domain_id: draft.domain_id,
                 draft_id: draft.id,
@@ -369,6 +391,23 @@ pub fn apply_domain(
                 .0
                 .extend(set.0.iter().map(|(k, v)| (k.clone(), *v)));
             check_positions(&next.positions)?;
+            Ok(next)
+        }
+        Mutation::PutNote { domain_id, note } => {
+            let mut next = current.ok_or_else(|| unknown(domain_id))?.clone();
+            check_note(note)?;
+            match next.notes.iter_mut().find(|n| n.id == note.id) {
+                Some(kept) => *kept = note.clone(),
+                None => {
+                    if next.notes.len() >= NOTES_MAX {
+                        return Err(Refusal::new(
+                            "VAL_NOTE",
+                            format!("a domain keeps at most {NOTES_MAX} change notes: resolve some first"),
+                        ));
+                    }
+                    next.notes.push(note.clone());
+                }
+            }
             Ok(next)
         }
         Mutation::CreateDraft { .. } | Mutation::DeleteDraft { .. } => current
@@ -589,6 +628,7 @@ mod tests {
             deleted_at: None,
             overwritten: vec![],
             positions: Default::default(),
+            notes: vec![],
         }
     }
 
@@ -663,6 +703,60 @@ mod tests {
         // A record without positions reads as before (no field), and keeps none in JSON.
         let json = serde_json::to_string(&d).unwrap();
         assert!(!json.contains("positions"), "{json}");
+    }
+
+    #[test]
+    fn notes_are_added_replaced_and_checked() {
+        let d = domain("a");
+        let note = |n: u128, text: &str| Note {
+            id: Uuid::from_u128(n),
+            text: text.into(),
+            draft_id: None,
+            created_at: 1,
+            resolved_at: None,
+            resolved_by: None,
+            kind: String::new(),
+        };
+        let put = |note: Note| Mutation::PutNote {
+            domain_id: Uuid::from_u128(1),
+            note,
+        };
+        let one = apply_domain(
+            Some(&d),
+            &put(note(7, "loans need a due date")),
+            Conflicts::Ignore,
+        )
+        .unwrap();
+        let two = apply_domain(
+            Some(&one),
+            &put(note(8, "members have emails")),
+            Conflicts::Ignore,
+        )
+        .unwrap();
+        assert_eq!(two.notes.len(), 2);
+        // The same id replaces: edited, then resolved.
+        let mut resolved = note(7, "loans need a due date (and a return date)");
+        resolved.resolved_at = Some(9);
+        let three = apply_domain(Some(&two), &put(resolved.clone()), Conflicts::Ignore).unwrap();
+        assert_eq!(three.notes.len(), 2);
+        assert_eq!(three.notes[0], resolved);
+        assert!(!three.notes[0].is_open() && three.notes[1].is_open());
+        assert_eq!(note(7, "x").cite_id(), "n00000000");
+        assert_eq!(
+            Note {
+                id: Uuid::parse_str("1a2b3c4d-0000-0000-0000-000000000000").unwrap(),
+                ..note(0, "x")
+            }
+            .cite_id(),
+            "n1a2b3c4d"
+        );
+        for bad in ["", "   ", &"x".repeat(NOTE_MAX + 1)] {
+            let refused =
+                apply_domain(Some(&d), &put(note(9, bad)), Conflicts::Ignore).unwrap_err();
+            assert_eq!(refused.code, "VAL_NOTE");
+        }
+        let json = serde_json::to_string(&put(note(7, "t"))).unwrap();
+        assert!(json.contains(r#""kind":"put_note""#), "{json}");
     }
 
     fn edit(set: &str, was: &str) -> Mutation {
@@ -787,6 +881,7 @@ mod tests {
                 usage: None,
                 accepted: vec![],
                 proposed: 0,
+                notes: vec![],
             },
             model,
             made_on: None,

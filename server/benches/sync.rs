@@ -156,6 +156,7 @@ fn new_domain(i: usize) -> DomainRecord {
         deleted_at: None,
         overwritten: Vec::new(),
         positions: Default::default(),
+        notes: vec![],
     }
 }
 
@@ -212,6 +213,7 @@ fn records(model: &Model) -> Vec<Mutation> {
                         usage: None,
                         accepted: vec![],
                         proposed: 0,
+                        notes: vec![],
                     },
                     model: model.clone(),
                     made_on: None,

@@ -46,6 +46,7 @@ fn domain(id: Uuid, name: &str, description: &str, at: i64) -> DomainRecord {
         deleted_at: None,
         overwritten: vec![],
         positions: Default::default(),
+        notes: vec![],
     }
 }
 
@@ -65,6 +66,7 @@ fn draft(id: Uuid, domain_id: Uuid, number: u32, model: Model, at: i64) -> Draft
             usage: None,
             accepted: vec![],
             proposed: 0,
+            notes: vec![],
         },
         model,
         made_on: Some("test".into()),
@@ -552,7 +554,7 @@ async fn a_rejected_mutation_counts_and_does_not_stall_the_rest() {
 }
 
 #[tokio::test]
-async fn diagram_positions_sync_merge_reset_and_are_checked() {
+async fn diagram_positions_and_notes_sync_and_are_checked() {
     let server = start_server(|_| {}).await;
     let mut alice = Client::new(&server.base);
     alice.register("alice").await;
@@ -596,6 +598,37 @@ async fn diagram_positions_sync_merge_reset_and_are_checked() {
         pulled.domains[0].positions.0.keys().collect::<Vec<_>>(),
         ["invoice"]
     );
+
+    // Change notes travel with the domain too; an empty one is refused.
+    let note = model::wire::Note {
+        id: Uuid::now_v7(),
+        text: "orders need a delivery address".into(),
+        draft_id: None,
+        created_at: 5,
+        resolved_at: None,
+        resolved_by: None,
+        kind: String::new(),
+    };
+    let empty = model::wire::Note {
+        id: Uuid::now_v7(),
+        text: " ".into(),
+        ..note.clone()
+    };
+    let result = laptop
+        .send(vec![
+            Mutation::PutNote {
+                domain_id: d.id,
+                note: note.clone(),
+            },
+            Mutation::PutNote {
+                domain_id: d.id,
+                note: empty,
+            },
+        ])
+        .await;
+    assert_eq!(codes(&result), [(2, "VAL_NOTE")]);
+    let pulled = phone.pull(0).await;
+    assert_eq!(pulled.domains[0].notes, [note]);
 }
 
 #[tokio::test]
@@ -1431,7 +1464,9 @@ impl Oracle {
                     self.version += 1;
                 }
             }
-            Mutation::DismissOverwritten { .. } | Mutation::PlaceEntities { .. } => {
+            Mutation::DismissOverwritten { .. }
+            | Mutation::PlaceEntities { .. }
+            | Mutation::PutNote { .. } => {
                 unreachable!("not generated")
             }
             Mutation::CreateDraft { draft } => {

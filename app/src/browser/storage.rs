@@ -713,6 +713,7 @@ fn describe(mutation: &Mutation) -> String {
         Mutation::DeleteDomain { .. } => "deleting a domain".into(),
         Mutation::RestoreDomain { .. } => "restoring a domain".into(),
         Mutation::DismissOverwritten { .. } => "dismissing an overwritten value".into(),
+        Mutation::PutNote { note, .. } => format!("the change note “{}”", note.text),
         Mutation::PlaceEntities { reset: true, .. } => "arranging a diagram again".into(),
         Mutation::PlaceEntities { set, .. } => match set.0.len() {
             1 => "moving a table in the diagram".into(),
@@ -909,6 +910,7 @@ mod tests {
                 usage: None,
                 accepted: vec![],
                 proposed: 0,
+                notes: vec![],
             },
             created_at: 1_795_333_530_000,
         };

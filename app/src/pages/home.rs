@@ -310,6 +310,7 @@ mod tests {
             deleted_at: None,
             overwritten: vec![],
             positions: Default::default(),
+            notes: vec![],
         }
     }
 

@@ -212,6 +212,7 @@ impl Workspace {
             deleted_at: None,
             overwritten: Vec::new(),
             positions: Default::default(),
+            notes: vec![],
         };
         storage::create_domain(user.id, &domain).await?;
         self.reload_domains().await?;

@@ -287,6 +287,7 @@ pub fn import_provenance(source: String) -> Provenance {
         usage: None,
         accepted: vec![],
         proposed: 0,
+        notes: vec![],
     }
 }
 
@@ -714,6 +715,7 @@ impl Workbench {
                 usage: completion.usage,
                 accepted: vec![],
                 proposed: 0,
+                notes: vec![],
             };
             let outcome = match parent {
                 Some(parent) => {
@@ -869,6 +871,7 @@ impl Workbench {
             usage: None,
             accepted: edits.iter().map(model::ops::Operation::describe).collect(),
             proposed: edits.len(),
+            notes: vec![],
         };
         let draft = self.next(DraftSource {
             model,
