@@ -43,7 +43,7 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `${path.join(target, 'debug', 'fake-provider')} --addr 127.0.0.1:${fakePort} --chunk-delay-ms 12 --expect-key ${FAKE_KEY}`,
+      command: `${path.join(target, 'debug', 'fake-provider')} --addr 127.0.0.1:${fakePort} --chunk-delay-ms 12 --expect-key ${FAKE_KEY} --record`,
       url: `${FAKE_BASE_URL}/models`,
       reuseExistingServer: false,
       timeout: 30_000,

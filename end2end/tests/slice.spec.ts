@@ -142,10 +142,20 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await page.getByRole('button', { name: 'Generate next draft' }).click();
   await expect(page.getByRole('alert')).toContainText('say what the next draft should change');
   await expect(page.getByRole('alert')).toContainText('VAL_INSTRUCTION_EMPTY');
+  // A change note, sent with the next generation.
+  const notes = page.getByTestId('notes');
+  await expect(notes.getByTestId('no-notes')).toBeVisible();
+  await notes.locator('textarea[name=note-text]').fill('Members need an email address for reminders.');
+  await notes.getByTestId('add-note').click();
+  await expect(notes.getByTestId('note')).toHaveCount(1);
   // Draft 2 with an instruction: the LLM proposes a change set, reviewed change by change.
   await page.locator('textarea[name=instruction]').fill('add an audit log');
   await page.getByRole('button', { name: 'Generate next draft' }).click();
   await expect(page.getByTestId('generation-proposed')).toHaveText('6 changes proposed: review them.');
+  // The provider received the note in the prompt.
+  const sent = await (await page.request.get(FAKE_BASE_URL.replace(/\/v1$/, '/fake/requests'))).json();
+  const prompt = JSON.stringify(sent[sent.length - 1].messages);
+  expect(prompt).toContain('Members need an email address for reminders.');
   const proposal = page.getByTestId('proposal');
   await expect(proposal.getByTestId('op')).toHaveCount(6);
   // The proposal comes into view, and a new entity lists its attributes.
@@ -172,6 +182,12 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await proposal.getByTestId('accept').click();
   await expect(page.getByTestId('generation-done')).toHaveText('Saved as draft 2.');
   await expect(page.getByTestId('proposal')).toHaveCount(0);
+  // The change left out is kept as a note for the next draft; a note is resolved by hand.
+  await expect(notes.getByTestId('note')).toHaveCount(2);
+  await expect(notes.getByTestId('note').nth(1)).toContainText('rejected: drop attribute `book.edition`');
+  await notes.getByTestId('note').first().getByTestId('resolve-note').click();
+  await expect(notes.getByTestId('note')).toHaveCount(1);
+  await expect(notes.locator('.resolved-notes summary')).toHaveText('1 resolved');
   await expect(dictionary.locator('[data-entity="audit_log"]')).toBeVisible();
   await expect(dictionary.locator('[data-entity="book"]')).toContainText('edition');
   // The review of draft 2 against its parent is a view of its own.

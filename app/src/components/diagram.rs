@@ -154,10 +154,10 @@ pub fn DiagramView(
 
     // The canvas's size, now and after every window resize.
     let measure = move || {
-        if let Some(el) = canvas.get_untracked() {
+        if let Some(el) = canvas.try_get_untracked().flatten() {
             let (w, h) = (f64::from(el.client_width()), f64::from(el.client_height()));
             if w > 0.0 && h > 0.0 {
-                size.set((w, h));
+                size.try_set((w, h));
             }
         }
     };
@@ -166,7 +166,9 @@ pub fn DiagramView(
             measure();
         }
     });
-    let _resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    // The listener belongs to the window: it goes with the diagram.
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
 
     let fit = move || {
         let Some(bounds) = diagram.with_untracked(|d| d.as_ref().map(|d| d.bounds)) else {

@@ -8,6 +8,7 @@ pub mod exports;
 pub mod import;
 pub mod narrative;
 pub mod nav;
+pub mod notes;
 pub mod proposal;
 
 use crate::browser::UiError;

@@ -25,6 +25,15 @@ pub fn ProposalReview(
     on_discard: Callback<()>,
 ) -> impl IntoView {
     let total = proposal.changes.len();
+    // Whether changes left out are kept as change notes ("rejected: …") for the next draft.
+    let keep_rejected = RwSignal::new(true);
+    // The notes the prompt carried, by the id the LLM cites.
+    let sent_notes: std::collections::HashMap<String, String> = proposal
+        .provenance
+        .notes
+        .iter()
+        .map(|n| (n.id.to_ascii_lowercase(), n.text.clone()))
+        .collect();
     let chosen = RwSignal::new(vec![true; total]);
     let parent = proposal.parent.model.clone();
     let changes = proposal.changes.clone();
@@ -55,9 +64,39 @@ pub fn ProposalReview(
                     }
                 })
                 .collect();
+            let applied: Vec<usize> = result
+                .outcomes
+                .iter()
+                .filter(|o| o.applied)
+                .map(|o| o.index)
+                .collect();
+            let answered = applied
+                .iter()
+                .filter_map(|&i| proposal.changes.get(i))
+                .flat_map(|c| c.notes.iter().cloned())
+                .collect();
+            let rejected = if keep_rejected.get_untracked() {
+                proposal
+                    .changes
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !applied.contains(i))
+                    .map(|(_, c)| {
+                        if c.rationale.is_empty() {
+                            c.operation.describe()
+                        } else {
+                            format!("{} — {}", c.operation.describe(), c.rationale)
+                        }
+                    })
+                    .collect()
+            } else {
+                vec![]
+            };
             on_accept.run(Acceptance {
                 model: result.model,
                 provenance,
+                answered,
+                rejected,
             });
         }
     };
@@ -115,7 +154,13 @@ pub fn ProposalReview(
                                 _ => None,
                             }}
                             {(!c.rationale.is_empty()).then(|| view! { <p class="op-why">{c.rationale.clone()}</p> })}
-                            {(!notes.is_empty()).then(|| view! { <p class="op-notes muted">{format!("In answer to change note{} {}", if notes.len() == 1 { "" } else { "s" }, notes.join(", "))}</p> })}
+                            {(!notes.is_empty()).then(|| {
+                                let cited: Vec<String> = notes.iter().map(|id| match sent_notes.get(&id.to_ascii_lowercase()) {
+                                    Some(text) => format!("“{text}”"),
+                                    None => format!("a note the prompt did not carry ({id})"),
+                                }).collect();
+                                view! { <p class="op-notes muted" data-testid="op-answers">{format!("In answer to {}", cited.join("; "))}</p> }
+                            })}
                             {move || outcome().map(|o| match (o.applied, o.reason) {
                                 (true, _) if !o.notes.is_empty() => view! { <p class="op-status ok">{format!("applies; also {}", o.notes.join("; "))}</p> }.into_any(),
                                 (true, _) => view! { <p class="op-status ok">"applies"</p> }.into_any(),
@@ -137,6 +182,11 @@ pub fn ProposalReview(
             }}
             <h3>"Impact of the selection"</h3>
             {move || view! { <DiffView old=parent_model.clone() new=applied.get().model/> }}
+            <label class="check keep-rejected">
+                <input type="checkbox" name="keep-rejected" prop:checked=move || keep_rejected.get()
+                    on:change=move |ev| keep_rejected.set(event_target_checked(&ev))/>
+                " Keep the changes I leave out as change notes, so the next draft knows"
+            </label>
             <div class="row">
                 <button type="button" class="primary" data-testid="accept"
                     disabled=move || applied_count() == 0 || !problems.with(Vec::is_empty)

@@ -68,11 +68,27 @@ pub struct Proposal {
     pub provenance: Provenance,
 }
 
-/// What the user accepted from a proposal: the resulting model and the provenance to record.
+/// What the user accepted from a proposal: the resulting model and the provenance to record,
+/// the change notes the accepted changes answer (their cite ids: resolved by the new draft),
+/// and the changes left out that become notes ("rejected: …"), if the user keeps them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Acceptance {
     pub model: Model,
     pub provenance: Provenance,
+    pub answered: Vec<String>,
+    pub rejected: Vec<String>,
+}
+
+/// The open change notes of a domain as a prompt carries them, oldest first.
+pub fn prompt_notes(notes: &[model::wire::Note]) -> Vec<model::prompt::ChangeNote> {
+    let mut open: Vec<&model::wire::Note> = notes.iter().filter(|n| n.is_open()).collect();
+    open.sort_by_key(|n| n.created_at);
+    open.into_iter()
+        .map(|n| model::prompt::ChangeNote {
+            id: n.cite_id(),
+            text: n.text.clone(),
+        })
+        .collect()
 }
 
 /// What an import hands over: the model and a one-line description of its source.
@@ -659,12 +675,13 @@ impl Workbench {
             )));
             return;
         }
+        let notes = prompt_notes(&domain.notes);
         let messages = build_messages(&PromptInput {
             domain_name: &domain.name,
             domain_description: &domain.description,
-            conventions: &Conventions::default(),
+            conventions: &domain.conventions,
             latest: parent.as_ref().map(|d| &d.model),
-            notes: &[],
+            notes: &notes,
             instruction: &text,
             template: None,
             budget_tokens: DEFAULT_BUDGET_TOKENS,
@@ -715,7 +732,7 @@ impl Workbench {
                 usage: completion.usage,
                 accepted: vec![],
                 proposed: 0,
-                notes: vec![],
+                notes,
             };
             let outcome = match parent {
                 Some(parent) => {
@@ -824,12 +841,66 @@ impl Workbench {
             provenance: accepted.provenance,
             parent: Some(proposal.parent.id),
         });
+        let (answered, rejected) = (accepted.answered, accepted.rejected);
         spawn_local(async move {
+            let id = draft.id;
             // On failure the proposal stays on screen and in IndexedDB: nothing is lost.
             if let Err(e) = self.save(user.id, draft, true).await {
                 self.error.try_set(Some(e));
+                return;
+            }
+            if let Err(e) = self.settle_notes(id, &answered, &rejected).await {
+                self.error.try_set(Some(e));
             }
         });
+    }
+
+    /// After draft `id` is saved: the notes it answers are resolved by it, and the changes
+    /// left out become notes.
+    async fn settle_notes(
+        self,
+        id: Uuid,
+        answered: &[String],
+        rejected: &[String],
+    ) -> Result<(), UiError> {
+        let now = browser::now_ms();
+        let open: Vec<model::wire::Note> = self.domain.with_untracked(|d| {
+            d.as_ref()
+                .map(|d| d.notes.iter().filter(|n| n.is_open()).cloned().collect())
+                .unwrap_or_default()
+        });
+        for mut note in open {
+            if answered
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&note.cite_id()))
+            {
+                note.resolved_at = Some(now);
+                note.resolved_by = Some(id);
+                self.put_note(note).await?;
+            }
+        }
+        for text in rejected {
+            self.put_note(model::wire::Note {
+                id: browser::new_id(),
+                text: format!("rejected: {text}"),
+                draft_id: Some(id),
+                created_at: now,
+                resolved_at: None,
+                resolved_by: None,
+                kind: "rejected".into(),
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Adds or replaces a change note of the domain, then syncs.
+    pub async fn put_note(self, note: model::wire::Note) -> Result<(), UiError> {
+        self.change_domain(Mutation::PutNote {
+            domain_id: self.domain_id,
+            note,
+        })
+        .await
     }
 
     /// Forgets the proposal, here and in IndexedDB.

@@ -395,6 +395,17 @@ impl Fake {
     }
 }
 
+/// `GET /fake/requests`: the bodies of the chat requests recorded so far, oldest first (an
+/// empty list when recording is off), for browser tests that check what a prompt carried.
+async fn recorded(State(fake): State<Arc<Fake>>) -> Json<Vec<Value>> {
+    let bodies = fake
+        .requests
+        .lock()
+        .map(|r| r.iter().map(|r| r.body.clone()).collect())
+        .unwrap_or_default();
+    Json(bodies)
+}
+
 /// The fake's router.
 pub fn router(options: FakeOptions) -> (Router, Arc<Fake>) {
     let fake = Arc::new(Fake {
@@ -406,6 +417,7 @@ pub fn router(options: FakeOptions) -> (Router, Arc<Fake>) {
     let router = Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/models", get(models))
+        .route("/fake/requests", get(recorded))
         .merge(anthropic::routes())
         .with_state(fake.clone());
     (router, fake)

@@ -27,6 +27,10 @@ struct Cli {
     /// Refuse requests that do not carry this bearer key.
     #[arg(long, env = "FAKE_PROVIDER_KEY")]
     expect_key: Option<String>,
+    /// Keep every chat request and list their bodies at `GET /fake/requests` (browser tests
+    /// check what a prompt carried). Off by default: a demo keeps nothing.
+    #[arg(long)]
+    record: bool,
 }
 
 #[tokio::main]
@@ -42,7 +46,7 @@ async fn main() -> anyhow::Result<()> {
         chunk_chars: cli.chunk_chars,
         chunk_delay: Duration::from_millis(cli.chunk_delay_ms),
         expect_key: cli.expect_key,
-        record: false,
+        record: cli.record,
     };
     let (app, _) = router(options);
     let listener = tokio::net::TcpListener::bind(cli.addr).await?;

@@ -18,6 +18,7 @@ pub mod import;
 pub mod review;
 
 use crate::browser::UiError;
+use crate::components::notes::NotesPanel;
 use crate::components::proposal::ProposalReview;
 use crate::components::{ConfirmAction, ErrorBanner};
 use crate::pages::SignedIn;
@@ -193,7 +194,8 @@ fn Bench() -> impl IntoView {
         <OverwrittenValues/>
         <ErrorBanner error=wb.error/>
         <div class="columns">
-            <section class="card side">
+            <div class="side side-stack">
+            <section class="card">
                 <h2>"Generate a draft"</h2>
                 <form class="form" on:submit=generate>
                     <label>"Provider"
@@ -222,6 +224,8 @@ fn Bench() -> impl IntoView {
                 </form>
                 <GenerationStatus generation=wb.generation/>
             </section>
+            <NotesPanel shown=shown/>
+            </div>
             <section class="card grow">
                 <nav class="view-tabs" aria-label="Drafts and panels">
                     <div class="draft-tabs" data-testid="draft-tabs">
