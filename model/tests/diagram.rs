@@ -119,6 +119,11 @@ fn every_fixture_lays_out_and_renders() {
         assert_eq!(d.entities.len(), model.entities.len(), "{path}");
         assert_no_overlap(&d, &path);
         assert_edges(&model, &d, &path);
+        let ratio = d.bounds.width / d.bounds.height;
+        eprintln!("{path}: {} tables, {ratio:.2}", model.entities.len());
+        if model.entities.len() >= 20 {
+            assert!((1.0..=2.6).contains(&ratio), "{path}: {:?}", d.bounds);
+        }
         let svg = render(
             &d,
             &SvgOptions {

@@ -274,7 +274,7 @@ pub fn layout(model: &Model, priors: Option<&Positions>) -> Diagram {
         move_box(&mut boxes[i], placed[c]);
     }
     let grid = BoxGrid::new(&boxes);
-    let edges = model
+    let mut edges = model
         .relationships
         .iter()
         .enumerate()
@@ -284,6 +284,7 @@ pub fn layout(model: &Model, priors: Option<&Positions>) -> Diagram {
             Some(route(index, &boxes, &grid, (from, to), model))
         })
         .collect::<Vec<_>>();
+    spread_lanes(&mut edges);
     let bounds = bounds(&boxes, &edges);
     Diagram {
         entities: boxes,
@@ -560,6 +561,50 @@ impl BoxGrid {
             }
         }
         hit.len()
+    }
+}
+
+/// Space between the vertical segments of edges that would otherwise run on one line.
+const LANE: f64 = 5.0;
+/// Length of a marker along its edge, plus one pixel: a bend never comes closer to a box.
+const MARKER_ROOM: f64 = 22.0;
+
+/// Moves apart the vertical segments of edges that share one x, so that each can be followed:
+/// an edge between facing sides moves within the room its markers leave, an edge outside both
+/// boxes moves further out. Edges sharing an x are taken by the top of their vertical segment,
+/// then by relationship.
+fn spread_lanes(edges: &mut [Edge]) {
+    let mut groups: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, e) in edges.iter().enumerate() {
+        groups
+            .entry(e.points[1].x.round() as i64)
+            .or_default()
+            .push(i);
+    }
+    for (_, mut group) in groups {
+        if group.len() < 2 {
+            continue;
+        }
+        let top = |e: &Edge| e.points[1].y.min(e.points[2].y);
+        group.sort_by(|&a, &b| {
+            top(&edges[a])
+                .total_cmp(&top(&edges[b]))
+                .then(edges[a].relationship.cmp(&edges[b].relationship))
+        });
+        let middle = (group.len() - 1) as f64 / 2.0;
+        for (lane, &i) in group.iter().enumerate() {
+            let e = &mut edges[i];
+            let xm = e.points[1].x;
+            let shift = if e.from_end.direction != e.to_end.direction {
+                let room =
+                    ((xm - e.from_end.at.x).abs()).min((xm - e.to_end.at.x).abs()) - MARKER_ROOM;
+                ((lane as f64 - middle) * LANE).clamp(-room.max(0.0), room.max(0.0))
+            } else {
+                e.from_end.direction * lane as f64 * LANE
+            };
+            e.points[1].x = xm + shift;
+            e.points[2].x = xm + shift;
+        }
     }
 }
 

@@ -22,8 +22,9 @@ use super::Point;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// Horizontal space between boxes of a row.
-pub(crate) const H_GAP: f64 = 48.0;
+/// Horizontal space between boxes of a row: room for the markers at both ends of an edge and
+/// a few lanes of vertical segments between them.
+pub(crate) const H_GAP: f64 = 72.0;
 /// Vertical space between rows.
 pub(crate) const V_GAP: f64 = 56.0;
 /// Space between packed components.
@@ -91,13 +92,42 @@ pub(crate) fn arrange(sizes: &[(f64, f64)], links: &[(usize, usize)]) -> Vec<Poi
             .then(b.2.total_cmp(&a.2))
             .then(a.0[0].cmp(&b.0[0]))
     });
-    if !loose.is_empty() {
-        let loose_sizes: Vec<(f64, f64)> = loose.iter().map(|&v| sizes[v]).collect();
-        let (points, w, h) = shelves(&loose_sizes, H_GAP, V_GAP);
-        blocks.push((loose, points, w, h));
+    // The canvas width that makes everything about 16:10; the loose boxes fill rows of it.
+    // Shelves waste some space, so the width is corrected a few times from the shape obtained,
+    // keeping the shape nearest to 16:10.
+    let block_area: f64 = blocks
+        .iter()
+        .map(|b| (b.2 + BLOCK_GAP) * (b.3 + BLOCK_GAP))
+        .sum();
+    let loose_sizes: Vec<(f64, f64)> = loose.iter().map(|&v| sizes[v]).collect();
+    let loose_area: f64 = loose_sizes
+        .iter()
+        .map(|s| (s.0 + H_GAP) * (s.1 + V_GAP))
+        .sum();
+    let widest = blocks.iter().map(|b| b.2).fold(0.0, f64::max);
+    let mut canvas = widest.max(((block_area + loose_area) * ASPECT).sqrt());
+    let mut best: Option<(f64, Vec<Point>, Vec<Point>)> = None;
+    for _ in 0..4 {
+        let (loose_points, lw, lh) = shelves(&loose_sizes, H_GAP, V_GAP, Some(canvas));
+        let mut block_sizes: Vec<(f64, f64)> = blocks.iter().map(|b| (b.2, b.3)).collect();
+        if !loose.is_empty() {
+            block_sizes.push((lw, lh));
+        }
+        let (origins, w, h) = shelves(&block_sizes, BLOCK_GAP, BLOCK_GAP, Some(canvas));
+        let ratio = if h > 0.0 { w / h } else { ASPECT };
+        let miss = (ratio / ASPECT).ln().abs();
+        if best.as_ref().is_none_or(|b| miss < b.0) {
+            best = Some((miss, origins, loose_points));
+        }
+        if miss < 0.1 {
+            break;
+        }
+        canvas = (canvas * (ASPECT / ratio).sqrt()).max(widest);
     }
-    let block_sizes: Vec<(f64, f64)> = blocks.iter().map(|b| (b.2, b.3)).collect();
-    let (origins, _, _) = shelves(&block_sizes, BLOCK_GAP, BLOCK_GAP);
+    let (_, origins, loose_points) = best.unwrap_or_default();
+    if !loose.is_empty() {
+        blocks.push((loose, loose_points, 0.0, 0.0));
+    }
     let mut out = vec![Point { x: 0.0, y: 0.0 }; n];
     for (block, origin) in blocks.iter().zip(origins) {
         for (&v, p) in block.0.iter().zip(&block.1) {
@@ -110,12 +140,17 @@ pub(crate) fn arrange(sizes: &[(f64, f64)], links: &[(usize, usize)]) -> Vec<Poi
     out
 }
 
-/// Packs boxes in the given order on shelves (rows) no wider than what makes the whole about
-/// [`ASPECT`]: top-left corners, total width and height.
-pub(crate) fn shelves(sizes: &[(f64, f64)], h_gap: f64, v_gap: f64) -> (Vec<Point>, f64, f64) {
+/// Packs boxes in the given order on shelves (rows) no wider than `width`, or by default than
+/// what makes the whole about [`ASPECT`]: top-left corners, total width and height.
+fn shelves(
+    sizes: &[(f64, f64)],
+    h_gap: f64,
+    v_gap: f64,
+    width: Option<f64>,
+) -> (Vec<Point>, f64, f64) {
     let widest = sizes.iter().map(|s| s.0).fold(0.0, f64::max);
     let area: f64 = sizes.iter().map(|s| (s.0 + h_gap) * (s.1 + v_gap)).sum();
-    let target = widest.max((area * ASPECT).sqrt());
+    let target = widest.max(width.unwrap_or_else(|| (area * ASPECT).sqrt()));
     let mut out = Vec::with_capacity(sizes.len());
     let (mut x, mut y, mut shelf, mut width) = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
     for &(w, h) in sizes {
