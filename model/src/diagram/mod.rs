@@ -215,6 +215,41 @@ impl Diagram {
         )
     }
 
+    /// What a viewport shows: indices of the boxes and of the edges that reach into `view`
+    /// (an edge by the bounding box of its points), in diagram order. For drawing only what is
+    /// on screen.
+    pub fn visible(&self, view: &Rect) -> (Vec<usize>, Vec<usize>) {
+        let reaches = |r: &Rect| {
+            r.x <= view.right()
+                && view.x <= r.right()
+                && r.y <= view.bottom()
+                && view.y <= r.bottom()
+        };
+        let boxes = (0..self.entities.len())
+            .filter(|&i| reaches(&self.entities[i].rect))
+            .collect();
+        let edges = (0..self.edges.len())
+            .filter(|&i| {
+                let points = &self.edges[i].points;
+                let (mut x0, mut y0) = (f64::INFINITY, f64::INFINITY);
+                let (mut x1, mut y1) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+                for p in points {
+                    x0 = x0.min(p.x);
+                    y0 = y0.min(p.y);
+                    x1 = x1.max(p.x);
+                    y1 = y1.max(p.y);
+                }
+                reaches(&Rect {
+                    x: x0,
+                    y: y0,
+                    width: x1 - x0,
+                    height: y1 - y0,
+                })
+            })
+            .collect();
+        (boxes, edges)
+    }
+
     /// The box of the entity `name` (ASCII case ignored).
     pub fn entity(&self, name: &str) -> Option<&EntityBox> {
         self.entities

@@ -398,3 +398,25 @@ fn library_review_svg_snapshot() {
     assert!(svg.contains("dm-added") && svg.contains("dm-changed"));
     insta::assert_snapshot!(svg);
 }
+
+#[test]
+fn a_viewport_shows_what_reaches_into_it() {
+    let d = layout(&random_model(100, 5), None);
+    let (all_boxes, all_edges) = d.visible(&d.bounds);
+    assert_eq!(all_boxes.len(), d.entities.len());
+    assert_eq!(all_edges.len(), d.edges.len());
+    let first = d.entities[0].rect;
+    let view = Rect {
+        x: first.x + 1.0,
+        y: first.y + 1.0,
+        width: 10.0,
+        height: 10.0,
+    };
+    let (boxes, edges) = d.visible(&view);
+    assert!(boxes.contains(&0));
+    assert!(boxes.len() < d.entities.len() / 4, "{boxes:?}");
+    assert!(edges.len() < d.edges.len());
+    for i in boxes {
+        assert!(d.entities[i].rect.x <= view.right() && d.entities[i].rect.right() >= view.x);
+    }
+}
