@@ -15,9 +15,10 @@
 //! same model always gives the same coordinates, in the browser, on the server and in the CLI.
 //! *Positions* ([`Positions`]) are the top-left corners of boxes by entity name: what the app
 //! keeps per domain (from a layout, or dragged by hand) and passes back as *priors*. An entity
-//! with a prior keeps it exactly; only the others are placed ([`place`]), near the entities they
-//! relate to when there are any, in free space otherwise, never overlapping another box. Without
-//! priors (a first draft, or "arrange again") the whole model is laid out by [`sugiyama`].
+//! with a prior keeps it exactly; only the others are placed (module `place`), near the entities
+//! they relate to when there are any, in free space otherwise, never overlapping another box.
+//! Without priors (a first draft, or "arrange again") the whole model is laid out by module
+//! `sugiyama`.
 
 pub mod highlight;
 pub mod metric;
