@@ -30,7 +30,7 @@ use crate::types::{Cardinality, Entity, Model};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
-pub use highlight::{review_model, Highlight};
+pub use highlight::{review_model, Highlight, Link, Mark};
 
 /// Horizontal length of an edge's end segments, where the cardinality markers are drawn.
 pub const STUB: f64 = 24.0;
@@ -167,6 +167,9 @@ pub struct Edge {
     /// The referencing entity (`from_entity`) and the referenced one (`to_entity`).
     pub from: String,
     pub to: String,
+    /// The relationship's attributes on each side, as the model lists them.
+    pub from_attributes: Vec<String>,
+    pub to_attributes: Vec<String>,
     /// The polyline, from a point on the referencing box's outline to a point on the
     /// referenced box's outline; segments are horizontal or vertical.
     pub points: Vec<Point>,
@@ -527,6 +530,8 @@ fn route(
         relationship: index,
         from: a.name.clone(),
         to: b.name.clone(),
+        from_attributes: r.from_attributes.clone(),
+        to_attributes: r.to_attributes.clone(),
         points,
         from_end: EdgeEnd {
             at: Point { x: xa, y: ya },
