@@ -106,6 +106,29 @@ impl Positions {
     pub fn set(&mut self, name: &str, at: Point) {
         self.0.insert(name.to_string(), at);
     }
+
+    /// The positions of `old`'s entities carried over to `new`: an entity that `new` renamed
+    /// (as the diff detects renames, [`crate::diff::match_models`]) keeps its box's place under
+    /// its new name; positions of entities `new` dropped are left out, and positions that name
+    /// no entity of `old` (kept by hand for another draft) are kept as they are.
+    pub fn carried(&self, old: &Model, new: &Model) -> Positions {
+        let matching = crate::diff::match_models(old, new);
+        let mut out = Positions::default();
+        for (name, at) in &self.0 {
+            let Some(i) = old
+                .entities
+                .iter()
+                .position(|e| e.name.eq_ignore_ascii_case(name))
+            else {
+                out.0.insert(name.clone(), *at);
+                continue;
+            };
+            if let Some(m) = matching.entities[i] {
+                out.0.insert(new.entities[m.index].name.clone(), *at);
+            }
+        }
+        out
+    }
 }
 
 /// The geometry of a model's diagram: what the browser draws and the SVG renderer writes.
