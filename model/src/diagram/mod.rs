@@ -28,7 +28,7 @@ pub mod svg;
 
 use crate::types::{Cardinality, Entity, Model};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub use highlight::{review_model, Highlight, Link, Mark};
 
@@ -290,16 +290,31 @@ impl Diagram {
 /// model) the whole model is arranged anew. Deterministic and independent of the order of the
 /// model's entities and relationships.
 pub fn layout(model: &Model, priors: Option<&Positions>) -> Diagram {
-    let sized: Vec<EntityBox> = model.entities.iter().map(|e| sized_box(model, e)).collect();
+    // Referencing attributes by entity, lower-cased, found once for all boxes.
+    let mut foreign: HashMap<String, HashSet<String>> = HashMap::new();
+    for r in &model.relationships {
+        foreign
+            .entry(r.from_entity.to_ascii_lowercase())
+            .or_default()
+            .extend(r.from_attributes.iter().map(|a| a.to_ascii_lowercase()));
+    }
+    let no_keys = HashSet::new();
+    let sized: Vec<EntityBox> = model
+        .entities
+        .iter()
+        .map(|e| {
+            let keys = foreign
+                .get(&e.name.to_ascii_lowercase())
+                .unwrap_or(&no_keys);
+            sized_box(e, keys)
+        })
+        .collect();
     // Canonical order: by name (lower-cased, then as spelled, then model position for equal
     // names), so the layout does not depend on the order of the model.
     let mut order: Vec<usize> = (0..sized.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (na, nb) = (&model.entities[a].name, &model.entities[b].name);
-        na.to_ascii_lowercase()
-            .cmp(&nb.to_ascii_lowercase())
-            .then_with(|| na.cmp(nb))
-            .then(a.cmp(&b))
+    order.sort_by_cached_key(|&i| {
+        let name = &model.entities[i].name;
+        (name.to_ascii_lowercase(), name.clone(), i)
     });
     let mut canonical = vec![0; sized.len()];
     for (c, &i) in order.iter().enumerate() {
@@ -364,15 +379,10 @@ fn name_index(model: &Model) -> HashMap<String, usize> {
     map
 }
 
-/// The box of `entity` at the origin, sized from its text.
-fn sized_box(model: &Model, entity: &Entity) -> EntityBox {
+/// The box of `entity` at the origin, sized from its text; `foreign` holds its referencing
+/// attributes, lower-cased.
+fn sized_box(entity: &Entity, foreign: &HashSet<String>) -> EntityBox {
     use metric::*;
-    let foreign: Vec<String> = model
-        .relationships
-        .iter()
-        .filter(|r| r.from_entity.eq_ignore_ascii_case(&entity.name))
-        .flat_map(|r| r.from_attributes.iter().map(|a| a.to_ascii_lowercase()))
-        .collect();
     let unique_alone = |name: &str| {
         let alone = |attrs: &[String]| attrs.len() == 1 && attrs[0].eq_ignore_ascii_case(name);
         entity.unique.iter().any(|u| alone(u))
