@@ -32,6 +32,8 @@ fn domain(id: Uuid, name: &str, updated_at: i64) -> DomainRecord {
         updated_at,
         deleted_at: None,
         overwritten: vec![],
+        positions: Default::default(),
+        notes: vec![],
     }
 }
 
@@ -53,6 +55,7 @@ fn draft(id: Uuid, domain_id: Uuid, number: u32) -> DraftRecord {
             usage: None,
             accepted: vec![],
             proposed: 0,
+            notes: vec![],
         },
         model,
         made_on: None,

@@ -50,12 +50,12 @@ test('a proposal kept in local storage by the previous version moves to IndexedD
   await expect(page.getByTestId('proposal')).toHaveCount(0);
   await page.getByRole('link', { name: 'Review' }).click();
   await expect(page).toHaveURL(`/domains/${domain.id}/review/1..3`);
-  await expect(page.getByTestId('diff')).toContainText('entity `audit_log` added with 8 attributes');
+  await expect(page.getByTestId('diff')).toContainText('entity audit_log added with 8 attributes');
 
   // Accepted means settled: the proposal does not come back on reload.
   await page.reload();
   await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
-  await expect(page.getByTestId('diff')).toContainText('entity `audit_log` added with 8 attributes');
+  await expect(page.getByTestId('diff')).toContainText('entity audit_log added with 8 attributes');
   await expect(page.getByTestId('proposal')).toHaveCount(0);
   await expect(page.getByTestId('sync-status')).toHaveText('all synced');
 

@@ -45,18 +45,18 @@ test('deep links to a draft and a review pair open cold; reload and back/forward
   await page.getByRole('link', { name: 'Review' }).click();
   await expect(page).toHaveURL(`${base}/review/1..2`);
   const diff = page.getByTestId('diff');
-  await expect(diff).toContainText('entity `audit_log` added with 8 attributes');
+  await expect(diff).toContainText('entity audit_log added with 8 attributes');
   await page.locator('select[name=compare-from]').selectOption({ label: 'Draft 2' });
   await expect(page).toHaveURL(`${base}/review/2..2`);
   await page.locator('select[name=compare-to]').selectOption({ label: 'Draft 1' });
   await expect(page).toHaveURL(`${base}/review/2..1`);
-  await expect(diff).toContainText('entity `audit_log` removed with its 8 attributes');
+  await expect(diff).toContainText('entity audit_log removed with its 8 attributes');
   await page.goBack();
   await expect(page).toHaveURL(`${base}/review/2..2`);
   await expect(diff).toContainText('The two drafts describe the same model.');
   await page.goBack();
   await expect(page).toHaveURL(`${base}/review/1..2`);
-  await expect(diff).toContainText('entity `audit_log` added with 8 attributes');
+  await expect(diff).toContainText('entity audit_log added with 8 attributes');
   await page.goBack();
   await expect(page).toHaveURL(`${base}/drafts/2`);
   await expectDraft(page, 2);
@@ -66,12 +66,12 @@ test('deep links to a draft and a review pair open cold; reload and back/forward
   const other = await second.newPage();
   watchConsole(other, errors);
   await open(other, `${base}/review/2..1`);
-  await expect(other.getByTestId('diff')).toContainText('entity `audit_log` removed with its 8 attributes');
+  await expect(other.getByTestId('diff')).toContainText('entity audit_log removed with its 8 attributes');
   await expect(other.locator('select[name=compare-from]')).toHaveValue('2');
   await expect(other.locator('select[name=compare-to]')).toHaveValue('1');
   await other.reload();
   await expect(other.locator('body[data-hydrated="true"]')).toHaveCount(1);
-  await expect(other.getByTestId('diff')).toContainText('entity `audit_log` removed with its 8 attributes');
+  await expect(other.getByTestId('diff')).toContainText('entity audit_log removed with its 8 attributes');
   await shot(other, 'review-url');
 
   expect(errors).toEqual([]);

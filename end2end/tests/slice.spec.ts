@@ -53,6 +53,8 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByTestId('who')).toHaveText(username);
   await expect(page.getByRole('heading', { name: 'Domains' })).toBeVisible();
+  // A new user is told that drafting needs a provider first.
+  await expect(page.getByTestId('getting-started')).toContainText('Add an LLM provider');
 
   // Save a provider: the key comes back masked only.
   await page.getByRole('link', { name: 'Settings' }).first().click();
@@ -64,6 +66,8 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await page.locator('input[name=provider-api-key]').fill(FAKE_KEY);
   await page.getByRole('button', { name: 'Save provider' }).click();
   await expect(page.getByTestId('key-masked')).toHaveText('••••7777');
+  // Its base URL for programs is shown with its id.
+  await expect(page.getByTestId('provider-endpoint')).toHaveText(/^\/api\/v1\/llm\/[0-9a-f-]{36}$/);
   // A second provider whose key the provider refuses, to see the error path.
   await page.locator('input[name=provider-name]').fill('bad-key');
   await page.locator('select[name=provider-kind]').selectOption('compatible');
@@ -85,6 +89,12 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await expect(page.getByTestId('tokens').locator('tbody tr')).toHaveCount(1);
   await expect(page.getByTestId('sessions')).toContainText('this browser');
   await shot(page, '03-providers');
+  // Deleting a provider asks first; "Keep" keeps it.
+  const badRow = page.getByTestId('providers').locator('tbody tr', { hasText: 'bad-key' });
+  await badRow.getByTestId('delete-provider').click();
+  await expect(badRow.getByTestId('confirm-delete-provider')).toContainText('Delete this provider and its key?');
+  await badRow.getByRole('button', { name: 'Keep' }).click();
+  await expect(page.getByTestId('key-masked')).toHaveCount(2);
 
   // Create a domain; it is in IndexedDB and survives a reload.
   await page.getByRole('link', { name: 'Data Modeller' }).click();
@@ -118,15 +128,31 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   }
   await expect(dictionary.locator('[data-entity="book"]')).toContainText('FK → author.id');
   await expect(dictionary.locator('[data-entity="book"]')).toContainText('string(13)');
+  // A long model is searched and folded: the filter keeps the tables that match.
+  await expect(dictionary.getByTestId('entity-count')).toHaveText('4 entities');
+  await dictionary.getByTestId('entity-filter').fill('isbn');
+  await expect(dictionary.getByTestId('entity-count')).toHaveText('1 of 4 entities');
+  await expect(dictionary.locator('[data-entity="book"]')).toBeVisible();
+  await expect(dictionary.locator('[data-entity="loan"]')).toBeHidden();
+  await dictionary.getByTestId('entity-filter').fill('');
+  await expect(dictionary.locator('[data-entity="loan"]')).toBeVisible();
   await shot(page, '06-draft-1');
 
+  // A next draft needs an instruction: asked for without one, it says so and calls nobody.
+  await page.getByRole('button', { name: 'Generate next draft' }).click();
+  await expect(page.getByRole('alert')).toContainText('say what the next draft should change');
+  await expect(page.getByRole('alert')).toContainText('VAL_INSTRUCTION_EMPTY');
   // Draft 2 with an instruction: the LLM proposes a change set, reviewed change by change.
   await page.locator('textarea[name=instruction]').fill('add an audit log');
   await page.getByRole('button', { name: 'Generate next draft' }).click();
-  await expect(page.getByTestId('generation-proposed')).toHaveText('6 changes proposed: review them below.');
+  await expect(page.getByTestId('generation-proposed')).toHaveText('6 changes proposed: review them.');
   const proposal = page.getByTestId('proposal');
   await expect(proposal.getByTestId('op')).toHaveCount(6);
-  await expect(proposal.getByTestId('op').nth(3)).toContainText('drop attribute `book.edition`');
+  // The proposal comes into view, and a new entity lists its attributes.
+  await expect(proposal).toBeInViewport();
+  await expect(proposal.getByTestId('op-attributes').first().locator('li')).toHaveCount(8);
+  await expect(proposal.getByTestId('op').first().locator('.op-text code').first()).toHaveText('audit_log');
+  await expect(proposal.getByTestId('op').nth(3)).toContainText('drop attribute book.edition');
   await expect(proposal.getByTestId('op').nth(3)).toContainText('Editions are not tracked');
   await expect(proposal.locator('.diff-counts')).toHaveText('1 breaking0 risky5 safe');
   await shot(page, '07-proposal');
@@ -152,9 +178,9 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await page.getByRole('link', { name: 'Review' }).click();
   const diff = page.getByTestId('diff');
   await expect(diff.locator('.diff-counts')).toHaveText('0 breaking0 risky5 safe');
-  await expect(diff).toContainText('entity `audit_log` added with 8 attributes');
-  await expect(diff).toContainText('type of `member.name` changed from `string(100)` to `string(200)`');
-  await expect(diff).toContainText('attribute `member.email` added: string(320), nullable');
+  await expect(diff).toContainText('entity audit_log added with 8 attributes');
+  await expect(diff).toContainText('type of member.name changed from string(100) to string(200)');
+  await expect(diff).toContainText('attribute member.email added: string(320), nullable');
   await expect(diff).toContainText('adding a nullable column is safe');
   await expect(diff).not.toContainText('book.edition');
 
@@ -191,27 +217,32 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   await expect(page.getByTestId('draft-tabs').getByRole('link')).toHaveText(['Draft 1', 'Draft 2']);
   await expect(page.getByTestId('sync-status')).toHaveText('all synced');
 
-  // A second browser of the same user: sign in, see the synced domain and drafts.
+  // A second browser of the same user opens the domain's link: signing in comes back to it,
+  // with the synced drafts.
   const second: BrowserContext = await browser.newContext();
   const other = await second.newPage();
   watchConsole(other, errors);
-  await open(other, '/login');
+  await open(other, domainUrl);
+  await other.getByRole('main').getByRole('link', { name: 'Sign in' }).click();
+  await expect(other).toHaveURL(/\/login\?next=%2F|\/login\?next=\/domains/);
   await other.locator('input[name=username]').fill(username);
   await other.locator('input[name=password]').fill(password);
   await other.getByRole('button', { name: 'Sign in' }).click();
+  await expect(other.getByTestId('draft-tabs').getByRole('link')).toHaveText(['Draft 1', 'Draft 2']);
+  expect(other.url()).toBe(domainUrl);
+  await other.getByRole('link', { name: 'Data Modeller' }).click();
   await expect(other.getByTestId('domain-list')).toContainText('library');
   await shot(other, '10-second-browser-home');
   await other.getByRole('link', { name: 'library' }).click();
   await expect(other.getByTestId('draft-tabs').getByRole('link')).toHaveText(['Draft 1', 'Draft 2']);
-  expect(other.url()).toBe(domainUrl);
   await other.getByRole('link', { name: 'Review' }).click();
-  await expect(other.getByTestId('diff')).toContainText('entity `audit_log` added with 8 attributes');
+  await expect(other.getByTestId('diff')).toContainText('entity audit_log added with 8 attributes');
   await shot(other, '11-second-browser-domain');
 
   // Switching the review to compare draft 2 back to draft 1 reverses it.
   await other.locator('select[name=compare-from]').selectOption({ label: 'Draft 2' });
   await other.locator('select[name=compare-to]').selectOption({ label: 'Draft 1' });
-  await expect(other.getByTestId('diff')).toContainText('entity `audit_log` removed with its 8 attributes');
+  await expect(other.getByTestId('diff')).toContainText('entity audit_log removed with its 8 attributes');
 
   // Offline, work is saved locally and waits in the outbox; back online, it syncs.
   await second.setOffline(true);

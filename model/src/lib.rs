@@ -20,6 +20,7 @@ pub mod impact;
 pub mod import;
 pub mod logical_type;
 pub mod migrate;
+pub mod narrative;
 pub mod ops;
 pub mod parse;
 pub mod prompt;

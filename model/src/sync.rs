@@ -19,7 +19,8 @@
 //!   not seen it is kept in the domain's [`Overwritten`] list, where the user can restore it.
 //!   Drafts are immutable: the same id with other content is refused.
 
-use crate::wire::{DomainRecord, DraftRecord};
+use crate::diagram::Positions;
+use crate::wire::{DomainRecord, DraftRecord, Note};
 use crate::Conventions;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -110,6 +111,56 @@ impl DomainEdit {
     }
 }
 
+/// The most change notes a domain keeps, resolved ones included.
+pub const NOTES_MAX: usize = 2_000;
+/// The longest change note, in characters.
+pub const NOTE_MAX: usize = 4_000;
+
+fn check_note(note: &Note) -> Result<(), Refusal> {
+    if note.text.trim().is_empty() {
+        return Err(Refusal::new("VAL_NOTE", "a change note needs some text"));
+    }
+    if note.text.chars().count() > NOTE_MAX {
+        return Err(Refusal::new(
+            "VAL_NOTE",
+            format!("a change note holds at most {NOTE_MAX} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// The most entity positions a domain keeps.
+pub const POSITIONS_MAX: usize = 20_000;
+/// How far from the origin a box may be placed, in diagram pixels.
+pub const COORDINATE_MAX: f64 = 10_000_000.0;
+
+fn check_positions(positions: &Positions) -> Result<(), Refusal> {
+    if positions.0.len() > POSITIONS_MAX {
+        return Err(Refusal::new(
+            "VAL_POSITIONS",
+            format!("a domain keeps at most {POSITIONS_MAX} diagram positions"),
+        ));
+    }
+    for (name, at) in &positions.0 {
+        if name.is_empty() || name.chars().count() > NAME_MAX {
+            return Err(Refusal::new(
+                "VAL_POSITIONS",
+                "a diagram position names no entity, or a name too long",
+            ));
+        }
+        if !(at.x.is_finite() && at.y.is_finite())
+            || at.x.abs() > COORDINATE_MAX
+            || at.y.abs() > COORDINATE_MAX
+        {
+            return Err(Refusal::new(
+                "VAL_POSITIONS",
+                format!("the diagram position of `{name}` is not a point on the canvas"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check_name(name: &str) -> Result<(), Refusal> {
     if name.trim().is_empty() {
         return Err(Refusal::new("VAL_DOMAIN", "a domain needs a name"));
@@ -156,6 +207,19 @@ pub enum Mutation {
     RestoreDomain { domain_id: Uuid, at: i64 },
     /// Forgets an overwritten value (restored or not wanted).
     DismissOverwritten { domain_id: Uuid, id: u64 },
+    /// Places entities of the domain's diagram: `set` gives boxes their top-left corners by
+    /// entity name (dragged by hand, or where a layout put them); with `reset`, every position
+    /// kept before is forgotten first ("arrange again"). Positions are not edits of the
+    /// domain's text: the last placement of an entity wins, with no conflict kept.
+    PlaceEntities {
+        domain_id: Uuid,
+        set: Positions,
+        #[serde(default)]
+        reset: bool,
+    },
+    /// Adds a change note, or replaces the one with its id (edited, resolved, reopened); the
+    /// last write of a note wins.
+    PutNote { domain_id: Uuid, note: Note },
     /// A new immutable draft.
     CreateDraft { draft: Box<DraftRecord> },
     /// Deletes a draft for good (a tombstone syncs).
@@ -177,7 +241,9 @@ impl Mutation {
             Mutation::EditDomain { domain_id, .. }
             | Mutation::DeleteDomain { domain_id, .. }
             | Mutation::RestoreDomain { domain_id, .. }
-            | Mutation::DismissOverwritten { domain_id, .. } => Target::Domain(*domain_id),
+            | Mutation::DismissOverwritten { domain_id, .. }
+            | Mutation::PlaceEntities { domain_id, .. }
+            | Mutation::PutNote { domain_id, .. } => Target::Domain(*domain_id),
             Mutation::CreateDraft { draft } => Target::Draft {
                 domain_id: draft.domain_id,
                 draft_id: draft.id,
@@ -249,10 +315,13 @@ pub fn apply_domain(
                 DomainEdit::read(domain, field).check()?;
             }
             Ok(match current {
-                None => DomainRecord {
-                    overwritten: Vec::new(),
-                    ..domain.clone()
-                },
+                None => {
+                    check_positions(&domain.positions)?;
+                    DomainRecord {
+                        overwritten: Vec::new(),
+                        ..domain.clone()
+                    }
+                }
                 Some(stored) => DomainRecord {
                     name: domain.name.clone(),
                     description: domain.description.clone(),
@@ -307,6 +376,38 @@ pub fn apply_domain(
         Mutation::DismissOverwritten { domain_id, id } => {
             let mut next = current.ok_or_else(|| unknown(domain_id))?.clone();
             next.overwritten.retain(|o| o.id != *id);
+            Ok(next)
+        }
+        Mutation::PlaceEntities {
+            domain_id,
+            set,
+            reset,
+        } => {
+            let mut next = current.ok_or_else(|| unknown(domain_id))?.clone();
+            if *reset {
+                next.positions.0.clear();
+            }
+            next.positions
+                .0
+                .extend(set.0.iter().map(|(k, v)| (k.clone(), *v)));
+            check_positions(&next.positions)?;
+            Ok(next)
+        }
+        Mutation::PutNote { domain_id, note } => {
+            let mut next = current.ok_or_else(|| unknown(domain_id))?.clone();
+            check_note(note)?;
+            match next.notes.iter_mut().find(|n| n.id == note.id) {
+                Some(kept) => *kept = note.clone(),
+                None => {
+                    if next.notes.len() >= NOTES_MAX {
+                        return Err(Refusal::new(
+                            "VAL_NOTE",
+                            format!("a domain keeps at most {NOTES_MAX} change notes: resolve some first"),
+                        ));
+                    }
+                    next.notes.push(note.clone());
+                }
+            }
             Ok(next)
         }
         Mutation::CreateDraft { .. } | Mutation::DeleteDraft { .. } => current
@@ -526,7 +627,136 @@ mod tests {
             updated_at: 1,
             deleted_at: None,
             overwritten: vec![],
+            positions: Default::default(),
+            notes: vec![],
         }
+    }
+
+    fn place(entries: &[(&str, f64, f64)], reset: bool) -> Mutation {
+        let mut set = Positions::default();
+        for (name, x, y) in entries {
+            set.set(name, crate::diagram::Point { x: *x, y: *y });
+        }
+        Mutation::PlaceEntities {
+            domain_id: Uuid::from_u128(1),
+            set,
+            reset,
+        }
+    }
+
+    #[test]
+    fn placing_entities_merges_resets_and_refuses_what_is_no_point() {
+        let d = domain("a");
+        let one = apply_domain(
+            Some(&d),
+            &place(&[("book", 10.0, 20.0), ("loan", 0.0, 0.0)], false),
+            Conflicts::Ignore,
+        )
+        .unwrap();
+        assert_eq!(one.positions.0.len(), 2);
+        // A later placement of one entity keeps the others.
+        let two = apply_domain(
+            Some(&one),
+            &place(&[("book", 50.0, 60.0)], false),
+            Conflicts::Ignore,
+        )
+        .unwrap();
+        assert_eq!(
+            two.positions.get("book"),
+            Some(crate::diagram::Point { x: 50.0, y: 60.0 })
+        );
+        assert_eq!(
+            two.positions.get("loan"),
+            Some(crate::diagram::Point { x: 0.0, y: 0.0 })
+        );
+        // "Arrange again" forgets the rest.
+        let three = apply_domain(
+            Some(&two),
+            &place(&[("member", 1.0, 2.0)], true),
+            Conflicts::Ignore,
+        )
+        .unwrap();
+        assert_eq!(three.positions.0.keys().collect::<Vec<_>>(), ["member"]);
+        // Through JSON, as the server receives it.
+        let json = serde_json::to_string(&place(&[("book", 1.5, -2.0)], false)).unwrap();
+        assert!(json.contains(r#""kind":"place_entities""#), "{json}");
+        assert_eq!(
+            serde_json::from_str::<Mutation>(&json).unwrap(),
+            place(&[("book", 1.5, -2.0)], false)
+        );
+        for bad in [
+            place(&[("book", f64::NAN, 0.0)], false),
+            place(&[("book", 0.0, f64::INFINITY)], false),
+            place(&[("book", 2.0e7, 0.0)], false),
+            place(&[("", 0.0, 0.0)], false),
+        ] {
+            let refused = apply_domain(Some(&d), &bad, Conflicts::Ignore).unwrap_err();
+            assert_eq!(refused.code, "VAL_POSITIONS");
+        }
+        // Unknown domain.
+        assert_eq!(
+            apply_domain(None, &place(&[], false), Conflicts::Ignore)
+                .unwrap_err()
+                .code,
+            "SYNC_UNKNOWN_DOMAIN"
+        );
+        // A record without positions reads as before (no field), and keeps none in JSON.
+        let json = serde_json::to_string(&d).unwrap();
+        assert!(!json.contains("positions"), "{json}");
+    }
+
+    #[test]
+    fn notes_are_added_replaced_and_checked() {
+        let d = domain("a");
+        let note = |n: u128, text: &str| Note {
+            id: Uuid::from_u128(n),
+            text: text.into(),
+            draft_id: None,
+            created_at: 1,
+            resolved_at: None,
+            resolved_by: None,
+            kind: String::new(),
+        };
+        let put = |note: Note| Mutation::PutNote {
+            domain_id: Uuid::from_u128(1),
+            note,
+        };
+        let one = apply_domain(
+            Some(&d),
+            &put(note(7, "loans need a due date")),
+            Conflicts::Ignore,
+        )
+        .unwrap();
+        let two = apply_domain(
+            Some(&one),
+            &put(note(8, "members have emails")),
+            Conflicts::Ignore,
+        )
+        .unwrap();
+        assert_eq!(two.notes.len(), 2);
+        // The same id replaces: edited, then resolved.
+        let mut resolved = note(7, "loans need a due date (and a return date)");
+        resolved.resolved_at = Some(9);
+        let three = apply_domain(Some(&two), &put(resolved.clone()), Conflicts::Ignore).unwrap();
+        assert_eq!(three.notes.len(), 2);
+        assert_eq!(three.notes[0], resolved);
+        assert!(!three.notes[0].is_open() && three.notes[1].is_open());
+        assert_eq!(note(7, "x").cite_id(), "n00000000");
+        assert_eq!(
+            Note {
+                id: Uuid::parse_str("1a2b3c4d-0000-0000-0000-000000000000").unwrap(),
+                ..note(0, "x")
+            }
+            .cite_id(),
+            "n1a2b3c4d"
+        );
+        for bad in ["", "   ", &"x".repeat(NOTE_MAX + 1)] {
+            let refused =
+                apply_domain(Some(&d), &put(note(9, bad)), Conflicts::Ignore).unwrap_err();
+            assert_eq!(refused.code, "VAL_NOTE");
+        }
+        let json = serde_json::to_string(&put(note(7, "t"))).unwrap();
+        assert!(json.contains(r#""kind":"put_note""#), "{json}");
     }
 
     fn edit(set: &str, was: &str) -> Mutation {
@@ -651,6 +881,7 @@ mod tests {
                 usage: None,
                 accepted: vec![],
                 proposed: 0,
+                notes: vec![],
             },
             model,
             made_on: None,

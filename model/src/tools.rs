@@ -1,5 +1,6 @@
-//! The browser's on-demand tools as requests and answers: SQL and JSON import, every export
-//! and migration SQL, behind one JSON call.
+//! The browser's on-demand tools as requests and answers: SQL and JSON import, every export,
+//! migration SQL, the narrative's Markdown and the diagram's layout and SVG, behind one JSON
+//! call.
 //!
 //! The SQL parser, the exporters and the migrations are most of the core's code. The browser
 //! does not need them to show domains and drafts, so they are compiled into a wasm module of
@@ -8,6 +9,8 @@
 //! JSON and reads a [`ToolAnswer`] back. Natively (server rendering, tests) the app calls
 //! [`run`] directly, so both paths run the same code.
 
+use crate::diagram::svg::{self, SvgOptions};
+use crate::diagram::{layout, review_model, Diagram, Highlight, Positions};
 use crate::export::{export_with_warnings, ExportFormat, ExportWarning};
 use crate::import::{import_json, import_sql, ImportError, Imported};
 use crate::migrate::migration_sql;
@@ -29,6 +32,28 @@ pub enum ToolRequest {
         new: Model,
         dialect: SqlDialect,
     },
+    /// A narrative's Markdown as safe blocks ([`crate::narrative`]).
+    Narrative { text: String },
+    /// The diagram of `model` laid out around `priors` ([`crate::diagram::layout`]); with
+    /// `compare`, the review of `compare` (older) against `model`: the review model with what
+    /// was removed put back, and the highlight of what changed.
+    Diagram {
+        model: Model,
+        #[serde(default)]
+        priors: Positions,
+        #[serde(default)]
+        compare: Option<Model>,
+    },
+    /// The same diagram as a plain SVG document, with an optional title and the legend.
+    DiagramSvg {
+        model: Model,
+        #[serde(default)]
+        priors: Positions,
+        #[serde(default)]
+        compare: Option<Model>,
+        #[serde(default)]
+        title: Option<String>,
+    },
 }
 
 /// The answer to a [`ToolRequest`].
@@ -43,6 +68,13 @@ pub enum ToolAnswer {
         warnings: Vec<ExportWarning>,
     },
     Migration(String),
+    Narrative(Vec<crate::narrative::Block>),
+    Diagram {
+        diagram: Diagram,
+        #[serde(default)]
+        highlight: Option<Highlight>,
+    },
+    Svg(String),
     /// Anything else that went wrong, with a stable code.
     Error {
         code: String,
@@ -73,6 +105,29 @@ pub fn run(request: ToolRequest) -> ToolAnswer {
             let (text, warnings) = export_with_warnings(&model, format);
             ToolAnswer::Exported { text, warnings }
         }
+        ToolRequest::Diagram {
+            model,
+            priors,
+            compare,
+        } => {
+            let (diagram, highlight) = diagram_of(&model, &priors, compare.as_ref());
+            ToolAnswer::Diagram { diagram, highlight }
+        }
+        ToolRequest::DiagramSvg {
+            model,
+            priors,
+            compare,
+            title,
+        } => {
+            let (diagram, highlight) = diagram_of(&model, &priors, compare.as_ref());
+            let options = SvgOptions {
+                highlight,
+                title,
+                legend: true,
+            };
+            ToolAnswer::Svg(svg::render(&diagram, &options))
+        }
+        ToolRequest::Narrative { text } => ToolAnswer::Narrative(crate::narrative::parse(&text)),
         ToolRequest::Migration { old, new, dialect } => match migration_sql(&old, &new, dialect) {
             Ok(sql) => ToolAnswer::Migration(sql),
             Err(e) => ToolAnswer::Error {
@@ -80,6 +135,25 @@ pub fn run(request: ToolRequest) -> ToolAnswer {
                 message: e.to_string(),
             },
         },
+    }
+}
+
+/// The diagram to draw: `model` itself, or the review of `compare` against it.
+fn diagram_of(
+    model: &Model,
+    priors: &Positions,
+    compare: Option<&Model>,
+) -> (Diagram, Option<Highlight>) {
+    let priors = (!priors.0.is_empty()).then_some(priors);
+    match compare {
+        None => (layout(model, priors), None),
+        Some(old) => {
+            let shown = review_model(old, model);
+            (
+                layout(&shown, priors),
+                Some(Highlight::from_diff(old, model)),
+            )
+        }
     }
 }
 
@@ -191,5 +265,62 @@ mod tests {
             };
             assert_eq!(got, code, "{json}");
         }
+    }
+
+    #[test]
+    fn a_diagram_through_json_equals_the_direct_layout() {
+        let old: Model =
+            serde_json::from_str(include_str!("../tests/data/library-v1.json")).unwrap();
+        let new: Model =
+            serde_json::from_str(include_str!("../tests/data/library-v2.json")).unwrap();
+        let request = ToolRequest::Diagram {
+            model: new.clone(),
+            priors: Positions::default(),
+            compare: None,
+        };
+        let ToolAnswer::Diagram { diagram, highlight } =
+            answer(&serde_json::to_string(&request).unwrap())
+        else {
+            panic!("no diagram");
+        };
+        assert_eq!(diagram, layout(&new, None));
+        assert_eq!(highlight, None);
+        // A review keeps the positions it is given and highlights the changes.
+        let priors = layout(&old, None).positions();
+        let request = ToolRequest::Diagram {
+            model: new.clone(),
+            priors: priors.clone(),
+            compare: Some(old.clone()),
+        };
+        let ToolAnswer::Diagram { diagram, highlight } =
+            answer(&serde_json::to_string(&request).unwrap())
+        else {
+            panic!("no diagram");
+        };
+        for (name, at) in &priors.0 {
+            let b = diagram.entity(name).unwrap();
+            assert_eq!((b.rect.x, b.rect.y), (at.x, at.y), "{name} moved");
+        }
+        let highlight = highlight.unwrap();
+        assert!(
+            highlight.added_entities.contains("audit_log"),
+            "{highlight:?}"
+        );
+        let request = ToolRequest::DiagramSvg {
+            model: new,
+            priors,
+            compare: Some(old),
+            title: Some("library <v2>".into()),
+        };
+        let ToolAnswer::Svg(svg) = answer(&serde_json::to_string(&request).unwrap()) else {
+            panic!("no svg");
+        };
+        assert!(
+            svg.starts_with("<?xml") || svg.starts_with("<svg"),
+            "{}",
+            &svg[..80]
+        );
+        assert!(svg.contains("library &lt;v2&gt;"));
+        assert!(!svg.contains("foreignObject"));
     }
 }

@@ -362,7 +362,7 @@ pub struct SessionInfo {
 /// A domain: a named area of modelling work. Its name, description and conventions are
 /// edited field by field ([`crate::sync::DomainEdit`]); `created_at`, `updated_at` and
 /// `deleted_at` are device times, shown but never used to order anything.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DomainRecord {
     pub id: Uuid,
     pub name: String,
@@ -379,6 +379,52 @@ pub struct DomainRecord {
     /// last, so that the user can see and restore them (at most [`crate::sync::OVERWRITTEN_KEPT`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overwritten: Vec<crate::sync::Overwritten>,
+    /// Where the boxes of the domain's diagram go, by entity name: dragged by hand, or where a
+    /// layout first put them, so that later drafts keep the picture (`sync::Mutation::PlaceEntities`).
+    #[serde(default, skip_serializing_if = "no_positions")]
+    pub positions: crate::diagram::Positions,
+    /// Change notes: what should change in the next draft, written by a person (or kept from
+    /// a proposed change that was left out), until a draft answers them
+    /// (`sync::Mutation::PutNote`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Note>,
+}
+
+/// A change note of a domain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: Uuid,
+    pub text: String,
+    /// The draft it was written about; none for the domain as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_id: Option<Uuid>,
+    /// Device time, for display.
+    pub created_at: i64,
+    /// Set once the note is answered (by a draft) or closed by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<i64>,
+    /// The draft that answered it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_by: Option<Uuid>,
+    /// `rejected` for a note kept from a proposed change the user left out; empty otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+}
+
+impl Note {
+    /// The short id the prompt gives the note and the LLM cites (`n` and the first eight hex
+    /// digits of its id): the same in every prompt, so a citation can be traced back.
+    pub fn cite_id(&self) -> String {
+        format!("n{}", &self.id.simple().to_string()[..8])
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.resolved_at.is_none()
+    }
+}
+
+fn no_positions(positions: &crate::diagram::Positions) -> bool {
+    positions.0.is_empty()
 }
 
 /// Where a draft came from.
@@ -399,6 +445,9 @@ pub struct Provenance {
     /// How many changes the proposal had (accepted or not); 0 when not from a change set.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub proposed: usize,
+    /// The change notes the prompt carried, as sent (short id and text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<crate::prompt::ChangeNote>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -722,6 +771,8 @@ mod tests {
             updated_at: 2,
             deleted_at: None,
             overwritten: vec![],
+            positions: Default::default(),
+            notes: vec![],
         };
         assert_eq!(
             serde_json::to_string(&domain).expect("serializes"),
@@ -753,6 +804,7 @@ mod tests {
                 usage: None,
                 accepted: vec![],
                 proposed: 0,
+                notes: vec![],
             },
             model,
             made_on: None,

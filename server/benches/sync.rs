@@ -155,6 +155,8 @@ fn new_domain(i: usize) -> DomainRecord {
         updated_at: 1,
         deleted_at: None,
         overwritten: Vec::new(),
+        positions: Default::default(),
+        notes: vec![],
     }
 }
 
@@ -211,6 +213,7 @@ fn records(model: &Model) -> Vec<Mutation> {
                         usage: None,
                         accepted: vec![],
                         proposed: 0,
+                        notes: vec![],
                     },
                     model: model.clone(),
                     made_on: None,

@@ -45,6 +45,8 @@ fn domain(id: Uuid, name: &str, description: &str, at: i64) -> DomainRecord {
         updated_at: at,
         deleted_at: None,
         overwritten: vec![],
+        positions: Default::default(),
+        notes: vec![],
     }
 }
 
@@ -64,6 +66,7 @@ fn draft(id: Uuid, domain_id: Uuid, number: u32, model: Model, at: i64) -> Draft
             usage: None,
             accepted: vec![],
             proposed: 0,
+            notes: vec![],
         },
         model,
         made_on: Some("test".into()),
@@ -548,6 +551,84 @@ async fn a_rejected_mutation_counts_and_does_not_stall_the_rest() {
     .await);
     assert_eq!((retry.last_mutation_id, retry.version), (10, 3));
     assert!(retry.rejected.is_empty());
+}
+
+#[tokio::test]
+async fn diagram_positions_and_notes_sync_and_are_checked() {
+    let server = start_server(|_| {}).await;
+    let mut alice = Client::new(&server.base);
+    alice.register("alice").await;
+    let mut phone = Device::new(alice);
+    let d = domain(Uuid::now_v7(), "shop", "", 1);
+    let at = |x: f64, y: f64| model::diagram::Point { x, y };
+    let place = |entries: &[(&str, model::diagram::Point)], reset: bool| {
+        let mut set = model::diagram::Positions::default();
+        for (name, p) in entries {
+            set.set(name, *p);
+        }
+        Mutation::PlaceEntities {
+            domain_id: d.id,
+            set,
+            reset,
+        }
+    };
+    let result = phone
+        .send(vec![
+            Mutation::CreateDomain { domain: d.clone() },
+            place(
+                &[("order", at(10.0, 20.0)), ("customer", at(300.0, 20.0))],
+                false,
+            ),
+            place(&[("order", at(40.5, 60.25))], false),
+            place(&[("order", at(f64::MAX, 0.0))], false),
+        ])
+        .await;
+    assert_eq!(codes(&result), [(4, "VAL_POSITIONS")]);
+    let pulled = phone.pull(0).await;
+    let positions = &pulled.domains[0].positions;
+    assert_eq!(positions.get("order"), Some(at(40.5, 60.25)));
+    assert_eq!(positions.get("customer"), Some(at(300.0, 20.0)));
+    // Arranging again replaces them all, and another device sees that.
+    phone
+        .send(vec![place(&[("invoice", at(0.0, 0.0))], true)])
+        .await;
+    let mut laptop = Device::new(sign_in(&server.base, "alice").await);
+    let pulled = laptop.pull(0).await;
+    assert_eq!(
+        pulled.domains[0].positions.0.keys().collect::<Vec<_>>(),
+        ["invoice"]
+    );
+
+    // Change notes travel with the domain too; an empty one is refused.
+    let note = model::wire::Note {
+        id: Uuid::now_v7(),
+        text: "orders need a delivery address".into(),
+        draft_id: None,
+        created_at: 5,
+        resolved_at: None,
+        resolved_by: None,
+        kind: String::new(),
+    };
+    let empty = model::wire::Note {
+        id: Uuid::now_v7(),
+        text: " ".into(),
+        ..note.clone()
+    };
+    let result = laptop
+        .send(vec![
+            Mutation::PutNote {
+                domain_id: d.id,
+                note: note.clone(),
+            },
+            Mutation::PutNote {
+                domain_id: d.id,
+                note: empty,
+            },
+        ])
+        .await;
+    assert_eq!(codes(&result), [(2, "VAL_NOTE")]);
+    let pulled = phone.pull(0).await;
+    assert_eq!(pulled.domains[0].notes, [note]);
 }
 
 #[tokio::test]
@@ -1383,7 +1464,11 @@ impl Oracle {
                     self.version += 1;
                 }
             }
-            Mutation::DismissOverwritten { .. } => unreachable!("not generated"),
+            Mutation::DismissOverwritten { .. }
+            | Mutation::PlaceEntities { .. }
+            | Mutation::PutNote { .. } => {
+                unreachable!("not generated")
+            }
             Mutation::CreateDraft { draft } => {
                 assert!(!self.drafts.contains_key(&draft.id) && !self.deleted.contains(&draft.id));
                 self.version += 1;

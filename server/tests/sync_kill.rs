@@ -230,6 +230,8 @@ fn outbox(
             updated_at: 1,
             deleted_at: None,
             overwritten: Vec::new(),
+            positions: Default::default(),
+            notes: vec![],
         };
         let draft = |number: u32| DraftRecord {
             id: Uuid::now_v7(),
@@ -246,6 +248,7 @@ fn outbox(
                 usage: None,
                 accepted: vec![],
                 proposed: 0,
+                notes: vec![],
             },
             model: model.clone(),
             made_on: None,

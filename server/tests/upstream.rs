@@ -543,6 +543,64 @@ async fn a_client_that_leaves_mid_stream_cancels_the_upstream_call() {
 }
 
 #[tokio::test]
+async fn a_client_that_leaves_after_done_made_a_complete_call() {
+    // Browsers stop reading at `[DONE]` and drop the response; the provider here keeps its
+    // connection open for 2 s after `[DONE]`, so the relay is still running when they do.
+    let mut s = setup(|_| {}).await;
+    let url = format!(
+        "{}/api/v1/llm/{}/chat/completions",
+        s.alice.base, s.provider
+    );
+    let mut response = reqwest::Client::new()
+        .post(url)
+        .header("x-dm-csrf", "1")
+        .header(header::COOKIE, s.alice.cookie.clone().unwrap())
+        .json(&json!({
+            "model": "fake-model?linger_ms=2000",
+            "messages": [{ "role": "user", "content": "say hello" }],
+            "stream": true,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut received = Vec::new();
+    while !received.windows(6).any(|w| w == b"[DONE]") {
+        let chunk = response
+            .chunk()
+            .await
+            .unwrap()
+            .expect("the stream ended before [DONE]");
+        received.extend_from_slice(&chunk);
+    }
+    drop(response);
+    // The call is recorded when the relay notices the client left.
+    let ok = r#"llm_calls_total{provider_kind="compatible",stream="true",outcome="ok"}"#;
+    let cancelled =
+        r#"llm_calls_total{provider_kind="compatible",stream="true",outcome="client_cancelled"}"#;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let scrape = loop {
+        let scrape = s.alice.get("/metrics").await.text;
+        if scrape.lines().any(|l| l.starts_with(ok)) || Instant::now() > deadline {
+            break scrape;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        scrape.lines().any(|l| l == format!("{ok} 1")),
+        "the call is not counted as ok:\n{scrape}"
+    );
+    assert!(
+        !scrape.lines().any(|l| l.starts_with(cancelled)),
+        "a complete call counted as cancelled:\n{scrape}"
+    );
+    assert!(
+        scrape.lines().any(|l| l == "llm_client_cancelled_total 0"),
+        "{scrape}"
+    );
+}
+
+#[tokio::test]
 async fn usage_is_always_asked_for_and_passed_on_when_the_client_asks() {
     let mut s = setup(|_| {}).await;
     let path = format!("/api/v1/llm/{}/chat/completions", s.provider);

@@ -20,9 +20,11 @@ use uuid::Uuid;
 pub const CSRF_HEADER: (&str, &str) = ("x-dm-csrf", "1");
 
 fn network(e: gloo_net::Error) -> UiError {
+    // The browser's own words ("TypeError: Failed to fetch") help a developer, not the user.
+    log::warn!("request failed: {e}");
     UiError::new(
         "CLIENT_NETWORK",
-        format!("the server could not be reached ({e}): your work is kept in this browser, try again when online"),
+        "the server could not be reached: your work is kept in this browser, try again when online",
     )
 }
 

@@ -4,7 +4,9 @@
 //! response body is read chunk by chunk (wasm-streams over the fetch `ReadableStream`), split
 //! into server-sent events (eventsource-stream), and each event's text is handed to a callback
 //! as it arrives, so the page shows progress. A stream that ends without `[DONE]` was cut short
-//! and is reported as such; an abort signal cancels the call.
+//! and is reported as such; an abort signal cancels the call. After `[DONE]` the answer is
+//! complete and returned at once, and the body is still read to its end, so the request ends
+//! as a success, not an abort.
 
 use super::{api, UiError};
 use eventsource_stream::Eventsource;
@@ -57,13 +59,22 @@ pub async fn stream_chat(
     while let Some(event) = events.next().await {
         let event = event.map_err(|e| match abort {
             Some(signal) if signal.aborted() => cancelled(),
-            _ => UiError::new(
-                "AI_STREAM_BROKEN",
-                format!("the answer stream broke off ({e:?}): nothing was saved, generate again"),
-            ),
+            _ => {
+                log::warn!("answer stream broke: {e:?}");
+                UiError::new(
+                    "AI_STREAM_BROKEN",
+                    "the answer stream broke off: nothing was saved, generate again",
+                )
+            }
         })?;
         match parse_stream_event(&event.data).map_err(|m| UiError::new("AI_STREAM_INVALID", m))? {
-            StreamEvent::Done => return Ok(completion),
+            StreamEvent::Done => {
+                // Read the rest of the body (nothing but the connection's end) in the
+                // background: dropping it now would abort the fetch, which the browser logs as
+                // a failed request.
+                leptos::task::spawn_local(async move { while events.next().await.is_some() {} });
+                return Ok(completion);
+            }
             StreamEvent::Delta { content, usage } => {
                 completion.text.push_str(&content);
                 if usage.is_some() {
@@ -89,9 +100,12 @@ fn cancelled() -> UiError {
 fn aborted_or(abort: Option<&web_sys::AbortSignal>, e: gloo_net::Error) -> UiError {
     match abort {
         Some(signal) if signal.aborted() => cancelled(),
-        _ => UiError::new(
-            "CLIENT_NETWORK",
-            format!("the server could not be reached ({e}): check your connection and try again"),
-        ),
+        _ => {
+            log::warn!("request failed: {e}");
+            UiError::new(
+                "CLIENT_NETWORK",
+                "the server could not be reached: check your connection and try again",
+            )
+        }
     }
 }

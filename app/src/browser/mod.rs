@@ -113,6 +113,78 @@ pub fn device_from_agent(agent: &str) -> String {
     }
 }
 
+/// The `width` and `height` of an SVG document's root element, in pixels.
+pub fn svg_size(svg: &str) -> Option<(f64, f64)> {
+    let start = svg.find("<svg")?;
+    let tag = &svg[start..start + svg[start..].find('>')?];
+    let attribute = |name: &str| -> Option<f64> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        tag[at..at + tag[at..].find('"')?].parse().ok()
+    };
+    Some((attribute("width")?, attribute("height")?))
+}
+
+/// The largest side and area of a canvas Chromium draws (bigger ones stay blank).
+const CANVAS_SIDE_MAX: f64 = 16_384.0;
+const CANVAS_AREA_MAX: f64 = 120_000_000.0;
+
+/// The scale an SVG of `width` × `height` is drawn at as a PNG: twice its size for sharp text,
+/// less when that would pass the canvas's limits.
+pub fn png_scale(width: f64, height: f64) -> f64 {
+    let side = (CANVAS_SIDE_MAX / width).min(CANVAS_SIDE_MAX / height);
+    let area = (CANVAS_AREA_MAX / (width * height)).sqrt();
+    2.0_f64.min(side).min(area)
+}
+
+/// An SVG document drawn as a PNG, as a `data:` URL to download.
+#[cfg(target_arch = "wasm32")]
+pub async fn svg_to_png(svg: &str) -> Result<String, UiError> {
+    use wasm_bindgen::JsCast;
+    let fail = |e: wasm_bindgen::JsValue| UiError::browser("Drawing the PNG", e);
+    let (width, height) = svg_size(svg)
+        .ok_or_else(|| UiError::new("CLIENT_PNG", "the diagram has no size to draw"))?;
+    let scale = png_scale(width, height);
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| UiError::browser("Drawing the PNG", "no document"))?;
+    let image = web_sys::HtmlImageElement::new().map_err(fail)?;
+    let loaded = js_sys::Promise::new(&mut |resolve, reject| {
+        image.set_onload(Some(&resolve));
+        image.set_onerror(Some(&reject));
+    });
+    image.set_src(&format!(
+        "data:image/svg+xml;charset=utf-8,{}",
+        String::from(js_sys::encode_uri_component(svg))
+    ));
+    wasm_bindgen_futures::JsFuture::from(loaded)
+        .await
+        .map_err(|_| UiError::new("CLIENT_PNG", "the browser could not draw the diagram"))?;
+    let canvas: web_sys::HtmlCanvasElement = document
+        .create_element("canvas")
+        .map_err(fail)?
+        .dyn_into()
+        .map_err(|_| UiError::browser("Drawing the PNG", "no canvas"))?;
+    canvas.set_width((width * scale).ceil() as u32);
+    canvas.set_height((height * scale).ceil() as u32);
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .map_err(fail)?
+        .ok_or_else(|| UiError::browser("Drawing the PNG", "no 2d context"))?
+        .dyn_into()
+        .map_err(|_| UiError::browser("Drawing the PNG", "no 2d context"))?;
+    context.scale(scale, scale).map_err(fail)?;
+    context
+        .draw_image_with_html_image_element_and_dw_and_dh(&image, 0.0, 0.0, width, height)
+        .map_err(fail)?;
+    canvas.to_data_url_with_type("image/png").map_err(fail)
+}
+
+/// Natively there is no canvas.
+#[cfg(not(target_arch = "wasm32"))]
+pub async fn svg_to_png(_svg: &str) -> Result<String, UiError> {
+    Err(UiError::new("CLIENT_PNG", "a PNG is drawn in the browser"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::device_from_agent;
@@ -130,5 +202,19 @@ mod tests {
         for (agent, expected) in cases {
             assert_eq!(device_from_agent(agent), expected, "{agent}");
         }
+    }
+
+    #[test]
+    fn svg_sizes_and_png_scales() {
+        let svg = "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"812.5\" height=\"400\" viewBox=\"0 0 812.5 400\">";
+        assert_eq!(super::svg_size(svg), Some((812.5, 400.0)));
+        assert_eq!(super::svg_size("<svg>"), None);
+        assert_eq!(super::svg_size("no svg"), None);
+        assert_eq!(super::png_scale(800.0, 600.0), 2.0);
+        // A 20,000 px wide diagram fits the canvas's side.
+        assert!((super::png_scale(20_000.0, 1_000.0) * 20_000.0) <= 16_384.0);
+        // A large square one fits its area.
+        let s = super::png_scale(12_000.0, 12_000.0);
+        assert!(12_000.0 * s * 12_000.0 * s <= 120_000_000.0 + 1.0, "{s}");
     }
 }

@@ -445,6 +445,9 @@ pub async fn create_domain(user: Uuid, domain: &DomainRecord) -> Result<(), UiEr
     let mutation = Mutation::CreateDomain {
         domain: domain.clone(),
     };
+    // The server's checks, here first: a domain it would refuse never reaches the outbox.
+    model::sync::apply_domain(None, &mutation, model::sync::Conflicts::Ignore)
+        .map_err(|r| UiError::new(r.code, r.message))?;
     record(user, Write::PutDomain(domain), mutation, None).await
 }
 
@@ -710,6 +713,12 @@ fn describe(mutation: &Mutation) -> String {
         Mutation::DeleteDomain { .. } => "deleting a domain".into(),
         Mutation::RestoreDomain { .. } => "restoring a domain".into(),
         Mutation::DismissOverwritten { .. } => "dismissing an overwritten value".into(),
+        Mutation::PutNote { note, .. } => format!("the change note “{}”", note.text),
+        Mutation::PlaceEntities { reset: true, .. } => "arranging a diagram again".into(),
+        Mutation::PlaceEntities { set, .. } => match set.0.len() {
+            1 => "moving a table in the diagram".into(),
+            n => format!("placing {n} tables in the diagram"),
+        },
         Mutation::CreateDraft { draft } => format!("new draft {}", draft.number),
         Mutation::DeleteDraft { .. } => "deleting a draft".into(),
     }
@@ -901,6 +910,7 @@ mod tests {
                 usage: None,
                 accepted: vec![],
                 proposed: 0,
+                notes: vec![],
             },
             created_at: 1_795_333_530_000,
         };

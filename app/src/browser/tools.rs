@@ -8,6 +8,7 @@
 //! functions run in-process.
 
 use super::UiError;
+use model::diagram::{Diagram, Highlight, Positions};
 use model::tools::{ToolAnswer, ToolRequest};
 use model::{ExportFormat, ExportWarning, Imported, Model, SqlDialect};
 
@@ -41,6 +42,51 @@ pub async fn migration(old: Model, new: Model, dialect: SqlDialect) -> Result<St
     let request = ToolRequest::Migration { old, new, dialect };
     match call(&request).await? {
         ToolAnswer::Migration(sql) => Ok(sql),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// A narrative's Markdown as safe blocks.
+pub async fn narrative(text: String) -> Result<Vec<model::narrative::Block>, UiError> {
+    match call(&ToolRequest::Narrative { text }).await? {
+        ToolAnswer::Narrative(blocks) => Ok(blocks),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// The diagram of `model` around `priors`; with `compare` (the older model), the review's
+/// diagram and what to highlight.
+pub async fn diagram(
+    model: Model,
+    priors: Positions,
+    compare: Option<Model>,
+) -> Result<(Diagram, Option<Highlight>), UiError> {
+    let request = ToolRequest::Diagram {
+        model,
+        priors,
+        compare,
+    };
+    match call(&request).await? {
+        ToolAnswer::Diagram { diagram, highlight } => Ok((diagram, highlight)),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// The same diagram as an SVG document.
+pub async fn diagram_svg(
+    model: Model,
+    priors: Positions,
+    compare: Option<Model>,
+    title: Option<String>,
+) -> Result<String, UiError> {
+    let request = ToolRequest::DiagramSvg {
+        model,
+        priors,
+        compare,
+        title,
+    };
+    match call(&request).await? {
+        ToolAnswer::Svg(svg) => Ok(svg),
         other => Err(unexpected(other)),
     }
 }

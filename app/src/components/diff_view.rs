@@ -2,6 +2,7 @@
 //! safe; the reason; what else it touches), the narrative's line diff, and the migration SQL and
 //! Markdown changelog between them, all computed in the browser by the model core.
 
+use crate::components::code_spans;
 use crate::components::exports::DownloadLink;
 use leptos::prelude::*;
 use model::impact::{analyze, LineTag};
@@ -17,7 +18,15 @@ pub fn severity_badge(severity: Severity) -> (&'static str, &'static str) {
 }
 
 #[component]
-pub fn DiffView(old: Model, new: Model, #[prop(optional)] tools: bool) -> impl IntoView {
+pub fn DiffView(
+    old: Model,
+    new: Model,
+    #[prop(optional)] tools: bool,
+    /// The entity picked in the review's diagram: picking a change sets it, and the changes of
+    /// the picked entity are marked.
+    #[prop(optional)]
+    focus: Option<RwSignal<Option<String>>>,
+) -> impl IntoView {
     let report = analyze(&old, &new);
     let empty = report.changes.is_empty();
     let narrative = report.narrative.clone();
@@ -52,11 +61,26 @@ pub fn DiffView(old: Model, new: Model, #[prop(optional)] tools: bool) -> impl I
                 {report.changes.into_iter().map(|c| {
                     let (class, label) = severity_badge(c.impact.severity);
                     let affected = c.impact.affected.clone();
+                    let entity = c.change.entity().map(str::to_string);
+                    let picked = {
+                        let entity = entity.clone();
+                        move || {
+                            focus.zip(entity.as_ref()).is_some_and(|(f, e)| {
+                                f.with(|f| f.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(e)))
+                            })
+                        }
+                    };
+                    let pick = move |_| {
+                        if let (Some(f), Some(e)) = (focus, entity.clone()) {
+                            f.set(Some(e));
+                        }
+                    };
                     view! {
-                        <li class=format!("change change-{label}")>
+                        <li class=format!("change change-{label}") class:picked=picked class:pickable=focus.is_some()
+                            on:click=pick>
                             <span class=class>{label}</span>
-                            <span class="change-text">{c.change.describe()}</span>
-                            <span class="change-reason">{c.impact.reason}</span>
+                            <span class="change-text">{code_spans(&c.change.describe())}</span>
+                            <span class="change-reason">{code_spans(&c.impact.reason)}</span>
                             {(!affected.is_empty()).then(|| view! {
                                 <span class="change-affected">{format!("affects {}", affected.join("; "))}</span>
                             })}

@@ -1,9 +1,12 @@
 //! Reusable view pieces: navigation, error banners, the data dictionary and the diff view.
 
+pub mod diagram;
 pub mod dictionary;
 pub mod diff_view;
+pub mod edit;
 pub mod exports;
 pub mod import;
+pub mod narrative;
 pub mod nav;
 pub mod proposal;
 
@@ -23,6 +26,27 @@ pub fn ErrorBanner(#[prop(into)] error: Signal<Option<UiError>>) -> impl IntoVie
             }
         })
     }
+}
+
+/// `text` with its backticked names (`` `loan.due_at` ``, as the core's descriptions write
+/// them) set as code, and nothing else interpreted: every piece is a text node.
+pub fn code_spans(text: &str) -> impl IntoView {
+    let pieces: Vec<(bool, String)> = text
+        .split('`')
+        .enumerate()
+        .filter(|(_, piece)| !piece.is_empty())
+        .map(|(i, piece)| (i % 2 == 1, piece.to_string()))
+        .collect();
+    pieces
+        .into_iter()
+        .map(|(code, piece)| {
+            if code {
+                view! { <code>{piece}</code> }.into_any()
+            } else {
+                piece.into_any()
+            }
+        })
+        .collect_view()
 }
 
 /// A link-styled button that asks before it acts: `label` opens the question, whose danger

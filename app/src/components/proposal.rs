@@ -8,10 +8,11 @@
 //! workbench (`state::workbench`), which saves it as the next draft and keeps the proposal in
 //! IndexedDB until then.
 
+use crate::components::code_spans;
 use crate::components::diff_view::DiffView;
 use crate::state::workbench::{Acceptance, Proposal};
 use leptos::prelude::*;
-use model::ops::{apply, Applied};
+use model::ops::{apply, Applied, Operation};
 use model::{validate, Conventions};
 
 #[component]
@@ -60,8 +61,15 @@ pub fn ProposalReview(
             });
         }
     };
+    // The proposal is what the user has to act on now: bring it into view when it arrives.
+    let section = NodeRef::<leptos::html::Section>::new();
+    Effect::new(move |_| {
+        if let Some(section) = section.get() {
+            section.scroll_into_view();
+        }
+    });
     view! {
-        <section class="card proposal" data-testid="proposal">
+        <section class="card proposal" id="proposal" data-testid="proposal" node_ref=section>
             <h2>{format!("Proposed changes to draft {}", proposal.parent.number)}</h2>
             <p class="muted">{format!(
                 "{total} changes proposed by {} ({}). Untick what you do not want; the impact below follows your selection.",
@@ -84,15 +92,35 @@ pub fn ProposalReview(
                                         let on = event_target_checked(&ev);
                                         chosen.update(|c| c[i] = on);
                                     }/>
-                                <span class="op-text">{c.operation.describe()}</span>
+                                <span class="op-text">{code_spans(&c.operation.describe())}</span>
                             </label>
+                            {match &c.operation {
+                                Operation::AddEntity { entity } if !entity.attributes.is_empty() => {
+                                    let key = entity.primary_key.clone();
+                                    Some(view! {
+                                        <ul class="op-attrs" data-testid="op-attributes">
+                                            {entity.attributes.iter().map(|a| {
+                                                let marks = [
+                                                    key.contains(&a.name).then_some("primary key"),
+                                                    Some(if a.nullable { "nullable" } else { "not null" }),
+                                                ];
+                                                let marks: Vec<&str> = marks.into_iter().flatten().collect();
+                                                view! {
+                                                    <li><code>{a.name.clone()}</code>" "{a.data_type.to_string()}<span class="muted">{format!(" · {}", marks.join(" · "))}</span></li>
+                                                }
+                                            }).collect_view()}
+                                        </ul>
+                                    })
+                                }
+                                _ => None,
+                            }}
                             {(!c.rationale.is_empty()).then(|| view! { <p class="op-why">{c.rationale.clone()}</p> })}
-                            {(!notes.is_empty()).then(|| view! { <p class="op-notes muted">{format!("answers notes: {}", notes.join(", "))}</p> })}
+                            {(!notes.is_empty()).then(|| view! { <p class="op-notes muted">{format!("In answer to change note{} {}", if notes.len() == 1 { "" } else { "s" }, notes.join(", "))}</p> })}
                             {move || outcome().map(|o| match (o.applied, o.reason) {
                                 (true, _) if !o.notes.is_empty() => view! { <p class="op-status ok">{format!("applies; also {}", o.notes.join("; "))}</p> }.into_any(),
                                 (true, _) => view! { <p class="op-status ok">"applies"</p> }.into_any(),
                                 (false, Some(r)) if r == "not selected" => view! { <p class="op-status muted">"not selected"</p> }.into_any(),
-                                (false, r) => view! { <p class="op-status bad" data-testid="op-refused">{format!("does not apply: {}", r.unwrap_or_default())}</p> }.into_any(),
+                                (false, r) => view! { <p class="op-status bad" data-testid="op-refused">{"does not apply: "}{code_spans(&r.unwrap_or_default())}</p> }.into_any(),
                             })}
                         </li>
                     }

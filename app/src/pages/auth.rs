@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use model::wire::Credentials;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -30,11 +30,20 @@ pub fn RegisterPage() -> impl IntoView {
 fn AuthForm(mode: Mode) -> impl IntoView {
     let workspace = Workspace::expect();
     let navigate = use_navigate();
+    let query = use_query_map();
+    let next = move || query.with_untracked(|q| super::after_sign_in(q.get("next").as_deref()));
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let invite = RwSignal::new(String::new());
     let error = RwSignal::new(None::<UiError>);
     let busy = RwSignal::new(false);
+    // The other form keeps where to go next.
+    let switch = move |to: &str| {
+        query.with(|q| match q.get("next") {
+            Some(next) => format!("{to}?next={}", super::encode_component(&next)),
+            None => to.to_string(),
+        })
+    };
     let (title, button) = match mode {
         Mode::Login => ("Sign in", "Sign in"),
         Mode::Register => ("Create account", "Create account"),
@@ -58,7 +67,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                 Ok(user) => {
                     error.try_set(None);
                     workspace.signed_in(user).await;
-                    navigate("/", Default::default());
+                    navigate(&next(), Default::default());
                 }
                 Err(e) => {
                     error.try_set(Some(e));
@@ -89,8 +98,8 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || busy.get()>{button}</button>
             </form>
             {match mode {
-                Mode::Login => view! { <p class="muted">"New here? "<A href="/register">"Create an account"</A></p> }.into_any(),
-                Mode::Register => view! { <p class="muted">"Have an account? "<A href="/login">"Sign in"</A></p> }.into_any(),
+                Mode::Login => view! { <p class="muted">"New here? "<A href=move || switch("/register")>"Create an account"</A></p> }.into_any(),
+                Mode::Register => view! { <p class="muted">"Have an account? "<A href=move || switch("/login")>"Sign in"</A></p> }.into_any(),
             }}
         </div>
     }

@@ -251,7 +251,16 @@ fn Domains() -> impl IntoView {
                     if !workspace.domains_loaded.get() {
                         view! { <p class="muted" data-testid="domains-loading">"Opening your domains…"</p> }.into_any()
                     } else if all.is_empty() {
-                        view! { <p class="muted">"No domains yet. Start one on the right."</p> }.into_any()
+                        view! {
+                            <div class="getting-started" data-testid="getting-started">
+                                <p>"No domains yet. To start:"</p>
+                                <ol>
+                                    <li>"Add an LLM provider (OpenAI, OpenRouter, Anthropic or a local OpenAI-compatible server) under "<A href="/settings">"Settings"</A>"; drafting needs one. Importing SQL you already have does not."</li>
+                                    <li>"Create a domain on the right: its name and description are what the LLM drafts from."</li>
+                                    <li>"Generate its first draft, then ask for changes and review each one."</li>
+                                </ol>
+                            </div>
+                        }.into_any()
                     } else if domains.is_empty() {
                         view! { <p class="muted" data-testid="no-match">{format!("No domain matches “{}”.", q.trim())}</p> }.into_any()
                     } else {
@@ -272,9 +281,9 @@ fn Domains() -> impl IntoView {
             <section class="card side">
                 <h2>"New domain"</h2>
                 <form class="form" on:submit=create>
-                    <label>"Name" <input name="domain-name" placeholder="billing" bind:value=name/></label>
+                    <label>"Name" <input name="domain-name" placeholder="billing" maxlength=model::sync::NAME_MAX bind:value=name/></label>
                     <label>"Description"
-                        <textarea name="domain-description" rows="6"
+                        <textarea name="domain-description" rows="6" maxlength=model::sync::DESCRIPTION_MAX
                             placeholder="What the domain covers, who uses the data, rules that matter."
                             bind:value=description></textarea>
                     </label>
@@ -300,6 +309,8 @@ mod tests {
             updated_at: updated,
             deleted_at: None,
             overwritten: vec![],
+            positions: Default::default(),
+            notes: vec![],
         }
     }
 

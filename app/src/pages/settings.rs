@@ -7,7 +7,7 @@
 //! secret is shown once, right after it is created.
 
 use crate::browser::{api, storage, UiError};
-use crate::components::{utc_time, ErrorBanner};
+use crate::components::{utc_time, ConfirmAction, ErrorBanner};
 use crate::pages::SignedIn;
 use crate::state::Workspace;
 use leptos::prelude::*;
@@ -142,6 +142,7 @@ fn Providers() -> impl IntoView {
                     <tbody>
                         {move || providers.get().into_iter().map(|p| {
                             let id = p.id;
+                            let asking = RwSignal::new(false);
                             let result = move || tests.with(|t| t.get(&id).cloned()).map(|result| match result {
                                 Ok(t) if t.ok => view! {
                                     <span class=if t.model_listed == Some(false) { "chip chip-changed" } else { "chip chip-added" } data-testid="test-result">
@@ -157,7 +158,12 @@ fn Providers() -> impl IntoView {
                             });
                             view! {
                                 <tr>
-                                    <td>{p.name}</td>
+                                    <td>
+                                        {p.name}
+                                        <span class="endpoint mono" data-testid="provider-endpoint" title="The base URL programs use for this provider, with an API token as the key">
+                                            {format!("/api/v1/llm/{id}")}
+                                        </span>
+                                    </td>
                                     <td>{p.kind.label()}</td>
                                     <td class="mono">{p.base_url}</td>
                                     <td class="mono">{p.model}</td>
@@ -168,7 +174,9 @@ fn Providers() -> impl IntoView {
                                             {move || if testing.get() == Some(id) { "Testing…" } else { "Test" }}
                                         </button>
                                         " "
-                                        <button class="link danger" on:click=move |_| remove(id)>"Delete"</button>
+                                        <ConfirmAction id="delete-provider" label="Delete"
+                                            question="Delete this provider and its key?" yes="Delete"
+                                            asking on_confirm=Callback::new(move |()| remove(id))/>
                                     </td>
                                 </tr>
                                 {move || result().map(|r| view! { <tr class="sub"><td colspan="7">{r}</td></tr> })}
@@ -266,7 +274,7 @@ fn Tokens() -> impl IntoView {
     view! {
         <section class="card grow">
             <h2>"API tokens"</h2>
-            <p class="muted">"For programs such as the OpenAI SDK: base URL "<code>"/api/v1/llm/<provider id>"</code>", the token as the API key."</p>
+            <p class="muted">"For programs such as the OpenAI SDK: the base URL is the one under the provider's name above ("<code>"/api/v1/llm/"</code>" and its id, after this server's address), and the token is the API key."</p>
             {move || fresh.get().map(|token| view! {
                 <p class="notice" data-testid="new-token">"Copy this token now, it is not shown again: "<code class="mono">{token}</code></p>
             })}

@@ -211,6 +211,8 @@ impl Workspace {
             updated_at: now,
             deleted_at: None,
             overwritten: Vec::new(),
+            positions: Default::default(),
+            notes: vec![],
         };
         storage::create_domain(user.id, &domain).await?;
         self.reload_domains().await?;

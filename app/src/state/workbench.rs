@@ -287,6 +287,7 @@ pub fn import_provenance(source: String) -> Provenance {
         usage: None,
         accepted: vec![],
         proposed: 0,
+        notes: vec![],
     }
 }
 
@@ -410,6 +411,49 @@ impl Workbench {
         self.workspace.reload_domains().await?;
         self.workspace.sync_now();
         Ok(())
+    }
+
+    /// The domain's diagram positions, changing only when they do.
+    pub fn positions(self) -> Signal<model::diagram::Positions> {
+        Memo::new(move |_| {
+            self.domain
+                .with(|d| d.as_ref().map(|d| d.positions.clone()).unwrap_or_default())
+        })
+        .into()
+    }
+
+    /// What a diagram calls to keep positions ([`Workbench::place`]); a failure shows on the
+    /// page.
+    pub fn place_callback(self) -> Callback<(model::diagram::Positions, bool)> {
+        Callback::new(move |(set, reset)| {
+            spawn_local(async move {
+                if let Err(e) = self.place(set, reset).await {
+                    self.error.try_set(Some(e));
+                }
+            });
+        })
+    }
+
+    /// Keeps diagram positions for the domain (`reset`: forget the others first), locally and
+    /// then synced. Nothing is written when every position is already kept as given.
+    pub async fn place(self, set: model::diagram::Positions, reset: bool) -> Result<(), UiError> {
+        let unchanged = !reset
+            && self.domain.with_untracked(|d| {
+                d.as_ref().is_some_and(|d| {
+                    set.0
+                        .iter()
+                        .all(|(name, at)| d.positions.0.get(name) == Some(at))
+                })
+            });
+        if unchanged {
+            return Ok(());
+        }
+        self.change_domain(Mutation::PlaceEntities {
+            domain_id: self.domain_id,
+            set,
+            reset,
+        })
+        .await
     }
 
     /// Puts an overwritten value back, and forgets it.
@@ -608,6 +652,13 @@ impl Workbench {
         };
         let parent = self.latest_untracked();
         let text = self.instruction.get_untracked();
+        if parent.is_some() && text.trim().is_empty() {
+            self.error.set(Some(UiError::new(
+                "VAL_INSTRUCTION_EMPTY",
+                "say what the next draft should change, e.g. \"add an audit log\"",
+            )));
+            return;
+        }
         let messages = build_messages(&PromptInput {
             domain_name: &domain.name,
             domain_description: &domain.description,
@@ -664,6 +715,7 @@ impl Workbench {
                 usage: completion.usage,
                 accepted: vec![],
                 proposed: 0,
+                notes: vec![],
             };
             let outcome = match parent {
                 Some(parent) => {
@@ -796,6 +848,39 @@ impl Workbench {
                 Err(e) => {
                     self.error.try_set(Some(e));
                 }
+            }
+        });
+    }
+
+    /// Saves a draft edited by hand as the next draft, on top of the one edited.
+    pub fn save_hand_edit(
+        self,
+        parent: DraftRecord,
+        model: Model,
+        edits: &[model::ops::Operation],
+    ) {
+        let Ok(user) = self.workspace.require_user() else {
+            return;
+        };
+        let provenance = Provenance {
+            source: "hand".into(),
+            provider: String::new(),
+            model: String::new(),
+            instruction: format!("edited by hand from draft {}", parent.number),
+            prompt_hash: String::new(),
+            usage: None,
+            accepted: edits.iter().map(model::ops::Operation::describe).collect(),
+            proposed: edits.len(),
+            notes: vec![],
+        };
+        let draft = self.next(DraftSource {
+            model,
+            provenance,
+            parent: Some(parent.id),
+        });
+        spawn_local(async move {
+            if let Err(e) = self.save(user.id, draft, false).await {
+                self.error.try_set(Some(e));
             }
         });
     }

@@ -7,8 +7,11 @@
 //! `required` listing the non-nullable attributes, and a nullable attribute typed
 //! `[<type>, "null"]`. Records are closed (`additionalProperties: false`).
 //!
-//! Key order matters to people reading the schema, and `serde_json`'s map sorts keys, so the
-//! schema is built as a small ordered tree (`Json`) and serialized through serde.
+//! Key order matters to people reading the schema, and `serde_json`'s map sorts keys, so each
+//! entity's definition is built as a small ordered tree (`Json`) and serialized through serde.
+//! The definitions are built one at a time, while the schema is written (`Defs`): a tree of
+//! the whole model would hold every attribute's schema at once, many megabytes for a large
+//! model, and make writing it slower per entity the larger the model.
 
 use super::super::logical_type::LogicalType;
 use super::super::types::{Attribute, Entity, Model};
@@ -27,19 +30,46 @@ pub fn json_schema(model: &Model) -> String {
     if !model.summary.trim().is_empty() {
         root.push(("description", Json::from(model.summary.trim())));
     }
-    let defs: Vec<(String, Json)> = model
-        .entities
-        .iter()
-        .map(|e| (e.name.clone(), entity(e)))
-        .collect();
-    let mut root: Vec<(String, Json)> = root.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    root.push(("$defs".into(), Json::Object(defs)));
-    let mut text = serde_json::to_string_pretty(&Json::Object(root))
+    let root = Root {
+        head: root,
+        defs: Defs(&model.entities),
+    };
+    let mut text = serde_json::to_string_pretty(&root)
         // Writing this tree to a string cannot fail (no maps with non-string keys, no I/O), but
         // exporting must never panic, so a failure still gives a valid, empty schema.
         .unwrap_or_else(|_| format!("{{\"$schema\": \"{DRAFT_2020_12}\"}}"));
     text.push('\n');
     text
+}
+
+/// The schema's root object: its first keys, then `$defs`.
+struct Root<'a> {
+    head: Vec<(&'static str, Json)>,
+    defs: Defs<'a>,
+}
+
+impl Serialize for Root<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.head.len() + 1))?;
+        for (key, value) in &self.head {
+            map.serialize_entry(key, value)?;
+        }
+        map.serialize_entry("$defs", &self.defs)?;
+        map.end()
+    }
+}
+
+/// `$defs`: one definition per entity, keyed by its name, each built when it is written.
+struct Defs<'a>(&'a [Entity]);
+
+impl Serialize for Defs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for e in self.0 {
+            map.serialize_entry(&e.name, &entity(e))?;
+        }
+        map.end()
+    }
 }
 
 fn entity(entity: &Entity) -> Json {

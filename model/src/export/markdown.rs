@@ -7,7 +7,7 @@
 //! one table cell: `|` is escaped and line breaks become `<br>` so that a cell never ends the row.
 
 use super::super::types::{Entity, Model, OnDelete};
-use super::{is_unique_alone, Lookup};
+use super::{is_unique_alone, targets_in, Lookup};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -89,6 +89,7 @@ fn entity_section(lookup: &Lookup, entity: &Entity, out: &mut String) {
     }
     out.push_str("| Attribute | Type | Null | Default | Keys | Description | Tags |\n");
     out.push_str("|---|---|---|---|---|---|---|\n");
+    let foreign_keys = lookup.keys(entity);
     for a in &entity.attributes {
         let mut keys: Vec<String> = Vec::new();
         if entity.is_key(&a.name) {
@@ -97,7 +98,7 @@ fn entity_section(lookup: &Lookup, entity: &Entity, out: &mut String) {
         if is_unique_alone(entity, &a.name) {
             keys.push("UQ".into());
         }
-        for (to_entity, to_attribute) in lookup.targets(entity, &a.name) {
+        for (to_entity, to_attribute) in targets_in(foreign_keys, &a.name) {
             keys.push(format!("FK→{to_entity}.{to_attribute}"));
         }
         let _ = writeln!(

@@ -11,7 +11,10 @@
 
 use super::super::logical_type::LogicalType;
 use super::super::types::{Attribute, Cardinality, Entity, Model};
-use super::{all_nullable, identifier, is_unique_alone, within_primary_key, Aliases, Lookup};
+use super::{
+    all_nullable, identifier, is_unique_alone, targets_in, within_primary_key, Aliases, ForeignKey,
+    Lookup,
+};
 use std::fmt::Write;
 
 /// Writes the Mermaid ER diagram of `model`.
@@ -26,8 +29,9 @@ pub fn mermaid(model: &Model) -> String {
         } else {
             let _ = writeln!(out, "    {alias}[\"{}\"] {{", quoted(&entity.name));
         }
+        let foreign_keys = lookup.keys(entity);
         for a in &entity.attributes {
-            let _ = writeln!(out, "        {}", attribute(&lookup, entity, a));
+            let _ = writeln!(out, "        {}", attribute(foreign_keys, entity, a));
         }
         out.push_str("    }\n");
     }
@@ -63,14 +67,14 @@ pub fn mermaid(model: &Model) -> String {
 }
 
 /// One attribute line: `type name PK, FK "comment"`.
-fn attribute(lookup: &Lookup, entity: &Entity, a: &Attribute) -> String {
+fn attribute(foreign_keys: &[ForeignKey], entity: &Entity, a: &Attribute) -> String {
     let name = word(&a.name);
     let mut line = format!("{} {name}", type_word(&a.data_type));
     let mut keys = Vec::new();
     if entity.is_key(&a.name) {
         keys.push("PK");
     }
-    if !lookup.targets(entity, &a.name).is_empty() {
+    if targets_in(foreign_keys, &a.name).next().is_some() {
         keys.push("FK");
     }
     if is_unique_alone(entity, &a.name) {

@@ -156,21 +156,27 @@ fn model_json(model: &Model) -> String {
 
 /// What the diagram and document exporters look up per attribute and per relationship, found
 /// once per export so that writing a model stays linear in its size: entities by name, and the
-/// target of every foreign key.
+/// foreign keys of each entity.
 struct Lookup<'a> {
     model: &'a Model,
     /// Entity index by name lower-cased; the first entity of a name spelled twice.
     entities: HashMap<String, usize>,
-    /// Targets `(entity, attribute)` of each foreign key, by (entity, attribute) lower-cased, in
-    /// relationship order.
-    targets: HashMap<(String, String), Vec<(&'a str, &'a str)>>,
+    /// The foreign keys of each entity, by entity name lower-cased: `(attribute, target entity,
+    /// target attribute)` in relationship order. An entity has a few, so an exporter finds its
+    /// entity's once and then each attribute's targets by a short scan, rather than hashing
+    /// every attribute's name into a table of the whole model's foreign keys.
+    keys: HashMap<String, Vec<ForeignKey<'a>>>,
 }
+
+/// One attribute of a foreign key and its target: `(attribute, target entity, target
+/// attribute)`.
+type ForeignKey<'a> = (&'a str, &'a str, &'a str);
 
 impl<'a> Lookup<'a> {
     fn new(model: &'a Model) -> Lookup<'a> {
-        let mut targets: HashMap<(String, String), Vec<(&'a str, &'a str)>> = HashMap::new();
+        let mut keys: HashMap<String, Vec<ForeignKey<'a>>> = HashMap::new();
         for r in &model.relationships {
-            let from = r.from_entity.to_ascii_lowercase();
+            let of_entity = keys.entry(r.from_entity.to_ascii_lowercase()).or_default();
             for (position, attribute) in r.from_attributes.iter().enumerate() {
                 // An attribute listed twice points where its first place says.
                 if r.from_attributes[..position]
@@ -180,16 +186,13 @@ impl<'a> Lookup<'a> {
                     continue;
                 }
                 let target = r.to_attributes.get(position).map_or("", String::as_str);
-                targets
-                    .entry((from.clone(), attribute.to_ascii_lowercase()))
-                    .or_default()
-                    .push((r.to_entity.as_str(), target));
+                of_entity.push((attribute.as_str(), r.to_entity.as_str(), target));
             }
         }
         Lookup {
             model,
             entities: model.entity_positions(),
-            targets,
+            keys,
         }
     }
 
@@ -201,16 +204,30 @@ impl<'a> Lookup<'a> {
             .map(|&i| &model.entities[i])
     }
 
-    /// Where the foreign key `attribute` of `entity` points: `(entity, attribute)` of each
-    /// target, in relationship order. Empty when the attribute is no foreign key.
-    fn targets(&self, entity: &Entity, attribute: &str) -> &[(&'a str, &'a str)] {
-        self.targets
-            .get(&(
-                entity.name.to_ascii_lowercase(),
-                attribute.to_ascii_lowercase(),
-            ))
+    /// The foreign keys of `entity`, to pass to [`targets_in`] for each of its attributes.
+    fn keys(&self, entity: &Entity) -> &[ForeignKey<'a>] {
+        self.keys
+            .get(&entity.name.to_ascii_lowercase())
             .map_or(&[], Vec::as_slice)
     }
+
+    /// Where the foreign key `attribute` of `entity` points: `(entity, attribute)` of each
+    /// target, in relationship order. Empty when the attribute is no foreign key.
+    #[cfg(test)]
+    fn targets(&self, entity: &Entity, attribute: &str) -> Vec<(&'a str, &'a str)> {
+        targets_in(self.keys(entity), attribute).collect()
+    }
+}
+
+/// The targets `(entity, attribute)` of `attribute` among an entity's foreign `keys` (from
+/// [`Lookup::keys`]), in relationship order; none when it is no foreign key.
+fn targets_in<'k, 'a>(
+    keys: &'k [ForeignKey<'a>],
+    attribute: &'k str,
+) -> impl Iterator<Item = (&'a str, &'a str)> + 'k {
+    keys.iter()
+        .filter(move |(a, _, _)| a.eq_ignore_ascii_case(attribute))
+        .map(|&(_, entity, target)| (entity, target))
 }
 
 /// True when `attribute` alone is unique in `entity`, by a unique constraint or a unique index

@@ -8,7 +8,7 @@
 //! Entities get an *alias* (an identifier) so that any name can be drawn: the name is quoted.
 
 use super::super::types::{Cardinality, Model};
-use super::{all_nullable, is_unique_alone, Aliases, Lookup};
+use super::{all_nullable, is_unique_alone, targets_in, Aliases, ForeignKey, Lookup};
 use std::fmt::Write;
 
 /// Writes the PlantUML diagram of `model`.
@@ -25,12 +25,13 @@ pub fn plantuml(model: &Model) -> String {
             .attributes
             .iter()
             .partition(|a| entity.is_key(&a.name));
+        let foreign_keys = lookup.keys(entity);
         for a in &keys {
-            let _ = writeln!(out, "  {}", field(&lookup, entity, a));
+            let _ = writeln!(out, "  {}", field(foreign_keys, entity, a));
         }
         out.push_str("  --\n");
         for a in &others {
-            let _ = writeln!(out, "  {}", field(&lookup, entity, a));
+            let _ = writeln!(out, "  {}", field(foreign_keys, entity, a));
         }
         out.push_str("}\n");
         if !entity.description.trim().is_empty() {
@@ -66,7 +67,7 @@ pub fn plantuml(model: &Model) -> String {
 
 /// One attribute line: `* name : type <<PK>> <<FK>>`.
 fn field(
-    lookup: &Lookup,
+    foreign_keys: &[ForeignKey],
     entity: &super::super::types::Entity,
     a: &super::super::types::Attribute,
 ) -> String {
@@ -85,7 +86,7 @@ fn field(
     if entity.is_key(&a.name) {
         line.push_str(" <<PK>>");
     }
-    if !lookup.targets(entity, &a.name).is_empty() {
+    if targets_in(foreign_keys, &a.name).next().is_some() {
         line.push_str(" <<FK>>");
     }
     if is_unique_alone(entity, &a.name) {

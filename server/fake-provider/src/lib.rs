@@ -150,6 +150,9 @@ pub struct Directives {
     pub malformed_after: Option<usize>,
     /// `cut_after=N`: end the body cleanly after N chunks, without `[DONE]`.
     pub cut_after: Option<usize>,
+    /// `linger_ms=N`: keep the body open this long after the last chunk, as a provider
+    /// that closes its connection a while after `[DONE]` does.
+    pub linger: Option<Duration>,
     /// `location=URL`: send `Location: URL` (with a 307 unless `status` says otherwise), as a
     /// provider that redirects elsewhere would; the rest of the model name after it is the URL.
     pub location: Option<String>,
@@ -187,6 +190,7 @@ pub fn directives(model: &str) -> Directives {
             "reset_after" => d.reset_after = count,
             "malformed_after" => d.malformed_after = count,
             "cut_after" => d.cut_after = count,
+            "linger_ms" => d.linger = ms,
             "error_code" => d.error_code = Some(value.trim().to_string()),
             _ => {}
         }
@@ -215,7 +219,10 @@ impl Directives {
 
     /// Whether the body goes out in pieces (a directive acts on its chunks).
     fn chunked(&self) -> bool {
-        self.drip.is_some() || self.reset_after.is_some() || self.cut_after.is_some()
+        self.drip.is_some()
+            || self.reset_after.is_some()
+            || self.cut_after.is_some()
+            || self.linger.is_some()
     }
 }
 
@@ -354,7 +361,7 @@ impl Fake {
     /// `delay` is the gap between pieces when `drip` is not set.
     fn pieces_body(self: &Arc<Self>, pieces: Vec<String>, delay: Duration, d: &Directives) -> Body {
         let delay = d.drip.unwrap_or(delay);
-        let (reset_after, cut_after) = (d.reset_after, d.cut_after);
+        let (reset_after, cut_after, linger) = (d.reset_after, d.cut_after, d.linger);
         let pieces = futures::stream::unfold(
             (pieces.into_iter(), 0usize),
             move |(mut pieces, sent)| async move {
@@ -375,7 +382,12 @@ impl Fake {
                 if cut_after == Some(sent) {
                     return None;
                 }
-                let piece = pieces.next()?;
+                let Some(piece) = pieces.next() else {
+                    if let Some(linger) = linger {
+                        tokio::time::sleep(linger).await;
+                    }
+                    return None;
+                };
                 Some((Ok(piece), (pieces, sent + 1)))
             },
         );
@@ -597,7 +609,7 @@ mod tests {
     fn directives_are_read_from_the_model_name() {
         assert_eq!(directives("fake-model"), Directives::default());
         assert_eq!(
-            directives("fake-model?status=503&times=1&retry_after=2&first_byte_ms=30&drip_ms=5&reset_after=3&malformed_after=4&cut_after=5&nonsense=1&status2"),
+            directives("fake-model?status=503&times=1&retry_after=2&first_byte_ms=30&drip_ms=5&reset_after=3&malformed_after=4&cut_after=5&linger_ms=7&nonsense=1&status2"),
             Directives {
                 status: Some(503),
                 times: Some(1),
@@ -607,6 +619,7 @@ mod tests {
                 reset_after: Some(3),
                 malformed_after: Some(4),
                 cut_after: Some(5),
+                linger: Some(Duration::from_millis(7)),
                 location: None,
                 error_code: None,
             }

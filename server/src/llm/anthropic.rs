@@ -821,6 +821,10 @@ impl Shaper for StreamTranslator {
         (self.input_tokens.is_some() || self.output_tokens.is_some())
             .then(|| openai_usage(self.input_tokens, self.output_tokens))
     }
+
+    fn complete(&self) -> bool {
+        self.done
+    }
 }
 
 #[cfg(test)]

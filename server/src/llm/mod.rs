@@ -872,6 +872,9 @@ impl Relay {
     async fn next(&mut self) -> Option<Bytes> {
         if let Some(first) = self.first.take().filter(|b| !b.is_empty()) {
             self.ledger.answered = true;
+            if self.shaper.complete() {
+                self.ledger.end("ok");
+            }
             return Some(first);
         }
         loop {
@@ -921,6 +924,11 @@ impl Relay {
                 Ok(bytes) if bytes.is_empty() => continue,
                 Ok(bytes) => {
                     self.ledger.answered = true;
+                    // The end marker went out: the client has the whole answer, so a
+                    // connection it closes from now on is not a cancelled call.
+                    if self.shaper.complete() {
+                        self.ledger.end("ok");
+                    }
                     return Some(bytes);
                 }
                 Err(fault) => {

@@ -31,6 +31,9 @@ pub trait Shaper: Send + 'static {
     fn finish(&mut self) -> Result<Bytes, StreamFault>;
     /// The usage reported so far.
     fn usage(&self) -> Option<Usage>;
+    /// Whether the stream's end marker has gone out to the client: the answer is complete,
+    /// whatever happens to the connection afterwards.
+    fn complete(&self) -> bool;
 }
 
 /// The largest event the pass-through holds while waiting for its end; a provider that sends
@@ -195,6 +198,10 @@ impl Shaper for PassThrough {
 
     fn usage(&self) -> Option<Usage> {
         self.usage
+    }
+
+    fn complete(&self) -> bool {
+        self.done
     }
 }
 

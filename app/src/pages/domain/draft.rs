@@ -3,7 +3,9 @@
 //! where it came from; the export panel generates every export format in the browser.
 
 use super::{ViewProblem, Waiting};
+use crate::components::diagram::DiagramView;
 use crate::components::dictionary::Dictionary;
+use crate::components::edit::EditPanel;
 use crate::components::exports::Exports;
 use crate::components::{ConfirmAction, ErrorBanner};
 use crate::state::workbench::{
@@ -12,7 +14,7 @@ use crate::state::workbench::{
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{query_signal, use_location, use_params_map};
 use model::wire::{DraftRecord, Provenance};
 
 /// `/domains/{id}`: the latest draft, and the next one as soon as it arrives.
@@ -68,6 +70,20 @@ fn numbered(export: bool) -> impl IntoView {
 fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
     let wb = Workbench::expect();
     let n = wb.drafts.with_untracked(|l| DraftRef::of(&draft, l));
+    // Dictionary or diagram: `?view=diagram` in the URL, so reload and links keep it.
+    let location = use_location();
+    let (view_query, _) = query_signal::<String>("view");
+    let diagram_on = move || view_query.get().as_deref() == Some("diagram");
+    let model = StoredValue::new(draft.model.clone());
+    // The hand-edit panel: `Some(table)` when open, with the table it was opened for.
+    let editing = RwSignal::new(None::<Option<String>>);
+    let editable = StoredValue::new(draft.clone());
+    let edit_table = Callback::new(move |table: String| editing.set(Some(Some(table))));
+    let domain_name = move || {
+        wb.domain
+            .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
+            .unwrap_or_default()
+    };
     let toggle = if export {
         view! { <A href=Selection::Draft(n).href(wb.domain_id) scroll=false attr:class="button">"Close export"</A> }.into_any()
     } else {
@@ -84,10 +100,29 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
                 )}</p>
                 {fork_note(&draft, n)}
                 {toggle}
+                <button type="button" data-testid="edit-draft" on:click=move |_| editing.set(Some(None))>"Edit"</button>
                 <DeleteDraft draft=draft.clone()/>
             </div>
+            {move || editing.get().map(|table| view! {
+                <EditPanel parent=editable.get_value() table=table.unwrap_or_default()
+                    on_close=Callback::new(move |()| editing.set(None))/>
+            })}
             {export.then(|| view! { <Exports model=draft.model.clone() stem=format!("draft-{n}")/> })}
-            <Dictionary model=draft.model/>
+            <nav class="view-switch" aria-label="Show the draft as">
+                <A href=move || location.pathname.get() scroll=false
+                    attr:class=move || if diagram_on() { "tab" } else { "tab tab-active" }>"Dictionary"</A>
+                <A href=move || format!("{}?view=diagram", location.pathname.get()) scroll=false
+                    attr:class=move || if diagram_on() { "tab tab-active" } else { "tab" }
+                    attr:data-testid="show-diagram">"Diagram"</A>
+            </nav>
+            {move || if diagram_on() {
+                view! {
+                    <DiagramView model=model.get_value() positions=wb.positions() on_place=wb.place_callback()
+                        stem=format!("draft-{n}") title=format!("{} · draft {n}", domain_name())/>
+                }.into_any()
+            } else {
+                view! { <Dictionary model=model.get_value() on_edit=edit_table/> }.into_any()
+            }}
         </div>
     }
     // Erased here: the server crate's default recursion limit does not reach through the
@@ -100,6 +135,9 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
 fn origin(p: &Provenance) -> String {
     if p.source == "import" {
         return p.instruction.clone();
+    }
+    if p.source == "hand" {
+        return format!("{} · {} edits", p.instruction, p.accepted.len());
     }
     let mut out = format!("from {} ({})", p.provider, p.model);
     if p.proposed > 0 {

@@ -167,9 +167,9 @@ fn Bench() -> impl IntoView {
             {move || if editing.get() {
                 view! {
                     <form class="form domain-edit" data-testid="domain-edit" on:submit=save_edit>
-                        <label>"Name" <input name="edit-domain-name" required bind:value=edit_name/></label>
+                        <label>"Name" <input name="edit-domain-name" required maxlength=model::sync::NAME_MAX bind:value=edit_name/></label>
                         <label>"Description"
-                            <textarea name="edit-domain-description" rows="3" bind:value=edit_description></textarea>
+                            <textarea name="edit-domain-description" rows="3" maxlength=model::sync::DESCRIPTION_MAX bind:value=edit_description></textarea>
                         </label>
                         <ErrorBanner error=edit_error/>
                         <div class="row">
@@ -421,7 +421,7 @@ fn GenerationStatus(generation: RwSignal<Generation>) -> impl IntoView {
             </div>
         }.into_any(),
         Generation::Proposed { changes } => view! {
-            <p class="ok" data-testid="generation-proposed">{format!("{changes} changes proposed: review them below.")}</p>
+            <p class="ok" data-testid="generation-proposed">{format!("{changes} changes proposed: ")}<a href="#proposal">"review them"</a>"."</p>
         }.into_any(),
         Generation::Saved { number } => view! {
             <p class="ok" data-testid="generation-done">{format!("Saved as draft {number}.")}</p>

@@ -3,6 +3,7 @@
 //! pair is in the URL and in the history.
 
 use super::{in_place, ViewProblem, Waiting};
+use crate::components::diagram::{DiagramView, ReviewLink};
 use crate::components::diff_view::DiffView;
 use crate::state::workbench::{parse_pair, DraftRef, Loaded, Selection, ViewError, Workbench};
 use leptos::prelude::*;
@@ -64,7 +65,19 @@ pub fn ReviewRoute() -> impl IntoView {
                             <label>" to " {side("compare-to", b, Box::new(move |n| go_b(a, n)))}</label>
                         </div>
                         {move || match models.get() {
-                            Some((Some(old), Some(new))) => view! { <DiffView old new tools=true/> }.into_any(),
+                            Some((Some(old), Some(new))) => {
+                                let focus = RwSignal::new(None::<String>);
+                                let title = format!(
+                                    "{}: draft {a} to draft {b}",
+                                    wb.domain.with_untracked(|d| d.as_ref().map(|d| d.name.clone())).unwrap_or_default()
+                                );
+                                view! {
+                                    <DiagramView model=new.clone() review=ReviewLink { old: old.clone(), focus }
+                                        positions=wb.positions() on_place=wb.place_callback()
+                                        stem=format!("review-{a}-{b}") title/>
+                                    <DiffView old new tools=true focus/>
+                                }.into_any()
+                            }
                             _ => {
                                 let missing = if wb.draft(a).is_none() { a } else { b };
                                 if wb.loaded.get() == Loaded::Settled {

@@ -1,0 +1,63 @@
+// Editing a draft by hand: each edit is a change operation checked as it is added, a refused
+// one says why and changes nothing, and saving makes the next draft ("edited by hand"), which
+// syncs.
+import { expect } from '@playwright/test';
+import { test, open, watchConsole, newUser, freshBrowser, pushLibrary, shot } from '../helpers';
+
+test('hand edits make the next draft, checked one by one', async ({ browser }) => {
+  const { api } = await newUser(browser);
+  const { domain } = await pushLibrary(api);
+  const context = await freshBrowser(browser, api);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  watchConsole(page, errors);
+  await open(page, `/domains/${domain.id}/drafts/2`);
+  const dictionary = page.getByTestId('dictionary');
+  await dictionary.locator('[data-entity="book"]').getByTestId('edit-entity').click();
+  const panel = page.getByTestId('edit-panel');
+  await expect(panel).toContainText('Edit draft 2 by hand');
+  await expect(panel.locator('select[name=edit-table]')).toHaveValue('book');
+
+  // A type that is not one is refused with a reason.
+  await panel.locator('select[name=edit-kind]').selectOption('add-column');
+  await panel.locator('input[name=edit-name]').fill('pages');
+  await panel.locator('input[name=edit-type]').fill('wibble');
+  await panel.getByTestId('add-edit').click();
+  await expect(panel.getByRole('alert')).toContainText('is not a type');
+  await expect(panel.getByRole('alert')).toContainText('VAL_EDIT');
+  await expect(panel.getByTestId('edit')).toHaveCount(0);
+  // A column that exists already is refused by the core.
+  await panel.locator('input[name=edit-name]').fill('isbn');
+  await panel.locator('input[name=edit-type]').fill('text');
+  await panel.getByTestId('add-edit').click();
+  await expect(panel.getByRole('alert')).toContainText('VAL_EDIT');
+  await expect(panel.getByTestId('edit')).toHaveCount(0);
+
+  // Two good edits: add a column, rename a table.
+  await panel.locator('input[name=edit-name]').fill('pages');
+  await panel.locator('input[name=edit-type]').fill('integer');
+  await panel.getByTestId('add-edit').click();
+  await expect(panel.getByTestId('edit')).toHaveCount(1);
+  await expect(panel.getByTestId('edit').first()).toContainText('add attribute book.pages: integer, nullable');
+  await panel.locator('select[name=edit-kind]').selectOption('rename-table');
+  await panel.locator('select[name=edit-table]').selectOption('member');
+  await panel.locator('input[name=edit-name]').fill('patron');
+  await panel.getByTestId('add-edit').click();
+  await expect(panel.getByTestId('edit')).toHaveCount(2);
+  await expect(panel.getByTestId('diff')).toContainText('book.pages');
+  await shot(page, 'hand-edit');
+  await panel.getByTestId('save-edits').click();
+
+  // Draft 3, edited by hand, with both changes; it syncs.
+  await expect(page.getByTestId('draft-tabs').getByRole('link')).toHaveText(['Draft 1', 'Draft 2', 'Draft 3']);
+  await expect(page.getByTestId('draft-view')).toHaveAttribute('data-number', '3');
+  await expect(page.getByTestId('draft-view')).toContainText('edited by hand from draft 2 · 2 edits');
+  await expect(dictionary.locator('[data-entity="book"]')).toContainText('pages');
+  await expect(dictionary.locator('[data-entity="patron"]')).toBeVisible();
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+  const other = await (await freshBrowser(browser, api)).newPage();
+  await open(other, `/domains/${domain.id}/drafts/3`);
+  await expect(other.getByTestId('dictionary').locator('[data-entity="patron"]')).toBeVisible();
+  expect(errors).toEqual([]);
+  await context.close();
+});
