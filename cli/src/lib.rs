@@ -18,6 +18,10 @@
 //! is one lower-case line on stderr that says what went wrong and what to do about it.
 
 use clap::{Args, Subcommand, ValueEnum};
+use model::diagram::{
+    self,
+    svg::{self, SvgOptions},
+};
 use model::{
     analyze, changelog::changelog, export_with_warnings, import_json, import_sql,
     migrate::migration_sql, validate, warning_summary, Conventions, ExportFormat, ImportError,
@@ -171,11 +175,14 @@ pub enum OutputFormat {
     JsonSchema,
     /// The JSON model format.
     Json,
+    /// The ER diagram as plain SVG 1.1 (auto layout, with a legend).
+    Svg,
 }
 
 impl OutputFormat {
-    fn export_format(self) -> ExportFormat {
-        match self {
+    /// The core's export format, or `None` for the diagram, which is drawn rather than exported.
+    fn export_format(self) -> Option<ExportFormat> {
+        Some(match self {
             OutputFormat::Markdown => ExportFormat::Markdown,
             OutputFormat::Plantuml => ExportFormat::PlantUml,
             OutputFormat::Mermaid => ExportFormat::Mermaid,
@@ -185,7 +192,8 @@ impl OutputFormat {
             OutputFormat::Dbml => ExportFormat::Dbml,
             OutputFormat::JsonSchema => ExportFormat::JsonSchema,
             OutputFormat::Json => ExportFormat::Json,
-        }
+            OutputFormat::Svg => return None,
+        })
     }
 }
 
@@ -345,8 +353,11 @@ pub fn run(command: &ModelCommand, io: &mut Io<'_>) -> Outcome {
 fn convert(args: &ConvertArgs, io: &mut Io<'_>) -> Result<Outcome, Failure> {
     let format = input_format(&args.file, args.from)?;
     let imported = load_imported(&args.file, format, args.quiet, io)?;
-    let (text, warnings) = export_with_warnings(&imported.model, args.to.export_format());
     let name = display_name(&args.file);
+    let (text, warnings) = match args.to.export_format() {
+        Some(format) => export_with_warnings(&imported.model, format),
+        None => (diagram_svg(&imported.model, &name), Vec::new()),
+    };
     if !args.quiet {
         for warning in &warnings {
             let _ = writeln!(io.stderr, "{name}: warning: export: {warning}");
@@ -465,6 +476,16 @@ fn display_name(path: &Path) -> String {
     } else {
         path.display().to_string()
     }
+}
+
+/// The model's ER diagram as SVG, laid out anew, titled with the input's name, with a legend.
+fn diagram_svg(model: &Model, title: &str) -> String {
+    let options = SvgOptions {
+        title: Some(title.to_string()),
+        legend: true,
+        ..SvgOptions::default()
+    };
+    svg::render(&diagram::layout(model, None), &options)
 }
 
 /// The format of `path`: `--from` if given, else what its extension says.

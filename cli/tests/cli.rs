@@ -162,11 +162,17 @@ fn check_export(format: &str, output: &str, table: &str, context: &str) {
                 "{context}: no entities"
             );
         }
+        "svg" => {
+            let doc = roxmltree::Document::parse(output)
+                .unwrap_or_else(|e| panic!("{context}: not well-formed XML: {e}"));
+            assert_eq!(doc.root_element().tag_name().name(), "svg", "{context}");
+            assert!(!output.contains("<foreignObject"), "{context}");
+        }
         other => panic!("unknown format {other}"),
     }
 }
 
-const OUTPUT_FORMATS: [&str; 9] = [
+const OUTPUT_FORMATS: [&str; 10] = [
     "markdown",
     "plantuml",
     "mermaid",
@@ -176,6 +182,7 @@ const OUTPUT_FORMATS: [&str; 9] = [
     "dbml",
     "json-schema",
     "json",
+    "svg",
 ];
 
 #[test]
@@ -350,6 +357,43 @@ fn json_to_postgres_and_back() {
         .collect();
     names.sort();
     assert_eq!(names, ["author", "book", "loan", "member"]);
+}
+
+#[test]
+fn json_to_svg_draws_every_table_the_same_way_twice() {
+    let scratch = Scratch::new();
+    let run = scratch.run(&["convert", LIBRARY_V1, "--to", "svg"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    check_export("svg", &run.stdout, "loan", "library --to svg");
+    let doc = roxmltree::Document::parse(&run.stdout).unwrap();
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .collect();
+    for table in ["author", "book", "member", "loan"] {
+        assert!(texts.contains(&table), "no {table} box in {texts:?}");
+    }
+    // The legend is there, and the title is the input's name.
+    assert!(texts.contains(&"zero or many"), "{texts:?}");
+    assert!(texts.iter().any(|t| t.ends_with("library-v1.json")));
+    // Same input, same bytes; standard input gives the same drawing under another title.
+    let again = scratch.run(&["convert", LIBRARY_V1, "--to", "svg"]);
+    assert_eq!(again.stdout, run.stdout);
+    let json = std::fs::read_to_string(LIBRARY_V1).unwrap();
+    let piped = scratch.run_stdin(&["convert", "--from", "json", "-", "--to", "svg"], &json);
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    let body = |svg: &str| svg.split("<style").nth(1).map(str::to_owned);
+    let without_title = |svg: &str| {
+        body(svg)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains("dm-title"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(without_title(&piped.stdout), without_title(&run.stdout));
 }
 
 #[test]

@@ -11,10 +11,13 @@
 //! function whose single call takes longer than [`BUDGET`] is called once, reported with that
 //! time on standard error, and not sampled: ten samples of it would take the run past its
 //! budget, and one call already says it is far from interactive. Figures and how to read them
-//! are in BENCHMARKS.md, "Model core (criterion)".
+//! are in BENCHMARKS.md, "Model core (criterion)"; the `diagram/<n>` group (100, 500 and 1,000
+//! entities) in "Diagram layout (issue 14)".
 
 use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion};
+use model::diagram::svg::{render, SvgOptions};
+use model::diagram::{layout, Positions};
 use model::diff::diff_models;
 use model::export::{export, ExportFormat};
 use model::generate::{generated_change_set, generated_model, llm_answer, mutated_model};
@@ -302,6 +305,52 @@ fn operations(c: &mut Criterion, all: &[Inputs]) {
     }
 }
 
+/// Model sizes of the diagram group (issue 14): the layout's target is 1,000 entities.
+const DIAGRAM_SIZES: [usize; 3] = [100, 500, 1000];
+
+/// The ER diagram: `layout` from nothing (a first draft, "arrange again"), `layout` of a child
+/// with 10 new entities given the parent's positions (a new draft), and the SVG of the diagram.
+/// Each size's canvas and SVG size are printed on standard error.
+fn diagram(c: &mut Criterion) {
+    for n in DIAGRAM_SIZES {
+        let model = generated_model(n, ATTRIBUTES, SEED);
+        // The generator is a prefix: the first n entities of n + 10 are the model's own.
+        let child = generated_model(n + 10, ATTRIBUTES, SEED);
+        assert!(model
+            .entities
+            .iter()
+            .zip(&child.entities)
+            .all(|(a, b)| a == b));
+        let mut group = c.benchmark_group(format!("diagram/{n}"));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(2));
+        let g = format!("diagram/{n}");
+        sampled(&mut group, &g, "layout", || layout(black_box(&model), None));
+        let drawn = layout(&model, None);
+        let priors: Positions = drawn.positions();
+        sampled(&mut group, &g, "layout_child_with_priors", || {
+            layout(black_box(&child), Some(black_box(&priors)))
+        });
+        let options = SvgOptions {
+            legend: true,
+            ..SvgOptions::default()
+        };
+        sampled(&mut group, &g, "svg", || {
+            render(black_box(&drawn), black_box(&options))
+        });
+        eprintln!(
+            "{g}: canvas {:.0} x {:.0} px, {} edges, SVG {} bytes",
+            drawn.bounds.width,
+            drawn.bounds.height,
+            drawn.edges.len(),
+            render(&drawn, &options).len()
+        );
+        group.finish();
+    }
+}
+
 fn core(c: &mut Criterion) {
     let all = inputs();
     diff_impact(c, &all);
@@ -313,5 +362,5 @@ fn core(c: &mut Criterion) {
     operations(c, &all);
 }
 
-criterion_group!(benches, core);
+criterion_group!(benches, core, diagram);
 criterion_main!(benches);

@@ -1,13 +1,16 @@
-//! What a review highlights in the diagram: entities and attributes added, removed and changed
-//! from one model to the next, taken from the semantic diff ([`crate::diff`]).
+//! What a review highlights in the diagram: entities, attributes and relationships added,
+//! removed and changed from one model to the next, taken from the semantic diff ([`crate::diff`]).
 //!
 //! A review draws the *review model* ([`review_model`]): the newer model with what the older one
 //! had and the newer one dropped put back (removed entities at the end, removed attributes at the
-//! end of their entity), so that removals can be seen. Names follow the review model: the newer
-//! model's names, removed entities under their old names. An entity is *changed* when anything of
-//! it or of its attributes, keys, indexes or relationships changed, or it was renamed; an
-//! attribute is changed when it was renamed or any of its properties changed.
+//! end of their entity, removed relationships at the end), so that removals can be seen. Names
+//! follow the review model: the newer model's names, removed entities under their old names. An
+//! entity is *changed* when anything of it or of its attributes, keys, indexes or relationships
+//! changed, or it was renamed; an attribute is changed when it was renamed or any of its
+//! properties changed; a relationship is changed when its name, cardinality or on-delete action
+//! changed.
 
+use super::Edge;
 use crate::diff::{diff_models, Change};
 use crate::types::Model;
 use serde::{Deserialize, Serialize};
@@ -23,6 +26,36 @@ pub struct Highlight {
     pub added_attributes: BTreeSet<(String, String)>,
     pub removed_attributes: BTreeSet<(String, String)>,
     pub changed_attributes: BTreeSet<(String, String)>,
+    #[serde(default)]
+    pub added_relationships: BTreeSet<Link>,
+    #[serde(default)]
+    pub removed_relationships: BTreeSet<Link>,
+    #[serde(default)]
+    pub changed_relationships: BTreeSet<Link>,
+}
+
+/// A relationship as a highlight names it: its two entities and the referencing attributes
+/// (empty: any relationship between the two, as the diff names a changed one).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Link {
+    pub from_entity: String,
+    pub from_attributes: Vec<String>,
+    pub to_entity: String,
+}
+
+impl Link {
+    /// True when the link names the edge `e` (ASCII case ignored).
+    fn names(&self, e: &Edge) -> bool {
+        self.from_entity.eq_ignore_ascii_case(&e.from)
+            && self.to_entity.eq_ignore_ascii_case(&e.to)
+            && (self.from_attributes.is_empty()
+                || (self.from_attributes.len() == e.from_attributes.len()
+                    && self
+                        .from_attributes
+                        .iter()
+                        .zip(&e.from_attributes)
+                        .all(|(a, b)| a.eq_ignore_ascii_case(b))))
+    }
 }
 
 /// How one entity or attribute is highlighted.
@@ -94,8 +127,43 @@ impl Highlight {
                         .insert((entity.clone(), attribute.clone()));
                     h.changed_entities.insert(entity.clone());
                 }
-                Change::RelationshipRemoved { from_entity, .. } => {
+                Change::RelationshipAdded {
+                    from_entity,
+                    from_attributes,
+                    to_entity,
+                    ..
+                } => {
+                    h.added_relationships.insert(Link {
+                        from_entity: from_entity.clone(),
+                        from_attributes: from_attributes.clone(),
+                        to_entity: to_entity.clone(),
+                    });
+                    h.changed_entities.insert(from_entity.clone());
+                }
+                Change::RelationshipRemoved {
+                    from_entity,
+                    from_attributes,
+                    to_entity,
+                    ..
+                } => {
+                    h.removed_relationships.insert(Link {
+                        from_entity: now(from_entity),
+                        from_attributes: from_attributes.clone(),
+                        to_entity: now(to_entity),
+                    });
                     h.changed_entities.insert(now(from_entity));
+                }
+                Change::RelationshipChanged {
+                    from_entity,
+                    to_entity,
+                    ..
+                } => {
+                    h.changed_relationships.insert(Link {
+                        from_entity: from_entity.clone(),
+                        from_attributes: Vec::new(),
+                        to_entity: to_entity.clone(),
+                    });
+                    h.changed_entities.insert(from_entity.clone());
                 }
                 other => {
                     if let Some(entity) = other.entity() {
@@ -141,6 +209,22 @@ impl Highlight {
         }
     }
 
+    /// The mark of the edge `e`, if any; a removed relationship outranks an added one between
+    /// the same attributes (a relationship dropped and made again shows as removed and added
+    /// only in the list of changes).
+    pub fn relationship(&self, e: &Edge) -> Option<Mark> {
+        let has = |set: &BTreeSet<Link>| set.iter().any(|l| l.names(e));
+        if has(&self.removed_relationships) && !has(&self.added_relationships) {
+            Some(Mark::Removed)
+        } else if has(&self.added_relationships) {
+            Some(Mark::Added)
+        } else if has(&self.changed_relationships) || has(&self.removed_relationships) {
+            Some(Mark::Changed)
+        } else {
+            None
+        }
+    }
+
     /// True when nothing is highlighted.
     pub fn is_empty(&self) -> bool {
         self.added_entities.is_empty()
@@ -149,6 +233,9 @@ impl Highlight {
             && self.added_attributes.is_empty()
             && self.removed_attributes.is_empty()
             && self.changed_attributes.is_empty()
+            && self.added_relationships.is_empty()
+            && self.removed_relationships.is_empty()
+            && self.changed_relationships.is_empty()
     }
 }
 
@@ -164,8 +251,8 @@ fn renames(changes: &[Change]) -> HashMap<String, String> {
 }
 
 /// `new` with what `old` had and `new` dropped put back, for drawing a review: removed
-/// entities appended (with their attributes, without their relationships), removed attributes
-/// appended to their entity (under its new name when it was renamed).
+/// entities appended with their attributes, removed attributes appended to their entity, and
+/// removed relationships appended (under the entities' new names when they were renamed).
 pub fn review_model(old: &Model, new: &Model) -> Model {
     let changes = diff_models(old, new).changes;
     let renamed = renames(&changes);
@@ -199,6 +286,33 @@ pub fn review_model(old: &Model, new: &Model) -> Model {
                 }
             }
             _ => {}
+        }
+    }
+    // Relationships last, once every entity they may join is back.
+    for change in &changes {
+        if let Change::RelationshipRemoved {
+            from_entity,
+            from_attributes,
+            to_entity,
+            ..
+        } = change
+        {
+            let Some(r) = old.relationships.iter().find(|r| {
+                r.from_entity.eq_ignore_ascii_case(from_entity)
+                    && r.to_entity.eq_ignore_ascii_case(to_entity)
+                    && r.from_attributes == *from_attributes
+            }) else {
+                continue;
+            };
+            let mut r = r.clone();
+            for name in [&mut r.from_entity, &mut r.to_entity] {
+                if let Some(new_name) = renamed.get(&name.to_ascii_lowercase()) {
+                    *name = new_name.clone();
+                }
+            }
+            if model.entity(&r.from_entity).is_some() && model.entity(&r.to_entity).is_some() {
+                model.relationships.push(r);
+            }
         }
     }
     model
@@ -238,6 +352,53 @@ mod tests {
             assert!(review.entity(&e.name).is_some());
         }
         assert!(review.entities.len() >= new.entities.len());
+    }
+
+    #[test]
+    fn relationships_dropped_added_and_changed_are_marked_on_their_edges() {
+        let old = sample();
+        let mut new = old.clone();
+        let dropped = new.relationships.remove(0);
+        let mut added = dropped.clone();
+        added.from_entity = old.relationships[1].from_entity.clone();
+        added.from_attributes = old.relationships[1].from_attributes.clone();
+        added.name = "added".into();
+        new.relationships.push(added.clone());
+        new.relationships[0].on_delete = match new.relationships[0].on_delete {
+            crate::types::OnDelete::Cascade => crate::types::OnDelete::Restrict,
+            _ => crate::types::OnDelete::Cascade,
+        };
+        let changed = new.relationships[0].clone();
+        let h = Highlight::from_diff(&old, &new);
+        let review = review_model(&old, &new);
+        assert_eq!(review.relationships.len(), new.relationships.len() + 1);
+        let d = crate::diagram::layout(&review, None);
+        let mark_of = |r: &crate::types::Relationship| {
+            let e = d
+                .edges
+                .iter()
+                .find(|e| {
+                    let x = &review.relationships[e.relationship];
+                    x.from_entity == r.from_entity
+                        && x.to_entity == r.to_entity
+                        && x.from_attributes == r.from_attributes
+                        && x.name == r.name
+                })
+                .expect("an edge");
+            h.relationship(e)
+        };
+        assert_eq!(mark_of(&dropped), Some(Mark::Removed));
+        assert_eq!(mark_of(&added), Some(Mark::Added));
+        assert_eq!(mark_of(&changed), Some(Mark::Changed));
+        let untouched = review
+            .relationships
+            .iter()
+            .find(|r| {
+                ![&dropped.name, &added.name, &changed.name].contains(&&r.name)
+                    && r.from_entity != changed.from_entity
+            })
+            .map(mark_of);
+        assert!(matches!(untouched, None | Some(None)), "{untouched:?}");
     }
 
     #[test]

@@ -15,9 +15,10 @@
 //! same model always gives the same coordinates, in the browser, on the server and in the CLI.
 //! *Positions* ([`Positions`]) are the top-left corners of boxes by entity name: what the app
 //! keeps per domain (from a layout, or dragged by hand) and passes back as *priors*. An entity
-//! with a prior keeps it exactly; only the others are placed ([`place`]), near the entities they
-//! relate to when there are any, in free space otherwise, never overlapping another box. Without
-//! priors (a first draft, or "arrange again") the whole model is laid out by [`sugiyama`].
+//! with a prior keeps it exactly; only the others are placed (module `place`), near the entities
+//! they relate to when there are any, in free space otherwise, never overlapping another box.
+//! Without priors (a first draft, or "arrange again") the whole model is laid out by module
+//! `sugiyama`.
 
 pub mod highlight;
 pub mod metric;
@@ -27,9 +28,9 @@ pub mod svg;
 
 use crate::types::{Cardinality, Entity, Model};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-pub use highlight::{review_model, Highlight};
+pub use highlight::{review_model, Highlight, Link, Mark};
 
 /// Horizontal length of an edge's end segments, where the cardinality markers are drawn.
 pub const STUB: f64 = 24.0;
@@ -105,6 +106,29 @@ impl Positions {
     pub fn set(&mut self, name: &str, at: Point) {
         self.0.insert(name.to_string(), at);
     }
+
+    /// The positions of `old`'s entities carried over to `new`: an entity that `new` renamed
+    /// (as the diff detects renames, [`crate::diff::match_models`]) keeps its box's place under
+    /// its new name; positions of entities `new` dropped are left out, and positions that name
+    /// no entity of `old` (kept by hand for another draft) are kept as they are.
+    pub fn carried(&self, old: &Model, new: &Model) -> Positions {
+        let matching = crate::diff::match_models(old, new);
+        let mut out = Positions::default();
+        for (name, at) in &self.0 {
+            let Some(i) = old
+                .entities
+                .iter()
+                .position(|e| e.name.eq_ignore_ascii_case(name))
+            else {
+                out.0.insert(name.clone(), *at);
+                continue;
+            };
+            if let Some(m) = matching.entities[i] {
+                out.0.insert(new.entities[m.index].name.clone(), *at);
+            }
+        }
+        out
+    }
 }
 
 /// The geometry of a model's diagram: what the browser draws and the SVG renderer writes.
@@ -166,6 +190,9 @@ pub struct Edge {
     /// The referencing entity (`from_entity`) and the referenced one (`to_entity`).
     pub from: String,
     pub to: String,
+    /// The relationship's attributes on each side, as the model lists them.
+    pub from_attributes: Vec<String>,
+    pub to_attributes: Vec<String>,
     /// The polyline, from a point on the referencing box's outline to a point on the
     /// referenced box's outline; segments are horizontal or vertical.
     pub points: Vec<Point>,
@@ -215,6 +242,41 @@ impl Diagram {
         )
     }
 
+    /// What a viewport shows: indices of the boxes and of the edges that reach into `view`
+    /// (an edge by the bounding box of its points), in diagram order. For drawing only what is
+    /// on screen.
+    pub fn visible(&self, view: &Rect) -> (Vec<usize>, Vec<usize>) {
+        let reaches = |r: &Rect| {
+            r.x <= view.right()
+                && view.x <= r.right()
+                && r.y <= view.bottom()
+                && view.y <= r.bottom()
+        };
+        let boxes = (0..self.entities.len())
+            .filter(|&i| reaches(&self.entities[i].rect))
+            .collect();
+        let edges = (0..self.edges.len())
+            .filter(|&i| {
+                let points = &self.edges[i].points;
+                let (mut x0, mut y0) = (f64::INFINITY, f64::INFINITY);
+                let (mut x1, mut y1) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+                for p in points {
+                    x0 = x0.min(p.x);
+                    y0 = y0.min(p.y);
+                    x1 = x1.max(p.x);
+                    y1 = y1.max(p.y);
+                }
+                reaches(&Rect {
+                    x: x0,
+                    y: y0,
+                    width: x1 - x0,
+                    height: y1 - y0,
+                })
+            })
+            .collect();
+        (boxes, edges)
+    }
+
     /// The box of the entity `name` (ASCII case ignored).
     pub fn entity(&self, name: &str) -> Option<&EntityBox> {
         self.entities
@@ -228,16 +290,31 @@ impl Diagram {
 /// model) the whole model is arranged anew. Deterministic and independent of the order of the
 /// model's entities and relationships.
 pub fn layout(model: &Model, priors: Option<&Positions>) -> Diagram {
-    let sized: Vec<EntityBox> = model.entities.iter().map(|e| sized_box(model, e)).collect();
+    // Referencing attributes by entity, lower-cased, found once for all boxes.
+    let mut foreign: HashMap<String, HashSet<String>> = HashMap::new();
+    for r in &model.relationships {
+        foreign
+            .entry(r.from_entity.to_ascii_lowercase())
+            .or_default()
+            .extend(r.from_attributes.iter().map(|a| a.to_ascii_lowercase()));
+    }
+    let no_keys = HashSet::new();
+    let sized: Vec<EntityBox> = model
+        .entities
+        .iter()
+        .map(|e| {
+            let keys = foreign
+                .get(&e.name.to_ascii_lowercase())
+                .unwrap_or(&no_keys);
+            sized_box(e, keys)
+        })
+        .collect();
     // Canonical order: by name (lower-cased, then as spelled, then model position for equal
     // names), so the layout does not depend on the order of the model.
     let mut order: Vec<usize> = (0..sized.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (na, nb) = (&model.entities[a].name, &model.entities[b].name);
-        na.to_ascii_lowercase()
-            .cmp(&nb.to_ascii_lowercase())
-            .then_with(|| na.cmp(nb))
-            .then(a.cmp(&b))
+    order.sort_by_cached_key(|&i| {
+        let name = &model.entities[i].name;
+        (name.to_ascii_lowercase(), name.clone(), i)
     });
     let mut canonical = vec![0; sized.len()];
     for (c, &i) in order.iter().enumerate() {
@@ -274,7 +351,7 @@ pub fn layout(model: &Model, priors: Option<&Positions>) -> Diagram {
         move_box(&mut boxes[i], placed[c]);
     }
     let grid = BoxGrid::new(&boxes);
-    let edges = model
+    let mut edges = model
         .relationships
         .iter()
         .enumerate()
@@ -284,6 +361,7 @@ pub fn layout(model: &Model, priors: Option<&Positions>) -> Diagram {
             Some(route(index, &boxes, &grid, (from, to), model))
         })
         .collect::<Vec<_>>();
+    spread_lanes(&mut edges);
     let bounds = bounds(&boxes, &edges);
     Diagram {
         entities: boxes,
@@ -301,15 +379,10 @@ fn name_index(model: &Model) -> HashMap<String, usize> {
     map
 }
 
-/// The box of `entity` at the origin, sized from its text.
-fn sized_box(model: &Model, entity: &Entity) -> EntityBox {
+/// The box of `entity` at the origin, sized from its text; `foreign` holds its referencing
+/// attributes, lower-cased.
+fn sized_box(entity: &Entity, foreign: &HashSet<String>) -> EntityBox {
     use metric::*;
-    let foreign: Vec<String> = model
-        .relationships
-        .iter()
-        .filter(|r| r.from_entity.eq_ignore_ascii_case(&entity.name))
-        .flat_map(|r| r.from_attributes.iter().map(|a| a.to_ascii_lowercase()))
-        .collect();
     let unique_alone = |name: &str| {
         let alone = |attrs: &[String]| attrs.len() == 1 && attrs[0].eq_ignore_ascii_case(name);
         entity.unique.iter().any(|u| alone(u))
@@ -490,6 +563,8 @@ fn route(
         relationship: index,
         from: a.name.clone(),
         to: b.name.clone(),
+        from_attributes: r.from_attributes.clone(),
+        to_attributes: r.to_attributes.clone(),
         points,
         from_end: EdgeEnd {
             at: Point { x: xa, y: ya },
@@ -560,6 +635,50 @@ impl BoxGrid {
             }
         }
         hit.len()
+    }
+}
+
+/// Space between the vertical segments of edges that would otherwise run on one line.
+const LANE: f64 = 5.0;
+/// Length of a marker along its edge, plus one pixel: a bend never comes closer to a box.
+const MARKER_ROOM: f64 = 22.0;
+
+/// Moves apart the vertical segments of edges that share one x, so that each can be followed:
+/// an edge between facing sides moves within the room its markers leave, an edge outside both
+/// boxes moves further out. Edges sharing an x are taken by the top of their vertical segment,
+/// then by relationship.
+fn spread_lanes(edges: &mut [Edge]) {
+    let mut groups: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, e) in edges.iter().enumerate() {
+        groups
+            .entry(e.points[1].x.round() as i64)
+            .or_default()
+            .push(i);
+    }
+    for (_, mut group) in groups {
+        if group.len() < 2 {
+            continue;
+        }
+        let top = |e: &Edge| e.points[1].y.min(e.points[2].y);
+        group.sort_by(|&a, &b| {
+            top(&edges[a])
+                .total_cmp(&top(&edges[b]))
+                .then(edges[a].relationship.cmp(&edges[b].relationship))
+        });
+        let middle = (group.len() - 1) as f64 / 2.0;
+        for (lane, &i) in group.iter().enumerate() {
+            let e = &mut edges[i];
+            let xm = e.points[1].x;
+            let shift = if e.from_end.direction != e.to_end.direction {
+                let room =
+                    ((xm - e.from_end.at.x).abs()).min((xm - e.to_end.at.x).abs()) - MARKER_ROOM;
+                ((lane as f64 - middle) * LANE).clamp(-room.max(0.0), room.max(0.0))
+            } else {
+                e.from_end.direction * lane as f64 * LANE
+            };
+            e.points[1].x = xm + shift;
+            e.points[2].x = xm + shift;
+        }
     }
 }
 

@@ -12,7 +12,9 @@
 //! that a wide model does not become one endless line; x coordinates come from three passes
 //! (down, up, down) that pull each box towards the mean centre of its linked boxes, solved per row
 //! exactly as an isotonic regression (pool adjacent violators) under the no-overlap constraint.
-//! Components are then packed on shelves, tallest first, into a width that makes the whole
+//! Each component is laid out both top-down and left-to-right (the same algorithm on the boxes
+//! turned a quarter), and the one nearer to 16:10 is kept: a deep chain of tables reads better
+//! across, a wide tree down. Components are then packed on shelves, tallest first, into a width that makes the whole
 //! roughly 16:10; nodes without links are packed in rows after them.
 //!
 //! Everything runs in node order with sorted inputs and no hash-map iteration, so the same
@@ -22,14 +24,42 @@ use super::Point;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-/// Horizontal space between boxes of a row.
-pub(crate) const H_GAP: f64 = 48.0;
+/// Horizontal space between boxes of a row: room for the markers at both ends of an edge and
+/// a few lanes of vertical segments between them.
+pub(crate) const H_GAP: f64 = 72.0;
 /// Vertical space between rows.
 pub(crate) const V_GAP: f64 = 56.0;
 /// Space between packed components.
 pub(crate) const BLOCK_GAP: f64 = 96.0;
 /// Width over height that layouts aim for.
 pub(crate) const ASPECT: f64 = 1.6;
+/// Gaps and aim of one orientation of the layered layout, in its own frame: layers are rows
+/// going down, and a left-to-right layout is computed as a top-down one of the boxes turned a
+/// quarter, then turned back.
+struct Orientation {
+    /// Between boxes of a row.
+    along: f64,
+    /// Between rows.
+    across: f64,
+    /// Width over height aimed at, in this frame.
+    aspect: f64,
+}
+
+/// Referenced entities above the ones that reference them.
+const TOP_DOWN: Orientation = Orientation {
+    along: H_GAP,
+    across: V_GAP,
+    aspect: ASPECT,
+};
+
+/// Referenced entities left of the ones that reference them: columns of boxes with wide gaps
+/// between columns, where the edges run.
+const LEFT_RIGHT: Orientation = Orientation {
+    along: 32.0,
+    across: 120.0,
+    aspect: 1.0 / ASPECT,
+};
+
 /// Crossing-reduction sweeps (alternately down and up).
 const SWEEPS: usize = 12;
 
@@ -83,7 +113,7 @@ pub(crate) fn arrange(sizes: &[(f64, f64)], links: &[(usize, usize)]) -> Vec<Poi
             continue;
         }
         let local_sizes: Vec<(f64, f64)> = group.iter().map(|&v| sizes[v]).collect();
-        let (points, w, h) = layered(&local_sizes, &group_links[g]);
+        let (points, w, h) = oriented(&local_sizes, &group_links[g]);
         blocks.push((group.clone(), points, w, h));
     }
     blocks.sort_by(|a, b| {
@@ -91,13 +121,42 @@ pub(crate) fn arrange(sizes: &[(f64, f64)], links: &[(usize, usize)]) -> Vec<Poi
             .then(b.2.total_cmp(&a.2))
             .then(a.0[0].cmp(&b.0[0]))
     });
-    if !loose.is_empty() {
-        let loose_sizes: Vec<(f64, f64)> = loose.iter().map(|&v| sizes[v]).collect();
-        let (points, w, h) = shelves(&loose_sizes, H_GAP, V_GAP);
-        blocks.push((loose, points, w, h));
+    // The canvas width that makes everything about 16:10; the loose boxes fill rows of it.
+    // Shelves waste some space, so the width is corrected a few times from the shape obtained,
+    // keeping the shape nearest to 16:10.
+    let block_area: f64 = blocks
+        .iter()
+        .map(|b| (b.2 + BLOCK_GAP) * (b.3 + BLOCK_GAP))
+        .sum();
+    let loose_sizes: Vec<(f64, f64)> = loose.iter().map(|&v| sizes[v]).collect();
+    let loose_area: f64 = loose_sizes
+        .iter()
+        .map(|s| (s.0 + H_GAP) * (s.1 + V_GAP))
+        .sum();
+    let widest = blocks.iter().map(|b| b.2).fold(0.0, f64::max);
+    let mut canvas = widest.max(((block_area + loose_area) * ASPECT).sqrt());
+    let mut best: Option<(f64, Vec<Point>, Vec<Point>)> = None;
+    for _ in 0..4 {
+        let (loose_points, lw, lh) = shelves(&loose_sizes, H_GAP, V_GAP, Some(canvas));
+        let mut block_sizes: Vec<(f64, f64)> = blocks.iter().map(|b| (b.2, b.3)).collect();
+        if !loose.is_empty() {
+            block_sizes.push((lw, lh));
+        }
+        let (origins, w, h) = shelves(&block_sizes, BLOCK_GAP, BLOCK_GAP, Some(canvas));
+        let ratio = if h > 0.0 { w / h } else { ASPECT };
+        let miss = (ratio / ASPECT).ln().abs();
+        if best.as_ref().is_none_or(|b| miss < b.0) {
+            best = Some((miss, origins, loose_points));
+        }
+        if miss < 0.1 {
+            break;
+        }
+        canvas = (canvas * (ASPECT / ratio).sqrt()).max(widest);
     }
-    let block_sizes: Vec<(f64, f64)> = blocks.iter().map(|b| (b.2, b.3)).collect();
-    let (origins, _, _) = shelves(&block_sizes, BLOCK_GAP, BLOCK_GAP);
+    let (_, origins, loose_points) = best.unwrap_or_default();
+    if !loose.is_empty() {
+        blocks.push((loose, loose_points, 0.0, 0.0));
+    }
     let mut out = vec![Point { x: 0.0, y: 0.0 }; n];
     for (block, origin) in blocks.iter().zip(origins) {
         for (&v, p) in block.0.iter().zip(&block.1) {
@@ -110,12 +169,17 @@ pub(crate) fn arrange(sizes: &[(f64, f64)], links: &[(usize, usize)]) -> Vec<Poi
     out
 }
 
-/// Packs boxes in the given order on shelves (rows) no wider than what makes the whole about
-/// [`ASPECT`]: top-left corners, total width and height.
-pub(crate) fn shelves(sizes: &[(f64, f64)], h_gap: f64, v_gap: f64) -> (Vec<Point>, f64, f64) {
+/// Packs boxes in the given order on shelves (rows) no wider than `width`, or by default than
+/// what makes the whole about [`ASPECT`]: top-left corners, total width and height.
+fn shelves(
+    sizes: &[(f64, f64)],
+    h_gap: f64,
+    v_gap: f64,
+    width: Option<f64>,
+) -> (Vec<Point>, f64, f64) {
     let widest = sizes.iter().map(|s| s.0).fold(0.0, f64::max);
     let area: f64 = sizes.iter().map(|s| (s.0 + h_gap) * (s.1 + v_gap)).sum();
-    let target = widest.max((area * ASPECT).sqrt());
+    let target = widest.max(width.unwrap_or_else(|| (area * ASPECT).sqrt()));
     let mut out = Vec::with_capacity(sizes.len());
     let (mut x, mut y, mut shelf, mut width) = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
     for &(w, h) in sizes {
@@ -132,9 +196,32 @@ pub(crate) fn shelves(sizes: &[(f64, f64)], h_gap: f64, v_gap: f64) -> (Vec<Poin
     (out, width, if sizes.is_empty() { 0.0 } else { y + shelf })
 }
 
-/// The layered layout of one connected component: top-left corners (the component's top-left
-/// at the origin), width and height.
-fn layered(sizes: &[(f64, f64)], links: &[(usize, usize)]) -> (Vec<Point>, f64, f64) {
+/// The layered layout of one connected component, top-down or left-to-right, whichever comes
+/// nearer to [`ASPECT`] (top-down when they are as near): top-left corners (the component's
+/// top-left at the origin), width and height.
+fn oriented(sizes: &[(f64, f64)], links: &[(usize, usize)]) -> (Vec<Point>, f64, f64) {
+    let miss = |w: f64, h: f64| ((w / h.max(1.0)) / ASPECT).ln().abs();
+    let down = layered(sizes, links, &TOP_DOWN);
+    let turned: Vec<(f64, f64)> = sizes.iter().map(|&(w, h)| (h, w)).collect();
+    let (points, w, h) = layered(&turned, links, &LEFT_RIGHT);
+    if miss(h, w) + 0.05 < miss(down.1, down.2) {
+        let points = points
+            .into_iter()
+            .map(|p| Point { x: p.y, y: p.x })
+            .collect();
+        (points, h, w)
+    } else {
+        down
+    }
+}
+
+/// The layered layout of one connected component in the frame of `o`: top-left corners (the
+/// component's top-left at the origin), width and height.
+fn layered(
+    sizes: &[(f64, f64)],
+    links: &[(usize, usize)],
+    o: &Orientation,
+) -> (Vec<Point>, f64, f64) {
     let n = sizes.len();
     let dag = acyclic(n, links);
     let mut preds = vec![Vec::new(); n];
@@ -170,20 +257,23 @@ fn layered(sizes: &[(f64, f64)], links: &[(usize, usize)]) -> (Vec<Point>, f64, 
     order_layers(&mut layers, &up, &down);
 
     // Rows: each layer's boxes in order, wrapped at the target width.
-    let area: f64 = sizes.iter().map(|s| (s.0 + H_GAP) * (s.1 + V_GAP)).sum();
+    let area: f64 = sizes
+        .iter()
+        .map(|s| (s.0 + o.along) * (s.1 + o.across))
+        .sum();
     let widest = sizes.iter().map(|s| s.0).fold(0.0, f64::max);
-    let target = widest.max((area * ASPECT).sqrt());
+    let target = widest.max((area * o.aspect).sqrt());
     let mut rows: Vec<Vec<usize>> = Vec::new();
     for layer in &layers {
         let mut row: Vec<usize> = Vec::new();
         let mut width = 0.0;
         for &v in layer.iter().filter(|&&v| v < n) {
             let w = sizes[v].0;
-            if !row.is_empty() && width + H_GAP + w > target {
+            if !row.is_empty() && width + o.along + w > target {
                 rows.push(std::mem::take(&mut row));
                 width = 0.0;
             }
-            width += if row.is_empty() { w } else { H_GAP + w };
+            width += if row.is_empty() { w } else { o.along + w };
             row.push(v);
         }
         if !row.is_empty() {
@@ -199,17 +289,17 @@ fn layered(sizes: &[(f64, f64)], links: &[(usize, usize)]) -> (Vec<Point>, f64, 
             row_of[v] = ri;
             ys[v] = y;
         }
-        y += height + V_GAP;
+        y += height + o.across;
     }
     // Start with each row packed and centred, then pull boxes towards their links.
     let mut xs = vec![0.0; n];
     for row in &rows {
         let width: f64 =
-            row.iter().map(|&v| sizes[v].0).sum::<f64>() + H_GAP * (row.len() - 1) as f64;
+            row.iter().map(|&v| sizes[v].0).sum::<f64>() + o.along * (row.len() - 1) as f64;
         let mut x = ((target - width) / 2.0).round();
         for &v in row {
             xs[v] = x;
-            x += sizes[v].0 + H_GAP;
+            x += sizes[v].0 + o.along;
         }
     }
     let neighbours: Vec<Vec<usize>> = (0..n)
@@ -243,7 +333,10 @@ fn layered(sizes: &[(f64, f64)], links: &[(usize, usize)]) -> (Vec<Point>, f64, 
                 }
             }
             let widths: Vec<f64> = row.iter().map(|&v| sizes[v].0).collect();
-            for (&v, x) in row.iter().zip(isotonic(&widths, &desired, &weights, H_GAP)) {
+            for (&v, x) in row
+                .iter()
+                .zip(isotonic(&widths, &desired, &weights, o.along))
+            {
                 xs[v] = x;
             }
         }

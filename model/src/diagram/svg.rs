@@ -6,9 +6,10 @@
 //! reference (no images, links or web fonts; the font is [`metric::FONT_FAMILY`], monospaced,
 //! whose advance the boxes were sized with). Every piece of model text is XML-escaped, and
 //! characters XML 1.0 does not allow become U+FFFD, so a name holding `<script>`, `&`, quotes,
-//! `]]>` or Markdown is shown as text. Highlighted entities and attributes carry a CSS class
-//! (`dm-added`, `dm-removed`, `dm-changed`, styled in the document's `<style>`) and the same
-//! colours as presentation attributes, for tools that ignore CSS. A *marker* is the cardinality
+//! `]]>` or Markdown is shown as text. Highlighted entities, attributes and relationships carry
+//! a CSS class (`dm-added`, `dm-removed`, `dm-changed`, styled in the document's `<style>`) and
+//! the same colours as presentation attributes, for tools that ignore CSS; a removed attribute
+//! is struck through and a removed relationship dashed. A *marker* is the cardinality
 //! sign at an edge's end, in crow's-foot notation: two bars for exactly one, a bar and a circle
 //! for zero or one, a crow's foot and a circle for zero or many ([`marker`]).
 
@@ -102,8 +103,22 @@ pub fn render(diagram: &Diagram, options: &SvgOptions) -> String {
             esc(title)
         );
     }
+    let highlight = options.highlight.as_ref();
     out.push_str("<g class=\"dm-edges\">\n");
     for edge in &diagram.edges {
+        let mark = highlight.and_then(|h| h.relationship(edge));
+        let (class, stroke, extra) = match mark {
+            None => (String::new(), EDGE, ""),
+            Some(m) => (
+                format!(" {}", m.class()),
+                colours(Some(m)).1,
+                if m == Mark::Removed {
+                    r##" stroke-width="2" stroke-dasharray="6 4""##
+                } else {
+                    r##" stroke-width="2""##
+                },
+            ),
+        };
         let mut d = String::new();
         for (i, p) in edge.points.iter().enumerate() {
             let _ = write!(
@@ -116,19 +131,19 @@ pub fn render(diagram: &Diagram, options: &SvgOptions) -> String {
         }
         let _ = writeln!(
             out,
-            r##"<path class="dm-edge" d="{d}" fill="none" stroke="{EDGE}"/>"##
+            r##"<path class="dm-edge{class}" d="{d}" fill="none" stroke="{stroke}"{extra}/>"##
         );
         for end in [&edge.from_end, &edge.to_end] {
             let m = marker(end);
             let _ = writeln!(
                 out,
-                r##"<path class="dm-marker" d="{}" fill="none" stroke="{EDGE}"/>"##,
+                r##"<path class="dm-marker{class}" d="{}" fill="none" stroke="{stroke}"/>"##,
                 m.lines
             );
             if let Some((c, r)) = m.circle {
                 let _ = writeln!(
                     out,
-                    r##"<circle class="dm-marker" cx="{}" cy="{}" r="{}" fill="#ffffff" stroke="{EDGE}"/>"##,
+                    r##"<circle class="dm-marker{class}" cx="{}" cy="{}" r="{}" fill="#ffffff" stroke="{stroke}"/>"##,
                     num(c.x),
                     num(c.y),
                     num(r)
@@ -137,7 +152,6 @@ pub fn render(diagram: &Diagram, options: &SvgOptions) -> String {
         }
     }
     out.push_str("</g>\n<g class=\"dm-entities\">\n");
-    let highlight = options.highlight.as_ref();
     for e in &diagram.entities {
         let mark = highlight.and_then(|h| h.entity(&e.name));
         let (fill, stroke) = colours(mark);
@@ -377,6 +391,9 @@ const STYLE: &str = "<style type=\"text/css\">\n\
 .dm-row.dm-removed{fill:#fce8e6}\n\
 .dm-row.dm-changed{fill:#fef7e0}\n\
 .dm-edge,.dm-marker{stroke:#5f6368}\n\
+.dm-edge.dm-added,.dm-marker.dm-added{stroke:#1e8e3e}\n\
+.dm-edge.dm-removed,.dm-marker.dm-removed{stroke:#d93025}\n\
+.dm-edge.dm-changed,.dm-marker.dm-changed{stroke:#e37400}\n\
 </style>\n";
 
 /// A coordinate as SVG text: whole numbers without a fraction, others to two decimals.

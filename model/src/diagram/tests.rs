@@ -398,3 +398,63 @@ fn library_review_svg_snapshot() {
     assert!(svg.contains("dm-added") && svg.contains("dm-changed"));
     insta::assert_snapshot!(svg);
 }
+
+#[test]
+fn a_viewport_shows_what_reaches_into_it() {
+    let d = layout(&random_model(100, 5), None);
+    let (all_boxes, all_edges) = d.visible(&d.bounds);
+    assert_eq!(all_boxes.len(), d.entities.len());
+    assert_eq!(all_edges.len(), d.edges.len());
+    let first = d.entities[0].rect;
+    let view = Rect {
+        x: first.x + 1.0,
+        y: first.y + 1.0,
+        width: 10.0,
+        height: 10.0,
+    };
+    let (boxes, edges) = d.visible(&view);
+    assert!(boxes.contains(&0));
+    assert!(boxes.len() < d.entities.len() / 4, "{boxes:?}");
+    assert!(edges.len() < d.edges.len());
+    for i in boxes {
+        assert!(d.entities[i].rect.x <= view.right() && d.entities[i].rect.right() >= view.x);
+    }
+}
+
+#[test]
+fn a_renamed_table_keeps_its_place() {
+    let old = sample();
+    let mut new = old.clone();
+    let before = new.entities[1].name.clone();
+    let after = format!("{before}s");
+    new.entities[1].name = after.clone();
+    for r in &mut new.relationships {
+        for name in [&mut r.from_entity, &mut r.to_entity] {
+            if *name == before {
+                *name = after.clone();
+            }
+        }
+    }
+    let drawn = layout(&old, None);
+    let mut kept = drawn.positions();
+    kept.set("drawn for another draft", Point { x: 1.0, y: 2.0 });
+    let carried = kept.carried(&old, &new);
+    assert_eq!(carried.get(&after), drawn.positions().get(&before));
+    assert_eq!(carried.get(&before), None);
+    assert_eq!(
+        carried.get("drawn for another draft"),
+        Some(Point { x: 1.0, y: 2.0 })
+    );
+    let d = layout(&new, Some(&carried));
+    assert_eq!(d.entity(&after).map(|b| (b.rect.x, b.rect.y)), {
+        let p = drawn.positions().get(&before).expect("placed");
+        Some((p.x, p.y))
+    });
+    // Without a match an entity is dropped from the positions.
+    let mut smaller = old.clone();
+    let gone = smaller.entities.pop().expect("an entity").name;
+    smaller
+        .relationships
+        .retain(|r| r.from_entity != gone && r.to_entity != gone);
+    assert_eq!(drawn.positions().carried(&old, &smaller).get(&gone), None);
+}
