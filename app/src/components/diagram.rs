@@ -588,13 +588,15 @@ pub fn DiagramView(
                 } else {
                     e.points.clone()
                 };
-                Some((path(&points), marker(&from), marker(&to)))
+                let mark = highlight.with(|h| h.as_ref().and_then(|h| h.relationship(e)));
+                let class = mark.map_or_else(|| "dm-edge".to_string(), |m| format!("dm-edge {}", m.class()));
+                Some((path(&points), marker(&from), marker(&to), class))
             })
         };
         view! {
             <g class="dm-edge-group">
-                {move || shape().map(|(d, a, b)| view! {
-                    <path class="dm-edge" d=d/>
+                {move || shape().map(|(d, a, b, class)| view! {
+                    <path class=class d=d/>
                     <path class="dm-marker" d=a.lines/>
                     {a.circle.map(|(c, r)| view! { <circle class="dm-marker dm-zero" cx=c.x cy=c.y r=r/> })}
                     <path class="dm-marker" d=b.lines/>
