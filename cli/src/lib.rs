@@ -429,6 +429,7 @@ fn validate_command(args: &ValidateArgs, io: &mut Io<'_>) -> Result<Outcome, Fai
             Naming::Any => NamingConvention::Any,
             Naming::SnakeCase => NamingConvention::SnakeCase,
         },
+        guidance: String::new(),
     };
     let problems = validate(&model, &conventions);
     let name = display_name(&args.file);

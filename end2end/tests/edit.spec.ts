@@ -61,3 +61,41 @@ test('hand edits make the next draft, checked one by one', async ({ browser }) =
   expect(errors).toEqual([]);
   await context.close();
 });
+
+test('conventions are edited, shown, and go into the prompt the preview shows', async ({ browser }) => {
+  const { api } = await newUser(browser);
+  const { domain } = await pushLibrary(api);
+  const context = await freshBrowser(browser, api);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  watchConsole(page, errors);
+  await open(page, `/domains/${domain.id}`);
+  await page.getByTestId('edit-domain').click();
+  await page.locator('select[name=edit-domain-naming]').selectOption('snake_case');
+  await page.locator('textarea[name=edit-domain-guidance]').fill('Surrogate uuid keys named id; timestamps with time zone.');
+  await page.getByTestId('domain-edit').getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('domain-conventions')).toContainText('lower_snake_case names · Surrogate uuid keys named id');
+  // A note and an instruction: the preview shows every section with its tokens.
+  await page.getByTestId('notes').locator('textarea[name=note-text]').fill('Loans need a renewal count.');
+  await page.getByTestId('notes').getByTestId('add-note').click();
+  await page.locator('textarea[name=instruction]').fill('add fines for late returns');
+  const preview = page.getByTestId('prompt-preview');
+  await preview.locator('summary').first().click();
+  await expect(preview.getByTestId('prompt-total')).toContainText('tokens in');
+  const section = (title: string) => preview.getByTestId('prompt-section')
+    .filter({ has: page.locator('.section-title', { hasText: new RegExp(`^${title.replace(/[()]/g, '\\$&')}$`) }) });
+  await expect(section('Conventions')).toHaveCount(1);
+  await section('Conventions').locator('summary').click();
+  await expect(section('Conventions').locator('pre')).toContainText('Surrogate uuid keys named id');
+  await expect(section('Change notes since the latest draft')).toHaveCount(1);
+  await expect(section('Instructions')).toHaveCount(1);
+  await expect(section('Current model (latest draft)')).toContainText('tokens');
+  await shot(page, 'prompt-preview');
+  // The conventions sync with the domain.
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+  const other = await (await freshBrowser(browser, api)).newPage();
+  await open(other, `/domains/${domain.id}`);
+  await expect(other.getByTestId('domain-conventions')).toContainText('Surrogate uuid keys');
+  expect(errors).toEqual([]);
+  await context.close();
+});

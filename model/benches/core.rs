@@ -181,6 +181,7 @@ fn diff_impact(c: &mut Criterion, all: &[Inputs]) {
 fn validation(c: &mut Criterion, all: &[Inputs]) {
     let snake = Conventions {
         naming: NamingConvention::SnakeCase,
+        guidance: String::new(),
     };
     for inputs in all {
         let mut group = inputs.group(c, "validate");

@@ -972,6 +972,7 @@ mod tests {
     fn snake() -> Conventions {
         Conventions {
             naming: NamingConvention::SnakeCase,
+            guidance: String::new(),
         }
     }
 

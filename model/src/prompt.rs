@@ -62,6 +62,69 @@ pub struct Prompt {
 /// The default budget: room for a large model in an 32k-token context with space to answer.
 pub const DEFAULT_BUDGET_TOKENS: usize = 24_000;
 
+/// One part of an assembled prompt, for a preview: the system message, then each `## `
+/// section of the user message, with its estimated tokens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Section {
+    pub title: String,
+    pub text: String,
+    pub tokens: usize,
+}
+
+/// The headings of the user message's sections, as [`build_messages`] writes them.
+const SECTION_TITLES: [&str; 8] = [
+    "Domain",
+    "Description",
+    "Conventions",
+    "Current model (latest draft)",
+    "Change notes since the latest draft",
+    "Instructions",
+    "Template",
+    "Task",
+];
+
+/// The sections of `messages` as [`build_messages`] writes them, in order; their tokens add
+/// up to the prompt's estimate (up to rounding per section).
+pub fn sections(messages: &[ChatMessage]) -> Vec<Section> {
+    let mut out = Vec::new();
+    for message in messages {
+        if message.role != "user" {
+            out.push(Section {
+                title: format!("{} message", message.role),
+                tokens: estimate_tokens(&message.content),
+                text: message.content.clone(),
+            });
+            continue;
+        }
+        let mut title = String::from("user message");
+        let mut text = String::new();
+        let flush = |title: &str, text: &str, out: &mut Vec<Section>| {
+            if !text.trim().is_empty() {
+                out.push(Section {
+                    title: title.to_string(),
+                    tokens: estimate_tokens(text),
+                    text: text.to_string(),
+                });
+            }
+        };
+        for line in message.content.split_inclusive('\n') {
+            // Only the prompt's own headings start a section: a narrative in the model may
+            // have `## ` lines of its own.
+            if let Some(heading) = line
+                .strip_prefix("## ")
+                .filter(|h| SECTION_TITLES.contains(&h.trim()))
+            {
+                flush(&title, &text, &mut out);
+                title = heading.trim().to_string();
+                text.clear();
+            }
+            text.push_str(line);
+        }
+        flush(&title, &text, &mut out);
+    }
+    out
+}
+
 /// Estimated tokens of a text: one per four bytes, rounded up.
 pub fn estimate_tokens(text: &str) -> usize {
     text.len().div_ceil(4)
@@ -214,6 +277,11 @@ fn user_message(input: &PromptInput<'_>, detail: Detail, notes_kept: usize) -> S
         }
     });
     user.push('\n');
+    let guidance = input.conventions.guidance.trim();
+    if !guidance.is_empty() {
+        user.push_str(guidance);
+        user.push('\n');
+    }
     // Notes since the latest draft: the oldest are the ones left out under pressure.
     let notes = &input.notes[input.notes.len() - notes_kept..];
     if let Some(model) = input.latest {
@@ -421,6 +489,7 @@ mod tests {
     ) -> PromptInput<'a> {
         static CONVENTIONS: Conventions = Conventions {
             naming: NamingConvention::SnakeCase,
+            guidance: String::new(),
         };
         PromptInput {
             domain_name: "library",
@@ -596,5 +665,66 @@ mod tests {
     fn snapshot_of_a_shrunk_revision_prompt() {
         let model = generated_model(60, 12, 7);
         insta::assert_snapshot!(rendered(&build_prompt(&input(Some(&model), &[], 3_000))));
+    }
+
+    #[test]
+    fn guidance_is_sent_and_sections_add_up() {
+        let conventions = Conventions {
+            naming: NamingConvention::SnakeCase,
+            guidance: "Surrogate uuid keys named id; timestamps with time zone.".into(),
+        };
+        let notes = [ChangeNote {
+            id: "n1a2b3c4d".into(),
+            text: "loans need a due date".into(),
+        }];
+        let first = PromptInput {
+            conventions: &conventions,
+            ..input(None, &notes, DEFAULT_BUDGET_TOKENS)
+        };
+        let messages = build_messages(&first);
+        let user = &messages
+            .iter()
+            .find(|m| m.role == "user")
+            .expect("a user message")
+            .content;
+        assert!(
+            user.contains("Surrogate uuid keys named id; timestamps with time zone."),
+            "{user}"
+        );
+        let parts = sections(&messages);
+        let titles: Vec<&str> = parts.iter().map(|s| s.title.as_str()).collect();
+        assert_eq!(titles[0], "system message");
+        assert!(
+            titles.contains(&"Domain")
+                && titles.contains(&"Conventions")
+                && titles.contains(&"Task"),
+            "{titles:?}"
+        );
+        // A model whose narrative has headings of its own keeps them inside its section.
+        let mut model = sample();
+        model.narrative = "## Audit\nEvery change is logged.".into();
+        let with_model = sections(&build_messages(&PromptInput {
+            conventions: &conventions,
+            ..input(Some(&model), &notes, DEFAULT_BUDGET_TOKENS)
+        }));
+        assert!(
+            with_model.iter().all(|s| s.title != "Audit"),
+            "{:?}",
+            with_model.iter().map(|s| &s.title).collect::<Vec<_>>()
+        );
+        let conventions_part = parts
+            .iter()
+            .find(|s| s.title == "Conventions")
+            .expect("a conventions section");
+        assert!(conventions_part.text.contains("uuid keys"));
+        // The sections together are the whole prompt.
+        let joined: String = parts.iter().skip(1).map(|s| s.text.as_str()).collect();
+        assert_eq!(&joined, user);
+        let total: usize = parts.iter().map(|s| s.tokens).sum();
+        let whole: usize = messages.iter().map(|m| estimate_tokens(&m.content)).sum();
+        assert!(
+            total >= whole && total <= whole + parts.len(),
+            "{total} vs {whole}"
+        );
     }
 }

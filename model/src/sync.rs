@@ -91,6 +91,17 @@ impl DomainEdit {
     pub fn check(&self) -> Result<(), Refusal> {
         match self {
             DomainEdit::Name(name) => check_name(name),
+            DomainEdit::Conventions(c)
+                if c.guidance.chars().count() > crate::validate::GUIDANCE_MAX =>
+            {
+                Err(Refusal::new(
+                    "VAL_DOMAIN",
+                    format!(
+                        "a domain's modelling guidance holds at most {} characters",
+                        crate::validate::GUIDANCE_MAX
+                    ),
+                ))
+            }
             DomainEdit::Description(text) if text.chars().count() > DESCRIPTION_MAX => {
                 Err(Refusal::new(
                     "VAL_DOMAIN",

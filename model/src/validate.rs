@@ -28,11 +28,18 @@ pub enum NamingConvention {
     SnakeCase,
 }
 
-/// The domain's modelling conventions that validation enforces.
+/// The domain's conventions: the naming rule validation enforces, and the modelling
+/// guidance (keys, types, time zones, naming of join tables…) every prompt carries.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conventions {
     pub naming: NamingConvention,
+    /// Free text, sent to the LLM as written; empty when the domain has none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub guidance: String,
 }
+
+/// The longest modelling guidance a domain keeps, in characters.
+pub const GUIDANCE_MAX: usize = 4_000;
 
 /// Returns every problem in `model`; an empty list means the model is valid.
 pub fn validate(model: &Model, conventions: &Conventions) -> Vec<Problem> {
@@ -388,6 +395,7 @@ mod tests {
     fn sample_is_valid() {
         let conventions = Conventions {
             naming: NamingConvention::SnakeCase,
+            guidance: String::new(),
         };
         assert_eq!(validate(&sample(), &conventions), vec![]);
     }
@@ -407,6 +415,7 @@ mod tests {
             ]}"#,
             &Conventions {
                 naming: NamingConvention::SnakeCase,
+                guidance: String::new(),
             },
         );
         let paths: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();

@@ -589,7 +589,10 @@ pub fn DiagramView(
                     e.points.clone()
                 };
                 let mark = highlight.with(|h| h.as_ref().and_then(|h| h.relationship(e)));
-                let class = mark.map_or_else(|| "dm-edge".to_string(), |m| format!("dm-edge {}", m.class()));
+                let class = mark.map_or_else(
+                    || "dm-edge".to_string(),
+                    |m| format!("dm-edge {}", m.class()),
+                );
                 Some((path(&points), marker(&from), marker(&to), class))
             })
         };

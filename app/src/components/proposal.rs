@@ -13,7 +13,7 @@ use crate::components::diff_view::DiffView;
 use crate::state::workbench::{Acceptance, Proposal};
 use leptos::prelude::*;
 use model::ops::{apply, Applied, Operation};
-use model::{validate, Conventions};
+use model::validate;
 
 #[component]
 pub fn ProposalReview(
@@ -42,8 +42,8 @@ pub fn ProposalReview(
         apply(&parent, &changes, Some(&picked))
     });
     let applied_count = move || applied.with(|a| a.outcomes.iter().filter(|o| o.applied).count());
-    let problems =
-        Memo::new(move |_| applied.with(|a| validate(&a.model, &Conventions::default())));
+    let conventions = crate::state::workbench::Workbench::expect().conventions();
+    let problems = Memo::new(move |_| applied.with(|a| validate(&a.model, &conventions)));
     let parent_model = proposal.parent.model.clone();
     let accept = {
         let proposal = proposal.clone();

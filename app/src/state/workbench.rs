@@ -79,6 +79,30 @@ pub struct Acceptance {
     pub rejected: Vec<String>,
 }
 
+/// The messages a generation sends for `domain`, on top of `latest`, with `instruction`, and
+/// the notes they carry: what "Generate" sends and what the preview shows.
+pub fn prompt_for(
+    domain: &DomainRecord,
+    latest: Option<&DraftRecord>,
+    instruction: &str,
+) -> (
+    Vec<model::wire::ChatMessage>,
+    Vec<model::prompt::ChangeNote>,
+) {
+    let notes = prompt_notes(&domain.notes);
+    let messages = build_messages(&PromptInput {
+        domain_name: &domain.name,
+        domain_description: &domain.description,
+        conventions: &domain.conventions,
+        latest: latest.map(|d| &d.model),
+        notes: &notes,
+        instruction,
+        template: None,
+        budget_tokens: DEFAULT_BUDGET_TOKENS,
+    });
+    (messages, notes)
+}
+
 /// The open change notes of a domain as a prompt carries them, oldest first.
 pub fn prompt_notes(notes: &[model::wire::Note]) -> Vec<model::prompt::ChangeNote> {
     let mut open: Vec<&model::wire::Note> = notes.iter().filter(|n| n.is_open()).collect();
@@ -394,7 +418,12 @@ impl Workbench {
     /// saved here first (with its mutation), then synced. Device clocks order nothing: the
     /// server applies edits in the order it receives them, and keeps a value that an edit from
     /// another device replaced without having seen it.
-    pub async fn edit_domain(self, name: String, description: String) -> Result<(), UiError> {
+    pub async fn edit_domain(
+        self,
+        name: String,
+        description: String,
+        conventions: Conventions,
+    ) -> Result<(), UiError> {
         let user = self.workspace.require_user()?;
         let name = name.trim().to_string();
         if name.is_empty() {
@@ -406,10 +435,16 @@ impl Workbench {
                 "this domain is not in this browser yet: wait for the sync, then edit it",
             ));
         };
+        let conventions = Conventions {
+            guidance: conventions.guidance.trim().to_string(),
+            ..conventions
+        };
         for set in [
             DomainEdit::Name(name),
             DomainEdit::Description(description.trim().to_string()),
+            DomainEdit::Conventions(conventions),
         ] {
+            set.check().map_err(|r| UiError::new(r.code, r.message))?;
             storage::edit_domain(user.id, current.id, set).await?;
         }
         self.domain.set(storage::domain(user.id, current.id).await?);
@@ -427,6 +462,15 @@ impl Workbench {
         self.workspace.reload_domains().await?;
         self.workspace.sync_now();
         Ok(())
+    }
+
+    /// The domain's conventions, which drafts are validated against (the default ones until
+    /// the domain is here).
+    pub fn conventions(self) -> Conventions {
+        self.domain
+            .try_with_untracked(|d| d.as_ref().map(|d| d.conventions.clone()))
+            .flatten()
+            .unwrap_or_default()
     }
 
     /// The domain's diagram positions, changing only when they do.
@@ -675,17 +719,7 @@ impl Workbench {
             )));
             return;
         }
-        let notes = prompt_notes(&domain.notes);
-        let messages = build_messages(&PromptInput {
-            domain_name: &domain.name,
-            domain_description: &domain.description,
-            conventions: &domain.conventions,
-            latest: parent.as_ref().map(|d| &d.model),
-            notes: &notes,
-            instruction: &text,
-            template: None,
-            budget_tokens: DEFAULT_BUDGET_TOKENS,
-        });
+        let (messages, notes) = prompt_for(&domain, parent.as_ref(), &text);
         let hash = prompt_hash(&messages);
         let request = ChatRequest {
             model: None,
@@ -797,7 +831,7 @@ impl Workbench {
             error: UiError::new(e.code(), e.to_string()),
             raw: text.to_string(),
         })?;
-        let problems = validate(&model, &Conventions::default());
+        let problems = validate(&model, &self.conventions());
         if !problems.is_empty() {
             return Err(Generation::Invalid {
                 problems,

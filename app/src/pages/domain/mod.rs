@@ -33,6 +33,7 @@ use leptos_router::components::{Outlet, A};
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
 use model::sync::{DomainEdit, Mutation};
+use model::{Conventions, NamingConvention};
 use uuid::Uuid;
 
 #[component]
@@ -138,11 +139,15 @@ fn Bench() -> impl IntoView {
     let editing = RwSignal::new(false);
     let edit_name = RwSignal::new(String::new());
     let edit_description = RwSignal::new(String::new());
+    let edit_naming = RwSignal::new(NamingConvention::Any);
+    let edit_guidance = RwSignal::new(String::new());
     let edit_error = RwSignal::new(None::<UiError>);
     let start_edit = move |_| {
         if let Some(d) = wb.domain.get_untracked() {
             edit_name.set(d.name);
             edit_description.set(d.description);
+            edit_naming.set(d.conventions.naming);
+            edit_guidance.set(d.conventions.guidance);
             edit_error.set(None);
             editing.set(true);
         }
@@ -150,8 +155,12 @@ fn Bench() -> impl IntoView {
     let save_edit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (name, description) = (edit_name.get_untracked(), edit_description.get_untracked());
+        let conventions = Conventions {
+            naming: edit_naming.get_untracked(),
+            guidance: edit_guidance.get_untracked(),
+        };
         spawn_local(async move {
-            match wb.edit_domain(name, description).await {
+            match wb.edit_domain(name, description, conventions).await {
                 Ok(()) => {
                     editing.try_set(false);
                 }
@@ -172,6 +181,18 @@ fn Bench() -> impl IntoView {
                         <label>"Description"
                             <textarea name="edit-domain-description" rows="3" maxlength=model::sync::DESCRIPTION_MAX bind:value=edit_description></textarea>
                         </label>
+                        <label>"Names"
+                            <select name="edit-domain-naming" on:change=move |ev| {
+                                edit_naming.set(if event_target_value(&ev) == "snake_case" { NamingConvention::SnakeCase } else { NamingConvention::Any });
+                            }>
+                                <option value="any" selected=move || edit_naming.get() == NamingConvention::Any>"Any readable identifier"</option>
+                                <option value="snake_case" selected=move || edit_naming.get() == NamingConvention::SnakeCase>"lower_snake_case (checked on every draft)"</option>
+                            </select>
+                        </label>
+                        <label>"Modelling conventions (sent with every generation)"
+                            <textarea name="edit-domain-guidance" rows="3" maxlength=model::validate::GUIDANCE_MAX bind:value=edit_guidance
+                                placeholder="e.g. surrogate uuid keys named id; timestamps with time zone; singular table names"></textarea>
+                        </label>
                         <ErrorBanner error=edit_error/>
                         <div class="row">
                             <button type="submit" class="primary">"Save"</button>
@@ -187,6 +208,13 @@ fn Bench() -> impl IntoView {
                         <DeleteDomain/>
                     </div>
                     <p class="muted" data-testid="domain-description">{move || wb.domain.with(|d| d.as_ref().map(|d| d.description.clone()))}</p>
+                    {move || wb.domain.with(|d| d.as_ref().map(|d| d.conventions.clone())).filter(|c| *c != Conventions::default()).map(|c| view! {
+                        <p class="muted conventions" data-testid="domain-conventions">
+                            "Conventions: "
+                            {match c.naming { NamingConvention::SnakeCase => "lower_snake_case names", NamingConvention::Any => "any names" }}
+                            {(!c.guidance.is_empty()).then(|| format!(" · {}", c.guidance))}
+                        </p>
+                    })}
                 }.into_any()
             }}
         </header>
@@ -223,6 +251,7 @@ fn Bench() -> impl IntoView {
                     </div>
                 </form>
                 <GenerationStatus generation=wb.generation/>
+                <PromptPreview/>
             </section>
             <NotesPanel shown=shown/>
             </div>
@@ -444,5 +473,56 @@ fn GenerationStatus(generation: RwSignal<Generation>) -> impl IntoView {
             </div>
         }.into_any(),
     }
+    }
+}
+
+/// What the next generation will send, section by section with estimated tokens, computed when
+/// opened and kept current while open.
+#[component]
+fn PromptPreview() -> impl IntoView {
+    let wb = Workbench::expect();
+    let open = RwSignal::new(false);
+    let sections = Memo::new(move |_| {
+        if !open.get() {
+            return Vec::new();
+        }
+        let instruction = wb.instruction.get();
+        let latest = wb.drafts.with(|l| l.last().cloned());
+        wb.domain.with(|d| {
+            d.as_ref()
+                .map(|d| {
+                    let (messages, _) =
+                        crate::state::workbench::prompt_for(d, latest.as_ref(), &instruction);
+                    model::prompt::sections(&messages)
+                })
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <details class="prompt-preview" data-testid="prompt-preview"
+            on:toggle=move |ev| {
+                use wasm_bindgen::JsCast;
+                let details = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok());
+                open.set(details.is_some_and(|d| d.open()));
+            }>
+            <summary>"Preview the prompt"</summary>
+            {move || {
+                let parts = sections.get();
+                let total: usize = parts.iter().map(|s| s.tokens).sum();
+                view! {
+                    <p class="muted" data-testid="prompt-total">{format!("About {total} tokens in {} sections, as sent to the provider:", parts.len())}</p>
+                    <ul class="prompt-sections">
+                        {parts.into_iter().map(|s| view! {
+                            <li data-testid="prompt-section">
+                                <details>
+                                    <summary><span class="section-title">{s.title}</span><span class="muted">{format!(" · ~{} tokens", s.tokens)}</span></summary>
+                                    <pre class="prompt-text">{s.text}</pre>
+                                </details>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }
+            }}
+        </details>
     }
 }
