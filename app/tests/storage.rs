@@ -56,6 +56,7 @@ fn draft(id: Uuid, domain_id: Uuid, number: u32) -> DraftRecord {
             accepted: vec![],
             proposed: 0,
             notes: vec![],
+            parameters: Default::default(),
         },
         model,
         made_on: None,

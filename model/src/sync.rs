@@ -893,6 +893,7 @@ mod tests {
                 accepted: vec![],
                 proposed: 0,
                 notes: vec![],
+                parameters: Default::default(),
             },
             model,
             made_on: None,

@@ -448,6 +448,9 @@ pub struct Provenance {
     /// The change notes the prompt carried, as sent (short id and text).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<crate::prompt::ChangeNote>,
+    /// The call's parameters besides the prompt (`temperature`, `response_format`), as sent.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub parameters: std::collections::BTreeMap<String, String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -805,6 +808,7 @@ mod tests {
                 accepted: vec![],
                 proposed: 0,
                 notes: vec![],
+                parameters: Default::default(),
             },
             model,
             made_on: None,

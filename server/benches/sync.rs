@@ -214,6 +214,7 @@ fn records(model: &Model) -> Vec<Mutation> {
                         accepted: vec![],
                         proposed: 0,
                         notes: vec![],
+                        parameters: Default::default(),
                     },
                     model: model.clone(),
                     made_on: None,

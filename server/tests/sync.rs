@@ -67,6 +67,7 @@ fn draft(id: Uuid, domain_id: Uuid, number: u32, model: Model, at: i64) -> Draft
             accepted: vec![],
             proposed: 0,
             notes: vec![],
+            parameters: Default::default(),
         },
         model,
         made_on: Some("test".into()),

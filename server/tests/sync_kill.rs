@@ -249,6 +249,7 @@ fn outbox(
                 accepted: vec![],
                 proposed: 0,
                 notes: vec![],
+                parameters: Default::default(),
             },
             model: model.clone(),
             made_on: None,

@@ -911,6 +911,7 @@ mod tests {
                 accepted: vec![],
                 proposed: 0,
                 notes: vec![],
+                parameters: Default::default(),
             },
             created_at: 1_795_333_530_000,
         };

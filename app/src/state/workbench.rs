@@ -79,6 +79,34 @@ pub struct Acceptance {
     pub rejected: Vec<String>,
 }
 
+/// The sampling temperature of every generation: low, for models that follow the schema.
+pub const TEMPERATURE: f32 = 0.2;
+
+/// What a run again takes from the draft it repeats.
+struct Rerun {
+    parent: Option<DraftRecord>,
+    notes: Vec<model::prompt::ChangeNote>,
+}
+
+/// The messages for `domain` on top of `latest` with `instruction` and exactly `notes`.
+pub fn prompt_with(
+    domain: &DomainRecord,
+    latest: Option<&DraftRecord>,
+    instruction: &str,
+    notes: &[model::prompt::ChangeNote],
+) -> Vec<model::wire::ChatMessage> {
+    build_messages(&PromptInput {
+        domain_name: &domain.name,
+        domain_description: &domain.description,
+        conventions: &domain.conventions,
+        latest: latest.map(|d| &d.model),
+        notes,
+        instruction,
+        template: None,
+        budget_tokens: DEFAULT_BUDGET_TOKENS,
+    })
+}
+
 /// The messages a generation sends for `domain`, on top of `latest`, with `instruction`, and
 /// the notes they carry: what "Generate" sends and what the preview shows.
 pub fn prompt_for(
@@ -90,16 +118,7 @@ pub fn prompt_for(
     Vec<model::prompt::ChangeNote>,
 ) {
     let notes = prompt_notes(&domain.notes);
-    let messages = build_messages(&PromptInput {
-        domain_name: &domain.name,
-        domain_description: &domain.description,
-        conventions: &domain.conventions,
-        latest: latest.map(|d| &d.model),
-        notes: &notes,
-        instruction,
-        template: None,
-        budget_tokens: DEFAULT_BUDGET_TOKENS,
-    });
+    let messages = prompt_with(domain, latest, instruction, &notes);
     (messages, notes)
 }
 
@@ -328,6 +347,7 @@ pub fn import_provenance(source: String) -> Provenance {
         accepted: vec![],
         proposed: 0,
         notes: vec![],
+        parameters: Default::default(),
     }
 }
 
@@ -689,8 +709,54 @@ impl Workbench {
         )
     }
 
-    /// Runs a generation with the chosen provider and the current instruction.
+    /// Runs a generation with the chosen provider and the current instruction, on top of the
+    /// latest draft, with the open notes.
     pub fn generate(self) {
+        self.generate_with(None);
+    }
+
+    /// Runs the generation that made `draft` again: the same parent, instruction, notes (as
+    /// they were sent) and provider (by name, if it is still there). The answer is reviewed as
+    /// any other; accepted, it becomes a new draft on top of that parent.
+    pub fn run_again(self, draft: &DraftRecord) {
+        let parent = draft.parent_id.and_then(|id| {
+            self.drafts
+                .with_untracked(|l| l.iter().find(|d| d.id == id).cloned())
+        });
+        if draft.parent_id.is_some() && parent.is_none() {
+            self.error.set(Some(UiError::new(
+                "RES_NOT_FOUND",
+                "the draft it was made from is not here any more: it cannot be run again",
+            )));
+            return;
+        }
+        let provider = self.providers.with_untracked(|list| {
+            list.iter()
+                .find(|p| p.name == draft.provenance.provider && p.model == draft.provenance.model)
+                .or_else(|| list.iter().find(|p| p.name == draft.provenance.provider))
+                .map(|p| p.id.to_string())
+        });
+        match provider {
+            Some(id) => self.provider.set(id),
+            None => {
+                self.error.set(Some(UiError::new(
+                    "VAL_NO_PROVIDER",
+                    format!(
+                        "the provider “{}” is not in your settings any more: add it again, or generate with another",
+                        draft.provenance.provider
+                    ),
+                )));
+                return;
+            }
+        }
+        self.instruction.set(draft.provenance.instruction.clone());
+        self.generate_with(Some(Rerun {
+            parent,
+            notes: draft.provenance.notes.clone(),
+        }));
+    }
+
+    fn generate_with(self, rerun: Option<Rerun>) {
         let Ok(user) = self.workspace.require_user() else {
             return;
         };
@@ -710,7 +776,10 @@ impl Workbench {
             )));
             return;
         };
-        let parent = self.latest_untracked();
+        let parent = match &rerun {
+            Some(r) => r.parent.clone(),
+            None => self.latest_untracked(),
+        };
         let text = self.instruction.get_untracked();
         if parent.is_some() && text.trim().is_empty() {
             self.error.set(Some(UiError::new(
@@ -719,13 +788,19 @@ impl Workbench {
             )));
             return;
         }
-        let (messages, notes) = prompt_for(&domain, parent.as_ref(), &text);
+        let (messages, notes) = match rerun {
+            Some(r) => (
+                prompt_with(&domain, parent.as_ref(), &text, &r.notes),
+                r.notes,
+            ),
+            None => prompt_for(&domain, parent.as_ref(), &text),
+        };
         let hash = prompt_hash(&messages);
         let request = ChatRequest {
             model: None,
             messages,
             stream: true,
-            temperature: Some(0.2),
+            temperature: Some(TEMPERATURE),
             response_format: Some(serde_json::json!({ "type": "json_object" })),
             stream_options: Some(serde_json::json!({ "include_usage": true })),
         };
@@ -767,6 +842,11 @@ impl Workbench {
                 accepted: vec![],
                 proposed: 0,
                 notes,
+                parameters: [
+                    ("temperature".to_string(), TEMPERATURE.to_string()),
+                    ("response_format".to_string(), "json_object".to_string()),
+                ]
+                .into(),
             };
             let outcome = match parent {
                 Some(parent) => {
@@ -977,6 +1057,7 @@ impl Workbench {
             accepted: edits.iter().map(model::ops::Operation::describe).collect(),
             proposed: edits.len(),
             notes: vec![],
+            parameters: Default::default(),
         };
         let draft = self.next(DraftSource {
             model,
