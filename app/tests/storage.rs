@@ -34,6 +34,7 @@ fn domain(id: Uuid, name: &str, updated_at: i64) -> DomainRecord {
         overwritten: vec![],
         positions: Default::default(),
         notes: vec![],
+        exports: vec![],
     }
 }
 

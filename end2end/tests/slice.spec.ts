@@ -233,6 +233,11 @@ test('the whole slice, from sign-up to a synced second browser', async ({ browse
   const download = page.waitForEvent('download');
   await exports.getByTestId('download').click();
   expect((await download).suggestedFilename()).toBe('draft-2.puml');
+  // The export is recorded with the draft: format, file, size.
+  const record = page.getByTestId('export-history').getByTestId('export-record').first();
+  await expect(record).toContainText('PlantUML diagram');
+  await expect(record).toContainText('draft-2.puml');
+  await expect(record).toContainText(/\d+(\.\d)? (B|KB)/);
   await exports.locator('select[name=export-format]').selectOption({ label: 'SQL DDL · PostgreSQL' });
   await expect(page.getByTestId('export-preview')).toContainText(/create table/i);
   await shot(page, '09-export');

@@ -20,7 +20,7 @@
 //!   Drafts are immutable: the same id with other content is refused.
 
 use crate::diagram::Positions;
-use crate::wire::{DomainRecord, DraftRecord, Note};
+use crate::wire::{DomainRecord, DraftRecord, ExportRecord, Note};
 use crate::Conventions;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -121,6 +121,9 @@ impl DomainEdit {
         }
     }
 }
+
+/// The most export records a domain keeps; older ones go.
+pub const EXPORTS_KEPT: usize = 500;
 
 /// The most change notes a domain keeps, resolved ones included.
 pub const NOTES_MAX: usize = 2_000;
@@ -231,6 +234,12 @@ pub enum Mutation {
     /// Adds a change note, or replaces the one with its id (edited, resolved, reopened); the
     /// last write of a note wins.
     PutNote { domain_id: Uuid, note: Note },
+    /// Records an export made of one of the domain's drafts (the oldest records go past
+    /// [`EXPORTS_KEPT`]).
+    RecordExport {
+        domain_id: Uuid,
+        record: ExportRecord,
+    },
     /// A new immutable draft.
     CreateDraft { draft: Box<DraftRecord> },
     /// Deletes a draft for good (a tombstone syncs).
@@ -254,7 +263,8 @@ impl Mutation {
             | Mutation::RestoreDomain { domain_id, .. }
             | Mutation::DismissOverwritten { domain_id, .. }
             | Mutation::PlaceEntities { domain_id, .. }
-            | Mutation::PutNote { domain_id, .. } => Target::Domain(*domain_id),
+            | Mutation::PutNote { domain_id, .. }
+            | Mutation::RecordExport { domain_id, .. } => Target::Domain(*domain_id),
             Mutation::CreateDraft { draft } => Target::Draft {
                 domain_id: draft.domain_id,
                 draft_id: draft.id,
@@ -418,6 +428,25 @@ pub fn apply_domain(
                     }
                     next.notes.push(note.clone());
                 }
+            }
+            Ok(next)
+        }
+        Mutation::RecordExport { domain_id, record } => {
+            let mut next = current.ok_or_else(|| unknown(domain_id))?.clone();
+            if record.format.trim().is_empty()
+                || record.format.chars().count() > 80
+                || record.file.chars().count() > 255
+            {
+                return Err(Refusal::new(
+                    "VAL_EXPORT",
+                    "an export record names its format (80 characters at most) and file",
+                ));
+            }
+            // A record that is already there (a retried push) is not kept twice.
+            if !next.exports.contains(record) {
+                next.exports.push(record.clone());
+                let extra = next.exports.len().saturating_sub(EXPORTS_KEPT);
+                next.exports.drain(..extra);
             }
             Ok(next)
         }
@@ -640,6 +669,7 @@ mod tests {
             overwritten: vec![],
             positions: Default::default(),
             notes: vec![],
+            exports: vec![],
         }
     }
 
@@ -768,6 +798,46 @@ mod tests {
         }
         let json = serde_json::to_string(&put(note(7, "t"))).unwrap();
         assert!(json.contains(r#""kind":"put_note""#), "{json}");
+    }
+
+    #[test]
+    fn export_records_are_kept_once_and_bounded() {
+        let record = |n: i64| ExportRecord {
+            draft_id: Uuid::from_u128(5),
+            format: "SQL DDL · PostgreSQL".into(),
+            file: "draft-1.sql".into(),
+            at: n,
+            bytes: 1234,
+            made_on: None,
+        };
+        let put = |r: ExportRecord| Mutation::RecordExport {
+            domain_id: Uuid::from_u128(1),
+            record: r,
+        };
+        let mut d = domain("a");
+        for n in 0..(EXPORTS_KEPT as i64 + 3) {
+            d = apply_domain(Some(&d), &put(record(n)), Conflicts::Ignore).unwrap();
+        }
+        assert_eq!(d.exports.len(), EXPORTS_KEPT);
+        assert_eq!(d.exports[0].at, 3, "the oldest go first");
+        // The same record again (a retried push) is kept once.
+        let again = apply_domain(
+            Some(&d),
+            &put(record(EXPORTS_KEPT as i64 + 2)),
+            Conflicts::Ignore,
+        )
+        .unwrap();
+        assert_eq!(again.exports, d.exports);
+        let refused = apply_domain(
+            Some(&d),
+            &put(ExportRecord {
+                format: " ".into(),
+                ..record(1)
+            }),
+            Conflicts::Ignore,
+        )
+        .unwrap_err();
+        assert_eq!(refused.code, "VAL_EXPORT");
     }
 
     fn edit(set: &str, was: &str) -> Mutation {

@@ -388,6 +388,25 @@ pub struct DomainRecord {
     /// (`sync::Mutation::PutNote`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<Note>,
+    /// The exports made of the domain's drafts, oldest first, at most
+    /// [`crate::sync::EXPORTS_KEPT`] (`sync::Mutation::RecordExport`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exports: Vec<ExportRecord>,
+}
+
+/// One export made of a draft: what, when, how big, where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportRecord {
+    pub draft_id: Uuid,
+    /// The format's name as the export panel lists it (`SQL DDL · PostgreSQL`, `SVG diagram`).
+    pub format: String,
+    /// The file's name.
+    pub file: String,
+    /// Device time.
+    pub at: i64,
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_on: Option<String>,
 }
 
 /// A change note of a domain.
@@ -776,6 +795,7 @@ mod tests {
             overwritten: vec![],
             positions: Default::default(),
             notes: vec![],
+            exports: vec![],
         };
         assert_eq!(
             serde_json::to_string(&domain).expect("serializes"),

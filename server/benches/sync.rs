@@ -157,6 +157,7 @@ fn new_domain(i: usize) -> DomainRecord {
         overwritten: Vec::new(),
         positions: Default::default(),
         notes: vec![],
+        exports: vec![],
     }
 }
 

@@ -47,6 +47,7 @@ fn domain(id: Uuid, name: &str, description: &str, at: i64) -> DomainRecord {
         overwritten: vec![],
         positions: Default::default(),
         notes: vec![],
+        exports: vec![],
     }
 }
 
@@ -1467,7 +1468,8 @@ impl Oracle {
             }
             Mutation::DismissOverwritten { .. }
             | Mutation::PlaceEntities { .. }
-            | Mutation::PutNote { .. } => {
+            | Mutation::PutNote { .. }
+            | Mutation::RecordExport { .. } => {
                 unreachable!("not generated")
             }
             Mutation::CreateDraft { draft } => {

@@ -232,6 +232,7 @@ fn outbox(
             overwritten: Vec::new(),
             positions: Default::default(),
             notes: vec![],
+            exports: vec![],
         };
         let draft = |number: u32| DraftRecord {
             id: Uuid::now_v7(),

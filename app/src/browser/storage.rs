@@ -714,6 +714,9 @@ fn describe(mutation: &Mutation) -> String {
         Mutation::RestoreDomain { .. } => "restoring a domain".into(),
         Mutation::DismissOverwritten { .. } => "dismissing an overwritten value".into(),
         Mutation::PutNote { note, .. } => format!("the change note “{}”", note.text),
+        Mutation::RecordExport { record, .. } => {
+            format!("the record of an export ({})", record.format)
+        }
         Mutation::PlaceEntities { reset: true, .. } => "arranging a diagram again".into(),
         Mutation::PlaceEntities { set, .. } => match set.0.len() {
             1 => "moving a table in the diagram".into(),

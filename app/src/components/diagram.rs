@@ -90,6 +90,9 @@ pub fn DiagramView(
     stem: String,
     /// Title written into the exported SVG.
     title: String,
+    /// Told of every download, to keep a record of it.
+    #[prop(optional)]
+    on_export: Option<Callback<crate::components::exports::ExportMade>>,
 ) -> impl IntoView {
     let diagram = RwSignal::new(None::<Diagram>);
     let highlight = RwSignal::new(None::<Highlight>);
@@ -670,11 +673,27 @@ pub fn DiagramView(
                 <button type="button" data-testid="diagram-svg" disabled=move || exporting.get() on:click=move |_| export_svg(false)>"SVG"</button>
                 <button type="button" data-testid="diagram-png" disabled=move || exporting.get() on:click=move |_| export_png(true)>"PNG"</button>
             </div>
-            {move || svg_text.get().map(|text| view! {
-                <p class="row notice">"The SVG is ready: "<DownloadLink text file=stem_svg.clone() label="Download SVG"/></p>
+            {move || svg_text.get().map(|text| {
+                let file = stem_svg.clone();
+                let made = file.clone();
+                let record = Callback::new(move |bytes: usize| {
+                    if let Some(f) = on_export { f.run(("SVG diagram".to_string(), made.clone(), bytes)) }
+                });
+                view! {
+                    <p class="row notice">"The SVG is ready: "<DownloadLink text file label="Download SVG" on_download=record/></p>
+                }
             })}
-            {move || png_url.get().map(|url| view! {
-                <p class="row notice">"The PNG is ready: "<a class="button" href=url download=stem_png.clone() data-testid="download-png">"Download PNG"</a></p>
+            {move || png_url.get().map(|url| {
+                let file = stem_png.clone();
+                let made = file.clone();
+                // The PNG's size: its data URL's base64 payload, three bytes per four characters.
+                let bytes = url.split_once(',').map_or(0, |(_, b64)| b64.len() * 3 / 4);
+                view! {
+                    <p class="row notice">"The PNG is ready: "
+                        <a class="button" href=url download=file data-testid="download-png"
+                            on:click=move |_| { if let Some(f) = on_export { f.run(("PNG diagram".to_string(), made.clone(), bytes)) } }>"Download PNG"</a>
+                    </p>
+                }
             })}
             <ErrorBanner error/>
             <div class="diagram-canvas" node_ref=canvas tabindex="0" aria-label="Diagram: drag to pan, wheel to zoom, drag a table to move it"

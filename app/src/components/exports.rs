@@ -38,13 +38,28 @@ pub const FORMATS: [(ExportFormat, &str, &str); 9] = [
 
 /// A link that downloads `text` as `file`, with no server round trip.
 #[component]
-pub fn DownloadLink(text: String, file: String, label: &'static str) -> impl IntoView {
+pub fn DownloadLink(
+    text: String,
+    file: String,
+    label: &'static str,
+    /// Told the file's size when the user downloads it.
+    #[prop(optional)]
+    on_download: Option<Callback<usize>>,
+) -> impl IntoView {
+    let bytes = text.len();
     let href = format!(
         "data:text/plain;charset=utf-8,{}",
         String::from(js_sys::encode_uri_component(&text))
     );
-    view! { <a class="button" href=href download=file data-testid="download">{label}</a> }
+    view! {
+        <a class="button" href=href download=file data-testid="download"
+            on:click=move |_| { if let Some(f) = on_download { f.run(bytes) } }>{label}</a>
+    }
 }
+
+/// What an export panel reports when a file is downloaded: the format's name, the file's
+/// name and its size in bytes.
+pub type ExportMade = (String, String, usize);
 
 /// The warnings of one export, lost ones first, or nothing when there are none.
 fn warning_list(warnings: &[ExportWarning]) -> Option<impl IntoView> {
@@ -72,7 +87,13 @@ fn warning_list(warnings: &[ExportWarning]) -> Option<impl IntoView> {
 }
 
 #[component]
-pub fn Exports(model: Model, stem: String) -> impl IntoView {
+pub fn Exports(
+    model: Model,
+    stem: String,
+    /// Told of every download, to keep a record of it.
+    #[prop(optional)]
+    on_export: Option<Callback<ExportMade>>,
+) -> impl IntoView {
     let chosen = RwSignal::new(0usize);
     let model = StoredValue::new(model);
     let output = LocalResource::new(move || {
@@ -95,7 +116,13 @@ pub fn Exports(model: Model, stem: String) -> impl IntoView {
                     }).collect_view()}
                 </select>
                 {move || output.get().and_then(Result::ok).map(|(text, _, ext)| {
-                    view! { <DownloadLink text file=format!("{stem}.{ext}") label="Download"/> }
+                    let file = format!("{stem}.{ext}");
+                    let label = FORMATS[chosen.get_untracked()].1.to_string();
+                    let made = file.clone();
+                    let record = Callback::new(move |bytes: usize| {
+                        if let Some(f) = on_export { f.run((label.clone(), made.clone(), bytes)) }
+                    });
+                    view! { <DownloadLink text file label="Download" on_download=record/> }
                 })}
             </div>
             {move || match output.get() {

@@ -311,6 +311,7 @@ mod tests {
             overwritten: vec![],
             positions: Default::default(),
             notes: vec![],
+            exports: vec![],
         }
     }
 

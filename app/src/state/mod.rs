@@ -213,6 +213,7 @@ impl Workspace {
             overwritten: Vec::new(),
             positions: Default::default(),
             notes: vec![],
+            exports: vec![],
         };
         storage::create_domain(user.id, &domain).await?;
         self.reload_domains().await?;

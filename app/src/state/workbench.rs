@@ -1008,6 +1008,31 @@ impl Workbench {
         Ok(())
     }
 
+    /// Keeps a record of an export made of draft `draft_id` (shown with the draft; synced).
+    pub fn record_export(
+        self,
+        draft_id: Uuid,
+        (format, file, bytes): crate::components::exports::ExportMade,
+    ) {
+        let record = model::wire::ExportRecord {
+            draft_id,
+            format,
+            file,
+            at: browser::now_ms(),
+            bytes: bytes as u64,
+            made_on: Some(browser::device_label()),
+        };
+        spawn_local(async move {
+            let mutation = Mutation::RecordExport {
+                domain_id: self.domain_id,
+                record,
+            };
+            if let Err(e) = self.change_domain(mutation).await {
+                self.error.try_set(Some(e));
+            }
+        });
+    }
+
     /// Adds or replaces a change note of the domain, then syncs.
     pub async fn put_note(self, note: model::wire::Note) -> Result<(), UiError> {
         self.change_domain(Mutation::PutNote {

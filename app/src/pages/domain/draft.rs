@@ -79,6 +79,8 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
     let editing = RwSignal::new(None::<Option<String>>);
     let editable = StoredValue::new(draft.clone());
     let edit_table = Callback::new(move |table: String| editing.set(Some(Some(table))));
+    let draft_id = draft.id;
+    let record_export = Callback::new(move |made| wb.record_export(draft_id, made));
     let domain_name = move || {
         wb.domain
             .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
@@ -108,7 +110,10 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
                     on_close=Callback::new(move |()| editing.set(None))/>
             })}
             <ProvenancePanel draft=draft.clone()/>
-            {export.then(|| view! { <Exports model=draft.model.clone() stem=format!("draft-{n}")/> })}
+            {export.then(|| view! {
+                <Exports model=draft.model.clone() stem=format!("draft-{n}") on_export=record_export/>
+                <ExportHistory draft_id=draft.id/>
+            })}
             <nav class="view-switch" aria-label="Show the draft as">
                 <A href=move || location.pathname.get() scroll=false
                     attr:class=move || if diagram_on() { "tab" } else { "tab tab-active" }>"Dictionary"</A>
@@ -118,7 +123,7 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
             </nav>
             {move || if diagram_on() {
                 view! {
-                    <DiagramView model=model.get_value() positions=wb.positions() on_place=wb.place_callback()
+                    <DiagramView model=model.get_value() positions=wb.positions() on_place=wb.place_callback() on_export=record_export
                         stem=format!("draft-{n}") title=format!("{} · draft {n}", domain_name())/>
                 }.into_any()
             } else {
@@ -273,5 +278,58 @@ fn ProvenancePanel(draft: DraftRecord) -> impl IntoView {
                 </button>
             })}
         </details>
+    }
+}
+
+/// The exports made of a draft (on any device): format, file, size, when and where.
+#[component]
+fn ExportHistory(draft_id: uuid::Uuid) -> impl IntoView {
+    let wb = Workbench::expect();
+    let made = Memo::new(move |_| {
+        wb.domain.with(|d| {
+            d.as_ref()
+                .map(|d| {
+                    let mut list: Vec<_> = d
+                        .exports
+                        .iter()
+                        .filter(|e| e.draft_id == draft_id)
+                        .cloned()
+                        .collect();
+                    list.reverse();
+                    list
+                })
+                .unwrap_or_default()
+        })
+    });
+    move || {
+        let list = made.get();
+        (!list.is_empty()).then(|| view! {
+            <details class="export-history" data-testid="export-history" open=true>
+                <summary>{format!("Exported {} time{}", list.len(), if list.len() == 1 { "" } else { "s" })}</summary>
+                <table class="grid">
+                    <thead><tr><th>"Format"</th><th>"File"</th><th>"Size"</th><th>"When"</th><th>"Where"</th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|e| view! {
+                            <tr data-testid="export-record">
+                                <td>{e.format}</td>
+                                <td class="mono">{e.file}</td>
+                                <td>{size(e.bytes)}</td>
+                                <td>{crate::components::utc_time(e.at)}</td>
+                                <td>{e.made_on.unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </details>
+        })
+    }
+}
+
+/// A size in bytes as people read it.
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..=999 => format!("{bytes} B"),
+        1_000..=999_999 => format!("{:.1} KB", bytes as f64 / 1_000.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
     }
 }
