@@ -58,6 +58,12 @@ test('hand edits make the next draft, checked one by one', async ({ browser }) =
   const other = await (await freshBrowser(browser, api)).newPage();
   await open(other, `/domains/${domain.id}/drafts/3`);
   await expect(other.getByTestId('dictionary').locator('[data-entity="patron"]')).toBeVisible();
+  // From the diagram: pick a table, edit it.
+  await open(page, `/domains/${domain.id}/drafts/3?view=diagram`);
+  await page.getByTestId('diagram-search').fill('loan');
+  await page.getByTestId('diagram-search').press('Enter');
+  await page.getByTestId('diagram-edit').click();
+  await expect(page.getByTestId('edit-panel').locator('select[name=edit-table]')).toHaveValue('loan');
   expect(errors).toEqual([]);
   await context.close();
 });

@@ -25,6 +25,8 @@ test('names, descriptions and the narrative render inert; the narrative is Markd
   model.entities[0].description = PAYLOAD;
   model.entities[0].attributes[0].description = '[y](javascript:window.__pwned=5)';
   model.entities[0].tags = [PAYLOAD];
+  // A table whose name itself is markup (the default naming rule accepts any name).
+  model.entities.push({ name: '<svg onload="window.__pwned=6">x', description: '', attributes: [{ name: '<b>id</b>', type: 'uuid', nullable: false }], primary_key: ['<b>id</b>'] });
   const draft = {
     id: randomUUID(), domain_id: domain.id, number: 1, parent_id: null, model,
     provenance: { source: 'import', provider: '', model: '', instruction: 'pushed by another device', prompt_hash: '' },
@@ -60,6 +62,22 @@ test('names, descriptions and the narrative render inert; the narrative is Markd
   expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
   expect(dialogs).toEqual([]);
   await shot(page, 'inert-narrative');
+  // The diagram draws the markup as text, and its SVG export escapes it.
+  await open(page, `/domains/${domain.id}/drafts/1?view=diagram`);
+  const evil = page.getByTestId('diagram').locator('g.dm-entity').filter({ hasText: '<svg onload' });
+  await page.getByTestId('diagram-search').fill('<svg');
+  await page.getByTestId('diagram-search').press('Enter');
+  await expect(evil).toHaveCount(1);
+  await expect(evil.locator('text.dm-attr')).toHaveText('<b>id</b>');
+  expect(await page.locator('main svg svg, main b').count()).toBe(0);
+  await page.getByTestId('diagram-svg').click();
+  const download = page.waitForEvent('download');
+  await page.getByTestId('diagram').getByTestId('download').click();
+  const svg = (await import('node:fs')).readFileSync((await (await download).path())!, 'utf8');
+  expect(svg).toContain('&lt;svg onload=');
+  expect(svg).not.toContain('<svg onload');
+  expect(svg).not.toContain('<b>');
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   // The home page lists the domain's name as text too.
   await open(page, '/');
   await expect(page.getByTestId('domain-list')).toContainText('evil <img');

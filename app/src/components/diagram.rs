@@ -93,6 +93,9 @@ pub fn DiagramView(
     /// Told of every download, to keep a record of it.
     #[prop(optional)]
     on_export: Option<Callback<crate::components::exports::ExportMade>>,
+    /// Opens the hand-edit panel for the picked table; without it the diagram is read-only.
+    #[prop(optional)]
+    on_edit: Option<Callback<String>>,
 ) -> impl IntoView {
     let diagram = RwSignal::new(None::<Diagram>);
     let highlight = RwSignal::new(None::<Highlight>);
@@ -663,6 +666,10 @@ pub fn DiagramView(
                     </datalist>
                 </form>
                 {move || not_found.get().then(|| view! { <span class="muted" data-testid="diagram-not-found">"No such table."</span> })}
+                {move || focus.get().zip(on_edit).map(|(name, edit)| {
+                    let label = format!("Edit {name}");
+                    view! { <button type="button" data-testid="diagram-edit" on:click=move |_| edit.run(name.clone())>{label}</button> }
+                })}
                 <span class="grow"></span>
                 <button type="button" aria-label="Zoom out" title="Zoom out (-)" on:click=move |_| zoom_center(0.8)>"−"</button>
                 <span class="muted zoom" data-testid="diagram-zoom">{move || format!("{:.0} %", view_state.get().k * 100.0)}</span>

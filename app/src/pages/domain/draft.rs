@@ -123,7 +123,7 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
             </nav>
             {move || if diagram_on() {
                 view! {
-                    <DiagramView model=model.get_value() positions=wb.positions() on_place=wb.place_callback() on_export=record_export
+                    <DiagramView model=model.get_value() positions=wb.positions() on_place=wb.place_callback() on_export=record_export on_edit=edit_table
                         stem=format!("draft-{n}") title=format!("{} · draft {n}", domain_name())/>
                 }.into_any()
             } else {
