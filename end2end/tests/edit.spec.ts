@@ -11,6 +11,12 @@ test('hand edits make the next draft, checked one by one', async ({ browser }) =
   const page = await context.newPage();
   const errors: string[] = [];
   watchConsole(page, errors);
+  // The diagram of draft 2 first: its places are kept for the domain.
+  await open(page, `/domains/${domain.id}/drafts/2?view=diagram`);
+  const member = page.getByTestId('diagram').locator('g.dm-entity[data-entity="member"]');
+  await expect(member).toHaveCount(1);
+  const memberPlace = await member.getAttribute('transform');
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
   await open(page, `/domains/${domain.id}/drafts/2`);
   const dictionary = page.getByTestId('dictionary');
   await dictionary.locator('[data-entity="book"]').getByTestId('edit-entity').click();
@@ -58,8 +64,10 @@ test('hand edits make the next draft, checked one by one', async ({ browser }) =
   const other = await (await freshBrowser(browser, api)).newPage();
   await open(other, `/domains/${domain.id}/drafts/3`);
   await expect(other.getByTestId('dictionary').locator('[data-entity="patron"]')).toBeVisible();
-  // From the diagram: pick a table, edit it.
+  // In draft 3's diagram the renamed table keeps member's place.
   await open(page, `/domains/${domain.id}/drafts/3?view=diagram`);
+  await expect(page.getByTestId('diagram').locator('g.dm-entity[data-entity="patron"]')).toHaveAttribute('transform', memberPlace!);
+  // From the diagram: pick a table, edit it.
   await page.getByTestId('diagram-search').fill('loan');
   await page.getByTestId('diagram-search').press('Enter');
   await page.getByTestId('diagram-edit').click();

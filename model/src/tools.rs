@@ -43,6 +43,9 @@ pub enum ToolRequest {
         priors: Positions,
         #[serde(default)]
         compare: Option<Model>,
+        /// The draft `model` was made from: a table it renamed keeps its kept place.
+        #[serde(default)]
+        parent: Option<Model>,
     },
     /// The same diagram as a plain SVG document, with an optional title and the legend.
     DiagramSvg {
@@ -109,7 +112,9 @@ pub fn run(request: ToolRequest) -> ToolAnswer {
             model,
             priors,
             compare,
+            parent,
         } => {
+            let priors = carry(priors, parent.as_ref().or(compare.as_ref()), &model);
             let (diagram, highlight) = diagram_of(&model, &priors, compare.as_ref());
             ToolAnswer::Diagram { diagram, highlight }
         }
@@ -119,6 +124,7 @@ pub fn run(request: ToolRequest) -> ToolAnswer {
             compare,
             title,
         } => {
+            let priors = carry(priors, compare.as_ref(), &model);
             let (diagram, highlight) = diagram_of(&model, &priors, compare.as_ref());
             let options = SvgOptions {
                 highlight,
@@ -136,6 +142,20 @@ pub fn run(request: ToolRequest) -> ToolAnswer {
             },
         },
     }
+}
+
+/// `priors` with the places of the tables `model` renamed from `old` carried to their new
+/// names (the others as they are).
+fn carry(priors: Positions, old: Option<&Model>, model: &Model) -> Positions {
+    let Some(old) = old else {
+        return priors;
+    };
+    let carried = priors.carried(old, model);
+    let mut out = priors;
+    for (name, at) in carried.0 {
+        out.0.entry(name).or_insert(at);
+    }
+    out
 }
 
 /// The diagram to draw: `model` itself, or the review of `compare` against it.
@@ -277,6 +297,7 @@ mod tests {
             model: new.clone(),
             priors: Positions::default(),
             compare: None,
+            parent: None,
         };
         let ToolAnswer::Diagram { diagram, highlight } =
             answer(&serde_json::to_string(&request).unwrap())
@@ -291,6 +312,7 @@ mod tests {
             model: new.clone(),
             priors: priors.clone(),
             compare: Some(old.clone()),
+            parent: None,
         };
         let ToolAnswer::Diagram { diagram, highlight } =
             answer(&serde_json::to_string(&request).unwrap())
@@ -322,5 +344,35 @@ mod tests {
         );
         assert!(svg.contains("library &lt;v2&gt;"));
         assert!(!svg.contains("foreignObject"));
+    }
+
+    #[test]
+    fn a_renamed_table_keeps_its_place_in_the_next_draft() {
+        let old: Model =
+            serde_json::from_str(include_str!("../tests/data/library-v1.json")).unwrap();
+        let mut new = old.clone();
+        for e in &mut new.entities {
+            if e.name == "member" {
+                e.name = "patron".into();
+            }
+        }
+        for r in &mut new.relationships {
+            if r.to_entity == "member" {
+                r.to_entity = "patron".into();
+            }
+        }
+        let priors = layout(&old, None).positions();
+        let request = ToolRequest::Diagram {
+            model: new,
+            priors: priors.clone(),
+            compare: None,
+            parent: Some(old),
+        };
+        let ToolAnswer::Diagram { diagram, .. } = run(request) else {
+            panic!("no diagram");
+        };
+        let patron = diagram.entity("patron").unwrap();
+        let was = priors.get("member").unwrap();
+        assert_eq!((patron.rect.x, patron.rect.y), (was.x, was.y));
     }
 }

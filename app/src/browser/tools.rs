@@ -60,11 +60,13 @@ pub async fn diagram(
     model: Model,
     priors: Positions,
     compare: Option<Model>,
+    parent: Option<Model>,
 ) -> Result<(Diagram, Option<Highlight>), UiError> {
     let request = ToolRequest::Diagram {
         model,
         priors,
         compare,
+        parent,
     };
     match call(&request).await? {
         ToolAnswer::Diagram { diagram, highlight } => Ok((diagram, highlight)),

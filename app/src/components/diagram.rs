@@ -96,6 +96,9 @@ pub fn DiagramView(
     /// Opens the hand-edit panel for the picked table; without it the diagram is read-only.
     #[prop(optional)]
     on_edit: Option<Callback<String>>,
+    /// The draft this one was made from: a table it renamed keeps its kept place.
+    #[prop(default = None)]
+    parent: Option<Model>,
 ) -> impl IntoView {
     let diagram = RwSignal::new(None::<Diagram>);
     let highlight = RwSignal::new(None::<Highlight>);
@@ -118,6 +121,7 @@ pub fn DiagramView(
     let sequence = StoredValue::new(0_u64);
     let model = StoredValue::new(model);
     let compare = StoredValue::new(compare);
+    let parent = StoredValue::new(parent);
 
     // Lay out whenever the kept positions change; keep the positions of boxes that had none.
     Effect::new(move |_| {
@@ -125,8 +129,13 @@ pub fn DiagramView(
         let run = sequence.get_value() + 1;
         sequence.set_value(run);
         spawn_local(async move {
-            let result =
-                tools::diagram(model.get_value(), priors.clone(), compare.get_value()).await;
+            let result = tools::diagram(
+                model.get_value(),
+                priors.clone(),
+                compare.get_value(),
+                parent.get_value(),
+            )
+            .await;
             if sequence.try_get_value() != Some(run) {
                 return;
             }

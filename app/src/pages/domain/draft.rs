@@ -80,6 +80,10 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
     let editable = StoredValue::new(draft.clone());
     let edit_table = Callback::new(move |table: String| editing.set(Some(Some(table))));
     let draft_id = draft.id;
+    let parent_model = StoredValue::new(draft.parent_id.and_then(|id| {
+        wb.drafts
+            .with_untracked(|l| l.iter().find(|d| d.id == id).map(|d| d.model.clone()))
+    }));
     let record_export = Callback::new(move |made| wb.record_export(draft_id, made));
     let domain_name = move || {
         wb.domain
@@ -123,7 +127,7 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
             </nav>
             {move || if diagram_on() {
                 view! {
-                    <DiagramView model=model.get_value() positions=wb.positions() on_place=wb.place_callback() on_export=record_export on_edit=edit_table
+                    <DiagramView model=model.get_value() positions=wb.positions() on_place=wb.place_callback() on_export=record_export on_edit=edit_table parent=parent_model.get_value()
                         stem=format!("draft-{n}") title=format!("{} · draft {n}", domain_name())/>
                 }.into_any()
             } else {
