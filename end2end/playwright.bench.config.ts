@@ -1,7 +1,7 @@
 // Browser benchmarks (not tests: nothing here passes or fails on a duration). The release
 // build (`bash .ci/site --release` and the `server-release` server) on its own ports and data
-// directory, driven by the same Chromium. Run by `bash .ci/dev bench-load`; figures go to
-// BENCHMARKS.md.
+// directory, driven by the same Chromium. Run by `bash .ci/dev bench-load` (first-load.bench.ts)
+// and `bash .ci/dev bench-diagram` (diagram-frames.bench.ts); figures go to BENCHMARKS.md.
 import { defineConfig } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
