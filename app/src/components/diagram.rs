@@ -32,6 +32,9 @@ use model::Model;
 
 /// Below this scale a box shows its name only.
 pub const DETAIL_SCALE: f64 = 0.45;
+/// Below this scale even names are too small to read (22 px at 15 % is 3 px): boxes only,
+/// and edges without their cardinality marks.
+pub const TINY_SCALE: f64 = 0.15;
 const MIN_SCALE: f64 = 0.03;
 const MAX_SCALE: f64 = 3.0;
 /// Screen pixels kept in the DOM around the visible area.
@@ -327,38 +330,60 @@ pub fn DiagramView(
             moved: false,
         });
     };
-    let on_move = move |ev: leptos::ev::PointerEvent| {
-        let (x, y) = client(&ev);
-        match gesture.get_untracked() {
-            Gesture::None => {}
-            Gesture::Pan { x: x0, y: y0, from } => view_state.set(View {
-                tx: from.tx + x - x0,
-                ty: from.ty + y - y0,
-                k: from.k,
-            }),
-            Gesture::Drag {
-                index,
-                x: x0,
-                y: y0,
-                moved,
-            } => {
-                let k = view_state.get_untracked().k;
-                let (dx, dy) = ((x - x0) / k, (y - y0) / k);
-                if moved || (x - x0).abs() + (y - y0).abs() > 3.0 {
-                    offset.set((dx, dy));
-                    if !moved {
-                        gesture.set(Gesture::Drag {
-                            index,
-                            x: x0,
-                            y: y0,
-                            moved: true,
-                        });
-                    }
+    // Pointer moves arrive faster than frames: the latest one is applied once per animation
+    // frame, so a frame does the view's work once.
+    let latest_move = StoredValue::new(None::<(f64, f64)>);
+    let move_scheduled = StoredValue::new(false);
+    let apply_move = move |x: f64, y: f64| match gesture.get_untracked() {
+        Gesture::None => {}
+        Gesture::Pan { x: x0, y: y0, from } => view_state.set(View {
+            tx: from.tx + x - x0,
+            ty: from.ty + y - y0,
+            k: from.k,
+        }),
+        Gesture::Drag {
+            index,
+            x: x0,
+            y: y0,
+            moved,
+        } => {
+            let k = view_state.get_untracked().k;
+            let (dx, dy) = ((x - x0) / k, (y - y0) / k);
+            if moved || (x - x0).abs() + (y - y0).abs() > 3.0 {
+                offset.set((dx, dy));
+                if !moved {
+                    gesture.set(Gesture::Drag {
+                        index,
+                        x: x0,
+                        y: y0,
+                        moved: true,
+                    });
                 }
             }
         }
     };
+    let on_move = move |ev: leptos::ev::PointerEvent| {
+        if gesture.get_untracked() == Gesture::None {
+            return;
+        }
+        latest_move.set_value(Some(client(&ev)));
+        if !move_scheduled.get_value() {
+            move_scheduled.set_value(true);
+            request_animation_frame(move || {
+                move_scheduled.try_set_value(false);
+                if let Some(Some((x, y))) = latest_move.try_get_value() {
+                    latest_move.try_set_value(None);
+                    apply_move(x, y);
+                }
+            });
+        }
+    };
     let on_up = move |_ev: leptos::ev::PointerEvent| {
+        // The last move counts, even if its frame has not come yet.
+        if let Some((x, y)) = latest_move.get_value() {
+            latest_move.set_value(None);
+            apply_move(x, y);
+        }
         let ended = gesture.get_untracked();
         gesture.set(Gesture::None);
         let Gesture::Drag { index, moved, .. } = ended else {
@@ -398,11 +423,27 @@ pub fn DiagramView(
         set.set(&name, at);
         on_place.run((set, false));
     };
+    // Wheel steps within one frame add up and zoom once.
+    let wheel = StoredValue::new(None::<(f64, f64, f64)>);
     let on_wheel = move |ev: leptos::ev::WheelEvent| {
         ev.prevent_default();
         let (x, y) = local(f64::from(ev.client_x()), f64::from(ev.client_y()));
         let factor = (-ev.delta_y() * 0.0015).exp();
-        zoom_at(x, y, factor);
+        let first = wheel.get_value().is_none();
+        wheel.update_value(|w| {
+            *w = Some(match *w {
+                Some((_, _, f)) => (x, y, f * factor),
+                None => (x, y, factor),
+            })
+        });
+        if first {
+            request_animation_frame(move || {
+                if let Some(Some((x, y, f))) = wheel.try_get_value() {
+                    wheel.try_set_value(None);
+                    zoom_at(x, y, f);
+                }
+            });
+        }
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let step = 60.0;
@@ -720,10 +761,10 @@ pub fn DiagramView(
                 })}
                 <svg class="dm-svg" width="100%" height="100%">
                     <g transform=move || { let v = view_state.get(); format!("translate({} {}) scale({})", v.tx, v.ty, v.k) }>
-                        <g class="dm-edges">
+                        <g class="dm-edges" class:dm-tiny=move || view_state.get().k < TINY_SCALE>
                             <For each=move || visible_edges.get() key=|i| *i children=edge_view/>
                         </g>
-                        <g class="dm-entities" class:dm-overview=move || !detail.get()>
+                        <g class="dm-entities" class:dm-overview=move || !detail.get() class:dm-tiny=move || view_state.get().k < TINY_SCALE>
                             <For each=move || visible_boxes.get() key=|i| *i children=box_view/>
                         </g>
                     </g>
