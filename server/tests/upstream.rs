@@ -80,6 +80,26 @@ impl Setup {
         self.alice.post(&path, body).await
     }
 
+    /// A streamed call whose response the test reads (and drops) chunk by chunk itself.
+    async fn raw_stream(&self, model: &str) -> reqwest::Response {
+        let url = format!(
+            "{}/api/v1/llm/{}/chat/completions",
+            self.alice.base, self.provider
+        );
+        reqwest::Client::new()
+            .post(url)
+            .header("x-dm-csrf", "1")
+            .header(header::COOKIE, self.alice.cookie.clone().unwrap())
+            .json(&json!({
+                "model": model,
+                "messages": [{ "role": "user", "content": "say hello" }],
+                "stream": true,
+            }))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Requests the fake has received so far.
     fn upstream_requests(&self) -> usize {
         self.fake.requests.lock().unwrap().len()
@@ -505,22 +525,7 @@ async fn a_call_longer_than_the_total_timeout_ends() {
 async fn a_client_that_leaves_mid_stream_cancels_the_upstream_call() {
     let mut s = setup(|_| {}).await;
     assert_eq!(s.fake.cancelled.load(Ordering::SeqCst), 0);
-    let url = format!(
-        "{}/api/v1/llm/{}/chat/completions",
-        s.alice.base, s.provider
-    );
-    let mut response = reqwest::Client::new()
-        .post(url)
-        .header("x-dm-csrf", "1")
-        .header(header::COOKIE, s.alice.cookie.clone().unwrap())
-        .json(&json!({
-            "model": "fake-model?drip_ms=300",
-            "messages": [{ "role": "user", "content": "say hello" }],
-            "stream": true,
-        }))
-        .send()
-        .await
-        .unwrap();
+    let mut response = s.raw_stream("fake-model?drip_ms=300").await;
     assert_eq!(response.status(), StatusCode::OK);
     let first = response.chunk().await.unwrap().unwrap();
     assert!(first.starts_with(b"data: "));
@@ -547,22 +552,7 @@ async fn a_client_that_leaves_after_done_made_a_complete_call() {
     // Browsers stop reading at `[DONE]` and drop the response; the provider here keeps its
     // connection open for 2 s after `[DONE]`, so the relay is still running when they do.
     let mut s = setup(|_| {}).await;
-    let url = format!(
-        "{}/api/v1/llm/{}/chat/completions",
-        s.alice.base, s.provider
-    );
-    let mut response = reqwest::Client::new()
-        .post(url)
-        .header("x-dm-csrf", "1")
-        .header(header::COOKIE, s.alice.cookie.clone().unwrap())
-        .json(&json!({
-            "model": "fake-model?linger_ms=2000",
-            "messages": [{ "role": "user", "content": "say hello" }],
-            "stream": true,
-        }))
-        .send()
-        .await
-        .unwrap();
+    let mut response = s.raw_stream("fake-model?linger_ms=2000").await;
     assert_eq!(response.status(), StatusCode::OK);
     let mut received = Vec::new();
     while !received.windows(6).any(|w| w == b"[DONE]") {

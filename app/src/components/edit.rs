@@ -10,7 +10,7 @@
 use crate::browser::UiError;
 use crate::components::code_spans;
 use crate::components::diff_view::DiffView;
-use crate::components::ErrorBanner;
+use crate::components::{ErrorBanner, ProblemList};
 use crate::state::workbench::Workbench;
 use leptos::prelude::*;
 use model::ops::{apply, Operation};
@@ -541,11 +541,9 @@ pub fn EditPanel(
             })}
             {move || {
                 let problems = problems.get();
-                (!problems.is_empty()).then(|| view! {
-                    <div class="error" data-testid="edit-problems">
-                        <p>{format!("The model has {} problems; saving waits until they are gone.", problems.len())}</p>
-                        <ul>{problems.into_iter().map(|p| view! { <li><code>{p.path}</code>": "{p.reason}</li> }).collect_view()}</ul>
-                    </div>
+                (!problems.is_empty()).then(|| {
+                    let lead = format!("The model has {} problems; saving waits until they are gone.", problems.len());
+                    view! { <ProblemList problems lead test_id="edit-problems"/> }
                 })
             }}
             {move || (!ops.with(Vec::is_empty)).then(|| view! {

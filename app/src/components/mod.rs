@@ -50,6 +50,21 @@ pub fn code_spans(text: &str) -> impl IntoView {
         .collect_view()
 }
 
+/// The problems of a model, after a sentence that says what they hold up.
+#[component]
+pub fn ProblemList(
+    problems: Vec<model::Problem>,
+    lead: String,
+    #[prop(optional)] test_id: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <div class="error" data-testid=test_id>
+            <p>{lead}</p>
+            <ul>{problems.into_iter().map(|p| view! { <li><code>{p.path}</code>": "{p.reason}</li> }).collect_view()}</ul>
+        </div>
+    }
+}
+
 /// A link-styled button that asks before it acts: `label` opens the question, whose danger
 /// button (`yes`) runs `on_confirm` and whose "Keep" closes it. `asking` is the caller's, so it
 /// can close the question once the action is done. Test ids: `{id}`, `confirm-{id}`, `{id}-yes`.

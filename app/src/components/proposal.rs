@@ -8,8 +8,8 @@
 //! workbench (`state::workbench`), which saves it as the next draft and keeps the proposal in
 //! IndexedDB until then.
 
-use crate::components::code_spans;
 use crate::components::diff_view::DiffView;
+use crate::components::{code_spans, ProblemList};
 use crate::state::workbench::{Acceptance, Proposal};
 use leptos::prelude::*;
 use model::ops::{apply, Applied, Operation};
@@ -173,11 +173,9 @@ pub fn ProposalReview(
             </ol>
             {move || {
                 let problems = problems.get();
-                (!problems.is_empty()).then(|| view! {
-                    <div class="error">
-                        <p>{format!("With this selection the model has {} problems; accept is disabled until they are gone.", problems.len())}</p>
-                        <ul>{problems.into_iter().map(|p| view! { <li><code>{p.path}</code>": "{p.reason}</li> }).collect_view()}</ul>
-                    </div>
+                (!problems.is_empty()).then(|| {
+                    let lead = format!("With this selection the model has {} problems; accept is disabled until they are gone.", problems.len());
+                    view! { <ProblemList problems lead/> }
                 })
             }}
             <h3>"Impact of the selection"</h3>

@@ -20,7 +20,7 @@ pub mod review;
 use crate::browser::UiError;
 use crate::components::notes::NotesPanel;
 use crate::components::proposal::ProposalReview;
-use crate::components::{ConfirmAction, ErrorBanner};
+use crate::components::{ConfirmAction, ErrorBanner, ProblemList};
 use crate::pages::SignedIn;
 use crate::state::workbench::{
     default_pair, next_number, DraftRef, Generation, Loaded, Selection, Workbench,
@@ -466,9 +466,8 @@ fn GenerationStatus(generation: RwSignal<Generation>) -> impl IntoView {
             </div>
         }.into_any(),
         Generation::Invalid { problems, raw } => view! {
-            <div class="error" data-testid="generation-invalid">
-                <p>{format!("The model has {} problems; nothing was saved. Generate again, or refine the instruction.", problems.len())}</p>
-                <ul>{problems.into_iter().map(|p| view! { <li><code>{p.path}</code>": "{p.reason}</li> }).collect_view()}</ul>
+            <div data-testid="generation-invalid">
+                <ProblemList lead=format!("The model has {} problems; nothing was saved. Generate again, or refine the instruction.", problems.len()) problems/>
                 <details><summary>"Raw answer"</summary><pre class="stream-tail">{raw}</pre></details>
             </div>
         }.into_any(),
