@@ -259,30 +259,18 @@ pub fn DiagramView(
         } => Some(index),
         _ => None,
     });
-    let visible_boxes = Memo::new(move |_| {
+    // What is drawn: the core's pick of boxes and edges in the window, and a box being
+    // dragged wherever it is.
+    let visible = Memo::new(move |_| {
         let win = window.get();
         let dragging = dragged.get();
         diagram.with(|d| {
-            d.as_ref().map_or_else(Vec::new, |d| {
-                d.entities
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, b)| Some(*i) == dragging || b.rect.overlaps(&win))
-                    .map(|(i, _)| i)
-                    .collect::<Vec<usize>>()
-            })
-        })
-    });
-    let visible_edges = Memo::new(move |_| {
-        let win = window.get();
-        diagram.with(|d| {
-            d.as_ref().map_or_else(Vec::new, |d| {
-                d.edges
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| span(&e.points).overlaps(&win))
-                    .map(|(i, _)| i)
-                    .collect::<Vec<usize>>()
+            d.as_ref().map_or_else(Default::default, |d| {
+                let (mut boxes, edges) = d.visible(&win);
+                if let Some(i) = dragging.filter(|i| !boxes.contains(i)) {
+                    boxes.push(i);
+                }
+                (boxes, edges)
             })
         })
     });
@@ -409,13 +397,12 @@ pub fn DiagramView(
         // Shown where it was dropped until the new layout arrives.
         diagram.update(|d| {
             if let Some(b) = d.as_mut().and_then(|d| d.entities.get_mut(index)) {
-                let (ddx, ddy) = (at.x - b.rect.x, at.y - b.rect.y);
+                let dy = at.y - b.rect.y;
                 b.rect.x = at.x;
                 b.rect.y = at.y;
                 for row in &mut b.rows {
-                    row.y += ddy;
+                    row.y += dy;
                 }
-                let _ = ddx;
             }
         });
         offset.set((0.0, 0.0));
@@ -762,10 +749,10 @@ pub fn DiagramView(
                 <svg class="dm-svg" width="100%" height="100%">
                     <g transform=move || { let v = view_state.get(); format!("translate({} {}) scale({})", v.tx, v.ty, v.k) }>
                         <g class="dm-edges" class:dm-tiny=move || view_state.get().k < TINY_SCALE>
-                            <For each=move || visible_edges.get() key=|i| *i children=edge_view/>
+                            <For each=move || visible.with(|v| v.1.clone()) key=|i| *i children=edge_view/>
                         </g>
                         <g class="dm-entities" class:dm-overview=move || !detail.get() class:dm-tiny=move || view_state.get().k < TINY_SCALE>
-                            <For each=move || visible_boxes.get() key=|i| *i children=box_view/>
+                            <For each=move || visible.with(|v| v.0.clone()) key=|i| *i children=box_view/>
                         </g>
                     </g>
                 </svg>
@@ -773,32 +760,6 @@ pub fn DiagramView(
             </div>
             <p class="muted diagram-help">"Drag the background to pan, the wheel to zoom, a table to move it (its place is kept for this domain). Click a table to pick it."</p>
         </section>
-    }
-}
-
-/// The bounding box of a polyline.
-fn span(points: &[Point]) -> Rect {
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for p in points {
-        x0 = x0.min(p.x);
-        y0 = y0.min(p.y);
-        x1 = x1.max(p.x);
-        y1 = y1.max(p.y);
-    }
-    if points.is_empty() {
-        return Rect {
-            x: 0.0,
-            y: 0.0,
-            width: 0.0,
-            height: 0.0,
-        };
-    }
-    // A straight edge has no area; give it one so it still meets the window.
-    Rect {
-        x: x0,
-        y: y0,
-        width: (x1 - x0).max(1.0),
-        height: (y1 - y0).max(1.0),
     }
 }
 

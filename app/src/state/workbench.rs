@@ -476,9 +476,21 @@ impl Workbench {
     /// Applies a domain change (restore an overwritten value, dismiss it, delete, restore the
     /// domain), saved here first, then synced.
     pub async fn change_domain(self, mutation: Mutation) -> Result<(), UiError> {
+        self.change_domain_all(vec![mutation]).await
+    }
+
+    /// Applies several domain changes in order, each saved with its mutation, then shows the
+    /// domain, reloads the list and syncs once.
+    pub async fn change_domain_all(self, mutations: Vec<Mutation>) -> Result<(), UiError> {
         let user = self.workspace.require_user()?;
-        let next = storage::change_domain(user.id, mutation).await?;
-        self.domain.set(Some(next));
+        let mut next = None;
+        for mutation in mutations {
+            next = Some(storage::change_domain(user.id, mutation).await?);
+        }
+        if next.is_none() {
+            return Ok(());
+        }
+        self.domain.set(next);
         self.workspace.reload_domains().await?;
         self.workspace.sync_now();
         Ok(())
@@ -983,29 +995,35 @@ impl Workbench {
                 .map(|d| d.notes.iter().filter(|n| n.is_open()).cloned().collect())
                 .unwrap_or_default()
         });
-        for mut note in open {
-            if answered
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(&note.cite_id()))
-            {
-                note.resolved_at = Some(now);
-                note.resolved_by = Some(id);
-                self.put_note(note).await?;
-            }
-        }
-        for text in rejected {
-            self.put_note(model::wire::Note {
-                id: browser::new_id(),
-                text: format!("rejected: {text}"),
-                draft_id: Some(id),
-                created_at: now,
-                resolved_at: None,
-                resolved_by: None,
-                kind: "rejected".into(),
+        let resolved = open
+            .into_iter()
+            .filter(|n| {
+                answered
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(&n.cite_id()))
             })
-            .await?;
-        }
-        Ok(())
+            .map(|n| model::wire::Note {
+                resolved_at: Some(now),
+                resolved_by: Some(id),
+                ..n
+            });
+        let kept = rejected.iter().map(|text| model::wire::Note {
+            id: browser::new_id(),
+            text: format!("rejected: {text}"),
+            draft_id: Some(id),
+            created_at: now,
+            resolved_at: None,
+            resolved_by: None,
+            kind: "rejected".into(),
+        });
+        let mutations = resolved
+            .chain(kept)
+            .map(|note| Mutation::PutNote {
+                domain_id: self.domain_id,
+                note,
+            })
+            .collect();
+        self.change_domain_all(mutations).await
     }
 
     /// Keeps a record of an export made of draft `draft_id` (shown with the draft; synced).
