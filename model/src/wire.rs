@@ -347,6 +347,118 @@ impl std::fmt::Debug for TokenCreated {
     }
 }
 
+/// A request for a read-only link to a draft (`POST /api/v1/shares`), or to a pair of drafts
+/// of one domain (a review: `old_draft_id` is the older one).
+///
+/// Without `ciphertext` the server renders the link's page from the synced drafts, which must
+/// be the requester's. With it the link is end-to-end encrypted: `ciphertext` is a
+/// [`ShareDoc`] sealed in the browser (base64url, no padding, of the 12-byte AES-GCM IV
+/// followed by the ciphertext and tag), the key stays in the link's fragment, and the draft ids
+/// are kept only to list the link beside its draft.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateShare {
+    pub draft_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_draft_id: Option<Uuid>,
+    /// When the link stops working; `None`: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// The owner's name for the link ("for the DBA review").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Whether the page carries an OpenGraph title and description, which chat apps show as
+    /// a preview. Encrypted pages never do (the server does not know the draft).
+    #[serde(default = "yes")]
+    pub preview: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ciphertext: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// How a link's page is made: by the server from the synced draft, or in the reader's
+/// browser from ciphertext the server cannot read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareKind {
+    Plain,
+    Encrypted,
+}
+
+/// One of the user's links, as the owner sees it (never its token: only a hash is kept).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareInfo {
+    pub id: Uuid,
+    pub kind: ShareKind,
+    pub draft_id: Uuid,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_draft_id: Option<Uuid>,
+    /// The domain of the draft (plain links; `None` for encrypted ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub preview: bool,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_opened_at: Option<i64>,
+    pub open_count: u64,
+}
+
+/// A new link: its path with the token (`/s/<token>` or `/e/<token>`), shown this once.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ShareCreated {
+    pub share: ShareInfo,
+    pub path: String,
+}
+
+impl std::fmt::Debug for ShareCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShareCreated")
+            .field("share", &self.share)
+            .field("path", &"[redacted]")
+            .finish()
+    }
+}
+
+/// `GET /api/v1/shares`: the user's links, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareList {
+    pub shares: Vec<ShareInfo>,
+}
+
+/// What a link shows: one draft, or a pair for a review (`old` is the older draft). The
+/// server builds it from the synced drafts for a plain link; for an encrypted link it is the
+/// plaintext the browser seals, so its layout is a contract (`version` 1).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShareDoc {
+    pub version: u32,
+    /// The domain's name.
+    pub domain: String,
+    pub draft: SharedDraft,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old: Option<SharedDraft>,
+}
+
+impl ShareDoc {
+    /// The layout written by this version.
+    pub const VERSION: u32 = 1;
+}
+
+/// A draft as a link shows it: its number in the domain, when it was made, its model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SharedDraft {
+    pub number: u32,
+    pub created_at: i64,
+    pub model: Model,
+}
+
 /// One of the user's signed-in sessions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
@@ -838,6 +950,62 @@ mod tests {
             r#"{"id":"00000000-0000-0000-0000-000000000002","domain_id":"00000000-0000-0000-0000-000000000001","number":1,"parent_id":null,"created_at":3,"provenance":{"source":"llm","provider":"fake","model":"m","instruction":"","prompt_hash":"h"},"model":{"format_version":1,"summary":"s","narrative":"n","entities":[],"relationships":[]}}"#
         );
     }
+    /// Share requests, link records and the encrypted links' plaintext are contracts: this
+    /// pins their layout, and that a request without `preview` asks for one.
+    #[test]
+    fn frozen_share_serialization() {
+        let request: CreateShare =
+            serde_json::from_str(r#"{"draft_id":"00000000-0000-0000-0000-000000000002"}"#)
+                .expect("reads");
+        assert!(request.preview);
+        assert_eq!(
+            serde_json::to_string(&request).expect("serializes"),
+            r#"{"draft_id":"00000000-0000-0000-0000-000000000002","preview":true}"#
+        );
+        let info = ShareInfo {
+            id: Uuid::from_u128(1),
+            kind: ShareKind::Encrypted,
+            draft_id: Uuid::from_u128(2),
+            old_draft_id: None,
+            domain_id: None,
+            label: Some("dba".into()),
+            preview: false,
+            created_at: 5,
+            expires_at: Some(6),
+            revoked_at: None,
+            last_opened_at: None,
+            open_count: 0,
+        };
+        assert_eq!(
+            serde_json::to_string(&info).expect("serializes"),
+            r#"{"id":"00000000-0000-0000-0000-000000000001","kind":"encrypted","draft_id":"00000000-0000-0000-0000-000000000002","label":"dba","preview":false,"created_at":5,"expires_at":6,"open_count":0}"#
+        );
+        let created = ShareCreated {
+            share: info,
+            path: "/e/secret-token".into(),
+        };
+        assert!(!format!("{created:?}").contains("secret-token"));
+        let mut model = sample();
+        model.entities.truncate(0);
+        model.relationships.clear();
+        model.summary.clear();
+        model.narrative.clear();
+        let doc = ShareDoc {
+            version: ShareDoc::VERSION,
+            domain: "billing".into(),
+            draft: SharedDraft {
+                number: 2,
+                created_at: 7,
+                model,
+            },
+            old: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&doc).expect("serializes"),
+            r#"{"version":1,"domain":"billing","draft":{"number":2,"created_at":7,"model":{"format_version":1,"summary":"","narrative":"","entities":[],"relationships":[]}}}"#
+        );
+    }
+
     /// The account and administration bodies are an API contract: this pins their layout, and
     /// that an older client's credentials (no invite) still read.
     #[test]
