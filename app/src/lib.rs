@@ -33,6 +33,14 @@ pub struct Assets {
     /// The tools module (import, exports, migrations), loaded on first use.
     pub tools_js: String,
     pub tools_wasm: String,
+    /// The script of an end-to-end encrypted share page (`/e/{token}`): it decrypts the
+    /// draft with the key in the link's fragment and renders it with the tools module.
+    #[serde(default = "default_share_js")]
+    pub share_js: String,
+}
+
+fn default_share_js() -> String {
+    "data-modeller-share.js".into()
 }
 
 impl Default for Assets {
@@ -43,6 +51,7 @@ impl Default for Assets {
             css: "data-modeller.css".into(),
             tools_js: "data-modeller-tools.js".into(),
             tools_wasm: "data-modeller-tools.wasm".into(),
+            share_js: default_share_js(),
         }
     }
 }
