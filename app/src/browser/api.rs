@@ -10,8 +10,8 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use model::sync::{SyncPull, SyncPush, SyncPushResult};
 use model::wire::{
     AdminUser, AuditPage, Credentials, ErrorEnvelope, InviteCreated, InviteInfo, InviteInput,
-    PasswordChange, PasswordConfirmation, ProviderInfo, ProviderInput, ProviderTest, SessionInfo,
-    TokenCreated, TokenInfo, TokenInput, UserInfo,
+    CreateShare, PasswordChange, PasswordConfirmation, ProviderInfo, ProviderInput, ProviderTest,
+    SessionInfo, ShareCreated, ShareList, TokenCreated, TokenInfo, TokenInput, UserInfo,
 };
 use serde::{de::DeserializeOwned, Serialize};
 use uuid::Uuid;
@@ -209,6 +209,20 @@ pub async fn sessions() -> Result<Vec<SessionInfo>, UiError> {
 
 pub async fn revoke_session(id: Uuid) -> Result<(), UiError> {
     send_empty(Request::delete(&format!("/api/v1/auth/sessions/{id}"))).await
+}
+
+/// A read-only link to a synced draft or pair, or an encrypted one (`ciphertext` set).
+pub async fn create_share(request: &CreateShare) -> Result<ShareCreated, UiError> {
+    send_json(Request::post("/api/v1/shares"), request).await
+}
+
+/// The user's links, newest first, revoked and expired ones included.
+pub async fn shares() -> Result<ShareList, UiError> {
+    get("/api/v1/shares").await
+}
+
+pub async fn revoke_share(id: Uuid) -> Result<(), UiError> {
+    send_empty(Request::delete(&format!("/api/v1/shares/{id}"))).await
 }
 
 /// How long a sync request may take before it is given up (and retried by a later round):

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod llm;
+pub mod share;
 pub mod storage;
 pub mod sync;
 pub mod tools;

@@ -10,6 +10,7 @@ pub mod narrative;
 pub mod nav;
 pub mod notes;
 pub mod proposal;
+pub mod share;
 
 use crate::browser::UiError;
 use leptos::prelude::*;

@@ -1,12 +1,13 @@
 //! Settings: the LLM providers the user drafts with (OpenAI, OpenRouter, Anthropic or any
 //! OpenAI-compatible server), API tokens for programs, the signed-in sessions, the account
-//! itself (change the password, delete the account), and this browser's copy of the work
-//! (sign out and remove it, on a shared computer).
+//! itself (change the password, delete the account), the shared links to drafts, and this
+//! browser's copy of the work (sign out and remove it, on a shared computer).
 //!
 //! Provider keys go to the server's vault once and come back only masked. An API token's
 //! secret is shown once, right after it is created.
 
 use crate::browser::{api, storage, UiError};
+use crate::components::share::{LinkFilter, SharedLinks};
 use crate::components::{utc_time, ConfirmAction, ErrorBanner};
 use crate::pages::SignedIn;
 use crate::state::Workspace;
@@ -31,6 +32,11 @@ pub fn SettingsPage() -> impl IntoView {
                 <Tokens/>
                 <Sessions/>
             </div>
+            <section class="card" data-testid="settings-shares">
+                <h2>"Shared links"</h2>
+                <p class="muted">"Read-only links to your drafts and reviews, made from a draft's Share button. A link opens without an account until it expires or you revoke it; revoking is immediate."</p>
+                <SharedLinks filter=LinkFilter::All/>
+            </section>
             <Account/>
             <ThisBrowser/>
         </SignedIn>

@@ -17,6 +17,7 @@ use leptos::task::spawn_local;
 use model::sync::Mutation;
 use model::wire::{DomainRecord, UserInfo};
 
+pub mod share;
 pub mod workbench;
 
 /// Sync status as the navigation bar shows it.

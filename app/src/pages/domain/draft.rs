@@ -6,6 +6,7 @@ use super::{ViewProblem, Waiting};
 use crate::components::diagram::DiagramView;
 use crate::components::dictionary::Dictionary;
 use crate::components::edit::EditPanel;
+use crate::components::share::SharePanel;
 use crate::components::exports::Exports;
 use crate::components::{ConfirmAction, ErrorBanner};
 use crate::state::workbench::{
@@ -79,6 +80,8 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
     let editing = RwSignal::new(None::<Option<String>>);
     let editable = StoredValue::new(draft.clone());
     let edit_table = Callback::new(move |table: String| editing.set(Some(Some(table))));
+    // The share panel, open or not.
+    let sharing = RwSignal::new(false);
     let draft_id = draft.id;
     let parent_model = StoredValue::new(draft.parent_id.and_then(|id| {
         wb.drafts
@@ -107,11 +110,16 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
                 {fork_note(&draft, n)}
                 {toggle}
                 <button type="button" data-testid="edit-draft" on:click=move |_| editing.set(Some(None))>"Edit"</button>
+                <button type="button" data-testid="share-draft" on:click=move |_| sharing.update(|s| *s = !*s)>"Share"</button>
                 <DeleteDraft draft=draft.clone()/>
             </div>
             {move || editing.get().map(|table| view! {
                 <EditPanel parent=editable.get_value() table=table.unwrap_or_default()
                     on_close=Callback::new(move |()| editing.set(None))/>
+            })}
+            {move || sharing.get().then(|| view! {
+                <SharePanel draft=editable.get_value() domain=domain_name()
+                    on_close=Callback::new(move |()| sharing.set(false))/>
             })}
             <ProvenancePanel draft=draft.clone()/>
             {export.then(|| view! {

@@ -5,6 +5,7 @@
 use super::{in_place, ViewProblem, Waiting};
 use crate::components::diagram::{DiagramView, ReviewLink};
 use crate::components::diff_view::DiffView;
+use crate::components::share::SharePanel;
 use crate::state::workbench::{parse_pair, DraftRef, Loaded, Selection, ViewError, Workbench};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -30,6 +31,13 @@ pub fn ReviewRoute() -> impl IntoView {
         wb.drafts
             .with(|l| l.iter().map(|d| DraftRef::of(d, l)).collect::<Vec<_>>())
     });
+    // The share panel for this pair, open or not.
+    let sharing = RwSignal::new(false);
+    let domain_name = move || {
+        wb.domain
+            .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
+            .unwrap_or_default()
+    };
     let go = move |a: DraftRef, b: DraftRef| {
         navigate(&Selection::Review(a, b).href(wb.domain_id), in_place());
     };
@@ -63,7 +71,15 @@ pub fn ReviewRoute() -> impl IntoView {
                         <div class="row">
                             <label>"From " {side("compare-from", a, Box::new(move |n| go_a(n, b)))}</label>
                             <label>" to " {side("compare-to", b, Box::new(move |n| go_b(a, n)))}</label>
+                            <button type="button" data-testid="share-review" on:click=move |_| sharing.update(|s| *s = !*s)>"Share"</button>
                         </div>
+                        {move || match (sharing.get(), wb.draft(a), wb.draft(b)) {
+                            (true, Some(old), Some(new)) => Some(view! {
+                                <SharePanel draft=new old=old domain=domain_name()
+                                    on_close=Callback::new(move |()| sharing.set(false))/>
+                            }),
+                            _ => None,
+                        }}
                         {move || match models.get() {
                             Some((Some(old), Some(new))) => {
                                 let focus = RwSignal::new(None::<String>);
