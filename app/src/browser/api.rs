@@ -9,8 +9,8 @@ use super::UiError;
 use gloo_net::http::{Request, RequestBuilder, Response};
 use model::sync::{SyncPull, SyncPush, SyncPushResult};
 use model::wire::{
-    AdminUser, AuditPage, Credentials, ErrorEnvelope, InviteCreated, InviteInfo, InviteInput,
-    CreateShare, PasswordChange, PasswordConfirmation, ProviderInfo, ProviderInput, ProviderTest,
+    AdminUser, AuditPage, CreateShare, Credentials, ErrorEnvelope, InviteCreated, InviteInfo,
+    InviteInput, PasswordChange, PasswordConfirmation, ProviderInfo, ProviderInput, ProviderTest,
     SessionInfo, ShareCreated, ShareList, TokenCreated, TokenInfo, TokenInput, UserInfo,
 };
 use serde::{de::DeserializeOwned, Serialize};

@@ -21,7 +21,10 @@ pub struct Sealed {
 impl std::fmt::Debug for Sealed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sealed")
-            .field("ciphertext", &format_args!("{} chars", self.ciphertext.len()))
+            .field(
+                "ciphertext",
+                &format_args!("{} chars", self.ciphertext.len()),
+            )
             .field("key", &"[redacted]")
             .finish()
     }
@@ -51,12 +54,8 @@ fn algorithm(fields: &[(&str, JsValue)]) -> Result<js_sys::Object, UiError> {
 
 /// Seals `doc` under a new random key.
 pub async fn seal(doc: &ShareDoc) -> Result<Sealed, UiError> {
-    let plain = serde_json::to_vec(doc).map_err(|e| {
-        UiError::new(
-            "CLIENT_ENCODE",
-            format!("could not encode the draft: {e}"),
-        )
-    })?;
+    let plain = serde_json::to_vec(doc)
+        .map_err(|e| UiError::new("CLIENT_ENCODE", format!("could not encode the draft: {e}")))?;
     let crypto = web_sys::window()
         .ok_or_else(|| UiError::new("CLIENT_CRYPTO", "no browser window"))?
         .crypto()

@@ -65,7 +65,10 @@ pub fn SharePanel(
     let refresh = RwSignal::new(0u32);
     let filter = LinkFilter::Draft(draft.id, old.as_ref().map(|d| d.id));
     let what = match &old {
-        Some(o) => format!("the review of draft {} against draft {}", draft.number, o.number),
+        Some(o) => format!(
+            "the review of draft {} against draft {}",
+            draft.number, o.number
+        ),
         None => format!("draft {}", draft.number),
     };
     let draft = StoredValue::new(draft);
@@ -82,11 +85,17 @@ pub fn SharePanel(
             _ => match parse_date(&date.get_untracked()) {
                 Some(start) if start + 86_400_000 > now_ms() => Expiry::Date(start),
                 Some(_) => {
-                    error.set(Some(UiError::new("VAL_EXPIRY", "the date has passed: pick today or a later day")));
+                    error.set(Some(UiError::new(
+                        "VAL_EXPIRY",
+                        "the date has passed: pick today or a later day",
+                    )));
                     return;
                 }
                 None => {
-                    error.set(Some(UiError::new("VAL_EXPIRY", "pick the last day the link works")));
+                    error.set(Some(UiError::new(
+                        "VAL_EXPIRY",
+                        "pick the last day the link works",
+                    )));
                     return;
                 }
             },
@@ -120,7 +129,9 @@ pub fn SharePanel(
         });
     };
     let copy = move |_| {
-        let Some(link) = made.get_untracked() else { return };
+        let Some(link) = made.get_untracked() else {
+            return;
+        };
         if let Some(window) = web_sys::window() {
             let promise = window.navigator().clipboard().write_text(&link.url);
             spawn_local(async move {
@@ -199,7 +210,10 @@ pub fn SharePanel(
 /// The user's links (those `filter` keeps), with their use and a revoke button. Bumping
 /// `refresh` reloads them.
 #[component]
-pub fn SharedLinks(filter: LinkFilter, #[prop(optional)] refresh: Option<RwSignal<u32>>) -> impl IntoView {
+pub fn SharedLinks(
+    filter: LinkFilter,
+    #[prop(optional)] refresh: Option<RwSignal<u32>>,
+) -> impl IntoView {
     let workspace = Workspace::expect();
     let links = RwSignal::new(None::<Vec<ShareInfo>>);
     let error = RwSignal::new(None::<UiError>);
@@ -207,7 +221,11 @@ pub fn SharedLinks(filter: LinkFilter, #[prop(optional)] refresh: Option<RwSigna
         spawn_local(async move {
             match api::shares().await {
                 Ok(list) => {
-                    let kept = list.shares.into_iter().filter(|s| filter.keeps(s)).collect();
+                    let kept = list
+                        .shares
+                        .into_iter()
+                        .filter(|s| filter.keeps(s))
+                        .collect();
                     links.try_set(Some(kept));
                     error.try_set(None);
                 }

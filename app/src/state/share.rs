@@ -142,7 +142,14 @@ mod tests {
             crate::components::utc_time(parse_date("2026-11-28").expect("a date")),
             "2026-11-28 00:00 UTC"
         );
-        for bad in ["", "2026-13-01", "2026-00-10", "2026-1", "x-y-z", "2026-01-32"] {
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1",
+            "x-y-z",
+            "2026-01-32",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }

@@ -6,8 +6,8 @@ use super::{ViewProblem, Waiting};
 use crate::components::diagram::DiagramView;
 use crate::components::dictionary::Dictionary;
 use crate::components::edit::EditPanel;
-use crate::components::share::SharePanel;
 use crate::components::exports::Exports;
+use crate::components::share::SharePanel;
 use crate::components::{ConfirmAction, ErrorBanner};
 use crate::state::workbench::{
     parse_draft_number, DraftRef, Loaded, Selection, ViewError, Workbench,
