@@ -24,6 +24,7 @@ pub mod narrative;
 pub mod ops;
 pub mod parse;
 pub mod prompt;
+pub mod share;
 pub mod sync;
 pub mod tools;
 pub mod types;

@@ -1,6 +1,6 @@
 //! The browser's on-demand tools as requests and answers: SQL and JSON import, every export,
-//! migration SQL, the narrative's Markdown and the diagram's layout and SVG, behind one JSON
-//! call.
+//! migration SQL, the narrative's Markdown, the diagram's layout and SVG, and an encrypted share
+//! link's page and downloads ([`crate::share`]), behind one JSON call.
 //!
 //! The SQL parser, the exporters and the migrations are most of the core's code. The browser
 //! does not need them to show domains and drafts, so they are compiled into a wasm module of
@@ -14,7 +14,9 @@ use crate::diagram::{layout, review_model, Diagram, Highlight, Positions};
 use crate::export::{export_with_warnings, ExportFormat, ExportWarning};
 use crate::import::{import_json, import_sql, ImportError, Imported};
 use crate::migrate::migration_sql;
+use crate::share;
 use crate::types::Model;
+use crate::wire::ShareDoc;
 use crate::SqlDialect;
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +59,12 @@ pub enum ToolRequest {
         #[serde(default)]
         title: Option<String>,
     },
+    /// The page of a shared draft or pair ([`share::render_html`]), as an encrypted link's
+    /// page shows it: its download links point at `#download-<format>`, which the page's
+    /// script answers with [`ToolRequest::ShareDownload`].
+    SharePage { doc: ShareDoc },
+    /// One download of a shared draft or pair ([`share::download`]).
+    ShareDownload { doc: ShareDoc, format: String },
 }
 
 /// The answer to a [`ToolRequest`].
@@ -78,6 +86,17 @@ pub enum ToolAnswer {
         highlight: Option<Highlight>,
     },
     Svg(String),
+    /// A share page: its title (for the document's `<title>`) and its HTML fragment.
+    SharePage {
+        title: String,
+        html: String,
+    },
+    /// One file to save.
+    Download {
+        file_name: String,
+        media_type: String,
+        text: String,
+    },
     /// Anything else that went wrong, with a stable code.
     Error {
         code: String,
@@ -133,6 +152,39 @@ pub fn run(request: ToolRequest) -> ToolAnswer {
             };
             ToolAnswer::Svg(svg::render(&diagram, &options))
         }
+        ToolRequest::SharePage { doc } => {
+            if let Some(refused) = newer_share(&doc) {
+                return refused;
+            }
+            let href = |d: &share::Download| format!("#download-{}", d.format);
+            ToolAnswer::SharePage {
+                title: share::title(&doc),
+                html: share::render_html(&doc, &href),
+            }
+        }
+        ToolRequest::ShareDownload { doc, format } => {
+            if let Some(refused) = newer_share(&doc) {
+                return refused;
+            }
+            match share::download(&doc, &format) {
+                Some((d, text)) => ToolAnswer::Download {
+                    file_name: d.file_name,
+                    media_type: d.media_type.into(),
+                    text,
+                },
+                None => {
+                    let offered: Vec<&str> =
+                        share::downloads(&doc).iter().map(|d| d.format).collect();
+                    ToolAnswer::Error {
+                        code: "VAL_FORMAT".into(),
+                        message: format!(
+                            "this link offers no download `{format}`: ask for one of {}",
+                            offered.join(", ")
+                        ),
+                    }
+                }
+            }
+        }
         ToolRequest::Narrative { text } => ToolAnswer::Narrative(crate::narrative::parse(&text)),
         ToolRequest::Migration { old, new, dialect } => match migration_sql(&old, &new, dialect) {
             Ok(sql) => ToolAnswer::Migration(sql),
@@ -142,6 +194,15 @@ pub fn run(request: ToolRequest) -> ToolAnswer {
             },
         },
     }
+}
+
+/// The refusal of a share doc of another layout than this build reads: the link was made by a
+/// newer build (or a damaged one), and a reload fetches the build that made it.
+fn newer_share(doc: &ShareDoc) -> Option<ToolAnswer> {
+    (doc.version != ShareDoc::VERSION).then(|| ToolAnswer::Error {
+        code: "VAL_SHARE_VERSION".into(),
+        message: "this link was made by a newer version of Data Modeller; reload the page".into(),
+    })
 }
 
 /// `priors` with the places of the tables `model` renamed from `old` carried to their new
@@ -158,8 +219,9 @@ fn carry(priors: Positions, old: Option<&Model>, model: &Model) -> Positions {
     out
 }
 
-/// The diagram to draw: `model` itself, or the review of `compare` against it.
-fn diagram_of(
+/// The diagram to draw: `model` itself, or the review of `compare` against it. Share pages
+/// ([`crate::share`]) draw with it too, so that a page shows what "Export SVG" saves.
+pub(crate) fn diagram_of(
     model: &Model,
     priors: &Positions,
     compare: Option<&Model>,
@@ -344,6 +406,91 @@ mod tests {
         );
         assert!(svg.contains("library &lt;v2&gt;"));
         assert!(!svg.contains("foreignObject"));
+    }
+
+    fn share_doc(old: Option<Model>) -> ShareDoc {
+        let new: Model =
+            serde_json::from_str(include_str!("../tests/data/library-v2.json")).unwrap();
+        ShareDoc {
+            version: ShareDoc::VERSION,
+            domain: "library".into(),
+            draft: crate::wire::SharedDraft {
+                number: 2,
+                created_at: 0,
+                model: new,
+            },
+            old: old.map(|model| crate::wire::SharedDraft {
+                number: 1,
+                created_at: 0,
+                model,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_share_page_through_json_equals_the_direct_render() {
+        let old: Model =
+            serde_json::from_str(include_str!("../tests/data/library-v1.json")).unwrap();
+        for doc in [share_doc(None), share_doc(Some(old))] {
+            let json = serde_json::json!({ "tool": "share_page", "doc": doc }).to_string();
+            let raw: serde_json::Value = serde_json::from_str(&run_json(&json)).unwrap();
+            let page = &raw["share_page"];
+            assert_eq!(page["title"], share::title(&doc));
+            let html = share::render_html(&doc, &|d| format!("#download-{}", d.format));
+            assert_eq!(page["html"], html);
+            assert!(html.contains(r##"href="#download-sql-postgres""##));
+            for d in share::downloads(&doc) {
+                let json =
+                    serde_json::json!({ "tool": "share_download", "doc": doc, "format": d.format })
+                        .to_string();
+                let raw: serde_json::Value = serde_json::from_str(&run_json(&json)).unwrap();
+                let (made, text) = share::download(&doc, d.format).unwrap();
+                assert_eq!(
+                    raw,
+                    serde_json::json!({ "download": {
+                        "file_name": made.file_name,
+                        "media_type": made.media_type,
+                        "text": text,
+                    } })
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_share_request_for_another_layout_or_format_gets_a_coded_error() {
+        let doc = share_doc(None);
+        let ToolAnswer::Error { code, message } = run(ToolRequest::ShareDownload {
+            doc: doc.clone(),
+            format: "migration-postgres".into(),
+        }) else {
+            panic!("a pair format on a single draft");
+        };
+        assert_eq!(code, "VAL_FORMAT");
+        assert!(
+            message.contains("migration-postgres") && message.contains("sql-sqlite, plantuml"),
+            "{message}"
+        );
+        assert_eq!(message, message.to_lowercase());
+        let newer = ShareDoc {
+            version: ShareDoc::VERSION + 1,
+            ..doc
+        };
+        for request in [
+            ToolRequest::SharePage { doc: newer.clone() },
+            ToolRequest::ShareDownload {
+                doc: newer,
+                format: "json".into(),
+            },
+        ] {
+            let json = serde_json::to_string(&request).unwrap();
+            let raw: serde_json::Value = serde_json::from_str(&run_json(&json)).unwrap();
+            assert_eq!(raw["error"]["code"], "VAL_SHARE_VERSION", "{raw}");
+            assert_eq!(
+                raw["error"]["message"],
+                "this link was made by a newer version of Data Modeller; reload the page"
+            );
+        }
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub fn render(diagram: &Diagram, options: &SvgOptions) -> String {
     };
     let height = b.bottom() + legend_lines * LEGEND_LINE - top;
     let mut out = String::with_capacity(512 + diagram.entities.len() * 2048);
-    let _ = writeln!(out, r##"<?xml version="1.0" encoding="UTF-8"?>"##);
+    out.push_str(XML_DECLARATION);
     let _ = writeln!(
         out,
         r##"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{}" height="{}" viewBox="{} {} {} {}" font-family="{}" font-size="{}">"##,
@@ -249,6 +249,16 @@ pub fn render(diagram: &Diagram, options: &SvgOptions) -> String {
     out
 }
 
+/// The same drawing as an element to put inside an HTML page (the share pages inline it): the
+/// document of [`render`] without its XML declaration, which HTML has no place for, and without
+/// its `<style>`, which a page whose Content Security Policy forbids inline styles refuses.
+/// Nothing is lost: the presentation attributes carry the same colours.
+pub fn render_inline(diagram: &Diagram, options: &SvgOptions) -> String {
+    let document = render(diagram, options);
+    let element = document.strip_prefix(XML_DECLARATION).unwrap_or(&document);
+    element.replacen(STYLE, "", 1)
+}
+
 /// The legend's lines, starting below `y`.
 fn legend(out: &mut String, x: f64, y: f64, highlighted: bool) {
     out.push_str("<g class=\"dm-legend\">\n");
@@ -376,6 +386,9 @@ pub fn marker(end: &EdgeEnd) -> Marker {
         }
     }
 }
+
+/// The first line of the document.
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 /// The document's style sheet: the highlight classes, matching the presentation attributes.
 const STYLE: &str = "<style type=\"text/css\">\n\

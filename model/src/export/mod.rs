@@ -157,7 +157,7 @@ fn model_json(model: &Model) -> String {
 /// What the diagram and document exporters look up per attribute and per relationship, found
 /// once per export so that writing a model stays linear in its size: entities by name, and the
 /// foreign keys of each entity.
-struct Lookup<'a> {
+pub(crate) struct Lookup<'a> {
     model: &'a Model,
     /// Entity index by name lower-cased; the first entity of a name spelled twice.
     entities: HashMap<String, usize>,
@@ -170,10 +170,10 @@ struct Lookup<'a> {
 
 /// One attribute of a foreign key and its target: `(attribute, target entity, target
 /// attribute)`.
-type ForeignKey<'a> = (&'a str, &'a str, &'a str);
+pub(crate) type ForeignKey<'a> = (&'a str, &'a str, &'a str);
 
 impl<'a> Lookup<'a> {
-    fn new(model: &'a Model) -> Lookup<'a> {
+    pub(crate) fn new(model: &'a Model) -> Lookup<'a> {
         let mut keys: HashMap<String, Vec<ForeignKey<'a>>> = HashMap::new();
         for r in &model.relationships {
             let of_entity = keys.entry(r.from_entity.to_ascii_lowercase()).or_default();
@@ -205,7 +205,7 @@ impl<'a> Lookup<'a> {
     }
 
     /// The foreign keys of `entity`, to pass to [`targets_in`] for each of its attributes.
-    fn keys(&self, entity: &Entity) -> &[ForeignKey<'a>] {
+    pub(crate) fn keys(&self, entity: &Entity) -> &[ForeignKey<'a>] {
         self.keys
             .get(&entity.name.to_ascii_lowercase())
             .map_or(&[], Vec::as_slice)
@@ -221,7 +221,7 @@ impl<'a> Lookup<'a> {
 
 /// The targets `(entity, attribute)` of `attribute` among an entity's foreign `keys` (from
 /// [`Lookup::keys`]), in relationship order; none when it is no foreign key.
-fn targets_in<'k, 'a>(
+pub(crate) fn targets_in<'k, 'a>(
     keys: &'k [ForeignKey<'a>],
     attribute: &'k str,
 ) -> impl Iterator<Item = (&'a str, &'a str)> + 'k {
@@ -232,7 +232,7 @@ fn targets_in<'k, 'a>(
 
 /// True when `attribute` alone is unique in `entity`, by a unique constraint or a unique index
 /// on that single attribute.
-fn is_unique_alone(entity: &Entity, attribute: &str) -> bool {
+pub(crate) fn is_unique_alone(entity: &Entity, attribute: &str) -> bool {
     let alone = |attributes: &[String]| {
         attributes.len() == 1 && attributes[0].eq_ignore_ascii_case(attribute)
     };
