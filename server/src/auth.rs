@@ -377,9 +377,12 @@ impl FromRequestParts<AppState> for CurrentUser {
 
 /// Paths that are not pages: the API, the bundles, the probes.
 fn is_page_path(path: &str) -> bool {
-    !["/api/", "/pkg/", "/healthz", "/readyz", "/metrics"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
+    // Share pages (`/s/`, `/e/`) are not the app's: they show the same to everyone.
+    ![
+        "/api/", "/pkg/", "/healthz", "/readyz", "/metrics", "/s/", "/e/",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
 }
 
 /// Tells the page renderer who is signed in, so that the first HTML a signed-in user gets is

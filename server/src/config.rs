@@ -3,6 +3,7 @@
 //! Defaults give a working single-user install: listen on 127.0.0.1:3000, keep everything
 //! under `./data` (SQLite database and master key file, both created on first start).
 
+use crate::clock::Clock;
 use crate::egress::{AllowList, Resolver};
 use clap::{Args, ValueEnum};
 use std::{net::SocketAddr, path::PathBuf};
@@ -48,6 +49,12 @@ pub struct Config {
     /// addresses count per /64 block.
     #[arg(long, env = "DM_AUTH_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub auth_attempts_per_minute: u32,
+
+    /// Share link pages (`/s/…`, `/e/…` and their downloads) a client IP address may open
+    /// per minute (0: no limit), so that tokens cannot be guessed by trying them. IPv6
+    /// addresses count per /64 block.
+    #[arg(long, env = "DM_SHARE_LOOKUPS_PER_MINUTE", default_value_t = 60)]
+    pub share_lookups_per_minute: u32,
 
     /// Take the client IP from the last `X-Forwarded-For` entry (only behind a trusted proxy).
     #[arg(long, env = "DM_TRUST_FORWARDED_FOR", default_value_t = false)]
@@ -106,6 +113,10 @@ pub struct Config {
     #[arg(skip)]
     pub resolver: Resolver,
 
+    /// The clock the share link handlers read: the system's, or a manual one in tests.
+    #[arg(skip)]
+    pub clock: Clock,
+
     /// Mark the session cookie `Secure` (set this when serving over HTTPS).
     #[arg(long, env = "DM_COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
@@ -161,6 +172,7 @@ impl Config {
             llm_tokens_per_minute: 200_000,
             llm_default_completion_tokens: 1024,
             auth_attempts_per_minute: 10,
+            share_lookups_per_minute: 60,
             trust_forwarded_for: false,
             rate_limit_max_keys: 100_000,
             body_limit: 2 * 1024 * 1024,
@@ -173,6 +185,7 @@ impl Config {
             upstream_retry_max_wait_ms: 10_000,
             upstream_allow: AllowList::default(),
             resolver: Resolver::default(),
+            clock: Clock::default(),
             cookie_secure: false,
             session_days: 30,
             registration: Registration::Open,

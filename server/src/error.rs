@@ -47,6 +47,9 @@ pub enum ApiError {
     MethodNotAllowed { method: String },
     #[error("{what} not found: check the id")]
     NotFound { what: &'static str },
+    /// Not found, with a message that says why and what to do (`RES_NOT_FOUND` as well).
+    #[error("{message}")]
+    Missing { message: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("the request body is too large: send less (the server's limit is DM_BODY_LIMIT)")]
@@ -122,7 +125,9 @@ impl IntoResponse for ApiError {
                 (StatusCode::BAD_REQUEST, *code)
             }
             ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "VAL_METHOD"),
-            ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, "RES_NOT_FOUND"),
+            ApiError::NotFound { .. } | ApiError::Missing { .. } => {
+                (StatusCode::NOT_FOUND, "RES_NOT_FOUND")
+            }
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code),
             ApiError::BodyTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "VAL_BODY_TOO_LARGE"),
             ApiError::RateLimited(limited) => {
@@ -135,6 +140,7 @@ impl IntoResponse for ApiError {
                     LimitKind::Requests => "RATE_LLM_REQUESTS",
                     LimitKind::Tokens => "RATE_LLM_TOKENS",
                     LimitKind::AuthAttempts => "RATE_AUTH_ATTEMPTS",
+                    LimitKind::ShareLookups => "RATE_SHARE_LOOKUPS",
                 };
                 (StatusCode::TOO_MANY_REQUESTS, code)
             }
@@ -208,6 +214,7 @@ fn rate_message(limited: &Limited) -> String {
         LimitKind::Requests => "LLM calls per minute",
         LimitKind::Tokens => "LLM tokens per minute",
         LimitKind::AuthAttempts => "sign-in attempts per minute from your address",
+        LimitKind::ShareLookups => "share links opened per minute from your address",
     };
     format!(
         "too many requests: the limit is {} {what}; wait {} seconds and try again",

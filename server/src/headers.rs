@@ -12,8 +12,10 @@
 //! Requests under `/api/` get no nonce: the JSON API renders no HTML. The *app policy* goes
 //! on HTML; every other response (the JSON API, probes, static files)
 //! gets the *closed policy*, `default-src 'none'; frame-ancestors 'none'`: nothing they return
-//! is meant to run or be framed. Only headers are touched, so streamed bodies (the LLM
-//! gateway's server-sent events) pass through as they come.
+//! is meant to run or be framed. A response that set its own policy keeps it: the share link
+//! pages (`crate::share`) are written by the server, not the app, and carry stricter ones of
+//! their own. Only headers are touched, so streamed bodies (the LLM gateway's server-sent
+//! events) pass through as they come.
 
 use axum::{
     extract::{Request, State},
@@ -66,6 +68,18 @@ pub async fn security_headers(
         request.extensions_mut().insert(CspNonce(nonce.clone()));
     }
     let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    // For browsers that predate `frame-ancestors`.
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if settings.hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    if headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        return response;
+    }
     let is_html = response
         .headers()
         .get(header::CONTENT_TYPE)
@@ -78,16 +92,9 @@ pub async fn security_headers(
             .unwrap_or(HeaderValue::from_static(CLOSED_POLICY)),
         None => HeaderValue::from_static(CLOSED_POLICY),
     };
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
-    // For browsers that predate `frame-ancestors`.
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if settings.hsts {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(HSTS),
-        );
-    }
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, policy);
     response
 }
 
@@ -106,6 +113,48 @@ pub fn provide_request_nonce() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The policy a response of `handler` leaves the middleware with.
+    async fn policy_of(handler: axum::routing::MethodRouter) -> String {
+        use tower::ServiceExt;
+        let app = axum::Router::new().route("/page", handler).layer(
+            axum::middleware::from_fn_with_state(HeaderSettings { hsts: false }, security_headers),
+        );
+        let request = axum::http::Request::get("/page")
+            .body(axum::body::Body::empty())
+            .expect("a request");
+        let response = app.oneshot(request).await.expect("an answer");
+        assert_eq!(response.headers()[header::X_FRAME_OPTIONS], "DENY");
+        response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("ASCII")
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn a_response_that_sets_its_own_policy_keeps_it() {
+        use axum::response::IntoResponse;
+        let own = "default-src 'none'; style-src 'self'";
+        let kept = policy_of(axum::routing::get(move || async move {
+            (
+                [
+                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (header::CONTENT_SECURITY_POLICY, own),
+                ],
+                "<p>shared</p>",
+            )
+                .into_response()
+        }))
+        .await;
+        assert_eq!(kept, own);
+        let html = policy_of(axum::routing::get(|| async {
+            axum::response::Html("<p>app</p>")
+        }))
+        .await;
+        assert!(html.contains("'nonce-"), "{html}");
+        let text = policy_of(axum::routing::get(|| async { "text" })).await;
+        assert_eq!(text, CLOSED_POLICY);
+    }
 
     #[test]
     fn the_app_policy_names_the_nonce_and_forbids_framing() {

@@ -20,6 +20,7 @@ pub mod llm;
 pub mod metrics;
 pub mod ratelimit;
 pub mod routes;
+pub mod share;
 pub mod store;
 pub mod vault;
 
@@ -56,6 +57,8 @@ pub struct AppState {
     pub caches: Arc<cache::Caches>,
     /// Upstream timeouts and retries, from the configuration.
     pub policy: llm::Policy,
+    /// The clock of the share link handlers (`Config::clock`: a manual one in tests).
+    pub clock: clock::Clock,
     pub config: Arc<Config>,
 }
 
@@ -121,6 +124,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             caches: Arc::new(cache::Caches::default()),
             policy: llm::Policy::from_config(&config),
+            clock: config.clock.clone(),
             config: Arc::new(config),
         })
     }
@@ -145,6 +149,8 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(metrics::endpoint))
         .nest("/api/v1", routes::api())
+        // Share link pages: written by the server, not the app (see `share`).
+        .merge(share::pages())
         // The page is rendered with the nonce of its response's policy (see `headers`).
         .nest_service("/pkg", assets::pkg_router(&state.config.site_root))
         .leptos_routes_with_context(&state, routes, page_context.clone(), move || {
@@ -177,7 +183,8 @@ pub fn app(state: AppState) -> Router {
         // never (the LLM's chunks must leave as they come), nor the bundles under /pkg, whose
         // compressed variants were made at build time.
         .layer(CompressionLayer::new().compress_when(compressible()))
-        .layer(TraceLayer::new_for_http())
+        // The request span logs the path without a share link's token.
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         // Only the metrics, not the whole state: axum clones it for every request.
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
@@ -194,6 +201,24 @@ pub fn compressible() -> impl tower_http::compression::Predicate {
         .and(NotForContentType::SSE)
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::const_new("application/wasm"))
+}
+
+/// The span of one request, as tower-http's default makes it (method, URI, version), except
+/// that a share page's URI is logged as [`share::redacted_path`]: the token is a secret.
+pub fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let path = request.uri().path();
+    let redacted = share::redacted_path(path);
+    let uri: &dyn std::fmt::Display = if redacted == path {
+        request.uri()
+    } else {
+        &redacted
+    };
+    tracing::debug_span!(
+        "request",
+        method = %request.method(),
+        uri = %uri,
+        version = ?request.version(),
+    )
 }
 
 /// Serves the app on `listener` until `shutdown` resolves, then drains open requests.

@@ -239,7 +239,7 @@ impl Metrics {
         let rate_limited = Family::<LimitLabels, Counter>::default();
         registry.register(
             "rate_limited",
-            "Requests refused by a rate limit, by limit (requests, tokens, auth_attempts)",
+            "Requests refused by a rate limit, by limit (requests, tokens, auth_attempts, share_lookups)",
             rate_limited.clone(),
         );
         let tokens = Family::<TokenLabels, Counter>::default();
@@ -406,6 +406,7 @@ impl Metrics {
             LimitKind::Requests => "requests",
             LimitKind::Tokens => "tokens",
             LimitKind::AuthAttempts => "auth_attempts",
+            LimitKind::ShareLookups => "share_lookups",
         };
         self.rate_limited.get_or_create(&LimitLabels { kind }).inc();
     }

@@ -1,15 +1,15 @@
 //! Rate limits: per user LLM requests and tokens per minute, per client IP register and login
-//! attempts per minute.
+//! attempts and share link lookups per minute.
 //!
 //! A *key* is what a limit counts by: a user id for the two LLM limits, a client address for
-//! sign-in attempts (an IPv6 address counts by its /64 prefix, since one host usually owns a
+//! sign-in attempts and share link lookups (an IPv6 address counts by its /64 prefix, since one host usually owns a
 //! whole /64, and an IPv4-mapped IPv6 address counts as its IPv4 address). A key's *allowance*
 //! is what it may still spend now; it refills continuously at the configured rate per minute,
 //! up to one minute's worth. A key is *full* when its allowance is back to that maximum: a full
 //! key needs no state, so it is forgotten. The only state kept per key and limit is its
 //! *full-at* time, the moment its allowance will be full again.
 //!
-//! Requests and sign-in attempts use governor's keyed GCRA, whose full-at time is its
+//! Requests, sign-in attempts and share link lookups use governor's keyed GCRA, whose full-at time is its
 //! "theoretical arrival time", over a state store of our own (`GcraStore`) that holds at most
 //! `max_keys` keys. LLM tokens use a hand-written bucket (`TokenLimit`) because a token
 //! charge must be corrected after the call (refunded, or extended into debt), which governor
@@ -49,6 +49,8 @@ pub struct Limits {
     pub requests_per_minute: u32,
     pub tokens_per_minute: u64,
     pub auth_attempts_per_minute: u32,
+    /// Share link pages (and downloads) opened per client address.
+    pub share_lookups_per_minute: u32,
     /// Most keys (users, IP addresses) kept per limiter.
     pub max_keys: usize,
 }
@@ -59,6 +61,7 @@ impl Limits {
             requests_per_minute: config.llm_requests_per_minute,
             tokens_per_minute: config.llm_tokens_per_minute,
             auth_attempts_per_minute: config.auth_attempts_per_minute,
+            share_lookups_per_minute: config.share_lookups_per_minute,
             max_keys: config.rate_limit_max_keys,
         }
     }
@@ -70,6 +73,7 @@ pub enum LimitKind {
     Requests,
     Tokens,
     AuthAttempts,
+    ShareLookups,
 }
 
 /// A refusal: which limit, its size per minute, when to try again, and the state of the limit
@@ -126,10 +130,12 @@ impl LlmGrant {
 impl Limited {
     /// Writes the `x-ratelimit-*` headers of the limit that refused (`Retry-After` is written
     /// by the error envelope). Sign-in attempts use the `-requests` names: each attempt is one
-    /// request to the register or login endpoint.
+    /// request to the register or login endpoint, and so is each share link lookup.
     pub fn write_headers(&self, headers: &mut HeaderMap) {
         let names = match self.kind {
-            LimitKind::Requests | LimitKind::AuthAttempts => REQUEST_HEADERS,
+            LimitKind::Requests | LimitKind::AuthAttempts | LimitKind::ShareLookups => {
+                REQUEST_HEADERS
+            }
             LimitKind::Tokens => TOKEN_HEADERS,
         };
         write_limit_headers(headers, names, self.limit, self.remaining, self.reset);
@@ -372,7 +378,7 @@ impl<K: Hash + Eq + Clone> ShrinkableKeyedStateStore<K> for GcraStore<K> {
 
 type Gcra<K> = governor::RateLimiter<K, GcraStore<K>, LimitClock, StateInformationMiddleware>;
 
-/// A count per minute (LLM requests, sign-in attempts) per key, by governor's GCRA.
+/// A count per minute (LLM requests, sign-in attempts, share link lookups) per key, by governor's GCRA.
 struct CountLimit<K: Hash + Eq + Clone> {
     kind: LimitKind,
     per_minute: u32,
@@ -530,6 +536,7 @@ pub struct RateLimiter {
     requests: Option<CountLimit<Uuid>>,
     tokens: Option<TokenLimit>,
     auth: Option<CountLimit<IpAddr>>,
+    shares: Option<CountLimit<IpAddr>>,
 }
 
 impl RateLimiter {
@@ -550,6 +557,12 @@ impl RateLimiter {
             auth: CountLimit::new(
                 LimitKind::AuthAttempts,
                 limits.auth_attempts_per_minute,
+                limits.max_keys,
+                &clock,
+            ),
+            shares: CountLimit::new(
+                LimitKind::ShareLookups,
+                limits.share_lookups_per_minute,
                 limits.max_keys,
                 &clock,
             ),
@@ -622,6 +635,14 @@ impl RateLimiter {
         }
     }
 
+    /// Takes one share link lookup from `ip`'s allowance, or refuses.
+    pub fn check_share(&self, ip: IpAddr) -> Result<(), Limited> {
+        match &self.shares {
+            Some(shares) => shares.check(&client_key(ip)).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     /// Forgets keys whose allowances are full again.
     pub fn prune(&self) {
         if let Some(requests) = &self.requests {
@@ -629,6 +650,9 @@ impl RateLimiter {
         }
         if let Some(auth) = &self.auth {
             auth.prune();
+        }
+        if let Some(shares) = &self.shares {
+            shares.prune();
         }
         if let Some(tokens) = &self.tokens {
             tokens.shards.forget_full(tokens.scaled(self.clock.now()));
@@ -639,6 +663,7 @@ impl RateLimiter {
     pub fn tracked(&self) -> usize {
         self.requests.as_ref().map_or(0, CountLimit::tracked)
             + self.auth.as_ref().map_or(0, CountLimit::tracked)
+            + self.shares.as_ref().map_or(0, CountLimit::tracked)
             + self.tokens.as_ref().map_or(0, |tokens| tokens.shards.len())
     }
 }
@@ -670,6 +695,7 @@ mod tests {
             requests_per_minute: requests,
             tokens_per_minute: tokens,
             auth_attempts_per_minute: 10,
+            share_lookups_per_minute: 0,
             max_keys: 1000,
         }
     }
@@ -934,6 +960,38 @@ mod tests {
     }
 
     #[test]
+    fn share_lookups_are_limited_per_address_apart_from_sign_ins() {
+        let (limiter, clock) = manual(Limits {
+            share_lookups_per_minute: 3,
+            ..limits(0, 0)
+        });
+        let ip: IpAddr = "192.0.2.9".parse().unwrap();
+        for _ in 0..3 {
+            limiter.check_share(ip).unwrap();
+        }
+        assert_eq!(
+            limiter.check_share(ip),
+            Err(Limited {
+                kind: LimitKind::ShareLookups,
+                limit: 3,
+                retry_after: 20 * SECOND,
+                remaining: 0,
+                reset: 60 * SECOND,
+            })
+        );
+        // Sign-in attempts have their own allowance, and other addresses theirs.
+        limiter.check_auth(ip).unwrap();
+        limiter.check_share("192.0.2.10".parse().unwrap()).unwrap();
+        clock.advance(20 * SECOND);
+        limiter.check_share(ip).unwrap();
+        // Off when configured as 0.
+        let (open, _clock) = manual(limits(0, 0));
+        for _ in 0..1000 {
+            open.check_share(ip).unwrap();
+        }
+    }
+
+    #[test]
     fn ipv6_addresses_count_by_their_slash_64() {
         let (limiter, _clock) = manual(limits(0, 0));
         for host in 0..10 {
@@ -954,6 +1012,7 @@ mod tests {
             requests_per_minute: 0,
             tokens_per_minute: 0,
             auth_attempts_per_minute: 0,
+            share_lookups_per_minute: 0,
             max_keys: 10,
         });
         let user = Uuid::now_v7();

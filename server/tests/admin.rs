@@ -478,7 +478,7 @@ async fn a_deactivated_account_stops_at_once_and_reactivation_restores_it() {
 }
 
 /// Gives `client`'s account a token, a provider, and, pushed by one browser, a domain edited
-/// once (so an older version is kept) and a draft; returns (token, provider key, domain id,
+/// once (so an older version is kept) and a draft, with a share link to it; returns (token, provider key, domain id,
 /// draft id).
 async fn fill_account(client: &mut Client, fake_url: &str, n: u32) -> [String; 4] {
     let token = client.create_token("script").await;
@@ -516,6 +516,10 @@ async fn fill_account(client: &mut Client, fake_url: &str, n: u32) -> [String; 4
         json!({ "last_mutation_id": 3, "version": 3 }),
         "all applied"
     );
+    let shared = client
+        .post("/api/v1/shares", json!({ "draft_id": draft_id }))
+        .await;
+    assert_eq!(shared.status, StatusCode::CREATED, "{}", shared.text);
     [token, key, domain_id, draft_id]
 }
 
@@ -549,6 +553,7 @@ async fn deleting_an_account_leaves_no_row_of_it_in_any_table() {
             "invites",
             "providers",
             "sessions",
+            "shares",
             "sync_clients",
             "sync_users",
             "users"
@@ -556,9 +561,9 @@ async fn deleting_an_account_leaves_no_row_of_it_in_any_table() {
     );
     assert_eq!(
         tables_holding(&db, domain).await,
-        set(&["domain_versions", "domains", "drafts"])
+        set(&["domain_versions", "domains", "drafts", "shares"])
     );
-    assert_eq!(tables_holding(&db, draft).await, set(&["drafts"]));
+    assert_eq!(tables_holding(&db, draft).await, set(&["drafts", "shares"]));
 
     // Bob is deleted by the administrator, Carol deletes her own account.
     let (mut carol, carol_id, _, carols) = accounts.pop().unwrap();

@@ -11,6 +11,7 @@ pub mod health;
 pub mod llm;
 pub mod openapi;
 pub mod providers;
+pub mod shares;
 pub mod sync;
 pub mod tokens;
 
@@ -174,6 +175,8 @@ pub fn api() -> Router<AppState> {
         .route("/admin/audit", get(admin::audit))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
+        .route("/shares", get(shares::list).post(shares::create))
+        .route("/shares/{id}", delete(shares::revoke))
         .route("/providers", get(providers::list).post(providers::create))
         .route("/providers/{id}", delete(providers::remove))
         .route("/providers/{id}/test", post(providers::test))

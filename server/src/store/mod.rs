@@ -12,7 +12,7 @@
 //! [`Store`] is concrete: a SQLite pool (a file under the data directory, WAL mode, foreign
 //! keys on) opened once at start ([`Store::connect`]), with its methods grouped by concern in
 //! the submodules `users` (accounts, registration gates, the administrator's changes),
-//! `sessions`, `tokens`, `invites`, `audit`, `providers`, `vault`, `sync` and, for the
+//! `sessions`, `tokens`, `invites`, `audit`, `providers`, `vault`, `sync`, `shares` and, for the
 //! operations commands, `maintenance`. Its public signatures speak only of `Uuid`s, strings,
 //! numbers and the types defined here, and every failure is a [`StoreError`].
 //!
@@ -30,6 +30,7 @@ mod invites;
 mod maintenance;
 mod providers;
 mod sessions;
+mod shares;
 mod sync;
 mod tokens;
 mod users;
@@ -40,6 +41,7 @@ pub use invites::InviteRow;
 pub use maintenance::{database_path, Maintenance};
 pub use providers::StoredProvider;
 pub use sessions::{NewSession, SessionRow, SessionUser};
+pub use shares::{NewShare, ShareDraftRow, ShareRow, SharedLink};
 pub use sync::{DomainRow, DraftRow, SyncTx};
 pub use tokens::{NewToken, TokenRow, TokenUser};
 pub use users::{AdminUserRow, Gate, InviteProblem, Registered, UserChange, UserRow};
