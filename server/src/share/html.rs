@@ -47,6 +47,8 @@ pub struct Head<'a> {
     pub preview: Option<(&'a str, &'a str)>,
     /// The stylesheet's hashed name under `/pkg`.
     pub css: &'a str,
+    /// Whether the page shows a shared draft (its banner says so) or an error.
+    pub shared: bool,
 }
 
 /// A whole document: the shell around `body` (already HTML).
@@ -69,10 +71,12 @@ pub fn document(head: &Head<'_>, body: &str) -> String {
         "<link rel=\"stylesheet\" href=\"/pkg/{}\">\n</head>\n<body class=\"share-body\">\n",
         escape(head.css)
     ));
-    out.push_str(
+    out.push_str(if head.shared {
         "<header class=\"share-banner\"><p>A read-only shared draft from \
-         <strong>Data Modeller</strong>.</p></header>\n",
-    );
+         <strong>Data Modeller</strong>.</p></header>\n"
+    } else {
+        "<header class=\"share-banner\"><p><strong>Data Modeller</strong></p></header>\n"
+    });
     out.push_str(body);
     out.push_str("\n</body>\n</html>\n");
     out
@@ -109,6 +113,7 @@ pub fn not_found(css: &str) -> Response {
             title: "Link not found · Data Modeller",
             preview: None,
             css,
+            shared: false,
         },
         "<main class=\"share-missing\">\n<h1>This link does not exist or is no longer shared</h1>\n\
          <p>Ask whoever sent it for a new link.</p>\n</main>",
@@ -123,6 +128,7 @@ pub fn too_many(css: &str, seconds: u64) -> Response {
             title: "Too many requests · Data Modeller",
             preview: None,
             css,
+            shared: false,
         },
         &format!(
             "<main class=\"share-missing\">\n<h1>Too many links opened from your address</h1>\n\
@@ -143,6 +149,7 @@ pub fn failed(css: &str) -> Response {
             title: "Something went wrong · Data Modeller",
             preview: None,
             css,
+            shared: false,
         },
         "<main class=\"share-missing\">\n<h1>Something went wrong on the server</h1>\n\
          <p>Try again in a moment.</p>\n</main>",
@@ -232,6 +239,7 @@ mod tests {
             title: "<b>Library</b>",
             preview: None,
             css: "main.css",
+            shared: true,
         };
         let page = document(&head, "<main>body</main>");
         assert!(page.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
@@ -239,6 +247,7 @@ mod tests {
         assert!(page.contains("<meta name=\"robots\" content=\"noindex\">"));
         assert!(page.contains("<link rel=\"stylesheet\" href=\"/pkg/main.css\">"));
         assert!(!page.contains("og:"));
+        assert!(page.contains("A read-only shared draft from"));
         let page = document(
             &Head {
                 preview: Some(("T\"", "D<")),

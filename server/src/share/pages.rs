@@ -17,6 +17,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use model::share;
 use model::wire::{DomainRecord, DraftRecord, ShareDoc};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -75,7 +76,7 @@ async fn open(
     state: &AppState,
     peer: Peer,
     headers: &HeaderMap,
-    token: Result<Path<String>, PathRejection>,
+    token: Option<&str>,
     kind: Kind,
 ) -> Result<SharedLink, Refusal> {
     let ip = client_ip(state, peer, headers);
@@ -84,13 +85,10 @@ async fn open(
         state.metrics.rate_limited(limited.kind);
         Refusal::TooMany(limited)
     })?;
-    let Ok(Path(token)) = token else {
+    let Some(token) = token.filter(|token| super::well_formed(token)) else {
         return Err(Refusal::NotFound);
     };
-    if !super::well_formed(&token) {
-        return Err(Refusal::NotFound);
-    }
-    let hash = auth::token_hash(&token);
+    let hash = auth::token_hash(token);
     let link = state
         .store
         .shared_link(&hash)
@@ -153,7 +151,17 @@ async fn count_opening(state: &AppState, link: &SharedLink, method: &Method) {
     }
 }
 
-/// `GET /s/{token}`: the draft's page, rendered here.
+/// Runs the core's rendering (a large model's diagram and dictionary take a while) on the
+/// blocking pool, so that it holds up no other request; a panic there is a 500 page.
+async fn off_the_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Refusal> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Refusal::Failed(format!("rendering a share page failed: {e}")))
+}
+
+/// `GET /s/{token}`: the draft's page, rendered here by the core.
 pub async fn plain(
     State(state): State<AppState>,
     peer: Peer,
@@ -161,41 +169,79 @@ pub async fn plain(
     headers: HeaderMap,
     token: Result<Path<String>, PathRejection>,
 ) -> Response {
+    let token = token.ok().map(|Path(token)| token);
     let made = async {
-        let link = open(&state, peer, &headers, token, Kind::Plain).await?;
+        let link = open(&state, peer, &headers, token.as_deref(), Kind::Plain).await?;
         let doc = plain_doc(&state, &link).await?;
         Ok::<_, Refusal>((link, doc))
     };
-    let (link, _doc) = match made.await {
+    let (link, doc) = match made.await {
         Ok(made) => made,
         Err(refusal) => return refusal.respond(&state),
     };
     count_opening(&state, &link, &method).await;
-    // FIXME: the page is rendered by `model::share` (branch share-core), not merged yet.
-    html::not_found(&state.assets.css)
+    // The download links repeat the page's own path, token included (`open` found it well
+    // formed: base64url only); `no-referrer` keeps it from the sites the narrative links to.
+    let token = token.unwrap_or_default();
+    let rendered = off_the_runtime(move || {
+        let fragment = share::render_html(&doc, &|d| format!("/s/{token}/download/{}", d.format));
+        (share::title(&doc), share::description(&doc), fragment)
+    })
+    .await;
+    let (doc_title, description, fragment) = match rendered {
+        Ok(rendered) => rendered,
+        Err(refusal) => return refusal.respond(&state),
+    };
+    let title = format!("{doc_title} · Data Modeller");
+    let page = html::document(
+        &Head {
+            title: &title,
+            preview: link
+                .preview
+                .then_some((doc_title.as_str(), description.as_str())),
+            css: &state.assets.css,
+            shared: true,
+        },
+        &format!("<div class=\"share-page\">\n{fragment}\n</div>"),
+    );
+    html::page(StatusCode::OK, PLAIN_POLICY, page)
 }
 
-/// `GET /s/{token}/download/{format}`: one of the page's files. Downloads do not count as
-/// openings.
+/// `GET /s/{token}/download/{format}`: one of the page's files, made by the core. Downloads
+/// do not count as openings; a format the page does not offer is the one 404.
 pub async fn download(
     State(state): State<AppState>,
     peer: Peer,
     headers: HeaderMap,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Response {
-    let (token, _format) = match path {
-        Ok(Path((token, format))) => (Ok(Path(token)), format),
-        Err(rejection) => (Err(rejection), String::new()),
+    let (token, format) = match path {
+        Ok(Path((token, format))) => (Some(token), format),
+        Err(_) => (None, String::new()),
     };
     let made = async {
-        let link = open(&state, peer, &headers, token, Kind::Plain).await?;
-        plain_doc(&state, &link).await
+        let link = open(&state, peer, &headers, token.as_deref(), Kind::Plain).await?;
+        let doc = plain_doc(&state, &link).await?;
+        off_the_runtime(move || share::download(&doc, &format))
+            .await?
+            .ok_or(Refusal::NotFound)
     };
-    if let Err(refusal) = made.await {
-        return refusal.respond(&state);
-    }
-    // FIXME: the file is made by `model::share` (branch share-core), not merged yet.
-    html::not_found(&state.assets.css)
+    let (file, text) = match made.await {
+        Ok(made) => made,
+        Err(refusal) => return refusal.respond(&state),
+    };
+    let mut response = (StatusCode::OK, text).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(file.media_type),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        html::attachment(&file.file_name),
+    );
+    html::private(headers, PLAIN_POLICY);
+    response
 }
 
 /// `GET /e/{token}`: the page that decrypts the link in the reader's browser.
@@ -206,7 +252,8 @@ pub async fn encrypted(
     headers: HeaderMap,
     token: Result<Path<String>, PathRejection>,
 ) -> Response {
-    let link = match open(&state, peer, &headers, token, Kind::Encrypted).await {
+    let token = token.ok().map(|Path(token)| token);
+    let link = match open(&state, peer, &headers, token.as_deref(), Kind::Encrypted).await {
         Ok(link) => link,
         Err(refusal) => return refusal.respond(&state),
     };
@@ -226,19 +273,9 @@ pub async fn encrypted(
             title: "Encrypted shared draft · Data Modeller",
             preview: None,
             css: &assets.css,
+            shared: true,
         },
         &body,
     );
     html::page(StatusCode::OK, ENCRYPTED_POLICY, page)
-}
-
-/// A downloaded file with the share headers.
-#[allow(dead_code)]
-fn file(media_type: &'static str, file_name: &str, text: String) -> Response {
-    let mut response = (StatusCode::OK, text).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
-    headers.insert(header::CONTENT_DISPOSITION, html::attachment(file_name));
-    html::private(headers, PLAIN_POLICY);
-    response
 }
