@@ -35,6 +35,8 @@ function fromBase64Url(text) {
 }
 
 async function open() {
+  // The page's first words are for a reader without JavaScript; this one has it.
+  status.textContent = "Decrypting…";
   const key = new URLSearchParams(location.hash.slice(1)).get("k");
   if (!key) {
     fail(

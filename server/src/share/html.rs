@@ -93,7 +93,9 @@ pub fn encrypted_body(
     format!(
         "<main id=\"share\" class=\"share\" data-ciphertext=\"{}\" data-tools-js=\"/pkg/{}\" \
          data-tools-wasm=\"/pkg/{}\">\n\
-         <p id=\"share-status\" role=\"status\">Decrypting…</p>\n\
+         <p id=\"share-status\" role=\"status\">This link is end-to-end encrypted: \
+         only a browser with the key in the link can read it, and that needs JavaScript. \
+         Decrypting…</p>\n\
          <noscript><p class=\"error\">This link is end-to-end encrypted: the server cannot read \
          it, so your browser has to decrypt it, and that needs JavaScript. Turn JavaScript on \
          for this page to read it.</p></noscript>\n\
