@@ -24,7 +24,7 @@
 
 use crate::changelog::changelog_of;
 use crate::diagram::svg::{self, esc, SvgOptions};
-use crate::diagram::{Highlight, Mark, Positions};
+use crate::diagram::{Highlight, Mark};
 use crate::export::{
     export, export_with_warnings, is_unique_alone, targets_in, warning_summary, ExportFormat,
     ExportWarning, Lookup,
@@ -289,7 +289,7 @@ pub fn download(doc: &ShareDoc, format: &str) -> Option<(Download, String)> {
             }
         }
         (Content::Svg, _) => {
-            let (diagram, highlight) = crate::tools::diagram_of(model, &Positions::default(), old);
+            let (diagram, highlight) = crate::tools::diagram_of(model, &doc.positions, old);
             let options = SvgOptions {
                 highlight,
                 title: Some(title(doc)),
@@ -358,7 +358,7 @@ pub fn render_html(doc: &ShareDoc, href: &dyn Fn(&Download) -> String) -> String
     let old = doc.old.as_ref();
     let report = old.map(|o| analyze(&o.model, model));
     let (diagram, highlight) =
-        crate::tools::diagram_of(model, &Positions::default(), old.map(|o| &o.model));
+        crate::tools::diagram_of(model, &doc.positions, old.map(|o| &o.model));
     let ids = TableIds::new(model);
 
     let blocks = narrative::parse(&model.narrative);
@@ -1285,6 +1285,7 @@ mod tests {
     fn doc(domain: &str, old: Option<Model>) -> ShareDoc {
         ShareDoc {
             version: ShareDoc::VERSION,
+            positions: Default::default(),
             domain: domain.into(),
             draft: SharedDraft {
                 number: 3,

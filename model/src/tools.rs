@@ -413,6 +413,7 @@ mod tests {
             serde_json::from_str(include_str!("../tests/data/library-v2.json")).unwrap();
         ShareDoc {
             version: ShareDoc::VERSION,
+            positions: Default::default(),
             domain: "library".into(),
             draft: crate::wire::SharedDraft {
                 number: 2,

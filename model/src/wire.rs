@@ -444,6 +444,9 @@ pub struct ShareDoc {
     pub draft: SharedDraft,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old: Option<SharedDraft>,
+    /// The domain's kept diagram positions, so the shared diagram is the owner's picture.
+    #[serde(default, skip_serializing_if = "no_positions")]
+    pub positions: crate::diagram::Positions,
 }
 
 impl ShareDoc {
@@ -999,6 +1002,7 @@ mod tests {
                 model,
             },
             old: None,
+            positions: Default::default(),
         };
         assert_eq!(
             serde_json::to_string(&doc).expect("serializes"),

@@ -33,6 +33,7 @@ fn draft(number: u32, created_at: i64, model: Model) -> SharedDraft {
 fn single(domain: &str, model: Model) -> ShareDoc {
     ShareDoc {
         version: ShareDoc::VERSION,
+        positions: Default::default(),
         domain: domain.into(),
         draft: draft(3, 1_764_288_000_000, model),
         old: None,
@@ -185,6 +186,42 @@ fn library_draft_page() {
     );
     assert!(html.contains(&svg), "the core's diagram, inline");
     insta::assert_snapshot!(without_svg(&html));
+}
+
+/// The diagram is the owner's picture: the domain's kept positions place the boxes, on the
+/// page and in the SVG download.
+#[test]
+fn kept_positions_place_the_diagram() {
+    let mut doc = single("library", library(1));
+    let mut kept = model::diagram::Positions::default();
+    kept.0.insert(
+        "author".into(),
+        model::diagram::Point {
+            x: 2_000.0,
+            y: 1_500.0,
+        },
+    );
+    doc.positions = kept.clone();
+    let svg = render_inline(
+        &layout(&doc.draft.model, Some(&kept)),
+        &SvgOptions {
+            legend: true,
+            ..SvgOptions::default()
+        },
+    );
+    let html = render_html(&doc, &server_href);
+    assert!(
+        html.contains(&svg),
+        "the diagram laid out around the kept positions"
+    );
+    let plain = render_html(&single("library", library(1)), &server_href);
+    assert_ne!(without_svg(&html), html);
+    assert_ne!(html, plain, "kept positions change the picture");
+    let (_, file) = download(&doc, "svg").expect("an SVG download");
+    assert!(
+        file.contains(r#"x="2000""#),
+        "the download keeps the author's place"
+    );
 }
 
 #[test]

@@ -452,7 +452,9 @@ async fn an_encrypted_link_serves_its_ciphertext_and_nothing_else() {
         "{html}"
     );
     assert!(html.contains("data-tools-wasm=\"/pkg/"));
-    assert!(html.contains("<p id=\"share-status\" role=\"status\">This link is end-to-end encrypted"));
+    assert!(
+        html.contains("<p id=\"share-status\" role=\"status\">This link is end-to-end encrypted")
+    );
     assert!(html.contains("needs JavaScript"));
     assert!(html.contains(
         "<noscript><p class=\"error\">This link is end-to-end encrypted: the server cannot read \

@@ -12,6 +12,7 @@ use crate::state::share::{create_link, parse_date, Expiry, NewLink, ShareOptions
 use crate::state::Workspace;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use model::diagram::Positions;
 use model::wire::{DraftRecord, ShareInfo, ShareKind};
 use uuid::Uuid;
 
@@ -50,6 +51,10 @@ pub fn SharePanel(
     #[prop(optional)] old: Option<DraftRecord>,
     /// The domain's name, shown on the shared page.
     domain: String,
+    /// The domain's kept diagram positions: an encrypted link's diagram is drawn with them
+    /// (the server reads them from the synced domain for a plain link).
+    #[prop(into)]
+    positions: Signal<Positions>,
     on_close: Callback<()>,
 ) -> impl IntoView {
     let workspace = Workspace::expect();
@@ -115,7 +120,8 @@ pub fn SharePanel(
         copied.set(false);
         spawn_local(async move {
             let (draft, old, domain) = (draft.get_value(), old.get_value(), domain.get_value());
-            match create_link(user.id, &domain, &draft, old.as_ref(), options).await {
+            let positions = positions.get_untracked();
+            match create_link(user.id, &domain, &positions, &draft, old.as_ref(), options).await {
                 Ok(link) => {
                     made.try_set(Some(link));
                     label.try_set(String::new());

@@ -7,6 +7,7 @@
 //! the answer to its creation: the server keeps a hash of the token.
 
 use crate::browser::{api, now_ms, share, sync, UiError};
+use model::diagram::Positions;
 use model::wire::{CreateShare, DraftRecord, ShareDoc, ShareInfo, SharedDraft};
 use uuid::Uuid;
 
@@ -70,8 +71,14 @@ pub struct NewLink {
     pub share: ShareInfo,
 }
 
-/// What a link to `draft` (after `old`, for a review) shows.
-pub fn share_doc(domain: &str, draft: &DraftRecord, old: Option<&DraftRecord>) -> ShareDoc {
+/// What a link to `draft` (after `old`, for a review) shows, its diagram drawn with the
+/// domain's kept `positions`.
+pub fn share_doc(
+    domain: &str,
+    positions: &Positions,
+    draft: &DraftRecord,
+    old: Option<&DraftRecord>,
+) -> ShareDoc {
     let shared = |d: &DraftRecord| SharedDraft {
         number: d.number,
         created_at: d.created_at,
@@ -79,6 +86,7 @@ pub fn share_doc(domain: &str, draft: &DraftRecord, old: Option<&DraftRecord>) -
     };
     ShareDoc {
         version: ShareDoc::VERSION,
+        positions: positions.clone(),
         domain: domain.to_string(),
         draft: shared(draft),
         old: old.map(shared),
@@ -89,6 +97,7 @@ pub fn share_doc(domain: &str, draft: &DraftRecord, old: Option<&DraftRecord>) -
 pub async fn create_link(
     user: Uuid,
     domain: &str,
+    positions: &Positions,
     draft: &DraftRecord,
     old: Option<&DraftRecord>,
     options: ShareOptions,
@@ -106,7 +115,7 @@ pub async fn create_link(
         ciphertext: None,
     };
     let key = if options.encrypted {
-        let sealed = share::seal(&share_doc(domain, draft, old)).await?;
+        let sealed = share::seal(&share_doc(domain, positions, draft, old)).await?;
         request.ciphertext = Some(sealed.ciphertext);
         Some(sealed.key)
     } else {

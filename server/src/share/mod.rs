@@ -87,6 +87,7 @@ pub fn share_doc(domain: &DomainRecord, draft: DraftRecord, old: Option<DraftRec
         domain: domain.name.clone(),
         draft: shared(draft),
         old: old.map(shared),
+        positions: domain.positions.clone(),
     }
 }
 

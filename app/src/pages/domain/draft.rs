@@ -118,7 +118,7 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
                     on_close=Callback::new(move |()| editing.set(None))/>
             })}
             {move || sharing.get().then(|| view! {
-                <SharePanel draft=editable.get_value() domain=domain_name()
+                <SharePanel draft=editable.get_value() domain=domain_name() positions=wb.positions()
                     on_close=Callback::new(move |()| sharing.set(false))/>
             })}
             <ProvenancePanel draft=draft.clone()/>

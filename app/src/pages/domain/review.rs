@@ -75,7 +75,7 @@ pub fn ReviewRoute() -> impl IntoView {
                         </div>
                         {move || match (sharing.get(), wb.draft(a), wb.draft(b)) {
                             (true, Some(old), Some(new)) => Some(view! {
-                                <SharePanel draft=new old=old domain=domain_name()
+                                <SharePanel draft=new old=old domain=domain_name() positions=wb.positions()
                                     on_close=Callback::new(move |()| sharing.set(false))/>
                             }),
                             _ => None,
