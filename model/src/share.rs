@@ -350,9 +350,9 @@ pub fn description(doc: &ShareDoc) -> String {
     shorten(&summary, DESCRIPTION_CHARS)
 }
 
-/// The page's content as an HTML fragment (no <html>/<head>/<body>): safe by construction.
-/// `href` gives each download link's target (the server passes "/s/<token>/download/<format>",
-/// the encrypted page passes "#download-<format>").
+/// The page's content as an HTML fragment (no `<html>`, `<head>` or `<body>`): safe by
+/// construction. `href` gives each download link's target (the server passes
+/// `/s/<token>/download/<format>`, the encrypted page passes `#download-<format>`).
 pub fn render_html(doc: &ShareDoc, href: &dyn Fn(&Download) -> String) -> String {
     let model = &doc.draft.model;
     let old = doc.old.as_ref();
