@@ -74,11 +74,13 @@ fn Scripts() -> impl IntoView {
          window.dmTools = () => tools ??= import({tools_js})\
          .then(m => m.default({{ module_or_path: {tools_wasm} }}).then(() => m))\
          .catch(e => {{ tools = undefined; throw e; }});\
+         {offline}\
          import({js}).then(m => m.default({{ module_or_path: {wasm} }}).then(() => {{\
-         m.hydrate();\
+         hydrateAt(() => m.hydrate());\
          (window.requestIdleCallback || setTimeout)(() => window.dmTools().catch(() => {{}}), {{ timeout: 5000 }});\
          }}));\
          }})();",
+        offline = OFFLINE_SCRIPT,
         tools_js = quoted(&assets.tools_js),
         tools_wasm = quoted(&assets.tools_wasm),
         js = quoted(&assets.js),
@@ -89,6 +91,69 @@ fn Scripts() -> impl IntoView {
         <link rel="modulepreload" href=url(&assets.js)/>
         <link rel="preload" href=url(&assets.wasm) r#as="fetch" r#type="application/wasm" crossorigin=""/>
         <script type="module" nonce=nonce>{start}</script>
+    }
+}
+
+/// The start-up script's offline half (inside [`Scripts`]' function).
+///
+/// `hydrateAt`: Leptos hydrates the HTML the server rendered for the address in the bar. Offline,
+/// the service worker answers an address it never kept with the start page it kept
+/// (`frontend/sw.js`), so the page's `dm-path` (the address it was rendered for, written by
+/// the server) and the address in the bar differ: the app is hydrated at the page's own
+/// address, then routed to the one asked for, as a link click would.
+///
+/// The service worker is registered once the app runs. When a new version is installed and
+/// waits, a `dm-update` event tells the app's banner ([`components::UpdateBanner`]), whose
+/// button calls `dmApplyUpdate()`: the new worker takes over and the page reloads.
+const OFFLINE_SCRIPT: &str = "\
+    const hydrateAt = (hydrate) => {\
+      const rendered = document.querySelector('meta[name=dm-path]')?.content;\
+      const here = location.pathname + location.search;\
+      if (!rendered || rendered === here) return hydrate();\
+      const wanted = here + location.hash;\
+      try { history.replaceState(history.state, '', rendered); } catch { return hydrate(); }\
+      hydrate();\
+      history.replaceState(null, '', wanted);\
+      dispatchEvent(new PopStateEvent('popstate', { state: null }));\
+    };\
+    if ('serviceWorker' in navigator) {\
+      let waiting;\
+      const offer = (worker) => { waiting = worker; dispatchEvent(new Event('dm-update')); };\
+      window.dmUpdateWaiting = () => !!waiting;\
+      window.dmApplyUpdate = () => waiting ? waiting.postMessage('skip-waiting') : location.reload();\
+      let reloading = false;\
+      navigator.serviceWorker.addEventListener('controllerchange', () => {\
+        if (waiting && !reloading) { reloading = true; location.reload(); }\
+      });\
+      addEventListener('load', () => navigator.serviceWorker.register('/sw.js').then((registration) => {\
+        if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);\
+        registration.addEventListener('updatefound', () => {\
+          const worker = registration.installing;\
+          worker?.addEventListener('statechange', () => {\
+            if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);\
+          });\
+        });\
+      }).catch(() => {}));\
+    }";
+
+/// The address the server rendered the page for (path and query), read by the start-up
+/// script ([`OFFLINE_SCRIPT`]); nothing in the browser's render.
+#[component]
+fn RenderedPath() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let path = use_context::<leptos_router::location::RequestUrl>()
+        .map(|url| path_and_query(url.as_ref()).to_string());
+    #[cfg(not(feature = "ssr"))]
+    let path: Option<String> = None;
+    path.map(|path| view! { <meta name="dm-path" content=path/> })
+}
+
+/// The path and query of `url`: leptos_axum's request URL carries a placeholder origin
+/// (`http://leptos.dev/domains/…`), the start-up script compares a path.
+pub fn path_and_query(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => url,
     }
 }
 
@@ -128,6 +193,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <meta name="theme-color" content="#1f4e79"/>
+                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+                <RenderedPath/>
                 <Scripts/>
                 <SessionData/>
                 <MetaTags/>
@@ -153,6 +222,7 @@ pub fn App() -> impl IntoView {
         }/>
         <Router>
             <components::nav::Nav workspace/>
+            <components::UpdateBanner/>
             <main class="page">
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=path!("/") view=pages::home::HomePage/>
@@ -176,5 +246,23 @@ pub fn App() -> impl IntoView {
                 <A href="/settings">"Settings"</A>
             </footer>
         </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rendered_paths_lose_the_placeholder_origin() {
+        for (url, path) in [
+            ("http://leptos.dev/", "/"),
+            (
+                "http://leptos.dev/domains/x/review/1..2?view=diagram",
+                "/domains/x/review/1..2?view=diagram",
+            ),
+            ("http://leptos.dev", "/"),
+            ("/settings", "/settings"),
+        ] {
+            assert_eq!(super::path_and_query(url), path, "{url}");
+        }
     }
 }

@@ -18,6 +18,7 @@ pub mod files;
 pub mod headers;
 pub mod llm;
 pub mod metrics;
+pub mod pwa;
 pub mod ratelimit;
 pub mod routes;
 pub mod share;
@@ -148,6 +149,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(metrics::endpoint))
+        // The service worker, at the root so that its scope is the whole app.
+        .route("/sw.js", get(pwa::service_worker))
         .nest("/api/v1", routes::api())
         // Share link pages: written by the server, not the app (see `share`).
         .merge(share::pages())

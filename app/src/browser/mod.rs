@@ -55,6 +55,28 @@ pub async fn sleep(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Calls the global function `name` that the page's start-up script defines, without
+/// arguments; `None` when there is no such function or it threw.
+pub fn call_global(name: &str) -> Option<wasm_bindgen::JsValue> {
+    use wasm_bindgen::JsCast;
+    let window = web_sys::window()?;
+    let function = js_sys::Reflect::get(&window, &wasm_bindgen::JsValue::from_str(name))
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    function.call0(&window).ok()
+}
+
+/// Removes the pages the service worker keeps for offline starts (`dm-pages` in Cache
+/// Storage): they carry who was signed in. Nothing else in Cache Storage is the user's: the
+/// bundles are the same for everyone, and API answers are never kept.
+pub async fn forget_kept_pages() {
+    let Some(caches) = web_sys::window().and_then(|w| w.caches().ok()) else {
+        return;
+    };
+    let _ = wasm_bindgen_futures::JsFuture::from(caches.delete("dm-pages")).await;
+}
+
 /// Milliseconds since the Unix epoch, from the browser's clock.
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64

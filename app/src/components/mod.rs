@@ -97,6 +97,36 @@ pub fn ConfirmAction(
     }
 }
 
+/// Says that a new version of the app is ready and reloads into it when asked. The start-up
+/// script (`app::Scripts`) fires `dm-update` when a new service worker waits, and
+/// `dmApplyUpdate()` lets it take over; the page then reloads with the new version.
+#[component]
+pub fn UpdateBanner() -> impl IntoView {
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| {
+        // The banner lives as long as the page, and so does its listener.
+        let _ = window_event_listener_untyped("dm-update", move |_| ready.set(true));
+        // The event may have come before the app started listening.
+        if crate::browser::call_global("dmUpdateWaiting").and_then(|v| v.as_bool()) == Some(true) {
+            ready.set(true);
+        }
+    });
+    move || {
+        ready.get().then(|| {
+            view! {
+                <div class="update-banner" role="status" data-testid="update-banner">
+                    <span>"A new version of Data Modeller is ready. Your work is saved in this browser."</span>
+                    <button type="button" class="primary" data-testid="apply-update"
+                        on:click=move |_| { let _ = crate::browser::call_global("dmApplyUpdate"); }>
+                        "Reload now"
+                    </button>
+                    <button type="button" class="link" on:click=move |_| ready.set(false)>"Later"</button>
+                </div>
+            }
+        })
+    }
+}
+
 /// A time (milliseconds since the Unix epoch) as `YYYY-MM-DD HH:MM UTC`, the same on the
 /// server's render and in the browser.
 pub fn utc_time(ms: i64) -> String {

@@ -171,11 +171,14 @@ impl Workspace {
         }
         api::logout().await?;
         self.signed_out();
+        browser::forget_kept_pages().await;
         storage::remove_local_copy(user.id, 5_000).await
     }
 
-    /// Forgets the user in this tab (their IndexedDB stays for the next sign-in).
+    /// Forgets the user in this tab (their IndexedDB stays for the next sign-in), and the
+    /// pages kept for offline starts, which would still open as them.
     pub fn signed_out(self) {
+        spawn_local(browser::forget_kept_pages());
         self.user.set(None);
         self.domains.set(Vec::new());
         self.domains_loaded.set(false);

@@ -1,0 +1,215 @@
+// The installable app: a manifest Chromium accepts, a service worker that keeps the bundles
+// and the pages, a cold start with the server stopped (its process, not just the network),
+// an update from one build to the next at the same address, and a sign-out that leaves no
+// page behind. These tests run their own server process on a port of their own, so they can
+// stop and restart it.
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test, open, watchConsole, pushLibrary, addProvider, CSRF, PASSWORD, uniqueName, shot } from '../helpers';
+import { FAKE_KEY, FAKE_PORT } from '../env';
+
+const root = path.resolve(__dirname, '..', '..');
+const target = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
+const PORT = Number(process.env.E2E_PWA_PORT ?? 3150);
+const BASE = `http://127.0.0.1:${PORT}`;
+
+/** A server process of this test's own, on PORT, over `dataDir`, serving `siteRoot`. */
+async function startServer(dataDir: string, siteRoot: string): Promise<ChildProcess> {
+  const server = spawn(path.join(target, 'debug', 'server'), [], {
+    env: {
+      ...process.env,
+      DM_ADDR: `127.0.0.1:${PORT}`,
+      DM_DATA_DIR: dataDir,
+      DM_UPSTREAM_ALLOW: `127.0.0.1:${FAKE_PORT}`,
+      LEPTOS_SITE_ROOT: siteRoot,
+      DM_LOG: 'warn',
+      DM_AUTH_ATTEMPTS_PER_MINUTE: '120',
+    },
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${BASE}/healthz`)).ok) return server;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  server.kill('SIGKILL');
+  throw new Error('the test server did not start');
+}
+
+async function stopServer(server: ChildProcess) {
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  await exited;
+}
+
+/** A copy of the built site with one more byte in its stylesheet: build B of the same app. */
+function nextBuild(from: string): string {
+  const to = fs.mkdtempSync(path.join(os.tmpdir(), 'dm-site-b-'));
+  fs.cpSync(from, to, { recursive: true });
+  const manifestPath = path.join(to, 'pkg', 'assets.json');
+  const assets = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+  const css = fs.readFileSync(path.join(to, 'pkg', assets.css), 'utf8') + '\n/* build B */\n';
+  const hash = createHash('sha256').update(css).digest('hex').slice(0, 16);
+  assets.css = `data-modeller.${hash}.css`;
+  fs.writeFileSync(path.join(to, 'pkg', assets.css), css);
+  fs.writeFileSync(manifestPath, JSON.stringify(assets, null, 2));
+  return to;
+}
+
+/** A user of the test server, signed in in a context of its own, with the library pushed. */
+async function userWithLibrary(browser: Browser) {
+  const context = await browser.newContext({ baseURL: BASE });
+  const username = uniqueName('pwa');
+  const registered = await context.request.post('/api/v1/auth/register', {
+    headers: CSRF,
+    data: { username, password: PASSWORD },
+  });
+  expect(registered.ok()).toBe(true);
+  const { domain } = await pushLibrary(context);
+  return { context, domain };
+}
+
+/** Waits until a service worker controls `page`. */
+async function controlled(page: Page) {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  if (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
+    await page.reload();
+    await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
+  }
+  expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+}
+
+/** Every URL kept in Cache Storage, and whether any kept body contains `secret`. */
+async function cached(page: Page, secret: string) {
+  return await page.evaluate(async (secret) => {
+    const urls: string[] = [];
+    let leaked = false;
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) {
+        urls.push(`${name} ${new URL(request.url).pathname}`);
+        const response = await cache.match(request);
+        const type = response?.headers.get('content-type') ?? '';
+        if (!type.includes('wasm') && (await response!.text()).includes(secret)) leaked = true;
+      }
+    }
+    return { urls, leaked };
+  }, secret);
+}
+
+test('the manifest parses and Chromium finds the app installable', async ({ browser }) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dm-pwa-'));
+  const server = await startServer(dataDir, path.join(target, 'site'));
+  try {
+    const { context } = await userWithLibrary(browser);
+    const page = await context.newPage();
+    await open(page, '/');
+    await controlled(page);
+    const cdp = await context.newCDPSession(page);
+    const manifest = await cdp.send('Page.getAppManifest');
+    expect(manifest.errors).toEqual([]);
+    expect(manifest.url).toBe(`${BASE}/manifest.webmanifest`);
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+    // Headless and incognito-like contexts are all Chromium may object to here.
+    const ids = installabilityErrors.map((e: { errorId: string }) => e.errorId);
+    expect(ids.filter((id: string) => !['in-incognito', 'not-in-main-frame'].includes(id))).toEqual([]);
+    const worker = await (await context.request.get('/sw.js')).text();
+    expect(worker).toMatch(/^const BUILD = "[0-9a-f]{16}";/);
+    await context.close();
+  } finally {
+    await stopServer(server);
+  }
+});
+
+test('a cold start with the server stopped opens the domains, drafts, a review never visited and an export', async ({ browser }) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dm-pwa-'));
+  const siteA = path.join(target, 'site');
+  let server = await startServer(dataDir, siteA);
+  const { context, domain } = await userWithLibrary(browser);
+  try {
+    await addProvider(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    watchConsole(page, errors);
+    await open(page, '/');
+    await expect(page.getByText('library').first()).toBeVisible();
+    await controlled(page);
+    await open(page, `/domains/${domain.id}/drafts/2`);
+    await expect(page.getByTestId('dictionary').locator('[data-entity="audit_log"]')).toBeVisible();
+    await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+    // What is kept: bundles and pages, never an API answer, never a provider key.
+    const kept = await cached(page, FAKE_KEY);
+    expect(kept.urls.some((u) => u.includes('/pkg/'))).toBe(true);
+    expect(kept.urls.filter((u) => u.includes('/api/'))).toEqual([]);
+    expect(kept.leaked).toBe(false);
+    await page.close();
+
+    // The server process stops: nothing answers on its port.
+    await stopServer(server);
+    const cold = await context.newPage();
+    const coldErrors: string[] = [];
+    watchConsole(cold, coldErrors);
+    await open(cold, '/');
+    await expect(cold.getByText('library').first()).toBeVisible();
+    await shot(cold, 'offline-domains');
+    await open(cold, `/domains/${domain.id}/drafts/2`);
+    await expect(cold.getByTestId('dictionary').locator('[data-entity="audit_log"]')).toBeVisible();
+    // Never visited online: the kept start page, routed to the review.
+    await cold.goto(`/domains/${domain.id}/review/1..2`);
+    await expect(cold.locator('body[data-hydrated="true"]')).toHaveCount(1);
+    await expect(cold).toHaveURL(`${BASE}/domains/${domain.id}/review/1..2`);
+    await expect(cold.getByTestId('review')).toContainText('audit_log');
+    await shot(cold, 'offline-review');
+    // An export, made by the kept tools module.
+    await open(cold, `/domains/${domain.id}/drafts/2/export`);
+    await expect(cold.getByTestId('export-preview')).toContainText('audit_log');
+    const [file] = await Promise.all([
+      cold.waitForEvent('download'),
+      cold.getByTestId('exports').getByTestId('download').click(),
+    ]);
+    expect(fs.readFileSync((await file.path())!, 'utf8').length).toBeGreaterThan(100);
+    expect(coldErrors).toEqual([]);
+
+    // Build B at the same address: the banner offers it, and nothing local is lost.
+    const siteB = nextBuild(siteA);
+    server = await startServer(dataDir, siteB);
+    await open(cold, '/');
+    const assetCaches = () => cold.evaluate(async () => (await caches.keys()).filter((k) => k.startsWith('dm-assets-')));
+    const before = await assetCaches();
+    expect(before).toHaveLength(1);
+    await cold.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.update());
+    await expect(cold.getByTestId('update-banner')).toBeVisible();
+    await shot(cold, 'update-banner');
+    const reloaded = cold.waitForEvent('load');
+    await cold.getByTestId('apply-update').click();
+    await reloaded;
+    await expect(cold.locator('body[data-hydrated="true"]')).toHaveCount(1);
+    await expect(cold.getByTestId('update-banner')).toHaveCount(0);
+    await expect(cold.getByText('library').first()).toBeVisible();
+    // Build B's worker took over: it kept B's bundles and dropped A's, and the page has B's
+    // stylesheet.
+    const after = await assetCaches();
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before);
+    const buildB = await cold.evaluate(async () => (await (await fetch('/sw.js')).text()).split('\n')[0]);
+    expect(after[0]).toBe(`dm-assets-${buildB.match(/"([0-9a-f]+)"/)![1]}`);
+    expect(await cold.locator('link[rel=stylesheet]').getAttribute('href')).toBe(
+      `/pkg/${JSON.parse(fs.readFileSync(path.join(siteB, 'pkg', 'assets.json'), 'utf8')).css}`,
+    );
+
+    // Signing out leaves no page behind: they carry who was signed in.
+    await cold.getByRole('button', { name: 'Sign out' }).click();
+    await expect(cold).toHaveURL(/\/login/);
+    await expect.poll(async () => await cold.evaluate(async () => (await caches.keys()).includes('dm-pages'))).toBe(false);
+  } finally {
+    await context.close();
+    await stopServer(server).catch(() => {});
+  }
+});
