@@ -122,6 +122,9 @@ test('the manifest parses and Chromium finds the app installable', async ({ brow
     expect(ids.filter((id: string) => !['in-incognito', 'not-in-main-frame'].includes(id))).toEqual([]);
     const worker = await (await context.request.get('/sw.js')).text();
     expect(worker).toMatch(/^const BUILD = "[0-9a-f]{16}";/);
+    // Settings says how much the app keeps here and whether the browser promised to keep it.
+    await open(page, '/settings');
+    await expect(page.getByTestId('storage-use')).toContainText(/Data Modeller keeps [\d.]+ [KMG]?B here, of about [\d.]+ [KMGT]?B/);
     await context.close();
   } finally {
     await stopServer(server);

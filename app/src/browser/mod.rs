@@ -77,6 +77,79 @@ pub async fn forget_kept_pages() {
     let _ = wasm_bindgen_futures::JsFuture::from(caches.delete("dm-pages")).await;
 }
 
+/// How much this site keeps in the browser (bytes), out of how much it may, and whether the
+/// browser promised not to clear it under storage pressure.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StorageUse {
+    pub usage: f64,
+    pub quota: f64,
+    pub persisted: bool,
+}
+
+fn storage_manager() -> Option<web_sys::StorageManager> {
+    Some(web_sys::window()?.navigator().storage())
+}
+
+async fn promised(
+    promise: Result<js_sys::Promise, wasm_bindgen::JsValue>,
+) -> Option<wasm_bindgen::JsValue> {
+    wasm_bindgen_futures::JsFuture::from(promise.ok()?)
+        .await
+        .ok()
+}
+
+/// Asks the browser to keep this site's data even under storage pressure
+/// (`navigator.storage.persist()`); whether it agreed. Chromium decides without asking the
+/// user (an installed app, a site used often); a refusal changes nothing else.
+pub async fn persist_storage() -> bool {
+    let Some(manager) = storage_manager() else {
+        return false;
+    };
+    if promised(manager.persisted())
+        .await
+        .and_then(|v| v.as_bool())
+        == Some(true)
+    {
+        return true;
+    }
+    promised(manager.persist()).await.and_then(|v| v.as_bool()) == Some(true)
+}
+
+/// What [`StorageUse`] the browser reports (`navigator.storage.estimate()`).
+pub async fn storage_use() -> Option<StorageUse> {
+    let manager = storage_manager()?;
+    let estimate = promised(manager.estimate()).await?;
+    let number = |key: &str| {
+        js_sys::Reflect::get(&estimate, &wasm_bindgen::JsValue::from_str(key))
+            .ok()
+            .and_then(|v| v.as_f64())
+    };
+    Some(StorageUse {
+        usage: number("usage")?,
+        quota: number("quota")?,
+        persisted: promised(manager.persisted())
+            .await
+            .and_then(|v| v.as_bool())
+            == Some(true),
+    })
+}
+
+/// A size for people: `0 B`, `12.3 KB`, `4.5 MB`, `1.2 GB` (powers of 1,000).
+pub fn human_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes.max(0.0);
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
 /// Milliseconds since the Unix epoch, from the browser's clock.
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
@@ -210,7 +283,21 @@ pub async fn svg_to_png(_svg: &str) -> Result<String, UiError> {
 
 #[cfg(test)]
 mod tests {
-    use super::device_from_agent;
+    use super::{device_from_agent, human_bytes};
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        for (bytes, text) in [
+            (0.0, "0 B"),
+            (999.0, "999 B"),
+            (1_000.0, "1.0 KB"),
+            (1_234_567.0, "1.2 MB"),
+            (9.9e9, "9.9 GB"),
+            (3.0e15, "3000.0 TB"),
+        ] {
+            assert_eq!(human_bytes(bytes), text);
+        }
+    }
 
     #[test]
     fn devices_are_named_from_the_user_agent() {

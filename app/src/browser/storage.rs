@@ -121,7 +121,21 @@ thread_local! {
 }
 
 fn idb<E: std::fmt::Debug>(what: &str) -> impl Fn(E) -> UiError + '_ {
-    move |e| UiError::browser(what, e)
+    move |e| storage_error(what, &format!("{e:?}"))
+}
+
+/// The error of a failed IndexedDB step. A full quota gets a code of its own: the browser
+/// aborts the whole transaction, so nothing of the change was written, and the user can do
+/// something about it.
+pub fn storage_error(what: &str, detail: &str) -> UiError {
+    if detail.contains("QuotaExceeded") {
+        UiError::new(
+            "CLIENT_QUOTA",
+            format!("{what} failed: this browser has no room left for Data Modeller's data, so nothing of this change was saved; free disk space, or export and delete domains you no longer need, then try again"),
+        )
+    } else {
+        UiError::browser(what, detail)
+    }
 }
 
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, UiError> {
@@ -895,6 +909,23 @@ pub async fn clear_refused(user: Uuid) -> Result<(), UiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A full quota says so, with its own code; other failures keep the browser's words.
+    #[test]
+    fn a_full_quota_is_its_own_error() {
+        let full = storage_error(
+            "saving the draft",
+            r#"Error(DomException { name: "QuotaExceededError" })"#,
+        );
+        assert_eq!(full.code, "CLIENT_QUOTA");
+        assert!(full
+            .message
+            .starts_with("saving the draft failed: this browser has no room left"));
+        assert!(full.message.contains("nothing of this change was saved"));
+        let other = storage_error("saving the draft", "TransactionInactiveError");
+        assert_eq!(other.code, "CLIENT_BROWSER");
+        assert!(other.message.contains("TransactionInactiveError"));
+    }
 
     /// The stored shape of a proposal is a contract with every browser that kept one: a change
     /// here needs a new IndexedDB version with an upgrade, not an edit.

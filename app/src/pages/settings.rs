@@ -6,7 +6,7 @@
 //! Provider keys go to the server's vault once and come back only masked. An API token's
 //! secret is shown once, right after it is created.
 
-use crate::browser::{api, storage, UiError};
+use crate::browser::{self, api, storage, UiError};
 use crate::components::share::{LinkFilter, SharedLinks};
 use crate::components::{utc_time, ConfirmAction, ErrorBanner};
 use crate::pages::SignedIn;
@@ -394,10 +394,29 @@ fn ThisBrowser() -> impl IntoView {
         });
     };
     let remove_synced = remove.clone();
+    // What the site keeps here, and whether the browser promised to keep it.
+    let used = RwSignal::new(None::<browser::StorageUse>);
+    Effect::new(move |_| {
+        spawn_local(async move {
+            browser::persist_storage().await;
+            used.try_set(browser::storage_use().await);
+        })
+    });
     view! {
         <section class="card" data-testid="this-browser">
             <h2>"This browser"</h2>
             <p class="muted">"Your domains and drafts are kept in this browser, so you can work offline. On a shared computer, sign out and remove this copy: what is synced stays on the server for your other devices."</p>
+            {move || used.get().map(|u| view! {
+                <p data-testid="storage-use">
+                    {format!("Data Modeller keeps {} here, of about {} this browser allows it. ",
+                        browser::human_bytes(u.usage), browser::human_bytes(u.quota))}
+                    {if u.persisted {
+                        "The browser keeps it even when the disk fills up."
+                    } else {
+                        "The browser may clear it when the disk fills up: sync often, or install the app, which browsers keep."
+                    }}
+                </p>
+            })}
             <p data-testid="local-pending">{move || match workspace.sync.get().pending {
                 0 => "Everything here is synced.".to_string(),
                 1 => "1 change here is not synced yet.".to_string(),

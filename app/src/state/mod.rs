@@ -146,6 +146,11 @@ impl Workspace {
             self.domains_loaded.set(true);
         }
         self.sync_now();
+        // The working copy is the user's work: ask the browser not to clear it when the disk
+        // fills up (it may refuse; Settings says which).
+        spawn_local(async {
+            browser::persist_storage().await;
+        });
     }
 
     /// Signs out on a shared computer: syncs first, refuses while changes are still not synced
