@@ -1,4 +1,4 @@
-//! How each exporter's time grows from 100 to 1,000 entities, measured so that the ratio holds
+//! How each exporter's time (and a share link's page's) grows from 100 to 1,000 entities, measured so that the ratio holds
 //! on a shared machine.
 //!
 //! The *ratio* of a format is its median time for one export of `generated_model(1000, 20,
@@ -24,6 +24,9 @@
 
 use model::export::{export, ExportFormat};
 use model::generate::generated_model;
+use model::share::render_html;
+use model::wire::{ShareDoc, SharedDraft};
+use model::Model;
 use model::SqlDialect;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -39,6 +42,22 @@ const FORMATS: [(&str, ExportFormat); 9] = [
     ("json_schema", ExportFormat::JsonSchema),
     ("json", ExportFormat::Json),
 ];
+
+/// A share link's document for `model`: one draft, or (`pair`) the model after itself.
+fn share_doc(model: &Model, pair: bool) -> ShareDoc {
+    let draft = |number| SharedDraft {
+        number,
+        created_at: 0,
+        model: model.clone(),
+    };
+    ShareDoc {
+        version: ShareDoc::VERSION,
+        domain: "generated".into(),
+        draft: draft(2),
+        old: pair.then(|| draft(1)),
+        positions: Default::default(),
+    }
+}
 
 /// Calls of the 100-entity export per timing, so that both sizes time about the same span.
 const SMALL_CALLS: u32 = 10;
@@ -121,20 +140,43 @@ fn main() {
     );
     println!("| format | 100 | 1,000 | 1,000 / 100 | wall 100 | wall 1,000 | wall 1,000 / 100 |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
-    for (name, format) in FORMATS {
+    // The exporters, then a share link's page (`model::share::render_html`: header, inline
+    // diagram, dictionary, downloads with the SQL warnings) of one draft, and of a pair (the
+    // model after itself: the diff and impact are walked, nothing changed). A job is called
+    // with `true` for the 1,000-entity model.
+    type Job<'a> = Box<dyn Fn(bool) + 'a>;
+    let (small_ref, large_ref) = (&small, &large);
+    let pick = move |large: bool| if large { large_ref } else { small_ref };
+    let mut jobs: Vec<(&str, Job)> = FORMATS
+        .iter()
+        .map(|&(name, format)| {
+            let job: Job = Box::new(move |large| {
+                black_box(export(black_box(pick(large)), format));
+            });
+            (name, job)
+        })
+        .collect();
+    for (name, pair) in [("share_page", false), ("share_page_pair", true)] {
+        let docs = [share_doc(&small, pair), share_doc(&large, pair)];
+        let job: Job = Box::new(move |large| {
+            let doc = &docs[usize::from(large)];
+            black_box(render_html(black_box(doc), &|d| {
+                format!("/s/t/download/{}", d.format)
+            }));
+        });
+        jobs.push((name, job));
+    }
+    for (name, job) in &jobs {
+        let name = *name;
         // One call of each first: allocator and caches in their usual state.
-        black_box(export(&small, format));
-        black_box(export(&large, format));
+        job(false);
+        job(true);
         let (mut cpu, mut wall) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
         for _ in 0..rounds {
-            let (c, w) = time(SMALL_CALLS, || {
-                black_box(export(black_box(&small), format));
-            });
+            let (c, w) = time(SMALL_CALLS, || job(false));
             cpu[0].push(c);
             wall[0].push(w);
-            let (c, w) = time(1, || {
-                black_box(export(black_box(&large), format));
-            });
+            let (c, w) = time(1, || job(true));
             cpu[1].push(c);
             wall[1].push(w);
         }
