@@ -100,7 +100,10 @@ mod tests {
         assert!(script.contains("self.addEventListener(\"fetch\""));
         // The API is never kept: it is not in the list, and the worker leaves it to the network.
         let list = script.lines().nth(1).unwrap_or_default();
-        assert!(list.starts_with("const PRECACHE = [") && !list.contains("/api"), "{list}");
+        assert!(
+            list.starts_with("const PRECACHE = [") && !list.contains("/api"),
+            "{list}"
+        );
         assert!(script.contains(r#"p.startsWith("/api/")"#));
     }
 

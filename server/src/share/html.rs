@@ -24,21 +24,9 @@ pub const ENCRYPTED_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-
      style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; \
      form-action 'none'; frame-ancestors 'none'";
 
-/// Text made safe for HTML text and double-quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// Text made safe for HTML text and double-quoted attribute values: the core's escaping, the
+/// one `model::share` writes the page's content with.
+pub use model::diagram::svg::esc as escape;
 
 /// What the `<head>` says beyond the shell.
 pub struct Head<'a> {
