@@ -12,7 +12,7 @@
 
 use app::browser::{new_id, storage};
 use model::sync::{DomainEdit, Mutation, Rejected, SyncPull, SyncPushResult};
-use model::wire::{DomainRecord, DraftRecord, Provenance};
+use model::wire::{DomainRecord, DraftRecord, Provenance, ProviderInfo, ProviderKind};
 use model::{Model, ProposedChange};
 use rexie::{Index, ObjectStore, Rexie, TransactionMode};
 use serde::Serialize;
@@ -304,6 +304,40 @@ async fn proposals_are_kept_replaced_and_settled_by_their_draft() {
     // Discarding deletes it.
     storage::delete_proposal(user, d).await.unwrap();
     assert_eq!(storage::proposal(user, d).await.unwrap(), None);
+}
+
+/// The provider list is kept for offline starts beside the sync state, replaced by the next
+/// answer, and leaves the sync state alone.
+#[wasm_bindgen_test]
+async fn the_provider_list_is_kept_for_offline_starts() {
+    let user = new_id();
+    assert_eq!(storage::kept_providers(user).await.expect("reads"), None);
+    let provider = |name: &str| ProviderInfo {
+        id: new_id(),
+        name: name.into(),
+        kind: ProviderKind::Compatible,
+        base_url: "http://127.0.0.1:1/v1".into(),
+        model: "m".into(),
+        key_masked: "••••abcd".into(),
+        created_at: 1,
+        retries: None,
+    };
+    let first = vec![provider("a"), provider("b")];
+    storage::keep_providers(user, &first).await.expect("kept");
+    assert_eq!(
+        storage::kept_providers(user).await.expect("reads"),
+        Some(first)
+    );
+    let second = vec![provider("c")];
+    storage::keep_providers(user, &second).await.expect("kept");
+    assert_eq!(
+        storage::kept_providers(user).await.expect("reads"),
+        Some(second)
+    );
+    // The sync state under the same store is untouched.
+    storage::sync_meta(user)
+        .await
+        .expect("the sync state still reads");
 }
 
 fn js<T: Serialize>(value: &T) -> JsValue {

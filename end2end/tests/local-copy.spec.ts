@@ -39,12 +39,16 @@ test('signing out removes the local copy once it is synced, and warns first when
   expect(await databases(page)).toEqual(expect.arrayContaining(mine));
   await expect(page.getByTestId('who')).toHaveText(username);
 
-  // Back online, the same button syncs first, then signs out and removes the copy.
+  // Back online, the same button syncs first, then signs out and removes the copy: the
+  // database, and the pages the service worker kept (they show who was signed in).
   await context.setOffline(false);
+  const keptPages = () => page.evaluate(async () => (await caches.keys()).includes('dm-pages'));
+  await expect.poll(keptPages).toBe(true);
   await section.getByTestId('remove-local-copy').click();
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole('link', { name: 'Sign in' })).toBeVisible();
   expect((await databases(page)).filter((name) => name.startsWith('data-modeller-'))).toEqual([]);
+  await expect.poll(keptPages).toBe(false);
 
   // What was synced is still on the server, the domain made offline included. (The browser
   // shared the API context's session, which its sign-out ended: sign in again.)

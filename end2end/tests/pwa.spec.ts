@@ -164,6 +164,8 @@ test('a cold start with the server stopped opens the domains, drafts, a review n
     await shot(cold, 'offline-domains');
     await open(cold, `/domains/${domain.id}/drafts/2`);
     await expect(cold.getByTestId('dictionary').locator('[data-entity="audit_log"]')).toBeVisible();
+    // The provider list kept at the last online visit (no key in it).
+    await expect(cold.locator('select[name=provider]')).toContainText('fake');
     // Never visited online: the kept start page, routed to the review.
     await cold.goto(`/domains/${domain.id}/review/1..2`);
     await expect(cold.locator('body[data-hydrated="true"]')).toHaveCount(1);

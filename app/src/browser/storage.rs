@@ -11,7 +11,8 @@
 //!   the [`SyncMeta`] that numbers it, so a change is never saved without being queued for sync,
 //!   nor queued without being saved, and ids never repeat, whichever tab writes;
 //! - `meta` (since version 3): the [`SyncMeta`] under the key `sync`: this browser's client id,
-//!   the next mutation id, the version pulled up to, and the changes the server refused;
+//!   the next mutation id, the version pulled up to, and the changes the server refused; and
+//!   the provider list under `providers` (for an offline start; no key is in it);
 //! - `proposals` (since version 2): the change set under review in each domain, a
 //!   [`ProposalRecord`] by `domain_id`. It is this browser's own (never synced);
 //! - `outbox` (versions 1 and 2): the first sync version's queue (`{kind, id}` entries). Still
@@ -33,7 +34,7 @@ use super::UiError;
 use model::sync::{
     rebase_domain, DomainEdit, Mutation, Rejected, SyncPull, SyncPushResult, Target,
 };
-use model::wire::{DomainRecord, DraftRecord, Provenance};
+use model::wire::{DomainRecord, DraftRecord, Provenance, ProviderInfo};
 use model::ProposedChange;
 use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -890,6 +891,43 @@ pub async fn apply_pull(user: Uuid, pulled: &SyncPull) -> Result<usize, UiError>
     write_meta(&tx, &meta).await?;
     tx.done().await.map_err(&fail)?;
     Ok(changed)
+}
+
+/// The key of the kept provider list in `meta`.
+const PROVIDERS_KEY: &str = "providers";
+
+/// Keeps the user's provider list (names, kinds, models; keys are never in it, only their
+/// masked hint) for an offline start: the generation form can then show the providers and say
+/// that drafting needs the server, instead of asking to add one.
+pub async fn keep_providers(user: Uuid, providers: &[ProviderInfo]) -> Result<(), UiError> {
+    let fail = idb("keeping the provider list");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[META], TransactionMode::ReadWrite)
+        .map_err(&fail)?;
+    tx.store(META)
+        .map_err(&fail)?
+        .put(&to_js(&providers)?, Some(&JsValue::from_str(PROVIDERS_KEY)))
+        .await
+        .map_err(&fail)?;
+    tx.done().await.map_err(&fail)?;
+    Ok(())
+}
+
+/// The provider list kept by [`keep_providers`], if any.
+pub async fn kept_providers(user: Uuid) -> Result<Option<Vec<ProviderInfo>>, UiError> {
+    let fail = idb("reading the kept provider list");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[META], TransactionMode::ReadOnly)
+        .map_err(&fail)?;
+    tx.store(META)
+        .map_err(&fail)?
+        .get(JsValue::from_str(PROVIDERS_KEY))
+        .await
+        .map_err(&fail)?
+        .map(from_js)
+        .transpose()
 }
 
 /// Forgets the list of refused changes (the user has read it).

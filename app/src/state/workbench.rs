@@ -657,7 +657,38 @@ impl Workbench {
     /// Asks the server for the user's providers; a success clears a stale network error.
     pub fn reload_providers(self) {
         spawn_local(async move {
-            match api::providers().await {
+            let user = self
+                .workspace
+                .user
+                .try_get_untracked()
+                .flatten()
+                .map(|u| u.id);
+            let answer = api::providers().await;
+            // Offline, the list kept at the last answer stands in (drafting itself still needs
+            // the server, and says so); online, the answer is kept for next time.
+            let answer = match (answer, user) {
+                (Ok(list), Some(user)) => {
+                    let _ = storage::keep_providers(user, &list).await;
+                    Ok(list)
+                }
+                (Err(e), Some(user)) if e.code == "CLIENT_NETWORK" => {
+                    match storage::kept_providers(user).await {
+                        Ok(Some(list)) => {
+                            if self
+                                .providers
+                                .try_with_untracked(Vec::is_empty)
+                                .unwrap_or(false)
+                            {
+                                self.set_providers(list);
+                            }
+                            return;
+                        }
+                        _ => Err(e),
+                    }
+                }
+                (answer, _) => answer,
+            };
+            match answer {
                 Ok(list) => {
                     let stale = self
                         .error
@@ -668,18 +699,23 @@ impl Workbench {
                     if stale {
                         self.error.try_set(None);
                     }
-                    let chosen = self.provider.try_get_untracked().unwrap_or_default();
-                    if !list.iter().any(|p| p.id.to_string() == chosen) {
-                        self.provider
-                            .try_set(list.first().map(|p| p.id.to_string()).unwrap_or_default());
-                    }
-                    self.providers.try_set(list);
+                    self.set_providers(list);
                 }
                 Err(e) => {
                     self.error.try_set(Some(e));
                 }
             }
         });
+    }
+
+    /// Shows `list`, keeping the chosen provider if it is still in it.
+    fn set_providers(self, list: Vec<ProviderInfo>) {
+        let chosen = self.provider.try_get_untracked().unwrap_or_default();
+        if !list.iter().any(|p| p.id.to_string() == chosen) {
+            self.provider
+                .try_set(list.first().map(|p| p.id.to_string()).unwrap_or_default());
+        }
+        self.providers.try_set(list);
     }
 
     /// Saves `draft` (with `accepted`, as the answer to the kept proposal), reloads, shows it,
