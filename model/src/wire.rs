@@ -452,6 +452,34 @@ pub struct ShareDoc {
 impl ShareDoc {
     /// The layout written by this version.
     pub const VERSION: u32 = 1;
+
+    /// What a link to `draft` (after `old`, for a review) of the domain named `domain` shows,
+    /// its diagram drawn with the domain's kept `positions`: the server builds it from the
+    /// synced records for a plain link, the browser for the one it seals.
+    pub fn of(
+        domain: &str,
+        positions: &crate::diagram::Positions,
+        draft: DraftRecord,
+        old: Option<DraftRecord>,
+    ) -> ShareDoc {
+        ShareDoc {
+            version: ShareDoc::VERSION,
+            domain: domain.to_string(),
+            draft: draft.into(),
+            old: old.map(SharedDraft::from),
+            positions: positions.clone(),
+        }
+    }
+}
+
+impl From<DraftRecord> for SharedDraft {
+    fn from(record: DraftRecord) -> Self {
+        SharedDraft {
+            number: record.number,
+            created_at: record.created_at,
+            model: record.model,
+        }
+    }
 }
 
 /// A draft as a link shows it: its number in the domain, when it was made, its model.

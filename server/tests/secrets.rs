@@ -8,41 +8,18 @@
 
 mod common;
 
-use common::{start_fake, start_server, Client};
+use common::{start_fake, start_server, Client, LogCapture};
 use fake_provider::FakeOptions;
 use serde_json::json;
-use std::{
-    io::Write,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 const KEY: &str = "sk-log-scan-SECRET-2468";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 // One thread: the subscriber set with `set_default` sees every task of the test, including
 // the server's and the HTTP client's.
 #[tokio::test(flavor = "current_thread")]
 async fn the_key_is_in_no_log_line() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = LogCapture::install();
 
     let (fake_url, _) = start_fake(FakeOptions {
         chunk_delay: Duration::ZERO,
@@ -117,7 +94,7 @@ async fn the_key_is_in_no_log_line() {
     drop(server);
     tokio::time::sleep(Duration::from_millis(50)).await;
 
-    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    let logs = capture.text();
     assert!(
         logs.contains("llm call forwarded"),
         "the capture works: {}",

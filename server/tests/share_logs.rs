@@ -12,35 +12,15 @@ mod common;
 mod sharing;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use common::start_server;
+use common::{start_server, LogCapture};
 use serde_json::json;
 use sharing::*;
-
-#[derive(Clone, Default)]
-struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 // One thread: the subscriber set with `set_default` sees every task of the test, the
 // server's included.
 #[tokio::test(flavor = "current_thread")]
 async fn the_token_is_in_no_log_line_and_no_metric() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (capture, _guard) = LogCapture::install();
 
     let server = start_server(|_| {}).await;
     let mut alice = Owner::register(&server, "alice").await;
@@ -70,7 +50,7 @@ async fn the_token_is_in_no_log_line_and_no_metric() {
     let metrics = alice.http.get("/metrics").await.text;
     drop(server);
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("TRACE"), "nothing was logged at TRACE");
     for token in [token_of(&plain.path), token_of(&encrypted.path), &unknown] {
         for line in logs.lines() {

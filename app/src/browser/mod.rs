@@ -134,22 +134,6 @@ pub async fn storage_use() -> Option<StorageUse> {
     })
 }
 
-/// A size for people: `0 B`, `12.3 KB`, `4.5 MB`, `1.2 GB` (powers of 1,000).
-pub fn human_bytes(bytes: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut value = bytes.max(0.0);
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 /// Milliseconds since the Unix epoch, from the browser's clock.
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
@@ -283,21 +267,7 @@ pub async fn svg_to_png(_svg: &str) -> Result<String, UiError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{device_from_agent, human_bytes};
-
-    #[test]
-    fn sizes_read_as_people_write_them() {
-        for (bytes, text) in [
-            (0.0, "0 B"),
-            (999.0, "999 B"),
-            (1_000.0, "1.0 KB"),
-            (1_234_567.0, "1.2 MB"),
-            (9.9e9, "9.9 GB"),
-            (3.0e15, "3000.0 TB"),
-        ] {
-            assert_eq!(human_bytes(bytes), text);
-        }
-    }
+    use super::device_from_agent;
 
     #[test]
     fn devices_are_named_from_the_user_agent() {

@@ -8,7 +8,7 @@
 
 use crate::browser::{self, api, storage, UiError};
 use crate::components::share::{LinkFilter, SharedLinks};
-use crate::components::{utc_time, ConfirmAction, ErrorBanner};
+use crate::components::{human_bytes, utc_time, ConfirmAction, ErrorBanner};
 use crate::pages::SignedIn;
 use crate::state::Workspace;
 use leptos::prelude::*;
@@ -409,7 +409,7 @@ fn ThisBrowser() -> impl IntoView {
             {move || used.get().map(|u| view! {
                 <p data-testid="storage-use">
                     {format!("Data Modeller keeps {} here, of about {} this browser allows it. ",
-                        browser::human_bytes(u.usage), browser::human_bytes(u.quota))}
+                        human_bytes(u.usage), human_bytes(u.quota))}
                     {if u.persisted {
                         "The browser keeps it even when the disk fills up."
                     } else {

@@ -8,7 +8,7 @@
 
 use crate::browser::{api, now_ms, share, sync, UiError};
 use model::diagram::Positions;
-use model::wire::{CreateShare, DraftRecord, ShareDoc, ShareInfo, SharedDraft};
+use model::wire::{CreateShare, DraftRecord, ShareDoc, ShareInfo};
 use uuid::Uuid;
 
 /// How long a new link works.
@@ -71,28 +71,6 @@ pub struct NewLink {
     pub share: ShareInfo,
 }
 
-/// What a link to `draft` (after `old`, for a review) shows, its diagram drawn with the
-/// domain's kept `positions`.
-pub fn share_doc(
-    domain: &str,
-    positions: &Positions,
-    draft: &DraftRecord,
-    old: Option<&DraftRecord>,
-) -> ShareDoc {
-    let shared = |d: &DraftRecord| SharedDraft {
-        number: d.number,
-        created_at: d.created_at,
-        model: d.model.clone(),
-    };
-    ShareDoc {
-        version: ShareDoc::VERSION,
-        positions: positions.clone(),
-        domain: domain.to_string(),
-        draft: shared(draft),
-        old: old.map(shared),
-    }
-}
-
 /// Makes a link to `draft` (with `old`, a review pair) for `user`.
 pub async fn create_link(
     user: Uuid,
@@ -115,7 +93,13 @@ pub async fn create_link(
         ciphertext: None,
     };
     let key = if options.encrypted {
-        let sealed = share::seal(&share_doc(domain, positions, draft, old)).await?;
+        let sealed = share::seal(&ShareDoc::of(
+            domain,
+            positions,
+            draft.clone(),
+            old.cloned(),
+        ))
+        .await?;
         request.ciphertext = Some(sealed.ciphertext);
         Some(sealed.key)
     } else {

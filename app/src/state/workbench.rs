@@ -496,6 +496,13 @@ impl Workbench {
         Ok(())
     }
 
+    /// The domain's name, or "" while it loads.
+    pub fn domain_name(self) -> String {
+        self.domain
+            .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
+            .unwrap_or_default()
+    }
+
     /// The domain's conventions, which drafts are validated against (the default ones until
     /// the domain is here).
     pub fn conventions(self) -> Conventions {

@@ -28,7 +28,6 @@ mod pages;
 use crate::store::SharedLink;
 use crate::AppState;
 use axum::{routing::get, Router};
-use model::wire::{DomainRecord, DraftRecord, ShareDoc, SharedDraft};
 use std::borrow::Cow;
 
 pub use html::{ENCRYPTED_POLICY, PLAIN_POLICY};
@@ -73,22 +72,6 @@ pub fn redacted_path(path: &str) -> Cow<'_, str> {
         }
     }
     Cow::Borrowed(path)
-}
-
-/// What a plain link shows, from the domain's and the drafts' JSON records as synced.
-pub fn share_doc(domain: &DomainRecord, draft: DraftRecord, old: Option<DraftRecord>) -> ShareDoc {
-    let shared = |record: DraftRecord| SharedDraft {
-        number: record.number,
-        created_at: record.created_at,
-        model: record.model,
-    };
-    ShareDoc {
-        version: ShareDoc::VERSION,
-        domain: domain.name.clone(),
-        draft: shared(draft),
-        old: old.map(shared),
-        positions: domain.positions.clone(),
-    }
 }
 
 #[cfg(test)]

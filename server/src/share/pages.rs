@@ -4,7 +4,7 @@
 //! Each starts with [`open`]: the per-address lookup limit, the token's form, the lookup by
 //! hash (the stored hash compared again in constant time), then [`super::live`] at the
 //! server's clock and the link's kind. A plain link then reads its drafts and their domain
-//! ([`ShareDoc`] through [`super::share_doc`]). Every way of failing before a page is made
+//! ([`ShareDoc::of`]). Every way of failing before a page is made
 //! ends in the same [`html::not_found`].
 
 use super::html::{self, Head, ENCRYPTED_POLICY, PLAIN_POLICY};
@@ -138,7 +138,7 @@ async fn plain_doc(state: &AppState, link: &SharedLink) -> Result<ShareDoc, Refu
         Some(id) => Some(synced_draft(state, link.user_id, id).await?.1),
         None => None,
     };
-    Ok(super::share_doc(&domain, draft, old))
+    Ok(ShareDoc::of(&domain.name, &domain.positions, draft, old))
 }
 
 /// Counts a page opened (a `HEAD` request is not an opening); a failure only loses the count.

@@ -8,7 +8,7 @@ use crate::components::dictionary::Dictionary;
 use crate::components::edit::EditPanel;
 use crate::components::exports::Exports;
 use crate::components::share::SharePanel;
-use crate::components::{ConfirmAction, ErrorBanner};
+use crate::components::{human_bytes, ConfirmAction, ErrorBanner};
 use crate::state::workbench::{
     parse_draft_number, DraftRef, Loaded, Selection, ViewError, Workbench,
 };
@@ -88,11 +88,6 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
             .with_untracked(|l| l.iter().find(|d| d.id == id).map(|d| d.model.clone()))
     }));
     let record_export = Callback::new(move |made| wb.record_export(draft_id, made));
-    let domain_name = move || {
-        wb.domain
-            .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
-            .unwrap_or_default()
-    };
     let toggle = if export {
         view! { <A href=Selection::Draft(n).href(wb.domain_id) scroll=false attr:class="button">"Close export"</A> }.into_any()
     } else {
@@ -118,7 +113,7 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
                     on_close=Callback::new(move |()| editing.set(None))/>
             })}
             {move || sharing.get().then(|| view! {
-                <SharePanel draft=editable.get_value() domain=domain_name() positions=wb.positions()
+                <SharePanel draft=editable.get_value() domain=wb.domain_name() positions=wb.positions()
                     on_close=Callback::new(move |()| sharing.set(false))/>
             })}
             <ProvenancePanel draft=draft.clone()/>
@@ -136,7 +131,7 @@ fn DraftView(draft: DraftRecord, export: bool) -> impl IntoView {
             {move || if diagram_on() {
                 view! {
                     <DiagramView model=model.get_value() positions=wb.positions() on_place=wb.place_callback() on_export=record_export on_edit=edit_table parent=parent_model.get_value()
-                        stem=format!("draft-{n}") title=format!("{} · draft {n}", domain_name())/>
+                        stem=format!("draft-{n}") title=format!("{} · draft {n}", wb.domain_name())/>
                 }.into_any()
             } else {
                 view! { <Dictionary model=model.get_value() on_edit=edit_table/> }.into_any()
@@ -325,7 +320,7 @@ fn ExportHistory(draft_id: uuid::Uuid) -> impl IntoView {
                             <tr data-testid="export-record">
                                 <td>{e.format}</td>
                                 <td class="mono">{e.file}</td>
-                                <td>{size(e.bytes)}</td>
+                                <td>{human_bytes(e.bytes as f64)}</td>
                                 <td>{crate::components::utc_time(e.at)}</td>
                                 <td>{e.made_on.unwrap_or_default()}</td>
                             </tr>
@@ -334,14 +329,5 @@ fn ExportHistory(draft_id: uuid::Uuid) -> impl IntoView {
                 </table>
             </details>
         })
-    }
-}
-
-/// A size in bytes as people read it.
-fn size(bytes: u64) -> String {
-    match bytes {
-        0..=999 => format!("{bytes} B"),
-        1_000..=999_999 => format!("{:.1} KB", bytes as f64 / 1_000.0),
-        _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
     }
 }

@@ -33,11 +33,6 @@ pub fn ReviewRoute() -> impl IntoView {
     });
     // The share panel for this pair, open or not.
     let sharing = RwSignal::new(false);
-    let domain_name = move || {
-        wb.domain
-            .with_untracked(|d| d.as_ref().map(|d| d.name.clone()))
-            .unwrap_or_default()
-    };
     let go = move |a: DraftRef, b: DraftRef| {
         navigate(&Selection::Review(a, b).href(wb.domain_id), in_place());
     };
@@ -75,7 +70,7 @@ pub fn ReviewRoute() -> impl IntoView {
                         </div>
                         {move || match (sharing.get(), wb.draft(a), wb.draft(b)) {
                             (true, Some(old), Some(new)) => Some(view! {
-                                <SharePanel draft=new old=old domain=domain_name() positions=wb.positions()
+                                <SharePanel draft=new old=old domain=wb.domain_name() positions=wb.positions()
                                     on_close=Callback::new(move |()| sharing.set(false))/>
                             }),
                             _ => None,
@@ -85,7 +80,7 @@ pub fn ReviewRoute() -> impl IntoView {
                                 let focus = RwSignal::new(None::<String>);
                                 let title = format!(
                                     "{}: draft {a} to draft {b}",
-                                    wb.domain.with_untracked(|d| d.as_ref().map(|d| d.name.clone())).unwrap_or_default()
+                                    wb.domain_name()
                                 );
                                 view! {
                                     <DiagramView model=new.clone() review=ReviewLink { old: old.clone(), focus }
