@@ -48,6 +48,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The hashed names of the site's bundles, for the page shell.
     pub assets: app::Assets,
+    /// The service worker script for those bundles (`pwa::worker_script`), made once.
+    pub service_worker: pwa::WorkerScript,
     /// The database, opened once: every SQL statement goes through it.
     pub store: Store,
     /// The way out to providers: the upstream URL policy and its HTTP clients.
@@ -115,9 +117,11 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
+        let assets = assets::load(&config.site_root);
         Ok(AppState {
             leptos_options,
-            assets: assets::load(&config.site_root),
+            service_worker: pwa::WorkerScript::new(&assets),
+            assets,
             store,
             egress: Arc::new(egress),
             vault: Arc::new(vault),

@@ -61,8 +61,19 @@ pub fn worker_script(assets: &app::Assets) -> String {
     format!("const BUILD = \"{build}\";\nconst PRECACHE = {list};\n\n{WORKER}")
 }
 
+/// The worker script of this server's build, made once at start (the bundles do not change
+/// while it runs).
+#[derive(Clone, Debug)]
+pub struct WorkerScript(axum::body::Bytes);
+
+impl WorkerScript {
+    pub fn new(assets: &app::Assets) -> Self {
+        WorkerScript(worker_script(assets).into())
+    }
+}
+
 /// `GET /sw.js`.
-pub async fn service_worker(State(assets): State<app::Assets>) -> Response {
+pub async fn service_worker(State(script): State<WorkerScript>) -> Response {
     (
         [
             (
@@ -75,7 +86,7 @@ pub async fn service_worker(State(assets): State<app::Assets>) -> Response {
                 HeaderValue::from_static(WORKER_POLICY),
             ),
         ],
-        worker_script(&assets),
+        script.0,
     )
         .into_response()
 }

@@ -175,7 +175,7 @@ impl Workspace {
             }
         }
         api::logout().await?;
-        self.signed_out();
+        self.forget_user();
         browser::forget_kept_pages().await;
         storage::remove_local_copy(user.id, 5_000).await
     }
@@ -184,6 +184,11 @@ impl Workspace {
     /// pages kept for offline starts, which would still open as them.
     pub fn signed_out(self) {
         spawn_local(browser::forget_kept_pages());
+        self.forget_user();
+    }
+
+    /// Forgets the user in this tab's signals.
+    fn forget_user(self) {
         self.user.set(None);
         self.domains.set(Vec::new());
         self.domains_loaded.set(false);

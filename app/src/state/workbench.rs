@@ -675,7 +675,15 @@ impl Workbench {
             // the server, and says so); online, the answer is kept for next time.
             let answer = match (answer, user) {
                 (Ok(list), Some(user)) => {
-                    let _ = storage::keep_providers(user, &list).await;
+                    // Every sync round asks again: write only what changed since it was shown
+                    // (an empty list always, so a list emptied elsewhere replaces the kept one).
+                    let changed = self
+                        .providers
+                        .try_with_untracked(|shown| *shown != list || list.is_empty())
+                        .unwrap_or(false);
+                    if changed {
+                        let _ = storage::keep_providers(user, &list).await;
+                    }
                     Ok(list)
                 }
                 (Err(e), Some(user)) if e.code == "CLIENT_NETWORK" => {
