@@ -1,8 +1,9 @@
 //! IndexedDB storage in a real headless browser (wasm-bindgen-test, `run_in_browser`): saving
 //! with the mutation in one transaction, immutable drafts, mutation ids in order and
 //! acknowledged, taking in a pull with the pending mutations re-applied on top, the proposal
-//! under review (kept, replaced, settled by its accepted draft), and the upgrade of version-1
-//! and version-2 databases full of data.
+//! under review (kept, replaced, settled by its accepted draft), the queue of LLM requests made
+//! offline (one per domain, answered once), the Web Lock that keeps two tabs from sending one
+//! request, and the upgrade of version-1 and version-2 databases full of data.
 //!
 //! Run by `.ci/dev test` with `cargo test -p app --target wasm32-unknown-unknown --test storage`;
 //! the runner is wasm-bindgen-test-runner driving Debian's Chromium through chromedriver.
@@ -269,14 +270,14 @@ async fn proposals_are_kept_replaced_and_settled_by_their_draft() {
     assert_eq!(storage::proposal(user, d).await.unwrap(), None);
 
     let first = proposal(d, parent, "add an audit log");
-    storage::save_proposal(user, &first).await.unwrap();
+    storage::save_proposal(user, &first, None).await.unwrap();
     let kept = storage::proposal(user, d).await.unwrap().unwrap();
     assert_eq!(kept, first, "the change set round-trips through IndexedDB");
     assert_eq!(kept.changes.len(), 6);
     // One proposal per domain: a new answer replaces the old one, other domains keep theirs.
     let second = proposal(d, parent, "add soft deletes");
-    storage::save_proposal(user, &second).await.unwrap();
-    storage::save_proposal(user, &proposal(other, parent, "x"))
+    storage::save_proposal(user, &second, None).await.unwrap();
+    storage::save_proposal(user, &proposal(other, parent, "x"), None)
         .await
         .unwrap();
     assert_eq!(storage::proposal(user, d).await.unwrap(), Some(second));
@@ -295,7 +296,7 @@ async fn proposals_are_kept_replaced_and_settled_by_their_draft() {
     assert!(storage::proposal(user, other).await.unwrap().is_some());
 
     // A failed accept (the draft exists: drafts are immutable) keeps the proposal.
-    storage::save_proposal(user, &proposal(d, parent, "again"))
+    storage::save_proposal(user, &proposal(d, parent, "again"), None)
         .await
         .unwrap();
     assert!(storage::save_accepted_draft(user, &accepted).await.is_err());
@@ -304,6 +305,117 @@ async fn proposals_are_kept_replaced_and_settled_by_their_draft() {
     // Discarding deletes it.
     storage::delete_proposal(user, d).await.unwrap();
     assert_eq!(storage::proposal(user, d).await.unwrap(), None);
+}
+
+fn queued_request(
+    domain_id: Uuid,
+    parent_id: Option<Uuid>,
+    instruction: &str,
+) -> storage::QueuedRequest {
+    storage::QueuedRequest {
+        id: new_id(),
+        domain_id,
+        parent_id,
+        provider_id: new_id(),
+        provider: "fake".into(),
+        model: "fake-model".into(),
+        instruction: instruction.into(),
+        notes: vec![],
+        request: model::wire::ChatRequest {
+            model: None,
+            messages: vec![model::wire::ChatMessage {
+                role: "user".into(),
+                content: instruction.into(),
+            }],
+            stream: true,
+            temperature: Some(0.2),
+            response_format: None,
+            stream_options: None,
+        },
+        prompt_hash: "h".into(),
+        queued_at: 1,
+        failed: None,
+    }
+}
+
+/// A request made offline is kept, one per domain; the answer it brings is saved in the same
+/// transaction that takes it out of the queue, so a second answer to it saves nothing at all
+/// (neither the draft nor its mutation).
+#[wasm_bindgen_test]
+async fn queued_requests_are_kept_one_per_domain_and_answered_once() {
+    let user = new_id();
+    let (d, other) = (new_id(), new_id());
+    let first = queued_request(d, None, "");
+    storage::queue_request(user, &first).await.unwrap();
+    assert_eq!(
+        storage::queued(user, Some(d)).await.unwrap(),
+        vec![first.clone()],
+        "the request round-trips through IndexedDB"
+    );
+    let busy = storage::queue_request(user, &queued_request(d, None, "again"))
+        .await
+        .unwrap_err();
+    assert_eq!(busy.code, "CLIENT_QUEUE_BUSY");
+    let elsewhere = queued_request(other, Some(new_id()), "add an audit log");
+    storage::queue_request(user, &elsewhere).await.unwrap();
+    assert_eq!(storage::queued(user, None).await.unwrap().len(), 2);
+    // Queued requests are this browser's own: nothing to sync.
+    assert!(queued(user).await.is_empty());
+
+    // A failure is kept with the request.
+    let error = app::browser::UiError::new("AI_UPSTREAM", "the provider failed");
+    storage::mark_queued_failed(user, first.id, &error)
+        .await
+        .unwrap();
+    assert_eq!(
+        storage::queued(user, Some(d)).await.unwrap()[0].failed,
+        Some(error)
+    );
+
+    // The answer: the draft is saved and the request leaves the queue, together.
+    let answer = draft(new_id(), d, 1);
+    storage::save_answered_draft(user, &answer, first.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        storage::drafts(user, d).await.unwrap(),
+        vec![answer.clone()]
+    );
+    assert!(storage::queued(user, Some(d)).await.unwrap().is_empty());
+    assert_eq!(queued(user).await, vec![(1, "create_draft".into())]);
+    // A second answer to the same request (another tab) saves nothing.
+    let twice = storage::save_answered_draft(user, &draft(new_id(), d, 2), first.id)
+        .await
+        .unwrap_err();
+    assert_eq!(twice.code, "CLIENT_QUEUE_GONE");
+    assert_eq!(storage::drafts(user, d).await.unwrap(), vec![answer]);
+    assert_eq!(queued(user).await, vec![(1, "create_draft".into())]);
+
+    // A change set's answer: the proposal is kept and the request leaves the queue, together.
+    let parent = elsewhere.parent_id.unwrap();
+    let kept = proposal(other, parent, "add an audit log");
+    storage::save_proposal(user, &kept, Some(elsewhere.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        storage::proposal(user, other).await.unwrap(),
+        Some(kept.clone())
+    );
+    assert!(storage::queued(user, None).await.unwrap().is_empty());
+    let again = storage::save_proposal(user, &proposal(other, parent, "other"), Some(elsewhere.id))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code, "CLIENT_QUEUE_GONE");
+    assert_eq!(storage::proposal(user, other).await.unwrap(), Some(kept));
+
+    // Cancelling takes a request out without an answer; the domain can queue again.
+    let third = queued_request(d, None, "third");
+    storage::queue_request(user, &third).await.unwrap();
+    storage::cancel_queued(user, third.id).await.unwrap();
+    assert!(storage::queued(user, Some(d)).await.unwrap().is_empty());
+    storage::queue_request(user, &queued_request(d, None, "fourth"))
+        .await
+        .unwrap();
 }
 
 /// The provider list is kept for offline starts beside the sync state, replaced by the next
@@ -398,8 +510,8 @@ async fn a_version_one_database_upgrades_without_losing_anything() {
     let kept_draft = draft(new_id(), d, 1);
     version_one(user, &kept_domain, &kept_draft).await;
 
-    // The first use by this version opens it at version 3: every record is still there.
-    assert_eq!(storage::VERSION, 3);
+    // The first use by this version opens it at version 4: every record is still there.
+    assert_eq!(storage::VERSION, 4);
     assert_eq!(storage::domains(user).await.unwrap(), vec![kept_domain]);
     assert_eq!(
         storage::drafts(user, d).await.unwrap(),
@@ -418,7 +530,7 @@ async fn a_version_one_database_upgrades_without_losing_anything() {
         )
     );
     // The index survived: drafts are still found by domain, and the new stores work.
-    storage::save_proposal(user, &proposal(d, kept_draft.id, "next"))
+    storage::save_proposal(user, &proposal(d, kept_draft.id, "next"), None)
         .await
         .unwrap();
     assert!(storage::proposal(user, d).await.unwrap().is_some());
@@ -437,7 +549,7 @@ async fn a_version_one_database_upgrades_without_losing_anything() {
 
     // And the database says so.
     let db = storage::open(user).await.unwrap();
-    assert_eq!(db.version().unwrap(), 3);
+    assert_eq!(db.version().unwrap(), 4);
     let mut stores = db.store_names();
     stores.sort();
     assert_eq!(
@@ -448,7 +560,8 @@ async fn a_version_one_database_upgrades_without_losing_anything() {
             "meta",
             "mutations",
             "outbox",
-            "proposals"
+            "proposals",
+            "queue"
         ]
     );
 }
@@ -626,4 +739,36 @@ async fn a_newer_version_in_another_tab_is_not_blocked() {
     let error = storage::domains(user).await.unwrap_err();
     assert_eq!(error.code, "CLIENT_DB_NEWER", "{error:?}");
     newer.close();
+}
+
+/// The lock that keeps two tabs from sending one queued request: while one holder runs, a
+/// second asking for the same name is turned away without running; another name is free; once
+/// the holder is done, the name can be taken again.
+#[wasm_bindgen_test]
+async fn a_held_lock_turns_the_second_holder_away() {
+    use app::browser::{sleep, with_lock};
+    use std::{cell::Cell, rc::Rc};
+    let name = format!("dm-test-{}", new_id());
+    let ran = Rc::new(Cell::new(0));
+    let first = {
+        let ran = ran.clone();
+        with_lock(&name, async move {
+            sleep(100).await;
+            ran.set(ran.get() + 1);
+            "first"
+        })
+    };
+    let second = async {
+        // Asked while the first holds it.
+        sleep(20).await;
+        let turned = with_lock(&name, async { ran.set(ran.get() + 10) }).await;
+        let other = with_lock(&format!("{name}-other"), async { "free" }).await;
+        (turned, other)
+    };
+    let (first, (turned, other)) = futures::join!(first, second);
+    assert_eq!(first, Some("first"));
+    assert_eq!(turned, None);
+    assert_eq!(other, Some("free"));
+    assert_eq!(ran.get(), 1, "the turned-away work never ran");
+    assert_eq!(with_lock(&name, async { "again" }).await, Some("again"));
 }

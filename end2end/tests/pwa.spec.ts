@@ -5,12 +5,12 @@
 // stop and restart it.
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test, open, watchConsole, pushLibrary, addProvider, CSRF, PASSWORD, uniqueName, shot } from '../helpers';
-import { FAKE_KEY, FAKE_PORT } from '../env';
+import { FAKE_BASE_URL, FAKE_KEY, FAKE_PORT } from '../env';
 
 const root = path.resolve(__dirname, '..', '..');
 const target = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
@@ -44,6 +44,8 @@ async function startServer(dataDir: string, siteRoot: string): Promise<ChildProc
 }
 
 async function stopServer(server: ChildProcess) {
+  // A server stopped already (the test failed after stopping it) has nothing to wait for.
+  if (server.exitCode !== null || server.signalCode !== null) return;
   const exited = new Promise((resolve) => server.once('exit', resolve));
   server.kill('SIGTERM');
   await exited;
@@ -213,6 +215,100 @@ test('a cold start with the server stopped opens the domains, drafts, a review n
     await cold.getByRole('button', { name: 'Sign out' }).click();
     await expect(cold).toHaveURL(/\/login/);
     await expect.poll(async () => await cold.evaluate(async () => (await caches.keys()).includes('dm-pages'))).toBe(false);
+  } finally {
+    await context.close();
+    await stopServer(server).catch(() => {});
+  }
+});
+
+/** How many chat requests the fake provider received whose messages mention `text`. */
+async function providerCalls(context: BrowserContext, text: string): Promise<number> {
+  const sent = await (await context.request.get(FAKE_BASE_URL.replace(/\/v1$/, '/fake/requests'))).json();
+  return sent.filter((body: { messages: unknown }) => JSON.stringify(body.messages).includes(text)).length;
+}
+
+test('a draft asked for while the server is away waits in the queue, streams in when it is back, and is saved once', async ({ browser }) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dm-pwa-'));
+  const site = path.join(target, 'site');
+  let server = await startServer(dataDir, site);
+  const { context, domain } = await userWithLibrary(browser);
+  try {
+    await addProvider(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    watchConsole(page, errors);
+    // One online visit: the pages, the bundles and the provider list are kept.
+    await open(page, `/domains/${domain.id}`);
+    await controlled(page);
+    await expect(page.locator('select[name=provider]')).toContainText('fake');
+    await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+
+    // The server process stops. A new domain is made here, and its first draft asked for:
+    // the call finds nobody, so the request is queued, with what it asks.
+    await stopServer(server);
+    const name = uniqueName('reading');
+    await open(page, '/');
+    await page.locator('input[name=domain-name]').fill(name);
+    await page.locator('textarea[name=domain-description]').fill('Reading lists that members keep.');
+    await page.getByRole('button', { name: 'Create domain' }).click();
+    await expect(page.getByTestId('domain-name')).toHaveText(name);
+    await page.locator('textarea[name=instruction]').fill('members keep reading lists of books');
+    await page.getByRole('button', { name: 'Generate first draft' }).click();
+    const queued = page.getByTestId('queued');
+    await expect(queued).toContainText('“members keep reading lists of books” · fake · fake-model');
+    await expect(queued.getByTestId('queued-state')).toContainText('Waiting for the server');
+    await expect(page.locator('textarea[name=instruction]')).toHaveValue('');
+    await expect(page.getByRole('button', { name: 'Generate first draft' })).toBeDisabled();
+    await shot(page, 'queued-request');
+    const domainUrl = page.url();
+    await page.close();
+
+    // A cold start, still without the server: the queue is still there, and the home page says
+    // which domain has a request waiting.
+    const cold = await context.newPage();
+    watchConsole(cold, errors);
+    await open(cold, '/');
+    await expect(cold.getByTestId('domain-list').locator('li', { hasText: name }).getByTestId('queued-badge')).toBeVisible();
+    await expect(cold.getByTestId('domain-list').locator('li', { hasText: 'library' }).getByTestId('queued-badge')).toHaveCount(0);
+    await open(cold, domainUrl);
+    await expect(cold.getByTestId('queued')).toContainText('members keep reading lists of books');
+    expect(await providerCalls(context, name)).toBe(0);
+
+    // The server comes back; the network comes back: the next sync round reaches it, and the
+    // request goes out with the user watching. The answer is saved as draft 1.
+    server = await startServer(dataDir, site);
+    await cold.evaluate(() => window.dispatchEvent(new Event('online')));
+    await expect(cold.getByTestId('generation-done')).toHaveText('Saved as draft 1.');
+    await expect(cold.getByTestId('queued')).toHaveCount(0);
+    await expect(cold.getByTestId('dictionary').locator('[data-entity="book"]')).toBeVisible();
+    await expect(cold.getByTestId('provenance-instruction')).toHaveText('members keep reading lists of books');
+    expect(await providerCalls(context, name)).toBe(1);
+    // Saved once: a reload and another sync round neither send it again nor save it twice.
+    await open(cold, domainUrl);
+    await expect(cold.getByTestId('sync-status')).toHaveText('all synced');
+    await expect(cold.getByTestId('draft-tabs').locator('a')).toHaveCount(1);
+    await open(cold, '/');
+    await expect(cold.getByTestId('queued-badge')).toHaveCount(0);
+    expect(await providerCalls(context, name)).toBe(1);
+    // The server has the draft: the domain's drafts as another device pulls them.
+    const newId = new URL(domainUrl).pathname.split('/')[2];
+    const pulled = await (await context.request.get(`/api/v1/sync/pull?client_id=${randomUUID()}&since=0`)).json();
+    expect(pulled.drafts.filter((d: { domain_id: string }) => d.domain_id === newId)).toHaveLength(1);
+
+    // With no network at all the request is not even tried; cancelled, it leaves the queue,
+    // its instruction comes back to the form, and nothing is sent when the network returns.
+    await open(cold, domainUrl);
+    await context.setOffline(true);
+    await cold.locator('textarea[name=instruction]').fill('add a due date to reading lists');
+    await cold.getByRole('button', { name: 'Generate next draft' }).click();
+    await expect(cold.getByTestId('queued')).toContainText('add a due date to reading lists');
+    await cold.getByTestId('cancel-queued').click();
+    await expect(cold.getByTestId('queued')).toHaveCount(0);
+    await expect(cold.locator('textarea[name=instruction]')).toHaveValue('add a due date to reading lists');
+    await context.setOffline(false);
+    await expect(cold.getByTestId('sync-status')).toHaveText('all synced');
+    expect(await providerCalls(context, 'add a due date to reading lists')).toBe(0);
+    expect(errors).toEqual([]);
   } finally {
     await context.close();
     await stopServer(server).catch(() => {});

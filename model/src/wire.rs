@@ -658,7 +658,7 @@ impl ChatMessage {
 }
 
 /// The subset of an OpenAI chat-completions request that the app sends.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChatRequest {
     /// Left out to use the provider's configured model.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -55,6 +55,65 @@ pub async fn sleep(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Whether the browser believes it is online (`navigator.onLine`). False is reliable (no
+/// network at all); true only means there is a network, not that the server answers.
+pub fn online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// Runs `work` holding the Web Lock `name` (`navigator.locks`), so that no other tab of this
+/// origin runs work under that name at the same time; `None`, without running it, when another
+/// task or tab holds the lock. The browser releases a lock when its tab closes, so a tab that
+/// died half-way never blocks the others. Without the Web Locks API (an insecure origin, which
+/// has no service worker and so no offline start either) the work runs unguarded.
+pub async fn with_lock<T>(name: &str, work: impl std::future::Future<Output = T>) -> Option<T> {
+    use wasm_bindgen::{closure::Closure, JsCast, JsValue};
+    let locks = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &JsValue::from_str("locks")).ok())
+        .filter(|l| l.is_object());
+    let request = locks.as_ref().and_then(|l| {
+        js_sys::Reflect::get(l, &JsValue::from_str("request"))
+            .ok()?
+            .dyn_into::<js_sys::Function>()
+            .ok()
+    });
+    let (Some(locks), Some(request)) = (locks, request) else {
+        return Some(work.await);
+    };
+    let (granted_tx, granted_rx) = futures::channel::oneshot::channel::<bool>();
+    // The lock is held until the promise the callback returns settles: `release` settles it.
+    let mut release = None;
+    let held = js_sys::Promise::new(&mut |resolve, _| release = Some(resolve));
+    let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+        let granted = !lock.is_null();
+        let _ = granted_tx.send(granted);
+        if granted {
+            held.into()
+        } else {
+            JsValue::UNDEFINED
+        }
+    });
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &JsValue::from_str("ifAvailable"), &JsValue::TRUE);
+    // `request` answers with a promise that settles once the lock is released.
+    let Ok(released) = request
+        .call3(&locks, &JsValue::from_str(name), &options, &callback)
+        .and_then(|p| p.dyn_into::<js_sys::Promise>())
+    else {
+        return Some(work.await);
+    };
+    if !granted_rx.await.unwrap_or(false) {
+        return None;
+    }
+    let out = work.await;
+    if let Some(release) = release {
+        let _ = release.call0(&JsValue::UNDEFINED);
+    }
+    // Wait for the release itself, so that whoever asks next finds the lock free.
+    let _ = wasm_bindgen_futures::JsFuture::from(released).await;
+    Some(out)
+}
+
 /// Calls the global function `name` that the page's start-up script defines, without
 /// arguments; `None` when there is no such function or it threw.
 pub fn call_global(name: &str) -> Option<wasm_bindgen::JsValue> {

@@ -15,13 +15,17 @@
 //!   the provider list under `providers` (for an offline start; no key is in it);
 //! - `proposals` (since version 2): the change set under review in each domain, a
 //!   [`ProposalRecord`] by `domain_id`. It is this browser's own (never synced);
+//! - `queue` (since version 4): the LLM requests made while the server could not be reached,
+//!   [`QueuedRequest`]s by `id`, indexed by `domain_id`. This browser's own (never synced): the
+//!   answer they bring is saved as a draft or a proposal in the same transaction that takes
+//!   the request out of the queue, so an answer is saved once;
 //! - `outbox` (versions 1 and 2): the first sync version's queue (`{kind, id}` entries). Still
 //!   declared, so that the builder keeps it; [`open`] turns its entries into mutations.
 //!
 //! Records are stored as plain JS objects in the JSON shape of the wire types.
 //!
-//! Versions: 1 had `domains`, `drafts` and `outbox`; 2 added `proposals`; 3 adds `mutations`
-//! and `meta`. The builder deletes every store a version does not declare, so [`open`]
+//! Versions: 1 had `domains`, `drafts` and `outbox`; 2 added `proposals`; 3 added `mutations`
+//! and `meta`; 4 adds `queue`. The builder deletes every store a version does not declare, so [`open`]
 //! declares every store of every version, and an upgrade only ever adds stores; the data steps
 //! (the outbox of version 2 becoming mutations) run after opening, in one transaction each,
 //! recorded in [`SyncMeta::data_version`].
@@ -31,10 +35,11 @@
 //! which fails with a clear error if this tab's code is older than the database.
 
 use super::UiError;
+use model::prompt::ChangeNote;
 use model::sync::{
     rebase_domain, DomainEdit, Mutation, Rejected, SyncPull, SyncPushResult, Target,
 };
-use model::wire::{DomainRecord, DraftRecord, Provenance, ProviderInfo};
+use model::wire::{ChatRequest, DomainRecord, DraftRecord, Provenance, ProviderInfo};
 use model::ProposedChange;
 use rexie::{Index, KeyRange, ObjectStore, Rexie, TransactionMode};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
@@ -43,13 +48,14 @@ use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 /// The schema version; see the module documentation for what each version holds.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 const DOMAINS: &str = "domains";
 const DRAFTS: &str = "drafts";
 const OUTBOX: &str = "outbox";
 const PROPOSALS: &str = "proposals";
 const MUTATIONS: &str = "mutations";
 const META: &str = "meta";
+const QUEUE: &str = "queue";
 /// The key of the [`SyncMeta`] record in `meta`.
 const SYNC_KEY: &str = "sync";
 /// The data steps this code knows: 1 = the version-2 outbox became mutations.
@@ -68,6 +74,32 @@ pub struct ProposalRecord {
     pub changes: Vec<ProposedChange>,
     pub provenance: Provenance,
     pub created_at: i64,
+}
+
+/// A draft request made while the server could not be reached, kept until it is answered or
+/// cancelled. The messages were assembled when the user asked (the domain, the draft and the
+/// notes as they were then), so what is sent later is what the user saw in the prompt preview.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueuedRequest {
+    pub id: Uuid,
+    pub domain_id: Uuid,
+    /// The draft a change set will apply to; none for a first draft (a whole model).
+    pub parent_id: Option<Uuid>,
+    pub provider_id: Uuid,
+    /// The provider's name and model when the request was made, for the draft's provenance.
+    pub provider: String,
+    pub model: String,
+    pub instruction: String,
+    /// The change notes the prompt carries, as they will be sent.
+    #[serde(default)]
+    pub notes: Vec<ChangeNote>,
+    pub request: ChatRequest,
+    pub prompt_hash: String,
+    pub queued_at: i64,
+    /// Why the last attempt failed, when it was not the network: the request then waits for
+    /// the user to send it again or cancel it, instead of being retried by itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<UiError>,
 }
 
 /// A pending mutation as stored.
@@ -182,6 +214,11 @@ pub async fn open(user: Uuid) -> Result<Rc<Rexie>, UiError> {
         .add_object_store(ObjectStore::new(PROPOSALS).key_path("domain_id"))
         .add_object_store(ObjectStore::new(MUTATIONS).key_path("id"))
         .add_object_store(ObjectStore::new(META))
+        .add_object_store(
+            ObjectStore::new(QUEUE)
+                .key_path("id")
+                .add_index(Index::new("domain_id", "domain_id")),
+        )
         .build();
     let build = Box::pin(build);
     let db = match futures::future::select(build, Box::pin(super::sleep(BLOCKED_AFTER_MS))).await
@@ -383,12 +420,14 @@ enum Write<'a> {
 
 /// Writes a record change and the mutation that describes it, numbered from [`SyncMeta`], in
 /// one transaction: all or nothing. With `settles`, the proposal of that domain is deleted in
-/// the same transaction (a draft accepted from it).
+/// the same transaction (a draft accepted from it); with `answers`, that queued request (a
+/// draft it brought).
 async fn record(
     user: Uuid,
     write: Write<'_>,
     mutation: Mutation,
     settles: Option<Uuid>,
+    answers: Option<Uuid>,
 ) -> Result<(), UiError> {
     let what = match &write {
         Write::PutDomain(_) => "saving a domain",
@@ -405,9 +444,15 @@ async fn record(
     if settles.is_some() {
         stores.push(PROPOSALS);
     }
-    let tx = db
+    if answers.is_some() {
+        stores.push(QUEUE);
+    }
+    let mut tx = db
         .transaction(&stores, TransactionMode::ReadWrite)
         .map_err(&fail)?;
+    if let Some(request) = answers {
+        tx = take_queued(tx, request).await?;
+    }
     let mut meta = read_meta(&tx).await?;
     match write {
         Write::PutDomain(domain) => {
@@ -463,7 +508,7 @@ pub async fn create_domain(user: Uuid, domain: &DomainRecord) -> Result<(), UiEr
     // The server's checks, here first: a domain it would refuse never reaches the outbox.
     model::sync::apply_domain(None, &mutation, model::sync::Conflicts::Ignore)
         .map_err(|r| UiError::new(r.code, r.message))?;
-    record(user, Write::PutDomain(domain), mutation, None).await
+    record(user, Write::PutDomain(domain), mutation, None, None).await
 }
 
 /// Applies a domain mutation (edit, delete, restore, dismiss) to the local domain and queues
@@ -477,7 +522,7 @@ pub async fn change_domain(user: Uuid, mutation: Mutation) -> Result<DomainRecor
         .ok_or_else(|| UiError::new("CLIENT_NOT_FOUND", "this domain is not in this browser"))?;
     let next = model::sync::apply_domain(Some(&current), &mutation, model::sync::Conflicts::Ignore)
         .map_err(|r| UiError::new(r.code, r.message))?;
-    record(user, Write::PutDomain(&next), mutation, None).await?;
+    record(user, Write::PutDomain(&next), mutation, None, None).await?;
     Ok(next)
 }
 
@@ -510,7 +555,21 @@ pub async fn save_draft(user: Uuid, draft: &DraftRecord) -> Result<(), UiError> 
     let mutation = Mutation::CreateDraft {
         draft: Box::new(draft.clone()),
     };
-    record(user, Write::AddDraft(draft), mutation, None).await
+    record(user, Write::AddDraft(draft), mutation, None, None).await
+}
+
+/// Saves the draft that the queued request `request` brought and takes the request out of the
+/// queue, in one transaction: the draft is saved once, and a request whose answer was saved
+/// is never sent again. Fails (`CLIENT_QUEUE_GONE`) when the request is no longer queued.
+pub async fn save_answered_draft(
+    user: Uuid,
+    draft: &DraftRecord,
+    request: Uuid,
+) -> Result<(), UiError> {
+    let mutation = Mutation::CreateDraft {
+        draft: Box::new(draft.clone()),
+    };
+    record(user, Write::AddDraft(draft), mutation, None, Some(request)).await
 }
 
 /// Saves the draft accepted from the domain's proposal and deletes that proposal, in one
@@ -524,6 +583,7 @@ pub async fn save_accepted_draft(user: Uuid, draft: &DraftRecord) -> Result<(), 
         Write::AddDraft(draft),
         mutation,
         Some(draft.domain_id),
+        None,
     )
     .await
 }
@@ -534,19 +594,140 @@ pub async fn delete_draft(user: Uuid, draft: &DraftRecord) -> Result<(), UiError
         domain_id: draft.domain_id,
         draft_id: draft.id,
     };
-    record(user, Write::DeleteDraft(draft.id), mutation, None).await
+    record(user, Write::DeleteDraft(draft.id), mutation, None, None).await
 }
 
-/// Keeps the proposal under review for its domain, replacing an older one.
-pub async fn save_proposal(user: Uuid, proposal: &ProposalRecord) -> Result<(), UiError> {
+/// Keeps the proposal under review for its domain, replacing an older one. With `answers`,
+/// the queued request that brought it leaves the queue in the same transaction (and the
+/// proposal is not kept if that request is no longer queued: `CLIENT_QUEUE_GONE`).
+pub async fn save_proposal(
+    user: Uuid,
+    proposal: &ProposalRecord,
+    answers: Option<Uuid>,
+) -> Result<(), UiError> {
     let fail = idb("keeping the proposal");
     let db = open(user).await?;
-    let tx = db
-        .transaction(&[PROPOSALS], TransactionMode::ReadWrite)
+    let stores: &[&str] = if answers.is_some() {
+        &[PROPOSALS, QUEUE]
+    } else {
+        &[PROPOSALS]
+    };
+    let mut tx = db
+        .transaction(stores, TransactionMode::ReadWrite)
         .map_err(&fail)?;
+    if let Some(request) = answers {
+        tx = take_queued(tx, request).await?;
+    }
     tx.store(PROPOSALS)
         .map_err(&fail)?
         .put(&to_js(proposal)?, None)
+        .await
+        .map_err(&fail)?;
+    tx.done().await.map_err(&fail)?;
+    Ok(())
+}
+
+/// Deletes the queued request `id` inside `tx`, first thing in it. If it is not there any
+/// more (another tab saved its answer, or the user cancelled it) the transaction is aborted
+/// before anything is written (an IndexedDB transaction that is merely dropped commits), and
+/// the answer is not saved (`CLIENT_QUEUE_GONE`).
+async fn take_queued(tx: rexie::Transaction, id: Uuid) -> Result<rexie::Transaction, UiError> {
+    let fail = idb("taking the request out of the queue");
+    let queue = tx.store(QUEUE).map_err(&fail)?;
+    if queue.get(key(id)).await.map_err(&fail)?.is_none() {
+        tx.abort().await.map_err(&fail)?;
+        return Err(UiError::new(
+            "CLIENT_QUEUE_GONE",
+            "this request is no longer queued (cancelled, or answered in another tab): its answer was not saved again",
+        ));
+    }
+    queue.delete(key(id)).await.map_err(&fail)?;
+    Ok(tx)
+}
+
+/// The refusal of a second queued request for one domain.
+pub fn queue_busy() -> UiError {
+    UiError::new(
+        "CLIENT_QUEUE_BUSY",
+        "a request for this domain is already queued: wait for it, or cancel it first",
+    )
+}
+
+/// Queues `request`. A domain has at most one queued draft request: a second one is refused
+/// (`CLIENT_QUEUE_BUSY`), in the same transaction that checks, so two tabs cannot both add one.
+pub async fn queue_request(user: Uuid, request: &QueuedRequest) -> Result<(), UiError> {
+    let fail = idb("queuing the request");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[QUEUE], TransactionMode::ReadWrite)
+        .map_err(&fail)?;
+    let queue = tx.store(QUEUE).map_err(&fail)?;
+    let index = queue.index("domain_id").map_err(&fail)?;
+    let range = KeyRange::only(&key(request.domain_id)).map_err(idb("queuing the request"))?;
+    if index.count(Some(range)).await.map_err(&fail)? > 0 {
+        return Err(queue_busy());
+    }
+    queue.add(&to_js(request)?, None).await.map_err(&fail)?;
+    tx.done().await.map_err(&fail)?;
+    Ok(())
+}
+
+/// The queued requests of `domain`, oldest first; of every domain with `None`.
+pub async fn queued(user: Uuid, domain: Option<Uuid>) -> Result<Vec<QueuedRequest>, UiError> {
+    let fail = idb("reading the queued requests");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[QUEUE], TransactionMode::ReadOnly)
+        .map_err(&fail)?;
+    let queue = tx.store(QUEUE).map_err(&fail)?;
+    let values = match domain {
+        Some(domain) => {
+            let range = KeyRange::only(&key(domain)).map_err(idb("reading the queued requests"))?;
+            queue
+                .index("domain_id")
+                .map_err(&fail)?
+                .get_all(Some(range), None)
+                .await
+        }
+        None => queue.get_all(None, None).await,
+    }
+    .map_err(&fail)?;
+    let mut out = values
+        .into_iter()
+        .map(from_js)
+        .collect::<Result<Vec<QueuedRequest>, _>>()?;
+    out.sort_by_key(|r| (r.queued_at, r.id));
+    Ok(out)
+}
+
+/// Records why sending the queued request `id` failed; it then waits for the user. Nothing
+/// happens if it is not queued any more.
+pub async fn mark_queued_failed(user: Uuid, id: Uuid, error: &UiError) -> Result<(), UiError> {
+    let fail = idb("recording why the queued request failed");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[QUEUE], TransactionMode::ReadWrite)
+        .map_err(&fail)?;
+    let queue = tx.store(QUEUE).map_err(&fail)?;
+    if let Some(value) = queue.get(key(id)).await.map_err(&fail)? {
+        let mut request: QueuedRequest = from_js(value)?;
+        request.failed = Some(error.clone());
+        queue.put(&to_js(&request)?, None).await.map_err(&fail)?;
+    }
+    tx.done().await.map_err(&fail)?;
+    Ok(())
+}
+
+/// Takes the queued request `id` out of the queue without an answer (the user cancelled it).
+pub async fn cancel_queued(user: Uuid, id: Uuid) -> Result<(), UiError> {
+    let fail = idb("cancelling the queued request");
+    let db = open(user).await?;
+    let tx = db
+        .transaction(&[QUEUE], TransactionMode::ReadWrite)
+        .map_err(&fail)?;
+    tx.store(QUEUE)
+        .map_err(&fail)?
+        .delete(key(id))
         .await
         .map_err(&fail)?;
     tx.done().await.map_err(&fail)?;
@@ -627,6 +808,7 @@ pub async fn adopt_legacy_proposal(user: Uuid, domain: Uuid) -> Result<bool, UiE
                 provenance: legacy.provenance,
                 created_at: super::now_ms(),
             },
+            None,
         )
         .await?;
     }
@@ -1005,6 +1187,60 @@ mod tests {
             })
         );
         let back: ProposalRecord = serde_json::from_value(json).expect("and reads back");
+        assert_eq!(back, record);
+    }
+
+    /// The stored shape of a queued request is a contract with every browser that kept one.
+    #[test]
+    fn queued_request_shape_is_frozen() {
+        let record = QueuedRequest {
+            id: Uuid::from_u128(3),
+            domain_id: Uuid::from_u128(1),
+            parent_id: Some(Uuid::from_u128(2)),
+            provider_id: Uuid::from_u128(4),
+            provider: "fake".into(),
+            model: "fake-model".into(),
+            instruction: "add an audit log".into(),
+            notes: vec![ChangeNote {
+                id: "n1".into(),
+                text: "orders need a soft delete".into(),
+            }],
+            request: ChatRequest {
+                model: None,
+                messages: vec![model::wire::ChatMessage::user("hello")],
+                stream: true,
+                temperature: Some(0.5),
+                response_format: Some(serde_json::json!({ "type": "json_object" })),
+                stream_options: None,
+            },
+            prompt_hash: "abc".into(),
+            queued_at: 1_795_333_530_000,
+            failed: Some(UiError::new("AI_UPSTREAM", "the provider failed")),
+        };
+        let json = serde_json::to_value(&record).expect("a queued request serializes");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "id": "00000000-0000-0000-0000-000000000003",
+                "domain_id": "00000000-0000-0000-0000-000000000001",
+                "parent_id": "00000000-0000-0000-0000-000000000002",
+                "provider_id": "00000000-0000-0000-0000-000000000004",
+                "provider": "fake",
+                "model": "fake-model",
+                "instruction": "add an audit log",
+                "notes": [{ "id": "n1", "text": "orders need a soft delete" }],
+                "request": {
+                    "messages": [{ "role": "user", "content": "hello" }],
+                    "stream": true,
+                    "temperature": 0.5,
+                    "response_format": { "type": "json_object" },
+                },
+                "prompt_hash": "abc",
+                "queued_at": 1_795_333_530_000_i64,
+                "failed": { "code": "AI_UPSTREAM", "message": "the provider failed" },
+            })
+        );
+        let back: QueuedRequest = serde_json::from_value(json).expect("and reads back");
         assert_eq!(back, record);
     }
 

@@ -269,6 +269,10 @@ fn Domains() -> impl IntoView {
                                 {domains.into_iter().map(|d| view! {
                                     <li>
                                         <A href=format!("/domains/{}", d.id)>{d.name.clone()}</A>
+                                        {move || workspace.queued.with(|q| q.contains(&d.id)).then(|| view! {
+                                            <span class="tag" data-testid="queued-badge"
+                                                title="An LLM request made offline waits here: open the domain to send it">"request queued"</span>
+                                        })}
                                         <p class="muted">{d.description.clone()}</p>
                                     </li>
                                 }).collect_view()}

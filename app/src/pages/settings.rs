@@ -382,7 +382,7 @@ fn ThisBrowser() -> impl IntoView {
             match result {
                 Ok(()) => navigate("/login", Default::default()),
                 Err(e) => {
-                    unsynced.try_set(e.code == "CLIENT_UNSYNCED");
+                    unsynced.try_set(e.code == "CLIENT_UNSYNCED" || e.code == "CLIENT_QUEUED");
                     // Signed out already, but another tab keeps the copy open: say so on the
                     // sign-in page's way rather than here.
                     if e.code == "CLIENT_COPY_IN_USE" {

@@ -74,6 +74,9 @@ pub struct Workspace {
     pub sync: RwSignal<SyncState>,
     /// The domain just moved to the trash, for the undo offer: its id and name.
     pub undo: RwSignal<Option<(uuid::Uuid, String)>>,
+    /// The domains with an LLM request queued in this browser (made while the server could
+    /// not be reached; sent when the domain is open and the server answers).
+    pub queued: RwSignal<Vec<uuid::Uuid>>,
 }
 
 impl Workspace {
@@ -89,6 +92,7 @@ impl Workspace {
             domains_loaded: RwSignal::new(false),
             sync: RwSignal::new(SyncState::default()),
             undo: RwSignal::new(None),
+            queued: RwSignal::new(Vec::new()),
         };
         provide_context(workspace);
         // Effects run only in the browser, once hydration is done.
@@ -173,6 +177,17 @@ impl Workspace {
                     },
                 ));
             }
+            // A queued LLM request lives only here: removing the copy would drop it.
+            let queued = storage::queued(user.id, None).await?.len();
+            if queued > 0 {
+                return Err(UiError::new(
+                    "CLIENT_QUEUED",
+                    match queued {
+                        1 => "1 LLM request is queued in this browser and would be lost: open its domain to send it, cancel it, or remove the copy anyway".to_string(),
+                        n => format!("{n} LLM requests are queued in this browser and would be lost: open their domains to send them, cancel them, or remove the copy anyway"),
+                    },
+                ));
+            }
         }
         api::logout().await?;
         self.forget_user();
@@ -192,6 +207,7 @@ impl Workspace {
         self.user.set(None);
         self.domains.set(Vec::new());
         self.domains_loaded.set(false);
+        self.queued.set(Vec::new());
         self.sync.set(SyncState::default());
     }
 
@@ -205,7 +221,23 @@ impl Workspace {
         self.domains_loaded.set(true);
         let pending = sync::pending(user.id).await?;
         self.sync.update(|s| s.pending = pending);
+        self.reload_queued();
         Ok(())
+    }
+
+    /// Reads again which domains have a queued request.
+    pub fn reload_queued(self) {
+        let Some(user) = self.user.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            if let Ok(list) = storage::queued(user.id, None).await {
+                let domains: Vec<_> = list.iter().map(|r| r.domain_id).collect();
+                if self.queued.try_with_untracked(|q| *q != domains) == Some(true) {
+                    self.queued.try_set(domains);
+                }
+            }
+        });
     }
 
     /// Saves a new domain locally, then syncs in the background.

@@ -18,6 +18,7 @@
 //! render these signals and call these methods; they hold no workflow of their own.
 
 use super::Workspace;
+use crate::browser::storage::QueuedRequest;
 use crate::browser::{self, api, llm, storage, UiError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -81,6 +82,16 @@ pub struct Acceptance {
 
 /// The sampling temperature of every generation: low, for models that follow the schema.
 pub const TEMPERATURE: f32 = 0.2;
+
+/// What saving a new draft settles besides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Settles {
+    Nothing,
+    /// The domain's kept proposal (the draft was accepted from it).
+    Proposal,
+    /// The queued request that brought the draft.
+    Queued(Uuid),
+}
 
 /// What a run again takes from the draft it repeats.
 struct Rerun {
@@ -376,6 +387,12 @@ pub struct Workbench {
     pub instruction: RwSignal<String>,
     pub generation: RwSignal<Generation>,
     pub proposal: RwSignal<Option<Proposal>>,
+    /// The request queued while the server could not be reached, if any (one per domain).
+    pub queued: RwSignal<Option<QueuedRequest>>,
+    /// The queued request is being sent by another tab (it holds the request's lock).
+    pub elsewhere: RwSignal<bool>,
+    /// This tab is sending the queued request (set before the lock is taken).
+    sending: StoredValue<bool>,
     /// The last failure outside a generation (loading, saving, the provider list).
     pub error: RwSignal<Option<UiError>>,
     pub selection: RwSignal<Selection>,
@@ -406,6 +423,9 @@ impl Workbench {
             instruction: RwSignal::new(String::new()),
             generation: RwSignal::new(Generation::Idle),
             proposal: RwSignal::new(None),
+            queued: RwSignal::new(None),
+            elsewhere: RwSignal::new(false),
+            sending: StoredValue::new(false),
             error: RwSignal::new(None),
             selection: RwSignal::new(Selection::Latest),
             abort: StoredValue::new_local(None),
@@ -617,14 +637,15 @@ impl Workbench {
                 let domain = storage::domain(user.id, id).await?;
                 let drafts = storage::drafts(user.id, id).await?;
                 let kept = storage::proposal(user.id, id).await?;
-                Ok::<_, UiError>((domain, drafts, kept))
+                let queued = storage::queued(user.id, Some(id)).await?;
+                Ok::<_, UiError>((domain, drafts, kept, queued))
             }
             .await;
             if self.loads.try_get_value() != Some(load) {
                 return;
             }
             match result {
-                Ok((domain, drafts, kept)) => {
+                Ok((domain, drafts, kept, queued)) => {
                     // The kept proposal comes back once its parent draft is here.
                     let proposal = kept.and_then(|k| {
                         let parent = drafts.iter().find(|d| d.id == k.parent_id)?.clone();
@@ -647,6 +668,19 @@ impl Workbench {
                     }
                     if self.drafts.try_with_untracked(|l| *l != drafts) == Some(true) {
                         self.drafts.try_set(drafts);
+                    }
+                    let queued = queued.into_iter().next();
+                    if self.queued.try_with_untracked(|q| *q != queued) == Some(true) {
+                        self.queued.try_set(queued);
+                    }
+                    // A round that reached the server has just ended: a queued request goes
+                    // out now, while the user is here to watch it.
+                    let reachable = self
+                        .workspace
+                        .sync
+                        .with_untracked(|s| s.rounds > 0 && s.last_error.is_none());
+                    if reachable {
+                        self.send_queued(false);
                     }
                 }
                 Err(e) => {
@@ -733,15 +767,22 @@ impl Workbench {
         self.providers.try_set(list);
     }
 
-    /// Saves `draft` (with `accepted`, as the answer to the kept proposal), reloads, shows it,
-    /// and syncs in the background. A failure leaves everything as it was, proposal included.
-    async fn save(self, user: Uuid, mut draft: DraftRecord, accepted: bool) -> Result<(), UiError> {
+    /// Saves `draft` (with what it settles: the kept proposal it was accepted from, or the
+    /// queued request that brought it), reloads, shows it, and syncs in the background. A
+    /// failure leaves everything as it was, proposal and queue included.
+    async fn save(
+        self,
+        user: Uuid,
+        mut draft: DraftRecord,
+        settles: Settles,
+    ) -> Result<(), UiError> {
         draft.made_on = Some(crate::browser::device_label());
-        if accepted {
-            storage::save_accepted_draft(user, &draft).await?;
-        } else {
-            storage::save_draft(user, &draft).await?;
+        match settles {
+            Settles::Nothing => storage::save_draft(user, &draft).await?,
+            Settles::Proposal => storage::save_accepted_draft(user, &draft).await?,
+            Settles::Queued(id) => storage::save_answered_draft(user, &draft, id).await?,
         }
+        let accepted = settles == Settles::Proposal;
         let drafts = storage::drafts(user, draft.domain_id).await?;
         // Any load in flight read the state before this save: ignore it.
         self.loads.try_update_value(|n| *n += 1);
@@ -826,6 +867,10 @@ impl Workbench {
         let Some(domain) = self.domain.get_untracked() else {
             return;
         };
+        if self.queued.with_untracked(Option::is_some) {
+            self.error.set(Some(storage::queue_busy()));
+            return;
+        }
         let chosen_id = self.provider.get_untracked();
         let Some(chosen) = self
             .providers
@@ -858,82 +903,291 @@ impl Workbench {
             ),
             None => prompt_for(&domain, parent.as_ref(), &text),
         };
-        let hash = prompt_hash(&messages);
-        let request = ChatRequest {
-            model: None,
-            messages,
-            stream: true,
-            temperature: Some(TEMPERATURE),
-            response_format: Some(serde_json::json!({ "type": "json_object" })),
-            stream_options: Some(serde_json::json!({ "include_usage": true })),
+        let call = QueuedRequest {
+            id: browser::new_id(),
+            domain_id: self.domain_id,
+            parent_id: parent.as_ref().map(|p| p.id),
+            provider_id: chosen.id,
+            provider: chosen.name.clone(),
+            model: chosen.model.clone(),
+            instruction: text,
+            notes,
+            prompt_hash: prompt_hash(&messages),
+            request: ChatRequest {
+                model: None,
+                messages,
+                stream: true,
+                temperature: Some(TEMPERATURE),
+                response_format: Some(serde_json::json!({ "type": "json_object" })),
+                stream_options: Some(serde_json::json!({ "include_usage": true })),
+            },
+            queued_at: browser::now_ms(),
+            failed: None,
         };
+        self.error.set(None);
+        // With no network at all, there is nothing to try: the request waits in the queue.
+        if !browser::online() {
+            spawn_local(self.enqueue(user.id, call));
+            return;
+        }
+        spawn_local(self.run(user.id, call, parent, false));
+    }
+
+    /// Keeps `call` in the queue, to be sent when the server can be reached with this domain
+    /// open. The instruction leaves the form only once it is kept.
+    async fn enqueue(self, user: Uuid, call: QueuedRequest) {
+        match storage::queue_request(user, &call).await {
+            Ok(()) => {
+                self.queued.try_set(Some(call));
+                self.instruction.try_set(String::new());
+                self.generation.try_set(Generation::Idle);
+                self.workspace.reload_queued();
+            }
+            Err(error) => {
+                self.generation.try_set(Generation::Failed {
+                    error,
+                    raw: String::new(),
+                });
+            }
+        }
+    }
+
+    /// Sends `call` and streams its answer in; `parent` is the draft it applies to. A call
+    /// made from the form that finds no server goes into the queue; a queued call that fails
+    /// for another reason than the network stays queued with its error, for the user to send
+    /// again or cancel; its answer is saved in the transaction that takes it out of the queue.
+    async fn run(self, user: Uuid, call: QueuedRequest, parent: Option<DraftRecord>, queued: bool) {
         let controller = web_sys::AbortController::new().ok();
         let signal = controller.as_ref().map(|c| c.signal());
-        self.abort.set_value(controller);
-        self.error.set(None);
-        self.generation.set(Generation::Running {
+        self.abort.try_set_value(controller);
+        self.generation.try_set(Generation::Running {
             received: 0,
             tail: String::new(),
         });
         let generation = self.generation;
-        spawn_local(async move {
-            let streamed = llm::stream_chat(chosen.id, &request, signal.as_ref(), |so_far| {
+        let streamed =
+            llm::stream_chat(call.provider_id, &call.request, signal.as_ref(), |so_far| {
                 generation.try_set(Generation::Running {
                     received: so_far.chars().count(),
                     tail: tail(so_far),
                 });
             })
             .await;
-            self.abort.try_set_value(None);
-            let completion = match streamed {
-                Ok(c) => c,
-                Err(error) => {
+        self.abort.try_set_value(None);
+        let completion = match streamed {
+            Ok(c) => c,
+            // The server could not be reached: from the form, the request is queued; from the
+            // queue, it stays there for the next time the server answers.
+            Err(error) if error.code == "CLIENT_NETWORK" => {
+                if queued {
                     generation.try_set(Generation::Failed {
-                        error,
+                        error: UiError::new(
+                            "CLIENT_NETWORK",
+                            "the server could not be reached: the request stays queued and goes out when it can",
+                        ),
                         raw: String::new(),
                     });
-                    return;
+                } else {
+                    self.enqueue(user, call).await;
                 }
-            };
-            let provenance = Provenance {
-                source: "llm".into(),
-                provider: chosen.name.clone(),
-                model: chosen.model.clone(),
-                instruction: text,
-                prompt_hash: hash,
-                usage: completion.usage,
-                accepted: vec![],
-                proposed: 0,
-                notes,
-                parameters: [
-                    ("temperature".to_string(), TEMPERATURE.to_string()),
-                    ("response_format".to_string(), "json_object".to_string()),
-                ]
-                .into(),
-            };
-            let outcome = match parent {
-                Some(parent) => {
-                    self.propose(user.id, parent, &completion.text, provenance)
-                        .await
+                return;
+            }
+            // Cancelling a queued request's stream cancels the request.
+            Err(error) if error.code == "CLIENT_CANCELLED" && queued => {
+                if let Err(e) = storage::cancel_queued(user, call.id).await {
+                    self.error.try_set(Some(e));
+                } else {
+                    self.queued.try_set(None);
+                    self.workspace.reload_queued();
                 }
-                None => {
-                    self.first_draft(user.id, &completion.text, provenance)
-                        .await
+                generation.try_set(Generation::Failed {
+                    error,
+                    raw: String::new(),
+                });
+                return;
+            }
+            Err(error) => {
+                if queued {
+                    self.queue_failed(user, call.id, &error).await;
                 }
-            };
-            if let Err(failed) = outcome {
+                generation.try_set(Generation::Failed {
+                    error,
+                    raw: String::new(),
+                });
+                return;
+            }
+        };
+        let provenance = Provenance {
+            source: "llm".into(),
+            provider: call.provider.clone(),
+            model: call.model.clone(),
+            instruction: call.instruction.clone(),
+            prompt_hash: call.prompt_hash.clone(),
+            usage: completion.usage,
+            accepted: vec![],
+            proposed: 0,
+            notes: call.notes.clone(),
+            parameters: [
+                ("temperature".to_string(), TEMPERATURE.to_string()),
+                ("response_format".to_string(), "json_object".to_string()),
+            ]
+            .into(),
+        };
+        let answers = queued.then_some(call.id);
+        let outcome = match parent {
+            Some(parent) => {
+                self.propose(user, parent, &completion.text, provenance, answers)
+                    .await
+            }
+            None => {
+                self.first_draft(user, &completion.text, provenance, answers)
+                    .await
+            }
+        };
+        match outcome {
+            Ok(()) => {
+                if queued {
+                    self.queued.try_set(None);
+                    self.workspace.reload_queued();
+                }
+            }
+            Err(failed) => {
+                if queued {
+                    let error = match &failed {
+                        Generation::Failed { error, .. } => error.clone(),
+                        Generation::Invalid { problems, .. } => UiError::new(
+                            "VAL_MODEL_INVALID",
+                            format!(
+                                "the answer's model has {} problems, so nothing was saved: send the request again, or cancel it and refine the instruction",
+                                problems.len()
+                            ),
+                        ),
+                        _ => UiError::new("CLIENT_BROWSER", "the answer could not be saved"),
+                    };
+                    self.queue_failed(user, call.id, &error).await;
+                }
                 generation.try_set(failed);
+            }
+        }
+    }
+
+    /// Records that sending the queued request `id` failed with `error`: it waits for the user.
+    async fn queue_failed(self, user: Uuid, id: Uuid, error: &UiError) {
+        if let Err(e) = storage::mark_queued_failed(user, id, error).await {
+            self.error.try_set(Some(e));
+        }
+        self.queued.try_update(|q| {
+            if let Some(q) = q.as_mut().filter(|q| q.id == id) {
+                q.failed = Some(error.clone());
             }
         });
     }
 
-    /// A later draft's answer: a change set, kept as the proposal under review.
+    /// Sends the queued request of this domain, if there is one and nothing else runs: by
+    /// itself (`manual` false) only when the tab is in view, the browser online and the
+    /// request has not failed before, so that the user sees it stream in; asked by the user,
+    /// whenever. A Web Lock per request keeps two tabs from sending it both.
+    pub fn send_queued(self, manual: bool) {
+        let Some(call) = self.queued.get_untracked() else {
+            return;
+        };
+        if self.running() || self.sending.get_value() {
+            return;
+        }
+        if !manual && (call.failed.is_some() || document().hidden() || !browser::online()) {
+            return;
+        }
+        let Some(user) = self.workspace.user.get_untracked() else {
+            return;
+        };
+        let parent = match call.parent_id {
+            None => None,
+            Some(id) => match self
+                .drafts
+                .with_untracked(|l| l.iter().find(|d| d.id == id).cloned())
+            {
+                Some(parent) => Some(parent),
+                None => {
+                    let error = UiError::new(
+                        "RES_NOT_FOUND",
+                        "the draft this request was made on is not here any more: cancel the request and generate again",
+                    );
+                    spawn_local(async move { self.queue_failed(user.id, call.id, &error).await });
+                    return;
+                }
+            },
+        };
+        self.sending.set_value(true);
+        self.elsewhere.set(false);
+        spawn_local(async move {
+            let lock = format!("dm-queued-{}", call.id);
+            let id = call.id;
+            let sent = browser::with_lock(&lock, async move {
+                // Another tab may have answered or cancelled it before this one got the lock.
+                match storage::queued(user.id, Some(self.domain_id)).await {
+                    Ok(list) if list.iter().any(|r| r.id == id) => {
+                        self.run(user.id, call, parent, true).await;
+                    }
+                    Ok(_) => {
+                        self.queued.try_set(None);
+                    }
+                    Err(e) => {
+                        self.error.try_set(Some(e));
+                    }
+                }
+            })
+            .await;
+            self.sending.try_set_value(false);
+            if sent.is_none() {
+                self.elsewhere.try_set(true);
+            }
+        });
+    }
+
+    /// Cancels the queued request of this domain: its stream, if it is being sent (which takes
+    /// it out of the queue), or else the request itself.
+    pub fn cancel_queued(self) {
+        if self.sending.get_value() && self.running() {
+            self.cancel();
+            return;
+        }
+        let (Some(call), Some(user)) = (
+            self.queued.get_untracked(),
+            self.workspace.user.get_untracked(),
+        ) else {
+            return;
+        };
+        spawn_local(async move {
+            match storage::cancel_queued(user.id, call.id).await {
+                Ok(()) => {
+                    self.queued.try_set(None);
+                    self.elsewhere.try_set(false);
+                    // The instruction comes back to the form, unless something else is there.
+                    if self
+                        .instruction
+                        .try_with_untracked(|t| t.trim().is_empty())
+                        .unwrap_or(false)
+                    {
+                        self.instruction.try_set(call.instruction);
+                    }
+                    self.workspace.reload_queued();
+                }
+                Err(e) => {
+                    self.error.try_set(Some(e));
+                }
+            }
+        });
+    }
+
+    /// A later draft's answer: a change set, kept as the proposal under review (in the
+    /// transaction that takes `answers` out of the queue, for a queued request).
     async fn propose(
         self,
         user: Uuid,
         parent: DraftRecord,
         text: &str,
         provenance: Provenance,
+        answers: Option<Uuid>,
     ) -> Result<(), Generation> {
         let set = parse_change_set(text).map_err(|e| Generation::Failed {
             error: UiError::new(e.code(), e.to_string()),
@@ -947,8 +1201,15 @@ impl Workbench {
             created_at: browser::now_ms(),
         };
         // Kept in IndexedDB first; if that fails the proposal is still shown, with the error,
-        // so the answer can be reviewed and accepted in this tab.
-        if let Err(e) = storage::save_proposal(user, &record).await {
+        // so the answer can be reviewed and accepted in this tab. A queued request that is
+        // gone was answered elsewhere (or cancelled): its answer is not shown twice.
+        if let Err(e) = storage::save_proposal(user, &record, answers).await {
+            if e.code == "CLIENT_QUEUE_GONE" {
+                self.generation.try_set(Generation::Idle);
+                self.error.try_set(Some(e));
+                self.reload();
+                return Ok(());
+            }
             self.error.try_set(Some(e));
         }
         let changes = set.changes.len();
@@ -958,7 +1219,9 @@ impl Workbench {
             changes: set.changes,
             provenance,
         }));
-        self.instruction.try_set(String::new());
+        if answers.is_none() {
+            self.instruction.try_set(String::new());
+        }
         self.generation.try_set(Generation::Proposed { changes });
         Ok(())
     }
@@ -969,6 +1232,7 @@ impl Workbench {
         user: Uuid,
         text: &str,
         provenance: Provenance,
+        answers: Option<Uuid>,
     ) -> Result<(), Generation> {
         let model = parse_model(text).map_err(|e| Generation::Failed {
             error: UiError::new(e.code(), e.to_string()),
@@ -986,13 +1250,19 @@ impl Workbench {
             provenance,
             parent: None,
         });
-        self.save(user, draft, false)
+        let settles = match answers {
+            Some(id) => Settles::Queued(id),
+            None => Settles::Nothing,
+        };
+        self.save(user, draft, settles)
             .await
             .map_err(|error| Generation::Failed {
                 error,
                 raw: text.to_string(),
             })?;
-        self.instruction.try_set(String::new());
+        if answers.is_none() {
+            self.instruction.try_set(String::new());
+        }
         Ok(())
     }
 
@@ -1022,7 +1292,7 @@ impl Workbench {
         spawn_local(async move {
             let id = draft.id;
             // On failure the proposal stays on screen and in IndexedDB: nothing is lost.
-            if let Err(e) = self.save(user.id, draft, true).await {
+            if let Err(e) = self.save(user.id, draft, Settles::Proposal).await {
                 self.error.try_set(Some(e));
                 return;
             }
@@ -1159,7 +1429,7 @@ impl Workbench {
             parent: Some(parent.id),
         });
         spawn_local(async move {
-            if let Err(e) = self.save(user.id, draft, false).await {
+            if let Err(e) = self.save(user.id, draft, Settles::Nothing).await {
                 self.error.try_set(Some(e));
             }
         });
@@ -1176,7 +1446,7 @@ impl Workbench {
             parent: self.latest_untracked().map(|d| d.id),
         });
         spawn_local(async move {
-            if let Err(e) = self.save(user.id, draft, false).await {
+            if let Err(e) = self.save(user.id, draft, Settles::Nothing).await {
                 self.error.try_set(Some(e));
             }
         });

@@ -20,7 +20,7 @@ pub mod review;
 use crate::browser::UiError;
 use crate::components::notes::NotesPanel;
 use crate::components::proposal::ProposalReview;
-use crate::components::{ConfirmAction, ErrorBanner, ProblemList};
+use crate::components::{utc_time, ConfirmAction, ErrorBanner, ProblemList};
 use crate::pages::SignedIn;
 use crate::state::workbench::{
     default_pair, next_number, DraftRef, Generation, Loaded, Selection, Workbench,
@@ -244,12 +244,13 @@ fn Bench() -> impl IntoView {
                             placeholder="What to add or change, e.g. \"add an audit log\". Leave empty for a first draft."></textarea>
                     </label>
                     <div class="row">
-                        <button type="submit" class="primary" disabled=move || wb.running()>
+                        <button type="submit" class="primary" disabled=move || wb.running() || wb.queued.with(Option::is_some)>
                             {move || if wb.drafts.with(Vec::is_empty) { "Generate first draft" } else { "Generate next draft" }}
                         </button>
                         <button type="button" on:click=move |_| wb.cancel() disabled=move || !wb.running()>"Cancel"</button>
                     </div>
                 </form>
+                <QueuedRequestPanel/>
                 <GenerationStatus generation=wb.generation/>
                 <PromptPreview/>
             </section>
@@ -439,6 +440,51 @@ pub fn Waiting(number: DraftRef) -> impl IntoView {
             <span class="spinner"></span>
             {format!("Draft {number} is not in this browser yet: looking for it on the server…")}
         </p>
+    }
+}
+
+/// The request queued while the server could not be reached: what it asks, where it stands,
+/// and how to send it now or cancel it.
+#[component]
+fn QueuedRequestPanel() -> impl IntoView {
+    let wb = Workbench::expect();
+    move || {
+        wb.queued.get().map(|q| {
+            let what = if q.instruction.trim().is_empty() {
+                "a first draft".to_string()
+            } else {
+                format!("“{}”", q.instruction)
+            };
+            let failed = q.failed.clone();
+            let retry = failed.is_some();
+            let state = move || {
+                if wb.running() {
+                    "Sending now: the answer streams in below."
+                } else if wb.elsewhere.get() {
+                    "Being sent in another tab of this app."
+                } else if retry {
+                    "The last attempt failed: send it again, or cancel it."
+                } else {
+                    "Waiting for the server: it is sent as soon as the server can be reached while this domain is open."
+                }
+            };
+            view! {
+                <div class="queued" role="status" data-testid="queued">
+                    <p><strong>"Request queued"</strong>{format!(" · {what} · {} · {} · since {}", q.provider, q.model, utc_time(q.queued_at))}</p>
+                    <p class="muted" data-testid="queued-state">{state}</p>
+                    {failed.map(|e| view! { <ErrorBanner error=Signal::derive(move || Some(e.clone()))/> })}
+                    <div class="row">
+                        <button type="button" data-testid="send-queued" disabled=move || wb.running()
+                            on:click=move |_| wb.send_queued(true)>
+                            {if retry { "Send again" } else { "Send now" }}
+                        </button>
+                        <button type="button" data-testid="cancel-queued" on:click=move |_| wb.cancel_queued()>
+                            "Cancel request"
+                        </button>
+                    </div>
+                </div>
+            }
+        })
     }
 }
 
