@@ -452,10 +452,9 @@ async fn the_provider_list_is_kept_for_offline_starts() {
         .expect("the sync state still reads");
 }
 
+/// A record as a plain JS object, as every version of the app stored it.
 fn js<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap()
+    js_sys::JSON::parse(&serde_json::to_string(value).unwrap()).unwrap()
 }
 
 /// A database as version 1 of the app left it: its three stores, a domain, a draft and an

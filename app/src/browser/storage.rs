@@ -171,14 +171,22 @@ pub fn storage_error(what: &str, detail: &str) -> UiError {
     }
 }
 
+// Records cross into JavaScript as JSON text, parsed by the browser's `JSON`: every record
+// type already has serde_json's code (the API and sync bodies carry them), so a second,
+// field-by-field converter (serde-wasm-bindgen) would only add its own copy of every
+// record's (de)serializer to the page's wasm. Stored values are the same plain objects.
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, UiError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| UiError::browser("encoding a record", e))
+    let text =
+        serde_json::to_string(value).map_err(|e| UiError::browser("encoding a record", e))?;
+    js_sys::JSON::parse(&text).map_err(|e| UiError::browser("encoding a record", e))
 }
 
 fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, UiError> {
-    serde_wasm_bindgen::from_value(value).map_err(|e| UiError::browser("decoding a record", e))
+    let text = js_sys::JSON::stringify(&value)
+        .map_err(|e| UiError::browser("decoding a record", e))?
+        .as_string()
+        .unwrap_or_default();
+    serde_json::from_str(&text).map_err(|e| UiError::browser("decoding a record", e))
 }
 
 fn key(id: Uuid) -> JsValue {
