@@ -182,6 +182,13 @@ test('a cold start with the server stopped opens the domains, drafts, a review n
       cold.getByTestId('exports').getByTestId('download').click(),
     ]);
     expect(fs.readFileSync((await file.path())!, 'utf8').length).toBeGreaterThan(100);
+    // Settings without the server: the providers as of the last visit, and each list that only
+    // the server keeps says so, with no error to act on.
+    await open(cold, '/settings');
+    await expect(cold.getByTestId('providers')).toContainText('fake');
+    await expect(cold.getByTestId('needs-server')).toHaveCount(4);
+    await expect(cold.getByRole('alert')).toHaveCount(0);
+    await shot(cold, 'offline-settings');
     expect(coldErrors).toEqual([]);
 
     // Build B at the same address: the banner offers it, and nothing local is lost.
@@ -270,6 +277,7 @@ test('a draft asked for while the server is away waits in the queue, streams in 
     await open(cold, '/');
     await expect(cold.getByTestId('domain-list').locator('li', { hasText: name }).getByTestId('queued-badge')).toBeVisible();
     await expect(cold.getByTestId('domain-list').locator('li', { hasText: 'library' }).getByTestId('queued-badge')).toHaveCount(0);
+    await shot(cold, 'queued-badge');
     await open(cold, domainUrl);
     await expect(cold.getByTestId('queued')).toContainText('members keep reading lists of books');
     expect(await providerCalls(context, name)).toBe(0);
@@ -302,6 +310,13 @@ test('a draft asked for while the server is away waits in the queue, streams in 
     await cold.locator('textarea[name=instruction]').fill('add a due date to reading lists');
     await cold.getByRole('button', { name: 'Generate next draft' }).click();
     await expect(cold.getByTestId('queued')).toContainText('add a due date to reading lists');
+    // Removing this browser's copy would drop the queued request: signing out says so first.
+    await cold.getByRole('link', { name: 'Settings' }).first().click();
+    const thisBrowser = cold.getByTestId('this-browser');
+    await thisBrowser.getByTestId('remove-local-copy').click();
+    await expect(thisBrowser.getByRole('alert')).toContainText('1 LLM request is queued in this browser and would be lost');
+    await expect(thisBrowser.getByRole('alert')).toContainText('CLIENT_QUEUED');
+    await cold.goBack();
     await cold.getByTestId('cancel-queued').click();
     await expect(cold.getByTestId('queued')).toHaveCount(0);
     await expect(cold.locator('textarea[name=instruction]')).toHaveValue('add a due date to reading lists');

@@ -127,6 +127,44 @@ pub fn UpdateBanner() -> impl IntoView {
     }
 }
 
+/// Says that a list only the server keeps (providers, tokens, sessions, shared links) is not
+/// shown because the server cannot be reached: offline, that is not an error to act on.
+#[component]
+pub fn NeedsServer(when: RwSignal<bool>, #[prop(into)] text: String) -> impl IntoView {
+    move || {
+        when.get()
+            .then(|| view! { <p class="muted needs-server" data-testid="needs-server">{text.clone()}</p> })
+    }
+}
+
+/// Sorts a failed read of a list the server keeps: no server (`CLIENT_NETWORK`) sets
+/// `unreachable`, anything else is an error to show.
+pub fn server_read_failed(
+    failure: UiError,
+    unreachable: RwSignal<bool>,
+    error: RwSignal<Option<UiError>>,
+) {
+    if failure.code == "CLIENT_NETWORK" {
+        unreachable.try_set(true);
+    } else {
+        error.try_set(Some(failure));
+    }
+}
+
+/// Runs `reload` again when a sync round reaches the server after a read that found none: a
+/// list opened offline fills in when the server is back, without asking the server at every
+/// round otherwise.
+pub fn reload_when_reachable(unreachable: RwSignal<bool>, reload: impl Fn() + 'static) {
+    let workspace = crate::state::Workspace::expect();
+    let rounds = Memo::new(move |_| workspace.sync.with(|s| s.rounds));
+    Effect::new(move |first: Option<()>| {
+        let _round = rounds.get();
+        if first.is_some() && unreachable.get_untracked() {
+            reload();
+        }
+    });
+}
+
 /// A size for people: `0 B`, `12.3 KB`, `4.5 MB`, `1.2 GB` (powers of 1,000).
 pub fn human_bytes(bytes: f64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];

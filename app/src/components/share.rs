@@ -223,6 +223,7 @@ pub fn SharedLinks(
     let workspace = Workspace::expect();
     let links = RwSignal::new(None::<Vec<ShareInfo>>);
     let error = RwSignal::new(None::<UiError>);
+    let unreachable = RwSignal::new(false);
     let reload = move || {
         spawn_local(async move {
             match api::shares().await {
@@ -234,10 +235,9 @@ pub fn SharedLinks(
                         .collect();
                     links.try_set(Some(kept));
                     error.try_set(None);
+                    unreachable.try_set(false);
                 }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
+                Err(e) => super::server_read_failed(e, unreachable, error),
             }
         })
     };
@@ -247,6 +247,8 @@ pub fn SharedLinks(
         }
         reload();
     });
+    // Opened offline, the list fills in when a sync round reaches the server.
+    super::reload_when_reachable(unreachable, reload);
     let revoke = move |id: Uuid| {
         spawn_local(async move {
             match api::revoke_share(id).await {
@@ -267,6 +269,7 @@ pub fn SharedLinks(
     view! {
         <div class="shared-links" data-testid="shared-links">
             {move || match links.get() {
+                None if unreachable.get() => ().into_any(),
                 None => view! { <p class="muted">"Loading the links…"</p> }.into_any(),
                 Some(list) if list.is_empty() => view! { <p class="muted">"No links yet."</p> }.into_any(),
                 Some(list) => {
@@ -314,6 +317,7 @@ pub fn SharedLinks(
                     }.into_any()
                 }
             }}
+            <super::NeedsServer when=unreachable text="The server cannot be reached: your shared links are listed when it answers."/>
             <ErrorBanner error=error/>
         </div>
     }

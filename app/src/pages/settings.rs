@@ -8,7 +8,10 @@
 
 use crate::browser::{self, api, storage, UiError};
 use crate::components::share::{LinkFilter, SharedLinks};
-use crate::components::{human_bytes, utc_time, ConfirmAction, ErrorBanner};
+use crate::components::{
+    human_bytes, reload_when_reachable, server_read_failed, utc_time, ConfirmAction, ErrorBanner,
+    NeedsServer,
+};
 use crate::pages::SignedIn;
 use crate::state::Workspace;
 use leptos::prelude::*;
@@ -68,19 +71,31 @@ fn Providers() -> impl IntoView {
     let retries = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
 
+    let unreachable = RwSignal::new(false);
+    let workspace = Workspace::expect();
     let reload = move || {
         spawn_local(async move {
             match api::providers().await {
                 Ok(list) => {
+                    unreachable.try_set(false);
                     providers.try_set(list);
                 }
                 Err(e) => {
-                    error.try_set(Some(e));
+                    // Offline, the list kept at the last visit (no key is in it) stands in.
+                    if e.code == "CLIENT_NETWORK" {
+                        if let Some(user) = workspace.user.try_get_untracked().flatten() {
+                            if let Ok(Some(list)) = storage::kept_providers(user.id).await {
+                                providers.try_set(list);
+                            }
+                        }
+                    }
+                    server_read_failed(e, unreachable, error);
                 }
             }
         })
     };
     Effect::new(move |_| reload());
+    reload_when_reachable(unreachable, reload);
 
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -190,7 +205,8 @@ fn Providers() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-                {move || providers.get().is_empty().then(|| view! { <p class="muted">"No provider yet: add one to generate drafts."</p> })}
+                <NeedsServer when=unreachable text="The server cannot be reached: these are your providers as of your last visit. Adding, testing and deleting them need the server."/>
+                {move || (providers.get().is_empty() && !unreachable.get()).then(|| view! { <p class="muted">"No provider yet: add one to generate drafts."</p> })}
             </section>
             <section class="card side">
                 <h2>"Add a provider"</h2>
@@ -231,19 +247,20 @@ fn Tokens() -> impl IntoView {
     let days = RwSignal::new(String::new());
     let fresh = RwSignal::new(None::<String>);
 
+    let unreachable = RwSignal::new(false);
     let reload = move || {
         spawn_local(async move {
             match api::tokens().await {
                 Ok(list) => {
+                    unreachable.try_set(false);
                     tokens.try_set(list);
                 }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
+                Err(e) => server_read_failed(e, unreachable, error),
             }
         })
     };
     Effect::new(move |_| reload());
+    reload_when_reachable(unreachable, reload);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let expires_in_days = days.get().trim().parse::<u32>().ok();
@@ -307,6 +324,7 @@ fn Tokens() -> impl IntoView {
                 <label>"Days (empty: no expiry)" <input name="token-days" type="number" min="1" max="3650" bind:value=days/></label>
                 <button type="submit" class="primary">"Create token"</button>
             </form>
+            <NeedsServer when=unreachable text="The server cannot be reached: your API tokens are listed when it answers."/>
             <ErrorBanner error=error/>
         </section>
     }
@@ -316,19 +334,20 @@ fn Tokens() -> impl IntoView {
 fn Sessions() -> impl IntoView {
     let sessions = RwSignal::new(Vec::<SessionInfo>::new());
     let error = RwSignal::new(None::<UiError>);
+    let unreachable = RwSignal::new(false);
     let reload = move || {
         spawn_local(async move {
             match api::sessions().await {
                 Ok(list) => {
+                    unreachable.try_set(false);
                     sessions.try_set(list);
                 }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
+                Err(e) => server_read_failed(e, unreachable, error),
             }
         })
     };
     Effect::new(move |_| reload());
+    reload_when_reachable(unreachable, reload);
     let revoke = move |id| {
         spawn_local(async move {
             match api::revoke_session(id).await {
@@ -359,6 +378,7 @@ fn Sessions() -> impl IntoView {
                     }
                 }).collect_view()}
             </ul>
+            <NeedsServer when=unreachable text="The server cannot be reached: your sessions are listed when it answers."/>
             <ErrorBanner error=error/>
         </section>
     }
