@@ -119,6 +119,19 @@ async fn a_plain_link_opens_downloads_expires_and_is_revoked_and_dead_links_look
         read(&server, &format!("/s/{}", unknown_token())).await,
     ));
     dead.push(("malformed token", read(&server, "/s/not-a-token").await));
+    // Any other address under a link's is no page either, live link or not.
+    dead.push((
+        "a path under a live link",
+        read(&server, &format!("{}/dictionary/extra", created.path)).await,
+    ));
+    dead.push((
+        "a path under an encrypted link's address",
+        read(&server, &format!("/e/{}/x", unknown_token())).await,
+    ));
+    dead.push((
+        "a download's path, longer",
+        read(&server, &format!("{}/download/sql-postgres/x", created.path)).await,
+    ));
     dead.push((
         "unknown format",
         read(&server, &format!("{}/download/docx", created.path)).await,

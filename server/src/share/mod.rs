@@ -41,6 +41,10 @@ pub fn pages() -> Router<AppState> {
         .route("/s/{token}", get(pages::plain))
         .route("/s/{token}/download/{format}", get(pages::download))
         .route("/e/{token}", get(pages::encrypted))
+        // Any other address under a link's answers as an unknown link does, not with the
+        // app's page: nothing under `/s/` and `/e/` says more than another address there.
+        .route("/s/{token}/{*rest}", get(pages::elsewhere))
+        .route("/e/{token}/{*rest}", get(pages::elsewhere))
 }
 
 /// A new token.

@@ -244,6 +244,12 @@ pub async fn download(
     response
 }
 
+/// `GET /s/{token}/…` and `/e/{token}/…` that no other route takes: the page of an unknown
+/// link, byte for byte.
+pub async fn elsewhere(State(state): State<AppState>) -> Response {
+    Refusal::NotFound.respond(&state)
+}
+
 /// `GET /e/{token}`: the page that decrypts the link in the reader's browser.
 pub async fn encrypted(
     State(state): State<AppState>,
