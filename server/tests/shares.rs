@@ -130,7 +130,11 @@ async fn a_plain_link_opens_downloads_expires_and_is_revoked_and_dead_links_look
     ));
     dead.push((
         "a download's path, longer",
-        read(&server, &format!("{}/download/sql-postgres/x", created.path)).await,
+        read(
+            &server,
+            &format!("{}/download/sql-postgres/x", created.path),
+        )
+        .await,
     ));
     dead.push((
         "unknown format",
