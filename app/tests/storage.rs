@@ -364,12 +364,20 @@ async fn queued_requests_are_kept_one_per_domain_and_answered_once() {
 
     // A failure is kept with the request.
     let error = app::browser::UiError::new("AI_UPSTREAM", "the provider failed");
-    storage::mark_queued_failed(user, first.id, &error)
+    storage::set_queued_failure(user, first.id, Some(&error))
         .await
         .unwrap();
     assert_eq!(
         storage::queued(user, Some(d)).await.unwrap()[0].failed,
         Some(error)
+    );
+    // And cleared, when it may go out by itself again.
+    storage::set_queued_failure(user, first.id, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        storage::queued(user, Some(d)).await.unwrap()[0].failed,
+        None
     );
 
     // The answer: the draft is saved and the request leaves the queue, together.

@@ -329,3 +329,81 @@ test('a draft asked for while the server is away waits in the queue, streams in 
     await stopServer(server).catch(() => {});
   }
 });
+
+test('a queued request that fails waits for the user, and one cancelled while it streams gives its instruction back', async ({ browser }) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dm-pwa-'));
+  const site = path.join(target, 'site');
+  let server = await startServer(dataDir, site);
+  const { context, domain } = await userWithLibrary(browser);
+  try {
+    // A provider that refuses its first call (a 400 is not retried), and a slow one. The
+    // fake counts calls per model name, so the names are this test's own.
+    const flakyModel = `fake-model?status=400&times=1&run=${randomUUID()}`;
+    const slowModel = `fake-model?first_byte_ms=4000&run=${randomUUID()}`;
+    for (const [name, model] of [['flaky', flakyModel], ['slow', slowModel]]) {
+      const added = await context.request.post('/api/v1/providers', {
+        headers: CSRF,
+        data: { name, kind: 'compatible', base_url: FAKE_BASE_URL, model, api_key: FAKE_KEY },
+      });
+      expect(added.ok()).toBe(true);
+    }
+    const calls = async (model: string) => {
+      const sent = await (await context.request.get(FAKE_BASE_URL.replace(/\/v1$/, '/fake/requests'))).json();
+      return sent.filter((body: { model?: string }) => body.model === model).length;
+    };
+    const page = await context.newPage();
+    const errors: string[] = [];
+    watchConsole(page, errors);
+    await open(page, `/domains/${domain.id}`);
+    await controlled(page);
+    await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+    await page.locator('select[name=provider]').selectOption({ label: `flaky · ${flakyModel}` });
+
+    // Queued without the server; when it is back, the call fails: the request stays, with
+    // the provider's error, and is not sent again by itself, even after a reload.
+    await stopServer(server);
+    await page.locator('textarea[name=instruction]').fill('add an audit log');
+    await page.getByRole('button', { name: 'Generate next draft' }).click();
+    const queued = page.getByTestId('queued');
+    await expect(queued).toContainText('“add an audit log” · flaky');
+    server = await startServer(dataDir, site);
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await expect(queued.getByTestId('queued-state')).toHaveText('The last attempt failed: send it again, or cancel it.');
+    await expect(queued.getByRole('alert')).toContainText('AI_');
+    await expect(queued.getByTestId('send-queued')).toHaveText('Send again');
+    await shot(page, 'queued-failed');
+    expect(await calls(flakyModel)).toBe(1);
+    await open(page, `/domains/${domain.id}`);
+    await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+    await expect(page.getByTestId('queued').getByTestId('queued-state')).toContainText('The last attempt failed');
+    expect(await calls(flakyModel)).toBe(1);
+    // Sent again by the user: the provider answers now, and the proposal is kept once.
+    await page.getByTestId('queued').getByTestId('send-queued').click();
+    await expect(page.getByTestId('generation-proposed')).toHaveText('6 changes proposed: review them.');
+    await expect(page.getByTestId('queued')).toHaveCount(0);
+    expect(await calls(flakyModel)).toBe(2);
+    await page.getByTestId('proposal').getByRole('button', { name: 'Discard' }).click();
+    await expect(page.getByTestId('proposal')).toHaveCount(0);
+
+    // Queued again with the slow provider; cancelled while it is being sent, the request
+    // leaves the queue and its instruction comes back to the form.
+    await page.locator('select[name=provider]').selectOption({ label: `slow · ${slowModel}` });
+    await context.setOffline(true);
+    await page.locator('textarea[name=instruction]').fill('add soft deletes');
+    await page.getByRole('button', { name: 'Generate next draft' }).click();
+    await expect(page.getByTestId('queued')).toContainText('add soft deletes');
+    await expect(page.locator('textarea[name=instruction]')).toHaveValue('');
+    await context.setOffline(false);
+    await expect(page.getByTestId('progress')).toBeVisible();
+    await expect(page.getByTestId('queued').getByTestId('cancel-queued')).toBeDisabled();
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expect(page.getByTestId('generation-failed')).toContainText('generation cancelled');
+    await expect(page.getByTestId('queued')).toHaveCount(0);
+    await expect(page.locator('textarea[name=instruction]')).toHaveValue('add soft deletes');
+    await expect(page.getByTestId('proposal')).toHaveCount(0);
+    expect(errors).toEqual([]);
+  } finally {
+    await context.close();
+    await stopServer(server).catch(() => {});
+  }
+});

@@ -102,8 +102,13 @@ pub async fn with_lock<T>(name: &str, work: impl std::future::Future<Output = T>
     else {
         return Some(work.await);
     };
-    if !granted_rx.await.unwrap_or(false) {
-        return None;
+    // The callback runs unless the request is refused outright (a document that is not fully
+    // active): then the promise settles first, and the work runs unguarded rather than never.
+    let settled = wasm_bindgen_futures::JsFuture::from(released.clone());
+    match futures::future::select(granted_rx, settled).await {
+        futures::future::Either::Left((Ok(true), _)) => {}
+        futures::future::Either::Left(_) => return None,
+        futures::future::Either::Right(_) => return Some(work.await),
     }
     let out = work.await;
     if let Some(release) = release {

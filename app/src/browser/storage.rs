@@ -405,7 +405,7 @@ async fn migrate_data(db: &Rexie) -> Result<(), UiError> {
         .put(&to_js(&meta)?, Some(&JsValue::from_str(SYNC_KEY)))
         .await
         .map_err(&fail)?;
-    tx.done().await.map_err(&fail)?;
+    commit(tx, "upgrading your local data").await?;
     Ok(())
 }
 
@@ -455,57 +455,93 @@ async fn record(
     if answers.is_some() {
         stores.push(QUEUE);
     }
-    let mut tx = db
+    let tx = db
         .transaction(&stores, TransactionMode::ReadWrite)
         .map_err(&fail)?;
-    if let Some(request) = answers {
-        tx = take_queued(tx, request).await?;
-    }
-    let mut meta = read_meta(&tx).await?;
-    match write {
-        Write::PutDomain(domain) => {
-            tx.store(DOMAINS)
-                .map_err(&fail)?
-                .put(&to_js(domain)?, None)
-                .await
-                .map_err(&fail)?;
+    let written = async {
+        if let Some(request) = answers {
+            take_queued(&tx, request).await?;
         }
-        // `add` refuses an existing key: drafts are immutable.
-        Write::AddDraft(draft) => {
-            tx.store(DRAFTS)
-                .map_err(&fail)?
-                .add(&to_js(draft)?, None)
-                .await
-                .map_err(&fail)?;
+        let mut meta = read_meta(&tx).await?;
+        match write {
+            Write::PutDomain(domain) => {
+                tx.store(DOMAINS)
+                    .map_err(&fail)?
+                    .put(&to_js(domain)?, None)
+                    .await
+                    .map_err(&fail)?;
+            }
+            // `add` refuses an existing key: drafts are immutable.
+            Write::AddDraft(draft) => {
+                tx.store(DRAFTS)
+                    .map_err(&fail)?
+                    .add(&to_js(draft)?, None)
+                    .await
+                    .map_err(&fail)?;
+            }
+            Write::DeleteDraft(id) => {
+                tx.store(DRAFTS)
+                    .map_err(&fail)?
+                    .delete(key(id))
+                    .await
+                    .map_err(&fail)?;
+            }
         }
-        Write::DeleteDraft(id) => {
-            tx.store(DRAFTS)
-                .map_err(&fail)?
-                .delete(key(id))
-                .await
-                .map_err(&fail)?;
-        }
-    }
-    let entry = MutationRecord {
-        id: meta.next_mutation_id,
-        mutation,
-    };
-    tx.store(MUTATIONS)
-        .map_err(&fail)?
-        .add(&to_js(&entry)?, None)
-        .await
-        .map_err(&fail)?;
-    meta.next_mutation_id += 1;
-    write_meta(&tx, &meta).await?;
-    if let Some(domain) = settles {
-        tx.store(PROPOSALS)
+        let entry = MutationRecord {
+            id: meta.next_mutation_id,
+            mutation,
+        };
+        tx.store(MUTATIONS)
             .map_err(&fail)?
-            .delete(key(domain))
+            .add(&to_js(&entry)?, None)
             .await
             .map_err(&fail)?;
+        meta.next_mutation_id += 1;
+        write_meta(&tx, &meta).await?;
+        if let Some(domain) = settles {
+            tx.store(PROPOSALS)
+                .map_err(&fail)?
+                .delete(key(domain))
+                .await
+                .map_err(&fail)?;
+        }
+        Ok(())
     }
-    tx.done().await.map_err(&fail)?;
-    Ok(())
+    .await;
+    all_or_nothing(tx, written, what).await
+}
+
+/// Waits until `tx` has finished. Committed is success; aborted by the browser is not,
+/// although no request failed: a disk that fills up shows this way, when the transaction
+/// commits. Nothing of an aborted transaction was written.
+async fn commit(tx: rexie::Transaction, what: &str) -> Result<(), UiError> {
+    match tx.done().await {
+        Ok(rexie::TransactionResult::Committed) => Ok(()),
+        Ok(rexie::TransactionResult::Aborted) => Err(UiError::new(
+            "CLIENT_NOT_SAVED",
+            format!("{what} failed: the browser gave the change up as it was being written, so nothing of it was saved (a full disk is the usual cause): free some space and try again"),
+        )),
+        Err(e) => Err(storage_error(what, &format!("{e:?}"))),
+    }
+}
+
+/// Commits `tx` if everything in it was `written`, and aborts it otherwise. A failed IndexedDB
+/// request aborts its transaction by itself, but a failure of ours between requests (a record
+/// that does not encode, a step that finds the state changed) would not: a transaction that is
+/// merely dropped commits what it holds, half a change.
+async fn all_or_nothing(
+    tx: rexie::Transaction,
+    written: Result<(), UiError>,
+    what: &str,
+) -> Result<(), UiError> {
+    match written {
+        Ok(()) => commit(tx, what).await,
+        Err(e) => {
+            // Already aborted if a request failed: then this one has nothing to do.
+            let _ = tx.abort().await;
+            Err(e)
+        }
+    }
 }
 
 /// Saves a new domain and queues it for sync.
@@ -620,37 +656,39 @@ pub async fn save_proposal(
     } else {
         &[PROPOSALS]
     };
-    let mut tx = db
+    let tx = db
         .transaction(stores, TransactionMode::ReadWrite)
         .map_err(&fail)?;
-    if let Some(request) = answers {
-        tx = take_queued(tx, request).await?;
+    let written = async {
+        if let Some(request) = answers {
+            take_queued(&tx, request).await?;
+        }
+        tx.store(PROPOSALS)
+            .map_err(&fail)?
+            .put(&to_js(proposal)?, None)
+            .await
+            .map_err(&fail)?;
+        Ok(())
     }
-    tx.store(PROPOSALS)
-        .map_err(&fail)?
-        .put(&to_js(proposal)?, None)
-        .await
-        .map_err(&fail)?;
-    tx.done().await.map_err(&fail)?;
-    Ok(())
+    .await;
+    all_or_nothing(tx, written, "keeping the proposal").await
 }
 
 /// Deletes the queued request `id` inside `tx`, first thing in it. If it is not there any
-/// more (another tab saved its answer, or the user cancelled it) the transaction is aborted
-/// before anything is written (an IndexedDB transaction that is merely dropped commits), and
-/// the answer is not saved (`CLIENT_QUEUE_GONE`).
-async fn take_queued(tx: rexie::Transaction, id: Uuid) -> Result<rexie::Transaction, UiError> {
+/// more (another tab saved its answer, or the user cancelled it) this fails
+/// (`CLIENT_QUEUE_GONE`) before anything is written, and [`all_or_nothing`] aborts the
+/// transaction: the answer is not saved a second time.
+async fn take_queued(tx: &rexie::Transaction, id: Uuid) -> Result<(), UiError> {
     let fail = idb("taking the request out of the queue");
     let queue = tx.store(QUEUE).map_err(&fail)?;
     if queue.get(key(id)).await.map_err(&fail)?.is_none() {
-        tx.abort().await.map_err(&fail)?;
         return Err(UiError::new(
             "CLIENT_QUEUE_GONE",
             "this request is no longer queued (cancelled, or answered in another tab): its answer was not saved again",
         ));
     }
     queue.delete(key(id)).await.map_err(&fail)?;
-    Ok(tx)
+    Ok(())
 }
 
 /// The refusal of a second queued request for one domain.
@@ -676,7 +714,7 @@ pub async fn queue_request(user: Uuid, request: &QueuedRequest) -> Result<(), Ui
         return Err(queue_busy());
     }
     queue.add(&to_js(request)?, None).await.map_err(&fail)?;
-    tx.done().await.map_err(&fail)?;
+    commit(tx, "queuing the request").await?;
     Ok(())
 }
 
@@ -708,9 +746,13 @@ pub async fn queued(user: Uuid, domain: Option<Uuid>) -> Result<Vec<QueuedReques
     Ok(out)
 }
 
-/// Records why sending the queued request `id` failed; it then waits for the user. Nothing
-/// happens if it is not queued any more.
-pub async fn mark_queued_failed(user: Uuid, id: Uuid, error: &UiError) -> Result<(), UiError> {
+/// Records why sending the queued request `id` failed (it then waits for the user), or with
+/// `None` that it may go out by itself again. Nothing happens if it is not queued any more.
+pub async fn set_queued_failure(
+    user: Uuid,
+    id: Uuid,
+    error: Option<&UiError>,
+) -> Result<(), UiError> {
     let fail = idb("recording why the queued request failed");
     let db = open(user).await?;
     let tx = db
@@ -719,10 +761,10 @@ pub async fn mark_queued_failed(user: Uuid, id: Uuid, error: &UiError) -> Result
     let queue = tx.store(QUEUE).map_err(&fail)?;
     if let Some(value) = queue.get(key(id)).await.map_err(&fail)? {
         let mut request: QueuedRequest = from_js(value)?;
-        request.failed = Some(error.clone());
+        request.failed = error.cloned();
         queue.put(&to_js(&request)?, None).await.map_err(&fail)?;
     }
-    tx.done().await.map_err(&fail)?;
+    commit(tx, "recording why the queued request failed").await?;
     Ok(())
 }
 
@@ -738,7 +780,7 @@ pub async fn cancel_queued(user: Uuid, id: Uuid) -> Result<(), UiError> {
         .delete(key(id))
         .await
         .map_err(&fail)?;
-    tx.done().await.map_err(&fail)?;
+    commit(tx, "cancelling the queued request").await?;
     Ok(())
 }
 
@@ -770,7 +812,7 @@ pub async fn delete_proposal(user: Uuid, domain: Uuid) -> Result<(), UiError> {
         .delete(key(domain))
         .await
         .map_err(&fail)?;
-    tx.done().await.map_err(&fail)?;
+    commit(tx, "discarding the proposal").await?;
     Ok(())
 }
 
@@ -1004,7 +1046,7 @@ pub async fn acknowledge(user: Uuid, result: &SyncPushResult) -> Result<(), UiEr
     let mut meta = read_meta(&tx).await?;
     acknowledge_in(&tx, result.last_mutation_id, &result.rejected, &mut meta).await?;
     write_meta(&tx, &meta).await?;
-    tx.done().await.map_err(&fail)?;
+    commit(tx, "recording what the server applied").await?;
     Ok(())
 }
 
@@ -1079,7 +1121,7 @@ pub async fn apply_pull(user: Uuid, pulled: &SyncPull) -> Result<usize, UiError>
     }
     meta.version = pulled.version;
     write_meta(&tx, &meta).await?;
-    tx.done().await.map_err(&fail)?;
+    commit(tx, "merging synced data").await?;
     Ok(changed)
 }
 
@@ -1100,7 +1142,7 @@ pub async fn keep_providers(user: Uuid, providers: &[ProviderInfo]) -> Result<()
         .put(&to_js(&providers)?, Some(&JsValue::from_str(PROVIDERS_KEY)))
         .await
         .map_err(&fail)?;
-    tx.done().await.map_err(&fail)?;
+    commit(tx, "keeping the provider list").await?;
     Ok(())
 }
 
@@ -1130,7 +1172,7 @@ pub async fn clear_refused(user: Uuid) -> Result<(), UiError> {
     let mut meta = read_meta(&tx).await?;
     meta.refused.clear();
     write_meta(&tx, &meta).await?;
-    tx.done().await.map_err(&fail)?;
+    commit(tx, "clearing the refused changes").await?;
     Ok(())
 }
 

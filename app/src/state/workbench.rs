@@ -673,6 +673,8 @@ impl Workbench {
                     if self.queued.try_with_untracked(|q| *q != queued) == Some(true) {
                         self.queued.try_set(queued);
                     }
+                    // Whether another tab is sending it is found out again below.
+                    self.elsewhere.try_set(false);
                     // A round that reached the server has just ended: a queued request goes
                     // out now, while the user is here to watch it.
                     let reachable = self
@@ -938,6 +940,9 @@ impl Workbench {
     async fn enqueue(self, user: Uuid, call: QueuedRequest) {
         match storage::queue_request(user, &call).await {
             Ok(()) => {
+                // A load in flight read the queue before this request was in it.
+                self.loads.try_update_value(|n| *n += 1);
+                self.elsewhere.try_set(false);
                 self.queued.try_set(Some(call));
                 self.instruction.try_set(String::new());
                 self.generation.try_set(Generation::Idle);
@@ -980,6 +985,11 @@ impl Workbench {
             // queue, it stays there for the next time the server answers.
             Err(error) if error.code == "CLIENT_NETWORK" => {
                 if queued {
+                    // A request the user sent again after a failure goes out by itself from
+                    // now on, like any other that found no server.
+                    if call.failed.is_some() {
+                        self.set_failure(user, call.id, None).await;
+                    }
                     generation.try_set(Generation::Failed {
                         error: UiError::new(
                             "CLIENT_NETWORK",
@@ -992,13 +1002,14 @@ impl Workbench {
                 }
                 return;
             }
-            // Cancelling a queued request's stream cancels the request.
+            // Cancelling a queued request's stream cancels the request, and its instruction
+            // comes back to the form.
             Err(error) if error.code == "CLIENT_CANCELLED" && queued => {
-                if let Err(e) = storage::cancel_queued(user, call.id).await {
-                    self.error.try_set(Some(e));
-                } else {
-                    self.queued.try_set(None);
-                    self.workspace.reload_queued();
+                match storage::cancel_queued(user, call.id).await {
+                    Ok(()) => self.dequeued(Some(call.instruction)),
+                    Err(e) => {
+                        self.error.try_set(Some(e));
+                    }
                 }
                 generation.try_set(Generation::Failed {
                     error,
@@ -1008,12 +1019,15 @@ impl Workbench {
             }
             Err(error) => {
                 if queued {
-                    self.queue_failed(user, call.id, &error).await;
+                    // The queued request's panel shows the error, with what to do next.
+                    self.set_failure(user, call.id, Some(&error)).await;
+                    generation.try_set(Generation::Idle);
+                } else {
+                    generation.try_set(Generation::Failed {
+                        error,
+                        raw: String::new(),
+                    });
                 }
-                generation.try_set(Generation::Failed {
-                    error,
-                    raw: String::new(),
-                });
                 return;
             }
         };
@@ -1047,9 +1061,18 @@ impl Workbench {
         match outcome {
             Ok(()) => {
                 if queued {
-                    self.queued.try_set(None);
-                    self.workspace.reload_queued();
+                    self.dequeued(None);
                 }
+            }
+            // Answered in another tab, or cancelled, while this answer streamed in: it was
+            // not saved again, and there is nothing left to show.
+            Err(Generation::Failed { error, .. })
+                if queued && error.code == "CLIENT_QUEUE_GONE" =>
+            {
+                self.dequeued(None);
+                generation.try_set(Generation::Idle);
+                self.error.try_set(Some(error));
+                self.reload();
             }
             Err(failed) => {
                 if queued {
@@ -1064,23 +1087,43 @@ impl Workbench {
                         ),
                         _ => UiError::new("CLIENT_BROWSER", "the answer could not be saved"),
                     };
-                    self.queue_failed(user, call.id, &error).await;
+                    self.set_failure(user, call.id, Some(&error)).await;
                 }
                 generation.try_set(failed);
             }
         }
     }
 
-    /// Records that sending the queued request `id` failed with `error`: it waits for the user.
-    async fn queue_failed(self, user: Uuid, id: Uuid, error: &UiError) {
-        if let Err(e) = storage::mark_queued_failed(user, id, error).await {
+    /// Records that sending the queued request `id` failed with `error` (it waits for the
+    /// user), or with `None` that it may go out by itself again.
+    async fn set_failure(self, user: Uuid, id: Uuid, error: Option<&UiError>) {
+        if let Err(e) = storage::set_queued_failure(user, id, error).await {
             self.error.try_set(Some(e));
         }
         self.queued.try_update(|q| {
             if let Some(q) = q.as_mut().filter(|q| q.id == id) {
-                q.failed = Some(error.clone());
+                q.failed = error.cloned();
             }
         });
+    }
+
+    /// The queued request left the queue (answered or cancelled): the page stops showing it,
+    /// and `instruction`, if given, comes back to the form unless something else is there.
+    fn dequeued(self, instruction: Option<String>) {
+        // A load in flight read the queue while the request was still in it.
+        self.loads.try_update_value(|n| *n += 1);
+        self.queued.try_set(None);
+        self.elsewhere.try_set(false);
+        if let Some(text) = instruction {
+            if self
+                .instruction
+                .try_with_untracked(|t| t.trim().is_empty())
+                .unwrap_or(false)
+            {
+                self.instruction.try_set(text);
+            }
+        }
+        self.workspace.reload_queued();
     }
 
     /// Sends the queued request of this domain, if there is one and nothing else runs: by
@@ -1112,7 +1155,9 @@ impl Workbench {
                         "RES_NOT_FOUND",
                         "the draft this request was made on is not here any more: cancel the request and generate again",
                     );
-                    spawn_local(async move { self.queue_failed(user.id, call.id, &error).await });
+                    spawn_local(
+                        async move { self.set_failure(user.id, call.id, Some(&error)).await },
+                    );
                     return;
                 }
             },
@@ -1129,7 +1174,8 @@ impl Workbench {
                         self.run(user.id, call, parent, true).await;
                     }
                     Ok(_) => {
-                        self.queued.try_set(None);
+                        self.dequeued(None);
+                        self.reload();
                     }
                     Err(e) => {
                         self.error.try_set(Some(e));
@@ -1144,11 +1190,10 @@ impl Workbench {
         });
     }
 
-    /// Cancels the queued request of this domain: its stream, if it is being sent (which takes
-    /// it out of the queue), or else the request itself.
+    /// Cancels the queued request of this domain (while it is not being sent: its stream is
+    /// cancelled with the form's Cancel, which cancels the request too).
     pub fn cancel_queued(self) {
-        if self.sending.get_value() && self.running() {
-            self.cancel();
+        if self.running() {
             return;
         }
         let (Some(call), Some(user)) = (
@@ -1160,17 +1205,8 @@ impl Workbench {
         spawn_local(async move {
             match storage::cancel_queued(user.id, call.id).await {
                 Ok(()) => {
-                    self.queued.try_set(None);
-                    self.elsewhere.try_set(false);
-                    // The instruction comes back to the form, unless something else is there.
-                    if self
-                        .instruction
-                        .try_with_untracked(|t| t.trim().is_empty())
-                        .unwrap_or(false)
-                    {
-                        self.instruction.try_set(call.instruction);
-                    }
-                    self.workspace.reload_queued();
+                    self.dequeued(Some(call.instruction));
+                    self.generation.try_set(Generation::Idle);
                 }
                 Err(e) => {
                     self.error.try_set(Some(e));
@@ -1201,16 +1237,17 @@ impl Workbench {
             created_at: browser::now_ms(),
         };
         // Kept in IndexedDB first; if that fails the proposal is still shown, with the error,
-        // so the answer can be reviewed and accepted in this tab. A queued request that is
-        // gone was answered elsewhere (or cancelled): its answer is not shown twice.
-        if let Err(e) = storage::save_proposal(user, &record, answers).await {
-            if e.code == "CLIENT_QUEUE_GONE" {
-                self.generation.try_set(Generation::Idle);
-                self.error.try_set(Some(e));
-                self.reload();
-                return Ok(());
+        // so the answer can be reviewed and accepted in this tab. For a queued request the
+        // save and its leaving the queue are one: a failure is the request's (it stays queued,
+        // marked failed, so it is not sent again by itself), with the answer on screen raw.
+        if let Err(error) = storage::save_proposal(user, &record, answers).await {
+            if answers.is_some() {
+                return Err(Generation::Failed {
+                    error,
+                    raw: text.to_string(),
+                });
             }
-            self.error.try_set(Some(e));
+            self.error.try_set(Some(error));
         }
         let changes = set.changes.len();
         self.loads.try_update_value(|n| *n += 1);

@@ -459,11 +459,11 @@ fn QueuedRequestPanel() -> impl IntoView {
             let retry = failed.is_some();
             let state = move || {
                 if wb.running() {
-                    "Sending now: the answer streams in below."
-                } else if wb.elsewhere.get() {
-                    "Being sent in another tab of this app."
+                    "Sending now: the answer streams in below (the form's Cancel cancels the request)."
                 } else if retry {
                     "The last attempt failed: send it again, or cancel it."
+                } else if wb.elsewhere.get() {
+                    "Being sent already, in another tab or from before this page opened: its answer shows here once it is saved."
                 } else {
                     "Waiting for the server: it is sent as soon as the server can be reached while this domain is open."
                 }
@@ -478,7 +478,8 @@ fn QueuedRequestPanel() -> impl IntoView {
                             on:click=move |_| wb.send_queued(true)>
                             {if retry { "Send again" } else { "Send now" }}
                         </button>
-                        <button type="button" data-testid="cancel-queued" on:click=move |_| wb.cancel_queued()>
+                        <button type="button" data-testid="cancel-queued" disabled=move || wb.running()
+                            on:click=move |_| wb.cancel_queued()>
                             "Cancel request"
                         </button>
                     </div>
