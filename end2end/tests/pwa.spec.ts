@@ -281,6 +281,7 @@ test('a draft asked for while the server is away waits in the queue, streams in 
   await expect(queued.getByTestId('queued-state')).toContainText('Waiting for the server');
   await expect(page.locator('textarea[name=instruction]')).toHaveValue('');
   await expect(page.getByRole('button', { name: 'Generate first draft' })).toBeDisabled();
+  await expect(page.getByTestId('nav-queued')).toHaveText('1 request queued');
   await shot(page, 'queued-request');
   const domainUrl = page.url();
   await page.close();
@@ -303,6 +304,7 @@ test('a draft asked for while the server is away waits in the queue, streams in 
   await cold.evaluate(() => window.dispatchEvent(new Event('online')));
   await expect(cold.getByTestId('generation-done')).toHaveText('Saved as draft 1.');
   await expect(cold.getByTestId('queued')).toHaveCount(0);
+  await expect(cold.getByTestId('nav-queued')).toHaveCount(0);
   await expect(cold.getByTestId('dictionary').locator('[data-entity="book"]')).toBeVisible();
   await expect(cold.getByTestId('provenance-instruction')).toHaveText('members keep reading lists of books');
   expect(await providerCalls(context, name)).toBe(1);

@@ -63,6 +63,27 @@ pub fn Nav(workspace: Workspace) -> impl IntoView {
             "sync"
         }
     };
+    // LLM requests made without the server wait in this browser until their domain is open:
+    // the bar says so on every page, and leads to the one domain or to the list.
+    let queued = move || {
+        let domains = workspace.queued.get();
+        let href = match domains.as_slice() {
+            [one] => format!("/domains/{one}"),
+            _ => "/".to_string(),
+        };
+        let label = match domains.len() {
+            1 => "1 request queued".to_string(),
+            n => format!("{n} requests queued"),
+        };
+        (!domains.is_empty()).then(|| {
+            view! {
+                <A href=href attr:class="sync sync-pending" attr:data-testid="nav-queued"
+                    attr:title="LLM requests made without the server, waiting in this browser: they are sent with their domain open">
+                    {label}
+                </A>
+            }
+        })
+    };
     view! {
         <header class="topbar">
             <A href="/" attr:class="brand">"Data Modeller"</A>
@@ -71,6 +92,7 @@ pub fn Nav(workspace: Workspace) -> impl IntoView {
                     Some(user) => view! {
                         <button class=sync_class title=sync_title data-testid="sync-status"
                             on:click=move |_| workspace.sync_now()>{sync_label}</button>
+                        {queued}
                         {user.is_admin.then(|| view! { <A href="/admin">"Administration"</A> })}
                         <A href="/settings">"Settings"</A>
                         <span class="who" data-testid="who">{user.username}</span>
