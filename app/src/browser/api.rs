@@ -28,13 +28,27 @@ fn network(e: gloo_net::Error) -> UiError {
     )
 }
 
-/// Turns a non-2xx response into the server's error, or a generic one if the body is not an
-/// error envelope (a proxy's HTML page, say).
+/// Turns a non-2xx response into the server's error, or, if the body is not an error
+/// envelope, into [`foreign_error`].
 pub async fn error_from(response: Response) -> UiError {
     let status = response.status();
     match response.json::<ErrorEnvelope>().await {
         Ok(envelope) => UiError::new(envelope.error.code, envelope.error.message),
-        Err(_) => UiError::new(
+        Err(_) => foreign_error(status),
+    }
+}
+
+/// The error of an answer that is not the server's own (no error envelope): a proxy or load
+/// balancer in front of it answered. Its 502, 503 and 504 say that the server behind it
+/// cannot be reached, which the app takes as being offline (`CLIENT_NETWORK`): changes wait
+/// for the next sync round, and an LLM request is queued.
+pub fn foreign_error(status: u16) -> UiError {
+    match status {
+        502..=504 => UiError::new(
+            "CLIENT_NETWORK",
+            format!("the server could not be reached (its gateway answered {status}): your work is kept in this browser, try again later"),
+        ),
+        _ => UiError::new(
             "CLIENT_HTTP",
             format!("the server answered with status {status}"),
         ),
@@ -256,4 +270,25 @@ pub async fn pull(client_id: Uuid, since: u64) -> Result<SyncPull, UiError> {
         .map_err(network)?,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    /// A gateway's "the server is down" counts as offline; any other answer that is not the
+    /// server's own stays an HTTP error.
+    #[test]
+    fn a_gateway_that_cannot_reach_the_server_means_offline() {
+        for (status, code) in [
+            (502, "CLIENT_NETWORK"),
+            (503, "CLIENT_NETWORK"),
+            (504, "CLIENT_NETWORK"),
+            (500, "CLIENT_HTTP"),
+            (404, "CLIENT_HTTP"),
+            (413, "CLIENT_HTTP"),
+        ] {
+            let error = super::foreign_error(status);
+            assert_eq!(error.code, code, "{status}");
+            assert!(error.message.contains(&status.to_string()), "{status}");
+        }
+    }
 }
