@@ -109,11 +109,17 @@ export async function freshBrowser(browser: Browser, api: BrowserContext): Promi
   return context;
 }
 
-export async function addProvider(api: BrowserContext, name = 'fake') {
+/** Adds a provider on the fake; `model` may carry the fake's directives (`fake-model?status=400`). */
+export async function addProvider(api: BrowserContext, name = 'fake', model = 'fake-model') {
   await ok(await api.request.post('/api/v1/providers', {
     headers: CSRF,
-    data: { name, kind: 'compatible', base_url: FAKE_BASE_URL, model: 'fake-model', api_key: FAKE_KEY },
+    data: { name, kind: 'compatible', base_url: FAKE_BASE_URL, model, api_key: FAKE_KEY },
   }));
+}
+
+/** The chat request bodies the fake provider has received, oldest first. */
+export async function fakeRequests(api: BrowserContext): Promise<{ model?: string; messages: unknown }[]> {
+  return (await api.request.get(FAKE_BASE_URL.replace(/\/v1$/, '/fake/requests'))).json();
 }
 
 export interface Draft { id: string; number: number; parent_id: string | null }

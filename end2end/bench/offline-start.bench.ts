@@ -6,16 +6,11 @@
 // has it). Prints a table and writes target/bench/offline-start.json. A benchmark: nothing is
 // asserted. The release server is started here on a port of its own, so it can be stopped.
 import { test, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { pushLibrary, CSRF, PASSWORD, uniqueName } from '../helpers';
+import { OwnServer, target } from '../own-server';
 
-const root = path.resolve(__dirname, '..', '..');
-const target = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
 const PORT = Number(process.env.E2E_OFFLINE_PORT ?? 3350);
-const BASE = `http://127.0.0.1:${PORT}`;
 const RUNS = Number(process.env.DM_BENCH_RUNS ?? 5);
 
 function median(values: number[]): number {
@@ -23,37 +18,10 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-async function startServer(dataDir: string): Promise<ChildProcess> {
-  const server = spawn(path.join(target, 'server-release', 'server'), [], {
-    env: {
-      ...process.env,
-      DM_ADDR: `127.0.0.1:${PORT}`,
-      DM_DATA_DIR: dataDir,
-      LEPTOS_SITE_ROOT: path.join(target, 'site'),
-      DM_LOG: 'warn',
-    },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${BASE}/healthz`)).ok) return server;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('the bench server did not start');
-}
-
 test('offline cold start', async ({ browser }) => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dm-offline-bench-'));
-  const server = await startServer(dataDir);
-  const context = await browser.newContext({ baseURL: BASE });
-  await context.request.post('/api/v1/auth/register', {
-    headers: CSRF,
-    data: { username: uniqueName('offline'), password: PASSWORD },
-  });
-  const { domain } = await pushLibrary(context);
+  const server = new OwnServer(PORT, 'server-release');
+  await server.start();
+  const { context, domain } = await server.userWithLibrary(browser, 'offline');
   const draftPath = `/domains/${domain.id}/drafts/2`;
 
   // Online once: the worker installs and keeps the bundles; both pages are kept.
@@ -77,9 +45,7 @@ test('offline cold start', async ({ browser }) => {
   });
   await first.close();
 
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  server.kill('SIGTERM');
-  await exited;
+  await server.stop();
 
   const pages = [
     { name: 'domain list', path: '/', ready: (p: Page) => p.getByRole('link', { name: 'library' }) },

@@ -4,52 +4,16 @@
 // page behind. These tests run their own server process on a port of their own, so they can
 // stop and restart it.
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { test, open, watchConsole, pushLibrary, addProvider, CSRF, PASSWORD, uniqueName, shot } from '../helpers';
-import { FAKE_BASE_URL, FAKE_KEY, FAKE_PORT } from '../env';
+import { test, open, watchConsole, addProvider, uniqueName, shot, fakeRequests } from '../helpers';
+import { FAKE_KEY, FAKE_PORT } from '../env';
+import { OwnServer, target } from '../own-server';
 
-const root = path.resolve(__dirname, '..', '..');
-const target = process.env.CARGO_TARGET_DIR ?? path.join(root, 'target');
 const PORT = Number(process.env.E2E_PWA_PORT ?? 3150);
 const BASE = `http://127.0.0.1:${PORT}`;
-
-/** A server process of this test's own, on PORT, over `dataDir`, serving `siteRoot`. */
-async function startServer(dataDir: string, siteRoot: string): Promise<ChildProcess> {
-  const server = spawn(path.join(target, 'debug', 'server'), [], {
-    env: {
-      ...process.env,
-      DM_ADDR: `127.0.0.1:${PORT}`,
-      DM_DATA_DIR: dataDir,
-      DM_UPSTREAM_ALLOW: `127.0.0.1:${FAKE_PORT}`,
-      LEPTOS_SITE_ROOT: siteRoot,
-      DM_LOG: 'warn',
-      DM_AUTH_ATTEMPTS_PER_MINUTE: '120',
-    },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${BASE}/healthz`)).ok) return server;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  server.kill('SIGKILL');
-  throw new Error('the test server did not start');
-}
-
-async function stopServer(server: ChildProcess) {
-  // A server stopped already (the test failed after stopping it) has nothing to wait for.
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  server.kill('SIGTERM');
-  await exited;
-}
 
 /** A copy of the built site with one more byte in its stylesheet: build B of the same app. */
 function nextBuild(from: string): string {
@@ -65,45 +29,19 @@ function nextBuild(from: string): string {
   return to;
 }
 
-/** A user of the test server, signed in in a context of its own, with the library pushed. */
-async function userWithLibrary(browser: Browser) {
-  const context = await browser.newContext({ baseURL: BASE });
-  const username = uniqueName('pwa');
-  const registered = await context.request.post('/api/v1/auth/register', {
-    headers: CSRF,
-    data: { username, password: PASSWORD },
-  });
-  expect(registered.ok()).toBe(true);
-  const { domain } = await pushLibrary(context);
-  return { context, domain };
-}
-
-/** This test's own server process over a data directory of its own, which a test may stop and
- * start again (with another build of the site, say). */
-class OwnServer {
-  readonly dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dm-pwa-'));
-  private process: ChildProcess | null = null;
-
-  async start(site = path.join(target, 'site')) {
-    this.process = await startServer(this.dataDir, site);
-  }
-
-  async stop() {
-    if (this.process) await stopServer(this.process);
-    this.process = null;
-  }
-}
-
 /** Runs `body` with a server of its own and a user with the library; both go afterwards,
  * whatever happens. */
 async function withServer(
   browser: Browser,
   body: (server: OwnServer, user: { context: BrowserContext; domain: { id: string } }) => Promise<void>,
 ) {
-  const server = new OwnServer();
+  const server = new OwnServer(PORT, 'debug', {
+    DM_UPSTREAM_ALLOW: `127.0.0.1:${FAKE_PORT}`,
+    DM_AUTH_ATTEMPTS_PER_MINUTE: '120',
+  });
   await server.start();
   try {
-    const user = await userWithLibrary(browser);
+    const user = await server.userWithLibrary(browser, 'pwa');
     try {
       await body(server, user);
     } finally {
@@ -122,6 +60,18 @@ async function controlled(page: Page) {
     await expect(page.locator('body[data-hydrated="true"]')).toHaveCount(1);
   }
   expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+}
+
+/** One online visit of `address` in a new page of `context`: the service worker controls it and
+ * the first sync round is done. The page's console errors go to `errors`. */
+async function onlineVisit(context: BrowserContext, address: string) {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  watchConsole(page, errors);
+  await open(page, address);
+  await controlled(page);
+  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+  return { page, errors };
 }
 
 /** Every URL kept in Cache Storage, and whether any kept body contains `secret`. */
@@ -250,20 +200,15 @@ test('a cold start with the server stopped opens the domains, drafts, a review n
 
 /** How many chat requests the fake provider received whose messages mention `text`. */
 async function providerCalls(context: BrowserContext, text: string): Promise<number> {
-  const sent = await (await context.request.get(FAKE_BASE_URL.replace(/\/v1$/, '/fake/requests'))).json();
-  return sent.filter((body: { messages: unknown }) => JSON.stringify(body.messages).includes(text)).length;
+  const sent = await fakeRequests(context);
+  return sent.filter((body) => JSON.stringify(body.messages).includes(text)).length;
 }
 
 test('a draft asked for while the server is away waits in the queue, streams in when it is back, and is saved once', async ({ browser }) => withServer(browser, async (server, { context, domain }) => {
   await addProvider(context);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  watchConsole(page, errors);
   // One online visit: the pages, the bundles and the provider list are kept.
-  await open(page, `/domains/${domain.id}`);
-  await controlled(page);
+  const { page, errors } = await onlineVisit(context, `/domains/${domain.id}`);
   await expect(page.locator('select[name=provider]')).toContainText('fake');
-  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
 
   // The server process stops. A new domain is made here, and its first draft asked for:
   // the call finds nobody, so the request is queued, with what it asks.
@@ -348,23 +293,10 @@ test('a queued request that fails waits for the user, and one cancelled while it
   // fake counts calls per model name, so the names are this test's own.
   const flakyModel = `fake-model?status=400&times=1&run=${randomUUID()}`;
   const slowModel = `fake-model?first_byte_ms=4000&run=${randomUUID()}`;
-  for (const [name, model] of [['flaky', flakyModel], ['slow', slowModel]]) {
-    const added = await context.request.post('/api/v1/providers', {
-      headers: CSRF,
-      data: { name, kind: 'compatible', base_url: FAKE_BASE_URL, model, api_key: FAKE_KEY },
-    });
-    expect(added.ok()).toBe(true);
-  }
-  const calls = async (model: string) => {
-    const sent = await (await context.request.get(FAKE_BASE_URL.replace(/\/v1$/, '/fake/requests'))).json();
-    return sent.filter((body: { model?: string }) => body.model === model).length;
-  };
-  const page = await context.newPage();
-  const errors: string[] = [];
-  watchConsole(page, errors);
-  await open(page, `/domains/${domain.id}`);
-  await controlled(page);
-  await expect(page.getByTestId('sync-status')).toHaveText('all synced');
+  await addProvider(context, 'flaky', flakyModel);
+  await addProvider(context, 'slow', slowModel);
+  const calls = async (model: string) => (await fakeRequests(context)).filter((body) => body.model === model).length;
+  const { page, errors } = await onlineVisit(context, `/domains/${domain.id}`);
   await page.locator('select[name=provider]').selectOption({ label: `flaky · ${flakyModel}` });
 
   // Queued without the server; when it is back, the call fails: the request stays, with

@@ -13,7 +13,7 @@ use crate::components::{
     NeedsServer,
 };
 use crate::pages::SignedIn;
-use crate::state::Workspace;
+use crate::state::{ProviderList, Workspace};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -74,23 +74,21 @@ fn Providers() -> impl IntoView {
     let unreachable = RwSignal::new(false);
     let workspace = Workspace::expect();
     let reload = move || {
+        let Some(user) = workspace.user.get_untracked() else {
+            return;
+        };
         spawn_local(async move {
-            match api::providers().await {
-                Ok(list) => {
+            match crate::state::providers(user.id).await {
+                Ok(ProviderList::Live(list)) => {
                     unreachable.try_set(false);
                     providers.try_set(list);
                 }
-                Err(e) => {
-                    // Offline, the list kept at the last visit (no key is in it) stands in.
-                    if e.code == "CLIENT_NETWORK" {
-                        if let Some(user) = workspace.user.try_get_untracked().flatten() {
-                            if let Ok(Some(list)) = storage::kept_providers(user.id).await {
-                                providers.try_set(list);
-                            }
-                        }
-                    }
-                    server_read_failed(e, unreachable, error);
+                // Offline, the list kept at the last visit stands in.
+                Ok(ProviderList::Kept(list)) => {
+                    unreachable.try_set(true);
+                    providers.try_set(list);
                 }
+                Err(e) => server_read_failed(e, unreachable, error),
             }
         })
     };

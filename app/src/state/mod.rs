@@ -15,7 +15,7 @@ use crate::InitialSession;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use model::sync::Mutation;
-use model::wire::{DomainRecord, UserInfo};
+use model::wire::{DomainRecord, ProviderInfo, UserInfo};
 
 pub mod share;
 pub mod workbench;
@@ -54,6 +54,28 @@ fn initial_session() -> Option<InitialSession> {
             .and_then(|d| d.get_element_by_id(crate::SESSION_DATA_ID))
             .and_then(|e| e.text_content())
             .and_then(|text| serde_json::from_str(&text).ok())
+    }
+}
+
+/// A provider list, and where it came from.
+pub enum ProviderList {
+    /// The server's answer.
+    Live(Vec<ProviderInfo>),
+    /// The list kept at the server's last answer (`storage::keep_providers`; no key is in
+    /// it): the server cannot be reached.
+    Kept(Vec<ProviderInfo>),
+}
+
+/// The providers of `user`: the server's list, or, when there is no server, the list kept at
+/// its last answer. Without a server and without a kept list, the server's error.
+pub async fn providers(user: uuid::Uuid) -> Result<ProviderList, UiError> {
+    match api::providers().await {
+        Ok(list) => Ok(ProviderList::Live(list)),
+        Err(e) if e.code == "CLIENT_NETWORK" => match storage::kept_providers(user).await {
+            Ok(Some(list)) => Ok(ProviderList::Kept(list)),
+            _ => Err(e),
+        },
+        Err(e) => Err(e),
     }
 }
 

@@ -17,9 +17,9 @@
 //! `browser::storage`, saved locally (with its outbox entry) before any sync is attempted. Pages
 //! render these signals and call these methods; they hold no workflow of their own.
 
-use super::Workspace;
+use super::{ProviderList, Workspace};
 use crate::browser::storage::QueuedRequest;
-use crate::browser::{self, api, llm, storage, UiError};
+use crate::browser::{self, llm, storage, UiError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use model::prompt::{build_messages, prompt_hash, PromptInput, DEFAULT_BUDGET_TOKENS};
@@ -699,48 +699,22 @@ impl Workbench {
 
     /// Asks the server for the user's providers; a success clears a stale network error.
     pub fn reload_providers(self) {
+        let Some(user) = self.workspace.user.get_untracked() else {
+            return;
+        };
         spawn_local(async move {
-            let user = self
-                .workspace
-                .user
-                .try_get_untracked()
-                .flatten()
-                .map(|u| u.id);
-            let answer = api::providers().await;
-            // Offline, the list kept at the last answer stands in (drafting itself still needs
-            // the server, and says so); online, the answer is kept for next time.
-            let answer = match (answer, user) {
-                (Ok(list), Some(user)) => {
-                    // Every sync round asks again: write only what changed since it was shown
-                    // (an empty list always, so a list emptied elsewhere replaces the kept one).
+            match super::providers(user.id).await {
+                Ok(ProviderList::Live(list)) => {
+                    // Every sync round asks again: keep for offline starts only what changed
+                    // since it was shown (an empty list always, so a list emptied elsewhere
+                    // replaces the kept one).
                     let changed = self
                         .providers
                         .try_with_untracked(|shown| *shown != list || list.is_empty())
                         .unwrap_or(false);
                     if changed {
-                        let _ = storage::keep_providers(user, &list).await;
+                        let _ = storage::keep_providers(user.id, &list).await;
                     }
-                    Ok(list)
-                }
-                (Err(e), Some(user)) if e.code == "CLIENT_NETWORK" => {
-                    match storage::kept_providers(user).await {
-                        Ok(Some(list)) => {
-                            if self
-                                .providers
-                                .try_with_untracked(Vec::is_empty)
-                                .unwrap_or(false)
-                            {
-                                self.set_providers(list);
-                            }
-                            return;
-                        }
-                        _ => Err(e),
-                    }
-                }
-                (answer, _) => answer,
-            };
-            match answer {
-                Ok(list) => {
                     let stale = self
                         .error
                         .try_with_untracked(|e| {
@@ -751,6 +725,17 @@ impl Workbench {
                         self.error.try_set(None);
                     }
                     self.set_providers(list);
+                }
+                // Offline, the kept list stands in until the server answers (drafting itself
+                // then queues the request).
+                Ok(ProviderList::Kept(list)) => {
+                    if self
+                        .providers
+                        .try_with_untracked(Vec::is_empty)
+                        .unwrap_or(false)
+                    {
+                        self.set_providers(list);
+                    }
                 }
                 Err(e) => {
                     self.error.try_set(Some(e));
